@@ -1,0 +1,44 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "stacksim",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "stacksim", targets: ["stacksim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        .target(name: "StackModel"),
+        .target(name: "StackCore", dependencies: ["StackModel"]),
+        .target(name: "PortContract", dependencies: ["StackCore"]),
+        .target(name: "Metrics", dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")]),
+        .target(name: "Scenario", dependencies: ["Yams"]),
+        .target(name: "Simulation", dependencies: ["StackModel", "StackCore", "Metrics", "Scenario"]),
+        .target(name: "Reporting", dependencies: ["Metrics", "Scenario"]),
+        .executableTarget(
+            name: "stacksim",
+            dependencies: [
+                "Simulation", "Reporting", "Scenario",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "StackModelTests", dependencies: ["StackModel"]),
+        .testTarget(name: "StackCoreTests", dependencies: ["StackCore", "PortContract"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
+        .testTarget(name: "ScenarioTests", dependencies: ["Scenario"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Simulation"]),
+    ]
+)
+
+// Shared settings for every target, applied in one place.
+for target in package.targets {
+    var settings = target.swiftSettings ?? []
+    settings.append(.swiftLanguageMode(.v6))
+    target.swiftSettings = settings
+}

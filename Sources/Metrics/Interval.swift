@@ -1,0 +1,41 @@
+/// One second of one operation, as time series and `intervals.csv` show it.
+public struct IntervalRow: Sendable, Codable, Equatable {
+    /// Seconds since the run started (end of the interval).
+    public var t: Double
+    public var phase: String
+    /// False for warm-up intervals: kept in the time series, excluded from the totals.
+    public var recorded: Bool
+    public var operation: String
+    public var count: Int
+    public var errors: Int
+    public var p50Ms: Double
+    public var p99Ms: Double
+    public var maxMs: Double
+}
+
+/// Stack-wide values sampled once per interval.
+public struct StackSample: Sendable, Codable, Equatable {
+    public var t: Double
+    public var phase: String
+    public var queueDepth: Int
+    public var snapshotLagP99Ms: Double
+    public var throughputPerS: Double
+    public var targetRatePerS: Double?
+
+    public init(t: Double, phase: String, queueDepth: Int, snapshotLagP99Ms: Double, throughputPerS: Double, targetRatePerS: Double?) {
+        self.t = t; self.phase = phase; self.queueDepth = queueDepth; self.snapshotLagP99Ms = snapshotLagP99Ms
+        self.throughputPerS = throughputPerS; self.targetRatePerS = targetRatePerS
+    }
+}
+
+extension IntervalRow {
+    /// Rows for every operation seen in one interval, sorted by operation name.
+    public static func rows(t: Double, phase: String, recorded: Bool, operations: [String: IntervalStats]) -> [IntervalRow] {
+        operations.keys.sorted().map { name in
+            let stats = operations[name]!
+            return IntervalRow(t: t, phase: phase, recorded: recorded, operation: name, count: stats.count,
+                               errors: stats.errors, p50Ms: stats.latency.milliseconds(atPercentile: 50),
+                               p99Ms: stats.latency.milliseconds(atPercentile: 99), maxMs: stats.latency.maxMilliseconds)
+        }
+    }
+}

@@ -1,0 +1,230 @@
+import Synchronization
+
+/// One finished operation, as the action runner hands it over.
+public struct OperationSample: Sendable {
+    public var operation: String
+    /// From the intended start to the end: what the user felt (coordinated-omission-free).
+    public var latencyNanos: Int64
+    /// From the actual start to the end: what the system took once it got the request.
+    public var serviceNanos: Int64
+    /// nil on success, else the error class (`injected`, `timeout`, `rate_limited`, ...).
+    public var errorClass: String?
+    public var storeCalls: [StoreCallSample]
+    /// The permission check refused the request (a 403: an answer, not a failure).
+    public var denied: Bool
+    /// Whether the operation's intended start fell in a recorded phase.
+    public var recorded: Bool
+
+    public init(operation: String, latencyNanos: Int64, serviceNanos: Int64, errorClass: String?,
+                storeCalls: [StoreCallSample], denied: Bool, recorded: Bool) {
+        self.operation = operation; self.latencyNanos = latencyNanos; self.serviceNanos = serviceNanos
+        self.errorClass = errorClass; self.storeCalls = storeCalls; self.denied = denied; self.recorded = recorded
+    }
+}
+
+public struct StoreCallSample: Sendable {
+    public var store: String
+    public var nanos: Int64
+    public var failed: Bool
+
+    public init(store: String, nanos: Int64, failed: Bool) {
+        self.store = store; self.nanos = nanos; self.failed = failed
+    }
+}
+
+/// Everything measured about one operation.
+public struct OperationStats: Sendable, Equatable {
+    public var latency = LatencyHistogram()
+    public var service = LatencyHistogram()
+    public var count = 0
+    public var denied = 0
+    public var errors: [String: Int] = [:]
+    /// Store calls inside this operation, per store.
+    public var storeCalls: [String: StoreCallStats] = [:]
+
+    public init() {}
+
+    public var errorCount: Int { errors.values.reduce(0, +) }
+
+    mutating func add(_ sample: OperationSample) {
+        latency.record(nanoseconds: sample.latencyNanos)
+        service.record(nanoseconds: sample.serviceNanos)
+        count += 1
+        if sample.denied { denied += 1 }
+        if let errorClass = sample.errorClass { errors[errorClass, default: 0] += 1 }
+        for call in sample.storeCalls { storeCalls[call.store, default: StoreCallStats()].add(call) }
+    }
+
+    public mutating func merge(_ other: OperationStats) {
+        latency.add(other.latency)
+        service.add(other.service)
+        count += other.count
+        denied += other.denied
+        errors.merge(other.errors, uniquingKeysWith: +)
+        storeCalls.merge(other.storeCalls) { var a = $0; a.merge($1); return a }
+    }
+}
+
+/// One operation within one interval: enough for time series, light enough to roll each second.
+public struct IntervalStats: Sendable, Equatable {
+    public var latency = LatencyHistogram(.coarse)
+    public var count = 0
+    public var errors = 0
+
+    public init() {}
+
+    mutating func add(_ sample: OperationSample) {
+        latency.record(nanoseconds: sample.latencyNanos)
+        count += 1
+        if sample.errorClass != nil { errors += 1 }
+    }
+
+    public mutating func merge(_ other: IntervalStats) {
+        latency.add(other.latency)
+        count += other.count
+        errors += other.errors
+    }
+}
+
+public struct StoreCallStats: Sendable, Equatable {
+    public var latency = LatencyHistogram(.coarse)
+    public var calls = 0
+    public var failures = 0
+
+    mutating func add(_ call: StoreCallSample) {
+        latency.record(nanoseconds: call.nanos)
+        calls += 1
+        if call.failed { failures += 1 }
+    }
+
+    mutating func merge(_ other: StoreCallStats) {
+        latency.add(other.latency)
+        calls += other.calls
+        failures += other.failures
+    }
+}
+
+/// Records samples into a fixed number of shards (each behind its own lock, so recorders on
+/// different shards never contend) and merges them on demand. Nothing is sampled away: every
+/// operation lands in a full HdrHistogram.
+public final class Recorder: Sendable {
+    private let shards: [Locked<Shard>]
+    private let shared = Mutex(SharedCounters())
+
+    struct Shard {
+        var totals: [String: OperationStats] = [:]
+        /// The interval being filled, recorded or not (warm-up is kept in time series).
+        var interval: [String: IntervalStats] = [:]
+    }
+
+    struct SharedCounters {
+        var snapshotLag = LatencyHistogram()
+        var intervalSnapshotLag = LatencyHistogram(.coarse)
+        var tasksResynced = 0
+        var cache: [String: CacheCounts] = [:]
+        var invalidations = 0
+        var invalidatedKeys = 0
+        var recording = false
+    }
+
+    public init(shards: Int) {
+        self.shards = (0..<max(1, shards)).map { _ in Locked(Shard()) }
+    }
+
+    public var shardCount: Int { shards.count }
+
+    public func record(_ sample: OperationSample, shard: Int) {
+        shards[shard % shards.count].lock.withLock { s in
+            s.interval[sample.operation, default: IntervalStats()].add(sample)
+            if sample.recorded { s.totals[sample.operation, default: OperationStats()].add(sample) }
+        }
+    }
+
+    /// Whether stack-level events (lag, cache lookups) count towards the totals now.
+    public func setRecording(_ on: Bool) {
+        shared.withLock { $0.recording = on }
+    }
+
+    public func recordSnapshotLag(nanoseconds: Int64, tasksUpdated: Int) {
+        shared.withLock { s in
+            s.intervalSnapshotLag.record(nanoseconds: nanoseconds)
+            guard s.recording else { return }
+            s.snapshotLag.record(nanoseconds: nanoseconds)
+            s.tasksResynced += tasksUpdated
+        }
+    }
+
+    public func recordCacheLookup(family: String, hit: Bool) {
+        shared.withLock { s in
+            guard s.recording else { return }
+            if hit { s.cache[family, default: CacheCounts()].hits += 1 } else { s.cache[family, default: CacheCounts()].misses += 1 }
+        }
+    }
+
+    public func recordInvalidation(keys: Int) {
+        shared.withLock { s in
+            guard s.recording else { return }
+            s.invalidations += 1
+            s.invalidatedKeys += keys
+        }
+    }
+
+    /// Takes and resets the current interval across all shards.
+    public func takeInterval() -> (operations: [String: IntervalStats], snapshotLag: LatencyHistogram) {
+        var merged: [String: IntervalStats] = [:]
+        for shard in shards {
+            let interval = shard.lock.withLock { s in
+                defer { s.interval = [:] }
+                return s.interval
+            }
+            merged.merge(interval) { var a = $0; a.merge($1); return a }
+        }
+        let lag = shared.withLock { s in
+            defer { s.intervalSnapshotLag = LatencyHistogram(.coarse) }
+            return s.intervalSnapshotLag
+        }
+        return (merged, lag)
+    }
+
+    /// The recorded totals, merged across shards.
+    public func totals() -> Totals {
+        var operations: [String: OperationStats] = [:]
+        for shard in shards {
+            let totals = shard.lock.withLock { $0.totals }
+            operations.merge(totals) { var a = $0; a.merge($1); return a }
+        }
+        return shared.withLock { s in
+            Totals(operations: operations, snapshotLag: s.snapshotLag, tasksResynced: s.tasksResynced, cache: s.cache,
+                   invalidations: s.invalidations, invalidatedKeys: s.invalidatedKeys)
+        }
+    }
+}
+
+public struct CacheCounts: Sendable, Equatable, Codable {
+    public var hits = 0
+    public var misses = 0
+
+    public init(hits: Int = 0, misses: Int = 0) {
+        self.hits = hits
+        self.misses = misses
+    }
+
+    public var ratio: Double { hits + misses == 0 ? 0 : Double(hits) / Double(hits + misses) }
+}
+
+/// The recorded (non-warm-up) part of a run.
+public struct Totals: Sendable {
+    public var operations: [String: OperationStats]
+    public var snapshotLag: LatencyHistogram
+    public var tasksResynced: Int
+    public var cache: [String: CacheCounts]
+    public var invalidations: Int
+    public var invalidatedKeys: Int
+}
+
+/// A lock-protected value that can live in an array (a `Mutex` cannot be copied).
+final class Locked<Value: Sendable>: Sendable {
+    let lock: Mutex<Value>
+
+    init(_ value: Value) { lock = Mutex(value) }
+}

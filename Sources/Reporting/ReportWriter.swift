@@ -1,0 +1,31 @@
+import Foundation
+import Metrics
+
+/// Writes a run's report files into its directory.
+public enum ReportWriter {
+    /// Writes `report.json`, `report.md` and `intervals.csv`; returns the files written.
+    @discardableResult
+    public static func write(_ report: RunReport, to directory: URL) throws -> [URL] {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let files: [(String, Data)] = [
+            ("report.json", try report.jsonData()),
+            ("report.md", Data(TextReports.markdown(report).utf8)),
+            ("intervals.csv", Data(intervalsCSV(report.intervals).utf8)),
+        ]
+        return try files.map { name, data in
+            let url = directory.appendingPathComponent(name)
+            try data.write(to: url, options: .atomic)
+            return url
+        }
+    }
+
+    /// time, operation, count, errors, p50, p99, max — one row per operation per second.
+    public static func intervalsCSV(_ rows: [IntervalRow]) -> String {
+        var csv = "t_s,phase,recorded,operation,count,errors,p50_ms,p99_ms,max_ms\n"
+        for r in rows {
+            csv += "\(String(format: "%.3f", r.t)),\(r.phase),\(r.recorded),\(r.operation),\(r.count),\(r.errors),"
+            csv += "\(String(format: "%.4f", r.p50Ms)),\(String(format: "%.4f", r.p99Ms)),\(String(format: "%.4f", r.maxMs))\n"
+        }
+        return csv
+    }
+}

@@ -1,0 +1,326 @@
+import Foundation
+import Metrics
+
+/// `report.json`: the contract CI users build on. Documented in docs/report-schema.md; any
+/// change that removes or renames a field bumps `schemaVersion`.
+public struct RunReport: Codable, Sendable {
+    public static let currentSchemaVersion = 1
+
+    public var schemaVersion = RunReport.currentSchemaVersion
+    public var tool: ToolInfo
+    public var scenario: ScenarioInfo
+    public var target: String
+    /// What the target's numbers mean (e.g. that the embedded stack is in-process).
+    public var targetNote: String
+    public var machine: MachineInfo
+    public var startedAt: Date
+    public var durationS: Double
+    public var recordedS: Double
+    /// `pass`, `fail` (a threshold failed) or `invalid` (the harness could not keep its schedule).
+    public var verdict: String
+    public var invalidReasons: [String]
+    public var dataset: DatasetInfo
+    public var load: LoadInfo
+    public var schedule: ScheduleInfo
+    public var totals: TotalsInfo
+    public var operations: [OperationReport]
+    public var consistency: ConsistencyInfo
+    public var harness: HarnessInfo
+    public var thresholds: [ThresholdResult]
+    public var intervals: [IntervalRow]
+    public var stackSamples: [StackSample]
+
+    public init(schemaVersion: Int = RunReport.currentSchemaVersion, tool: ToolInfo, scenario: ScenarioInfo, target: String, targetNote: String, machine: MachineInfo, startedAt: Date, durationS: Double, recordedS: Double, verdict: String, invalidReasons: [String], dataset: DatasetInfo, load: LoadInfo, schedule: ScheduleInfo, totals: TotalsInfo, operations: [OperationReport], consistency: ConsistencyInfo, harness: HarnessInfo, thresholds: [ThresholdResult], intervals: [IntervalRow], stackSamples: [StackSample]) {
+        self.schemaVersion = schemaVersion
+        self.tool = tool
+        self.scenario = scenario
+        self.target = target
+        self.targetNote = targetNote
+        self.machine = machine
+        self.startedAt = startedAt
+        self.durationS = durationS
+        self.recordedS = recordedS
+        self.verdict = verdict
+        self.invalidReasons = invalidReasons
+        self.dataset = dataset
+        self.load = load
+        self.schedule = schedule
+        self.totals = totals
+        self.operations = operations
+        self.consistency = consistency
+        self.harness = harness
+        self.thresholds = thresholds
+        self.intervals = intervals
+        self.stackSamples = stackSamples
+    }
+}
+
+public struct ToolInfo: Codable, Sendable {
+    public var name = "stacksim"
+    public var version: String
+
+    public init(name: String = "stacksim", version: String) {
+        self.name = name
+        self.version = version
+    }
+}
+
+public struct ScenarioInfo: Codable, Sendable {
+    public var name: String
+    public var description: String
+    public var seed: UInt64
+    public var file: String?
+
+    public init(name: String, description: String, seed: UInt64, file: String?) {
+        self.name = name
+        self.description = description
+        self.seed = seed
+        self.file = file
+    }
+}
+
+public struct MachineInfo: Codable, Sendable {
+    public var cores: Int
+    public var memoryBytes: UInt64
+    public var os: String
+    public var kernel: String
+    public var swiftVersion: String
+
+    public init(cores: Int, memoryBytes: UInt64, os: String, kernel: String, swiftVersion: String) {
+        self.cores = cores
+        self.memoryBytes = memoryBytes
+        self.os = os
+        self.kernel = kernel
+        self.swiftVersion = swiftVersion
+    }
+}
+
+public struct DatasetInfo: Codable, Sendable {
+    public var organizations: Int
+    public var users: Int
+    public var tasks: Int
+    public var sprints: Int
+    public var activityLogs: Int
+    public var generateS: Double
+    public var loadS: Double
+
+    public init(organizations: Int, users: Int, tasks: Int, sprints: Int, activityLogs: Int, generateS: Double, loadS: Double) {
+        self.organizations = organizations
+        self.users = users
+        self.tasks = tasks
+        self.sprints = sprints
+        self.activityLogs = activityLogs
+        self.generateS = generateS
+        self.loadS = loadS
+    }
+}
+
+public struct PhaseInfo: Codable, Sendable {
+    public var name: String
+    public var durationS: Double
+    public var rate: Double?
+    public var users: Int?
+    public var record: Bool
+
+    public init(name: String, durationS: Double, rate: Double?, users: Int?, record: Bool) {
+        self.name = name
+        self.durationS = durationS
+        self.rate = rate
+        self.users = users
+        self.record = record
+    }
+}
+
+public struct LoadInfo: Codable, Sendable {
+    public var model: String
+    public var arrivals: String
+    public var phases: [PhaseInfo]
+
+    public init(model: String, arrivals: String, phases: [PhaseInfo]) {
+        self.model = model
+        self.arrivals = arrivals
+        self.phases = phases
+    }
+}
+
+public struct ScheduleInfo: Codable, Sendable {
+    public var intended: Int
+    public var late: Int
+    public var maxLagMs: Double
+    public var toleranceMs: Double
+
+    public init(intended: Int, late: Int, maxLagMs: Double, toleranceMs: Double) {
+        self.intended = intended
+        self.late = late
+        self.maxLagMs = maxLagMs
+        self.toleranceMs = toleranceMs
+    }
+}
+
+public struct TotalsInfo: Codable, Sendable {
+    public var count: Int
+    public var errors: Int
+    public var denied: Int
+    public var errorRate: Double
+    public var throughputPerS: Double
+
+    public init(count: Int, errors: Int, denied: Int, errorRate: Double, throughputPerS: Double) {
+        self.count = count
+        self.errors = errors
+        self.denied = denied
+        self.errorRate = errorRate
+        self.throughputPerS = throughputPerS
+    }
+}
+
+public struct StoreCallReport: Codable, Sendable {
+    public var store: String
+    public var calls: Int
+    public var failures: Int
+    public var callsPerOperation: Double
+    public var latencyMs: PercentileSummary
+
+    public init(store: String, calls: Int, failures: Int, callsPerOperation: Double, latencyMs: PercentileSummary) {
+        self.store = store
+        self.calls = calls
+        self.failures = failures
+        self.callsPerOperation = callsPerOperation
+        self.latencyMs = latencyMs
+    }
+}
+
+public struct OperationReport: Codable, Sendable {
+    public var name: String
+    public var count: Int
+    public var errors: Int
+    public var errorsByClass: [String: Int]
+    /// Requests the permission check refused (answered 403; not errors).
+    public var denied: Int
+    public var throughputPerS: Double
+    /// From the intended start: what a user felt.
+    public var latencyMs: PercentileSummary
+    /// From the actual start: what the stack took once the request got a worker.
+    public var serviceMs: PercentileSummary
+    public var stores: [StoreCallReport]
+
+    public init(name: String, count: Int, errors: Int, errorsByClass: [String: Int], denied: Int, throughputPerS: Double, latencyMs: PercentileSummary, serviceMs: PercentileSummary, stores: [StoreCallReport]) {
+        self.name = name
+        self.count = count
+        self.errors = errors
+        self.errorsByClass = errorsByClass
+        self.denied = denied
+        self.throughputPerS = throughputPerS
+        self.latencyMs = latencyMs
+        self.serviceMs = serviceMs
+        self.stores = stores
+    }
+}
+
+public struct ConsistencyCheckInfo: Codable, Sendable {
+    public var orphans: Int
+    public var missingSnapshots: Int
+    public var staleSnapshots: Int
+    public var usersChecked: Int
+
+    public init(orphans: Int, missingSnapshots: Int, staleSnapshots: Int, usersChecked: Int) {
+        self.orphans = orphans
+        self.missingSnapshots = missingSnapshots
+        self.staleSnapshots = staleSnapshots
+        self.usersChecked = usersChecked
+    }
+}
+
+public struct ConsistencyInfo: Codable, Sendable {
+    /// Profile commit in PostgreSQL → every task snapshot of that user updated in MongoDB.
+    public var snapshotLagMs: PercentileSummary
+    public var snapshotSyncs: Int
+    public var cacheHitRatio: [String: Double]
+    public var cacheLookups: [String: CacheCounts]
+    public var invalidations: Int
+    public var invalidatedKeys: Int
+    public var queueDepthMax: Int
+    public var syncFailures: Int
+    public var tasksResynced: Int
+    public var consistencyCheck: ConsistencyCheckInfo
+
+    public init(snapshotLagMs: PercentileSummary, snapshotSyncs: Int, cacheHitRatio: [String: Double], cacheLookups: [String: CacheCounts], invalidations: Int, invalidatedKeys: Int, queueDepthMax: Int, syncFailures: Int, tasksResynced: Int, consistencyCheck: ConsistencyCheckInfo) {
+        self.snapshotLagMs = snapshotLagMs
+        self.snapshotSyncs = snapshotSyncs
+        self.cacheHitRatio = cacheHitRatio
+        self.cacheLookups = cacheLookups
+        self.invalidations = invalidations
+        self.invalidatedKeys = invalidatedKeys
+        self.queueDepthMax = queueDepthMax
+        self.syncFailures = syncFailures
+        self.tasksResynced = tasksResynced
+        self.consistencyCheck = consistencyCheck
+    }
+}
+
+public struct HarnessInfo: Codable, Sendable {
+    /// CPU seconds the stacksim process used while the load ran (embedded stores included).
+    public var processCpuS: Double
+    /// `processCpuS` divided by the run's wall time: cores kept busy.
+    public var coresUsed: Double
+
+    public init(processCpuS: Double, coresUsed: Double) {
+        self.processCpuS = processCpuS
+        self.coresUsed = coresUsed
+    }
+}
+
+public struct ThresholdResult: Codable, Sendable {
+    public var target: String
+    public var metric: String
+    public var limit: Double
+    public var actual: Double?
+    public var passed: Bool
+    public var location: String
+
+    public init(target: String, metric: String, limit: Double, actual: Double?, passed: Bool, location: String) {
+        self.target = target
+        self.metric = metric
+        self.limit = limit
+        self.actual = actual
+        self.passed = passed
+        self.location = location
+    }
+}
+
+extension RunReport {
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    public func jsonData() throws -> Data { try Self.encoder().encode(self) }
+
+    public static func read(from url: URL) throws -> RunReport {
+        try decoder().decode(RunReport.self, from: Data(contentsOf: url))
+    }
+}
+
+extension OperationReport {
+    /// An operation's report from its merged stats over `seconds` of recorded load.
+    public init(name: String, stats: OperationStats, seconds: Double) {
+        self.init(name: name, count: stats.count, errors: stats.errorCount, errorsByClass: stats.errors, denied: stats.denied,
+                  throughputPerS: seconds > 0 ? Double(stats.count) / seconds : 0,
+                  latencyMs: stats.latency.summary, serviceMs: stats.service.summary,
+                  stores: stats.storeCalls.keys.sorted().map { store in
+                      let calls = stats.storeCalls[store]!
+                      return StoreCallReport(store: store, calls: calls.calls, failures: calls.failures,
+                                             callsPerOperation: stats.count > 0 ? Double(calls.calls) / Double(stats.count) : 0,
+                                             latencyMs: calls.latency.summary)
+                  })
+    }
+}

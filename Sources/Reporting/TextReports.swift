@@ -1,0 +1,132 @@
+import Foundation
+
+/// The terminal summary and `report.md`.
+public enum TextReports {
+    /// The summary printed when a run ends.
+    public static func summary(_ report: RunReport) -> String {
+        let rows = report.operations.map { op in
+            [op.name, "\(op.count)", "\(op.errors)", "\(op.denied)", Format.number(op.throughputPerS),
+             Format.ms(op.latencyMs.p50), Format.ms(op.latencyMs.p99), Format.ms(op.latencyMs.p999), Format.ms(op.latencyMs.max),
+             Format.ms(op.serviceMs.p99)]
+        }
+        let c = report.consistency
+        var lines = [
+            "\(report.scenario.name) on \(report.target): \(report.verdict.uppercased()) — \(report.totals.count) requests in "
+                + "\(Format.number(report.recordedS)) s recorded, \(Format.number(report.totals.throughputPerS))/s, "
+                + "errors \(Format.percent(report.totals.errorRate))",
+            "",
+            Format.table(["operation", "count", "err", "403", "rate/s", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "svc p99"], rows),
+            "",
+            "snapshot lag: \(c.snapshotSyncs) syncs, p50 \(Format.ms(c.snapshotLagMs.p50)) ms, p99 \(Format.ms(c.snapshotLagMs.p99)) ms, "
+                + "max \(Format.ms(c.snapshotLagMs.max)) ms; queue depth max \(c.queueDepthMax)",
+            "cache hit ratio: " + c.cacheHitRatio.keys.sorted().map { "\($0) \(Format.percent(c.cacheHitRatio[$0]!))" }.joined(separator: ", "),
+            "consistency check: \(c.consistencyCheck.orphans) orphans, \(c.consistencyCheck.missingSnapshots) missing, "
+                + "\(c.consistencyCheck.staleSnapshots) stale snapshots (\(c.consistencyCheck.usersChecked) users checked)",
+            "harness: \(String(format: "%.2f", report.harness.coresUsed)) cores busy; schedule: \(report.schedule.late) of "
+                + "\(report.schedule.intended) arrivals late (max \(Format.ms(report.schedule.maxLagMs)) ms)",
+        ]
+        lines += report.invalidReasons.map { "INVALID: \($0)" }
+        lines += report.thresholds.filter { !$0.passed }.map { "FAILED threshold \($0.target).\($0.metric): \(describe($0)) (\($0.location))" }
+        return lines.joined(separator: "\n")
+    }
+
+    static func describe(_ t: ThresholdResult) -> String {
+        let actual = t.actual.map(value(t.metric)) ?? "no data"
+        return "\(actual) against a limit of \(value(t.metric)(t.limit))"
+    }
+
+    static func value(_ metric: String) -> (Double) -> String {
+        metric.hasPrefix("p") || metric == "max" ? { Format.ms($0) + " ms" } : { Format.percent($0) }
+    }
+
+    /// `report.md`: verdict first, then a table per operation, then the stack's consistency.
+    public static func markdown(_ report: RunReport) -> String {
+        var md = "# \(escape(report.scenario.name)): \(report.verdict.uppercased())\n\n"
+        md += "\(report.totals.count) requests, \(Format.number(report.totals.throughputPerS))/s over \(Format.number(report.recordedS)) s "
+        md += "recorded, errors \(Format.percent(report.totals.errorRate)), target `\(report.target)`, seed \(report.scenario.seed).\n\n"
+        md += "> \(escape(report.targetNote))\n\n"
+        for reason in report.invalidReasons { md += "- **Invalid run:** \(escape(reason))\n" }
+        if !report.thresholds.isEmpty {
+            md += "## Thresholds\n\n| | target | metric | limit | actual | where |\n|---|---|---|---:|---:|---|\n"
+            for t in report.thresholds {
+                md += "| \(t.passed ? "pass" : "**FAIL**") | \(escape(t.target)) | \(t.metric) | \(value(t.metric)(t.limit)) | "
+                md += "\(t.actual.map(value(t.metric)) ?? "no data") | \(escape(t.location)) |\n"
+            }
+            md += "\n"
+        }
+        md += "## Operations\n\nLatency is measured from each request's intended start; service time from when it got a worker.\n\n"
+        md += "| operation | count | errors | 403 | rate/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | service p99 ms |\n"
+        md += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        for op in report.operations {
+            let l = op.latencyMs
+            md += "| \(escape(op.name)) | \(op.count) | \(op.errors) | \(op.denied) | \(Format.number(op.throughputPerS)) | "
+            md += "\(Format.ms(l.p50)) | \(Format.ms(l.p90)) | \(Format.ms(l.p99)) | \(Format.ms(l.p999)) | \(Format.ms(l.max)) | "
+            md += "\(Format.ms(op.serviceMs.p99)) |\n"
+        }
+        md += "\n## Store calls inside each operation\n\n| operation | store | calls/op | p50 ms | p99 ms | max ms | failures |\n"
+        md += "|---|---|---:|---:|---:|---:|---:|\n"
+        for op in report.operations {
+            for s in op.stores {
+                md += "| \(escape(op.name)) | \(s.store) | \(String(format: "%.2f", s.callsPerOperation)) | \(Format.ms(s.latencyMs.p50)) | "
+                md += "\(Format.ms(s.latencyMs.p99)) | \(Format.ms(s.latencyMs.max)) | \(s.failures) |\n"
+            }
+        }
+        let c = report.consistency
+        md += "\n## Consistency and caches\n\n"
+        md += "- Snapshot lag (profile commit → all task snapshots updated): \(c.snapshotSyncs) syncs, p50 \(Format.ms(c.snapshotLagMs.p50)) ms, "
+        md += "p99 \(Format.ms(c.snapshotLagMs.p99)) ms, max \(Format.ms(c.snapshotLagMs.max)) ms; \(c.tasksResynced) task snapshots rewritten; "
+        md += "\(c.syncFailures) failed jobs; queue depth max \(c.queueDepthMax).\n"
+        for family in c.cacheHitRatio.keys.sorted() {
+            let counts = c.cacheLookups[family]!
+            md += "- Cache `\(escape(family))`: hit ratio \(Format.percent(c.cacheHitRatio[family]!)) (\(counts.hits) hits, \(counts.misses) misses).\n"
+        }
+        md += "- Invalidations: \(c.invalidations), deleting \(c.invalidatedKeys) keys "
+        md += "(\(c.invalidations > 0 ? Format.number(Double(c.invalidatedKeys) / Double(c.invalidations)) : "0") per write: the member fan-out).\n"
+        let check = c.consistencyCheck
+        md += "- Consistency check: \(check.orphans) orphaned tasks, \(check.missingSnapshots) missing and \(check.staleSnapshots) stale "
+        md += "snapshots over \(check.usersChecked) users.\n\n"
+        md += "## Run\n\n| | |\n|---|---|\n"
+        md += "| scenario | \(escape(report.scenario.name)) (`\(escape(report.scenario.file ?? "built in"))`), seed \(report.scenario.seed) |\n"
+        md += "| load | \(report.load.model), \(report.load.arrivals) arrivals; phases: "
+        md += report.load.phases.map { p in
+            "\(escape(p.name)) \(Format.number(p.durationS)) s" + (p.rate.map { " @ \(Format.number($0))/s" } ?? "")
+                + (p.users.map { " × \($0) users" } ?? "") + (p.record ? "" : " (not recorded)")
+        }.joined(separator: ", ") + " |\n"
+        md += "| dataset | \(report.dataset.organizations) orgs, \(report.dataset.users) users, \(report.dataset.tasks) tasks, "
+        md += "\(report.dataset.sprints) sprints; loaded in \(String(format: "%.2f", report.dataset.loadS)) s |\n"
+        md += "| schedule | \(report.schedule.late) of \(report.schedule.intended) arrivals later than \(Format.ms(report.schedule.toleranceMs)) ms "
+        md += "(max \(Format.ms(report.schedule.maxLagMs)) ms) |\n"
+        md += "| harness | \(String(format: "%.2f", report.harness.coresUsed)) cores busy (\(String(format: "%.1f", report.harness.processCpuS)) CPU s) |\n"
+        let m = report.machine
+        md += "| machine | \(m.cores) cores, \(m.memoryBytes / (1 << 20)) MiB, \(escape(m.os)), kernel \(escape(m.kernel)), Swift \(m.swiftVersion) |\n"
+        md += "| started | \(ISO8601DateFormatter().string(from: report.startedAt)), \(Format.number(report.durationS)) s |\n"
+        md += "| tool | \(report.tool.name) \(report.tool.version), report schema \(report.schemaVersion) |\n"
+        return md
+    }
+
+    /// Escapes text from data or scenario files for Markdown tables and HTML-capable renderers.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for ch in text {
+            switch ch {
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "&": out += "&amp;"
+            case "|": out += "\\|"
+            case "`": out += "\\`"
+            case "*", "_", "[", "]": out += "\\\(ch)"
+            case "\n": out += " "
+            default: out.append(ch)
+            }
+        }
+        return out
+    }
+
+    /// One progress line: phase, elapsed/total, achieved vs target rate, errors, p50/p99.
+    public static func progressLine(elapsed: Double, total: Double, phase: String, rate: Double, target: Double?,
+                                    errors: Int, totalErrors: Int, p50: Double, p99: Double, queueDepth: Int) -> String {
+        let rateText = target.map { "\(Format.number(rate))/\(Format.number($0)) req/s" } ?? "\(Format.number(rate)) req/s"
+        return "[\(phase)] \(String(format: "%4.0f", elapsed))/\(String(format: "%.0f", total)) s  \(rateText)  "
+            + "errors \(errors) (total \(totalErrors))  p50 \(Format.ms(p50)) ms  p99 \(Format.ms(p99)) ms  queue \(queueDepth)"
+    }
+}

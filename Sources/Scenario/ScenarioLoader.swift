@@ -1,0 +1,235 @@
+import Foundation
+import Yams
+
+/// Reads scenario YAML into the model. Unknown keys, wrong types and impossible values are
+/// errors naming the file, line and what was expected; nothing partial is returned.
+public struct ScenarioLoader {
+    /// Operation names a mix or threshold may use.
+    public var knownOperations: [String]
+
+    public init(knownOperations: [String] = Operations.builtIn) {
+        self.knownOperations = knownOperations
+    }
+
+    public func load(file: String) throws -> Scenario {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ScenarioError(file: file, line: 0, column: 0, path: "", message: "cannot read the file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ScenarioError(file: file, line: 0, column: 0, path: "", message: "the file is not UTF-8 text")
+        }
+        return try parse(text, file: file)
+    }
+
+    public func parse(_ text: String, file: String) throws -> Scenario {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw ScenarioError(file: file, line: 1, column: 1, path: "", message: "the file is empty; expected a scenario mapping")
+            }
+            root = node
+        } catch let error as YamlError {
+            throw Self.locate(error, file: file)
+        }
+        let doc = try YAMLValue(node: root, path: "", file: file)
+            .fields(allowed: ["name", "description", "seed", "dataset", "stack", "load", "thresholds"])
+        var scenario = Scenario(name: try doc.required("name").string())
+        scenario.file = file
+        if let v = doc["description"] { scenario.description = try v.string() }
+        if let v = doc["seed"] {
+            let text = try v.scalar(expected: "a seed (a whole number)")
+            guard let seed = UInt64(text) else { throw v.error("expected a seed (a whole number ≥ 0), got '\(text)'") }
+            scenario.seed = seed
+        }
+        if let v = doc["dataset"] { scenario.dataset = try dataset(v) }
+        if let v = doc["stack"] { scenario.stack = try stack(v) }
+        if let v = doc["load"] { scenario.load = try load(v) }
+        if let v = doc["thresholds"] { scenario.thresholds = try thresholds(v) }
+        return scenario
+    }
+
+    static func locate(_ error: YamlError, file: String) -> ScenarioError {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return ScenarioError(file: file, line: mark.line, column: mark.column, path: "", message: "not valid YAML: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let keys = duplicates.sorted().map { "'\($0)'" }.joined(separator: ", ")
+            return ScenarioError(file: file, line: context.mark.line, column: context.mark.column, path: "",
+                                 message: "key \(keys) appears more than once in the mapping that starts here")
+        default:
+            return ScenarioError(file: file, line: 0, column: 0, path: "", message: "not valid YAML: \(error)")
+        }
+    }
+
+    // MARK: - Sections
+
+    func dataset(_ value: YAMLValue) throws -> DatasetSettings {
+        let f = try value.fields(allowed: ["organizations", "users_per_org", "tasks_per_user", "sprints_per_org"])
+        var d = DatasetSettings()
+        if let v = f["organizations"] { d.organizations = try v.int(in: 1...100_000) }
+        if let v = f["users_per_org"] { d.usersPerOrganization = try size(v, minimum: 1) }
+        if let v = f["tasks_per_user"] { d.tasksPerUser = try size(v, minimum: 0) }
+        if let v = f["sprints_per_org"] { d.sprintsPerOrganization = try v.int(in: 1...1000) }
+        return d
+    }
+
+    /// `40`, `{uniform: {min: 1, max: 9}}` or `{zipf: {min: 3, max: 500, s: 1.1}}`.
+    func size(_ value: YAMLValue, minimum: Int) throws -> SizeSpec {
+        if case .scalar = value.node { return .constant(try value.int(in: minimum...1_000_000)) }
+        let f = try value.fields(allowed: ["uniform", "zipf"])
+        guard f.values.count == 1, let (kind, body) = f.values.first else {
+            throw value.error("expected a number or exactly one of uniform, zipf")
+        }
+        let b = try body.fields(allowed: kind == "zipf" ? ["min", "max", "s"] : ["min", "max"])
+        let lo = try b.required("min").int(in: minimum...1_000_000)
+        let hiValue = try b.required("max")
+        let hi = try hiValue.int(in: minimum...1_000_000)
+        guard hi >= lo else { throw hiValue.error("expected max ≥ min (\(lo)), got \(hi)") }
+        if kind == "uniform" { return .uniform(min: lo, max: hi) }
+        let s = try b["s"]?.double(minimum: 0.01) ?? 1.1
+        return .zipf(min: lo, max: hi, s: s)
+    }
+
+    /// `2ms`, `{uniform: {min: 1ms, max: 3ms}}` or `{exponential: {mean: 1ms}}`.
+    func delay(_ value: YAMLValue) throws -> DelaySpec {
+        if case .scalar = value.node { return .fixed(try value.duration(positive: false)) }
+        let f = try value.fields(allowed: ["fixed", "uniform", "exponential"])
+        guard f.values.count == 1, let (kind, body) = f.values.first else {
+            throw value.error("expected a duration or exactly one of fixed, uniform, exponential")
+        }
+        switch kind {
+        case "fixed": return .fixed(try body.duration(positive: false))
+        case "exponential": return .exponential(mean: try body.fields(allowed: ["mean"]).required("mean").duration())
+        default:
+            let b = try body.fields(allowed: ["min", "max"])
+            let lo = try b.required("min").duration(positive: false)
+            let hiValue = try b.required("max")
+            let hi = try hiValue.duration(positive: false)
+            guard hi >= lo else { throw hiValue.error("expected max ≥ min") }
+            return .uniform(min: lo, max: hi)
+        }
+    }
+
+    func stack(_ value: YAMLValue) throws -> StackSettings {
+        let f = try value.fields(allowed: ["cache", "sync", "postgres_pool", "app_workers", "rate_limit", "sessions",
+                                           "sprint_length", "embedded"])
+        var s = StackSettings()
+        if let v = f["cache"] {
+            let c = try v.fields(allowed: ["task_stats_ttl", "dashboard_ttl"])
+            if let t = c["task_stats_ttl"] { s.taskStatsTTL = try t.duration() }
+            if let t = c["dashboard_ttl"] { s.dashboardTTL = try t.duration() }
+        }
+        if let v = f["sync"] {
+            let c = try v.fields(allowed: ["strategy", "workers", "batch_size"])
+            if let t = c["strategy"] { s.syncStrategy = try t.oneOf(["per-task", "update-many"]) }
+            if let t = c["workers"] { s.syncWorkers = try t.int(in: 1...256) }
+            if let t = c["batch_size"] { s.batchSize = try t.int(in: 1...100_000) }
+        }
+        if let v = f["postgres_pool"] {
+            s.poolMax = try v.fields(allowed: ["max"]).required("max").int(in: 1...10_000)
+        }
+        if let v = f["app_workers"] { s.appWorkers = try v.int(in: 1...100_000) }
+        if let v = f["rate_limit"] { s.rateLimitPerMinute = try v.fields(allowed: ["per_minute"]).required("per_minute").int(in: 1...10_000_000) }
+        if let v = f["sessions"] { s.sessionTTL = try v.fields(allowed: ["ttl"]).required("ttl").duration() }
+        if let v = f["sprint_length"] { s.sprintLength = try v.duration() }
+        if let v = f["embedded"] {
+            for (store, body) in try v.entries(allowed: ["postgres", "mongo", "redis"]) {
+                s.embedded[store] = try knobs(body, allowOperations: true)
+            }
+        }
+        return s
+    }
+
+    func knobs(_ value: YAMLValue, allowOperations: Bool) throws -> StoreKnobSpec {
+        let keys = allowOperations ? ["latency", "stall", "errors", "operations"] : ["latency", "errors"]
+        let f = try value.fields(allowed: keys)
+        var k = StoreKnobSpec()
+        if let v = f["latency"] { k.latency = try delay(v) }
+        if let v = f["stall"] {
+            let st = try v.fields(allowed: ["every", "for"])
+            let every = try st.required("every").duration()
+            let forValue = try st.required("for")
+            let duration = try forValue.duration()
+            guard duration < every else { throw forValue.error("expected a stall shorter than its period (\(every))") }
+            k.stallEvery = every
+            k.stallFor = duration
+        }
+        if let v = f["errors"] { k.errorRate = try v.fraction() }
+        if let v = f["operations"] {
+            for (name, body) in try v.entries(allowed: nil) { k.operations[name] = try knobs(body, allowOperations: false) }
+        }
+        return k
+    }
+
+    func load(_ value: YAMLValue) throws -> LoadSettings {
+        let f = try value.fields(allowed: ["model", "arrivals", "think_time", "user_choice", "phases", "mix", "schedule_tolerance"])
+        var l = LoadSettings()
+        if let v = f["model"] { l.model = LoadModel(rawValue: try v.oneOf(LoadModel.allCases.map(\.rawValue)))! }
+        if let v = f["arrivals"] { l.arrivals = ArrivalProcess(rawValue: try v.oneOf(ArrivalProcess.allCases.map(\.rawValue)))! }
+        if let v = f["think_time"] { l.thinkTime = try delay(v) }
+        if let v = f["user_choice"] { l.userChoice = try v.oneOf(["uniform", "zipf", "latest", "hotspot"]) }
+        if let v = f["schedule_tolerance"] { l.scheduleTolerance = try v.duration() }
+        if let v = f["phases"] {
+            let items = try v.list()
+            guard !items.isEmpty else { throw v.error("expected at least one phase") }
+            l.phases = try items.map { try phase($0, model: l.model) }
+        } else {
+            l.phases = l.phases.map { l.model == .closed ? Phase(name: $0.name, duration: $0.duration, users: 10) : $0 }
+        }
+        if let v = f["mix"] {
+            l.mix = try v.entries(allowed: knownOperations).map { MixEntry(operation: $0.key, weight: try $0.value.double(minimum: 0)) }
+            guard l.mix.contains(where: { $0.weight > 0 }) else { throw v.error("expected at least one operation with a weight above zero") }
+        }
+        return l
+    }
+
+    func phase(_ value: YAMLValue, model: LoadModel) throws -> Phase {
+        let f = try value.fields(allowed: ["name", "duration", "rate", "users", "record"])
+        var p = Phase(name: try f.required("name").string(), duration: try f.required("duration").duration())
+        switch model {
+        case .open:
+            p.rate = try f.required("rate").rate()
+            if let users = f["users"] { throw users.error("'users' belongs to the closed model; this scenario's load.model is open") }
+        case .closed:
+            p.users = try f.required("users").int(in: 1...1_000_000)
+            if let rate = f["rate"] { throw rate.error("'rate' belongs to the open model; this scenario's load.model is closed") }
+        }
+        if let v = f["record"] { p.record = try v.bool() }
+        return p
+    }
+
+    func thresholds(_ value: YAMLValue) throws -> [Threshold] {
+        let percentiles = ["p50", "p90", "p99", "p999", "max"]
+        var result: [Threshold] = []
+        for (target, body) in try value.entries(allowed: knownOperations + ["all", "snapshot-lag", "errors", "cache-hit-ratio"]) {
+            let allowed: [String]? = switch target {
+            case "errors": ["rate"]
+            case "snapshot-lag": percentiles
+            case "cache-hit-ratio": nil
+            default: percentiles + ["errors"]
+            }
+            for (metric, limitValue) in try body.entries(allowed: allowed) {
+                let location = "\(limitValue.file):\(limitValue.node.mark?.line ?? 0)"
+                let limit: Double
+                let name: String
+                if percentiles.contains(metric) {
+                    limit = try limitValue.duration(positive: false).seconds * 1000
+                    name = metric
+                } else {
+                    limit = try limitValue.fraction()
+                    name = metric == "errors" ? "rate" : metric
+                }
+                result.append(Threshold(target: target, metric: name, limit: limit, location: location))
+            }
+        }
+        return result
+    }
+}
+
+extension Duration {
+    /// Seconds as a floating-point number.
+    var seconds: Double {
+        let (s, a) = components
+        return Double(s) + Double(a) / 1e18
+    }
+}

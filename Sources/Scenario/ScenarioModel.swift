@@ -1,0 +1,166 @@
+/// The scenario as stacksim runs it. YAML files and the Swift API both produce this model;
+/// every default is declared here, next to the field it belongs to.
+public struct Scenario: Sendable, Equatable {
+    public var name: String
+    public var description: String = ""
+    /// Seeds the dataset, the arrival schedule and every choice an actor makes.
+    public var seed: UInt64 = 42
+    /// The file it was read from, when it came from one.
+    public var file: String?
+    public var dataset = DatasetSettings()
+    public var stack = StackSettings()
+    public var load = LoadSettings()
+    public var thresholds: [Threshold] = []
+
+    public init(name: String) { self.name = name }
+}
+
+/// A size drawn per organization or per user.
+public enum SizeSpec: Sendable, Equatable {
+    case constant(Int)
+    case uniform(min: Int, max: Int)
+    case zipf(min: Int, max: Int, s: Double)
+}
+
+/// A time drawn per call or per think.
+public enum DelaySpec: Sendable, Equatable {
+    case fixed(Duration)
+    case uniform(min: Duration, max: Duration)
+    case exponential(mean: Duration)
+
+    /// The mean of the distribution.
+    public var mean: Duration {
+        switch self {
+        case .fixed(let d): return d
+        case .uniform(let lo, let hi): return (lo + hi) / 2
+        case .exponential(let m): return m
+        }
+    }
+}
+
+public struct DatasetSettings: Sendable, Equatable {
+    public var organizations = 20
+    /// Organization sizes are skewed: many small teams, a few large ones.
+    public var usersPerOrganization = SizeSpec.zipf(min: 3, max: 200, s: 1.1)
+    public var tasksPerUser = SizeSpec.constant(20)
+    public var sprintsPerOrganization = 6
+
+    public init() {}
+}
+
+public struct StackSettings: Sendable, Equatable {
+    /// Read-through cache TTLs (seed 000).
+    public var taskStatsTTL: Duration = .seconds(300)
+    public var dashboardTTL: Duration = .seconds(600)
+    /// `per-task` (one update per task, as the seed) or `update-many`.
+    public var syncStrategy = "per-task"
+    /// Snapshot-sync worker actors draining the job queue.
+    public var syncWorkers = 2
+    /// Batch sync upserts this many snapshots per bulk write (seed 000).
+    public var batchSize = 100
+    /// Connection-pool size per store on a live target (seed 002: max 20).
+    public var poolMax = 20
+    /// Requests the simulated application serves at once (its worker threads); the rest queue,
+    /// and that queueing is part of latency from intended start, not of service time.
+    public var appWorkers = 16
+    /// Requests one user may make per minute before being refused (seed 003).
+    public var rateLimitPerMinute = 600
+    /// Session lifetime (seed 003: 7 days).
+    public var sessionTTL: Duration = .seconds(7 * 86_400)
+    /// How long a sprint stays active during a run before its actor closes it.
+    public var sprintLength: Duration = .seconds(30)
+    /// Service-time and failure knobs of the embedded stores, by store (`postgres`, `mongo`, `redis`).
+    public var embedded: [String: StoreKnobSpec] = [:]
+
+    public init() {}
+}
+
+public struct StoreKnobSpec: Sendable, Equatable {
+    public var latency: DelaySpec?
+    public var stallEvery: Duration?
+    public var stallFor: Duration?
+    /// Fraction of calls that fail, 0...1.
+    public var errorRate: Double?
+    /// Overrides by store call name (e.g. `board`, `get`, `permission-check`).
+    public var operations: [String: StoreKnobSpec] = [:]
+
+    public init() {}
+}
+
+public enum LoadModel: String, Sendable, Equatable, CaseIterable {
+    /// Arrivals at a rate, whether or not earlier requests finished.
+    case open
+    /// A fixed number of users, each waiting for its reply and thinking before the next request.
+    case closed
+}
+
+public enum ArrivalProcess: String, Sendable, Equatable, CaseIterable {
+    case poisson, uniform
+}
+
+public struct Phase: Sendable, Equatable {
+    public var name: String
+    public var duration: Duration
+    /// Open model: arrivals per second.
+    public var rate: Double?
+    /// Closed model: concurrent users.
+    public var users: Int?
+    /// False for warm-up: run but not counted in the totals.
+    public var record = true
+
+    public init(name: String, duration: Duration, rate: Double? = nil, users: Int? = nil, record: Bool = true) {
+        self.name = name; self.duration = duration; self.rate = rate; self.users = users; self.record = record
+    }
+}
+
+public struct LoadSettings: Sendable, Equatable {
+    public var model = LoadModel.open
+    public var arrivals = ArrivalProcess.poisson
+    /// Closed model: the pause between a user's requests.
+    public var thinkTime = DelaySpec.exponential(mean: .seconds(1))
+    /// Which user an arrival belongs to: uniform, zipf, latest or hotspot.
+    public var userChoice = "uniform"
+    public var phases: [Phase] = [Phase(name: "steady", duration: .seconds(60), rate: 200)]
+    /// Operation weights, in file order.
+    public var mix: [MixEntry] = Operations.builtIn.map { MixEntry(operation: $0, weight: 1) }
+    /// An arrival dispatched later than this after its intended time counts as schedule lag.
+    public var scheduleTolerance: Duration = .milliseconds(10)
+
+    public init() {}
+
+    public var totalDuration: Duration { phases.reduce(.zero) { $0 + $1.duration } }
+}
+
+public struct MixEntry: Sendable, Equatable {
+    public var operation: String
+    public var weight: Double
+
+    public init(operation: String, weight: Double) {
+        self.operation = operation
+        self.weight = weight
+    }
+}
+
+/// A pass/fail bound on the run's results.
+public struct Threshold: Sendable, Equatable {
+    /// An operation name, `all` (every operation), `snapshot-lag`, `errors` (whole run) or
+    /// `cache-hit-ratio` (per family).
+    public var target: String
+    /// `p50`, `p90`, `p99`, `p999`, `max` (milliseconds), `rate` (error fraction) or a cache family.
+    public var metric: String
+    public var limit: Double
+    /// Where it was declared, for messages.
+    public var location: String
+
+    public init(target: String, metric: String, limit: Double, location: String) {
+        self.target = target; self.metric = metric; self.limit = limit; self.location = location
+    }
+}
+
+/// The operations stacksim knows, in the order reports list them (DESIGN.md §1).
+public enum Operations {
+    public static let builtIn = [
+        "board", "my-tasks", "my-active", "due-soon", "search", "task-stats", "dashboard", "sprint-board",
+        "sprint-metrics", "create-task", "update-status", "log-time", "update-profile", "permission-check", "members",
+    ]
+}

@@ -1,0 +1,143 @@
+import Foundation
+import StackCore
+import StackModel
+
+/// A tenant (organization): owns its users' task lists and its sprint actor.
+public actor TenantActor {
+    public let organizationID: UUIDValue
+    public let sprint: SprintActor
+    private var tasksByMember: [UUIDValue: [UUIDValue]]
+    private var allTasks: [UUIDValue]
+
+    init(tenant: Tenant, sprint: SprintActor) {
+        organizationID = tenant.organization.id
+        self.sprint = sprint
+        tasksByMember = tenant.taskIDsByMember
+        allTasks = tenant.memberIDs.flatMap { tenant.taskIDsByMember[$0] ?? [] }
+    }
+
+    /// One of the user's tasks (any of the org's when they have none), chosen by `argument`.
+    func pickTask(for userID: UUIDValue, _ argument: UInt64) -> UUIDValue? {
+        let own = tasksByMember[userID] ?? []
+        let pool = own.isEmpty ? allTasks : own
+        return pool.isEmpty ? nil : pool[Int(argument % UInt64(pool.count))]
+    }
+
+    func add(taskID: UUIDValue, for userID: UUIDValue) {
+        tasksByMember[userID, default: []].append(taskID)
+        allTasks.append(taskID)
+    }
+}
+
+/// A tenant's sprints: planning → active (metrics and burndown recomputed as tasks move) → closed
+/// (retrospective written), rolled over by the run every `sprint_length`.
+public actor SprintActor {
+    private var sprintIDs: [UUIDValue]
+    private var activeIndex: Int?
+    private var movedSinceRecompute = 0
+    private var rng: SeededRandom
+
+    init(sprints: [Sprint], seed: UInt64) {
+        sprintIDs = sprints.map(\.id)
+        activeIndex = sprints.firstIndex { $0.status == .active }
+        rng = SeededRandom(seed: seed)
+    }
+
+    public var activeSprintID: UUIDValue? { activeIndex.map { sprintIDs[$0] } }
+
+    /// Tasks moved in the active sprint since its metrics were last recomputed.
+    public var pendingMoves: Int { movedSinceRecompute }
+
+    func taskMoved(in sprintID: UUIDValue) {
+        if sprintID == activeSprintID { movedSinceRecompute += 1 }
+    }
+
+    /// Recomputes the active sprint's metrics from its tasks and appends a burndown point.
+    func recomputeMetrics(stores: StackStores, now: Date) async throws {
+        guard let id = activeSprintID, var sprint = try await stores.documents.sprint(id: id) else { return }
+        let tasks = try await stores.documents.sprintTasks(sprintID: id)
+        let remaining = tasks.filter { $0.status != .done }.reduce(0) { $0 + $1.remainingHours }
+        let burndown = Array((sprint.metrics.burndown + [BurndownPoint(date: now, remainingHours: remaining)]).suffix(60))
+        sprint.metrics = SprintMetrics(tasks: tasks, burndown: burndown)
+        sprint.capacity.allocatedHours = tasks.reduce(0) { $0 + $1.estimatedHours }
+        sprint.updatedAt = now
+        try await stores.documents.saveSprint(sprint)
+        movedSinceRecompute = 0
+    }
+
+    /// Closes the active sprint with a retrospective and activates the next one, planning a new
+    /// sprint when none is left.
+    func rollOver(stores: StackStores, now: Date) async throws {
+        if activeIndex != nil {
+            try await recomputeMetrics(stores: stores, now: now)
+            if let id = activeSprintID, var closing = try await stores.documents.sprint(id: id) {
+                closing.status = .closed
+                closing.retrospective = DatasetGenerator.retrospective(&rng)
+                closing.updatedAt = now
+                try await stores.documents.saveSprint(closing)
+            }
+        }
+        let next = (activeIndex ?? -1) + 1
+        if next >= sprintIDs.count {
+            guard let last = sprintIDs.last, let previous = try await stores.documents.sprint(id: last) else { return }
+            let planned = DatasetGenerator.nextSprint(after: previous, &rng)
+            try await stores.documents.saveSprint(planned)
+            sprintIDs.append(planned.id)
+        }
+        guard var opening = try await stores.documents.sprint(id: sprintIDs[next]) else { return }
+        opening.status = .active
+        opening.updatedAt = now
+        try await stores.documents.saveSprint(opening)
+        activeIndex = next
+        movedSinceRecompute = 0
+    }
+}
+
+/// A user: performs one request at a time, in the order they were intended.
+public actor UserActor {
+    public let requester: Requester
+    private var tail: Task<Void, Never>?
+
+    init(requester: Requester) {
+        self.requester = requester
+    }
+
+    /// Queues a request behind this user's earlier ones.
+    func submit(_ request: @escaping @Sendable (Requester) async -> Void) {
+        let previous = tail
+        let requester = requester
+        tail = Task.detached {
+            await previous?.value
+            await request(requester)
+        }
+    }
+
+    /// Waits until every submitted request has finished.
+    func drain() async {
+        await tail?.value
+    }
+}
+
+/// Drains one shard of the snapshot-sync queue until stopped.
+public actor SyncWorker {
+    let index: Int
+    let sync: SnapshotSync
+    private(set) var failures = 0
+
+    init(index: Int, sync: SnapshotSync) {
+        self.index = index
+        self.sync = sync
+    }
+
+    func run() async {
+        while !Task.isCancelled {
+            do {
+                _ = try await sync.processNext(worker: index, wait: .milliseconds(250))
+            } catch {
+                // A lost job is counted and the worker keeps going, as a job runner would retry later.
+                failures += 1
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+}

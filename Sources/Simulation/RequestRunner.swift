@@ -1,0 +1,101 @@
+import Foundation
+import Metrics
+import StackCore
+import StackModel
+
+/// Why a request failed before reaching its operation.
+enum RequestFailure: String, Error {
+    case sessionMissing = "session_missing"
+    case rateLimited = "rate_limited"
+    case unknownOperation = "unknown_operation"
+}
+
+/// The clock of one run: nanoseconds since the run started, and sleeping until such a moment.
+public struct RunClock: Sendable {
+    private let clock = ContinuousClock()
+    public let start: ContinuousClock.Instant
+
+    public init() { start = clock.now }
+
+    public func now() -> Int64 { (clock.now - start).nanoseconds }
+
+    public func sleep(until nanos: Int64) async throws {
+        try await clock.sleep(until: start + .nanoseconds(nanos), tolerance: .microseconds(50))
+    }
+}
+
+/// Runs a request the way the application serves one — session, rate limit, permission check,
+/// then the operation — on one of the app's workers, and records what it cost.
+final class RequestRunner: Sendable {
+    let context: ActionContext
+    let actions: [String: ActionDefinition]
+    let recorder: Recorder
+    let workers: AppWorkers
+    let clock: RunClock
+    let rateLimitPerMinute: Int
+    let observer: any StackObserver
+
+    init(context: ActionContext, actions: [String: ActionDefinition], recorder: Recorder, workers: AppWorkers,
+         clock: RunClock, rateLimitPerMinute: Int, observer: any StackObserver) {
+        self.context = context; self.actions = actions; self.recorder = recorder; self.workers = workers
+        self.clock = clock; self.rateLimitPerMinute = rateLimitPerMinute; self.observer = observer
+    }
+
+    /// Runs `operation` for `requester`, latency counted from `intended` (ns after run start).
+    func execute(_ operation: String, argument: UInt64, requester: Requester, intended: Int64, recorded: Bool, shard: Int) async {
+        await workers.acquire()
+        let actualStart = clock.now()
+        let trace = StoreCallTrace()
+        var errorClass: String?
+        var denied = false
+        do {
+            denied = try await StoreCallTrace.$current.withValue(trace) {
+                try await serve(operation, argument: argument, requester: requester)
+            }
+        } catch {
+            errorClass = Self.classify(error)
+        }
+        let end = clock.now()
+        workers.release()
+        let calls = trace.recorded.map { StoreCallSample(store: $0.store.rawValue, nanos: $0.duration.nanoseconds, failed: $0.failed) }
+        recorder.record(OperationSample(operation: operation, latencyNanos: end - intended, serviceNanos: end - actualStart,
+                                        errorClass: errorClass, storeCalls: calls, denied: denied, recorded: recorded),
+                        shard: shard)
+    }
+
+    /// The request pipeline; returns true when the permission check refused it.
+    private func serve(_ operation: String, argument: UInt64, requester: Requester) async throws -> Bool {
+        guard let action = actions[operation] else { throw RequestFailure.unknownOperation }
+        let cache = context.stores.cache
+        let session = try await cache.get("session:\(requester.sessionToken)")
+        observer.cacheLookup(family: "session", hit: session != nil)
+        guard session != nil else { throw RequestFailure.sessionMissing }
+        let minute = Int(context.time.now().timeIntervalSince1970 / 60)
+        let requests = try await cache.increment("rate:\(requester.userID):\(minute)", ttl: .seconds(60))
+        guard requests <= rateLimitPerMinute else { throw RequestFailure.rateLimited }
+        guard try await context.stores.relational.hasPermission(userID: requester.userID, organizationID: requester.organizationID,
+                                                                resource: action.resource, action: action.permission)
+        else { return true }
+        var rng = SeededRandom(seed: argument)
+        try await action.run(context, requester, &rng)
+        return false
+    }
+
+    static func classify(_ error: any Error) -> String {
+        switch error {
+        case let e as StoreError: return "\(e.store.rawValue)_\(e.code.rawValue)"
+        case let e as RequestFailure: return e.rawValue
+        case is CancellationError: return "cancelled"
+        default: return "internal"
+        }
+    }
+}
+
+/// Feeds stack events into the recorder.
+struct RecordingObserver: StackObserver {
+    let recorder: Recorder
+
+    func cacheLookup(family: String, hit: Bool) { recorder.recordCacheLookup(family: family, hit: hit) }
+    func snapshotSynced(lag: Duration, tasksUpdated: Int) { recorder.recordSnapshotLag(nanoseconds: lag.nanoseconds, tasksUpdated: tasksUpdated) }
+    func invalidated(keys: Int) { recorder.recordInvalidation(keys: keys) }
+}

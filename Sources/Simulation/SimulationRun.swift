@@ -1,0 +1,166 @@
+import Foundation
+import Metrics
+import Scenario
+import StackCore
+import StackModel
+
+/// What a run is pointed at and how it reports progress.
+public struct RunOptions: Sendable {
+    /// The stores to run against; nil builds the embedded stack with the scenario's knobs.
+    public var stores: StackStores?
+    public var target = "embedded"
+    public var actions: [ActionDefinition] = BuiltInActions.all
+    /// Called once per second with the last interval.
+    public var progress: (@Sendable (ProgressUpdate) -> Void)?
+
+    public init() {}
+}
+
+public struct ProgressUpdate: Sendable {
+    public var elapsedSeconds: Double
+    public var totalSeconds: Double
+    public var phase: String
+    public var throughputPerSecond: Double
+    public var targetRate: Double?
+    public var errors: Int
+    public var totalErrors: Int
+    public var p50Ms: Double
+    public var p99Ms: Double
+    public var queueDepth: Int
+}
+
+public struct DatasetSummary: Sendable, Codable {
+    public var organizations: Int
+    public var users: Int
+    public var tasks: Int
+    public var sprints: Int
+    public var activityLogs: Int
+    public var generateSeconds: Double
+    public var loadSeconds: Double
+}
+
+/// How well the harness kept to its schedule.
+public struct ScheduleStats: Sendable, Codable {
+    public var intended: Int
+    /// Arrivals dispatched later than the tolerance after their intended time.
+    public var late: Int
+    public var maxLagMs: Double
+    public var toleranceMs: Double
+    /// False when the harness fell behind its own schedule on more than 1 % of arrivals: the
+    /// latencies then describe the harness, not the stack.
+    public var valid: Bool { intended == 0 || Double(late) <= Double(intended) * 0.01 }
+}
+
+public struct RunResult: Sendable {
+    public var scenario: Scenario
+    public var target: String
+    public var startedAt: Date
+    public var durationSeconds: Double
+    public var recordedSeconds: Double
+    public var dataset: DatasetSummary
+    public var totals: Totals
+    public var intervals: [IntervalRow]
+    public var stackSamples: [StackSample]
+    public var consistency: ConsistencyFindings
+    public var schedule: ScheduleStats
+    public var syncFailures: Int
+    /// CPU time (user + system) the whole process used during the load, stores included when embedded.
+    public var processCPUSeconds: Double
+}
+
+/// Runs one scenario: builds and loads the dataset, starts the actors, drives the load through
+/// its phases, measures, and checks consistency at the end.
+public enum SimulationRun {
+    public static func run(_ scenario: Scenario, options: RunOptions = RunOptions()) async throws -> RunResult {
+        let time = WallTime()
+        let stores = options.stores ?? EmbeddedStack.make(knobs: scenario.embeddedKnobs, seed: scenario.seed, time: time)
+        try await stores.relational.ping()
+        try await stores.documents.ping()
+        try await stores.cache.ping()
+
+        let generateStart = Date()
+        var generator = DatasetGenerator(spec: scenario.datasetSpec, seed: scenario.seed, anchor: time.now())
+        let dataset = generator.generate()
+        let loadStart = Date()
+        try await load(dataset, into: stores, scenario: scenario)
+        let summary = DatasetSummary(organizations: dataset.organizations.count, users: dataset.users.count,
+                                     tasks: dataset.tasks.count, sprints: dataset.sprints.count,
+                                     activityLogs: dataset.activityLogs.count,
+                                     generateSeconds: loadStart.timeIntervalSince(generateStart),
+                                     loadSeconds: Date().timeIntervalSince(loadStart))
+
+        let recorder = Recorder(shards: max(4, 2 * ProcessInfo.processInfo.activeProcessorCount))
+        let observer = RecordingObserver(recorder: recorder)
+        let sync = SnapshotSync(stores: stores, strategy: scenario.syncStrategy, workers: scenario.stack.syncWorkers,
+                                time: time, observer: observer)
+        let context = ActionContext(stores: stores, cache: CacheService(stores: stores, settings: scenario.cacheSettings, observer: observer),
+                                    sync: sync, time: time)
+        let clock = RunClock()
+        let runner = RequestRunner(context: context, actions: Dictionary(options.actions.map { ($0.name, $0) }) { a, _ in a },
+                                   recorder: recorder, workers: AppWorkers(limit: scenario.stack.appWorkers), clock: clock,
+                                   rateLimitPerMinute: scenario.stack.rateLimitPerMinute, observer: observer)
+        let tenants = dataset.tenants.enumerated().map { index, tenant in
+            TenantActor(tenant: tenant, sprint: SprintActor(sprints: dataset.sprints.filter { $0.organizationID == tenant.organization.id },
+                                                            seed: scenario.seed &+ UInt64(index)))
+        }
+        let users = zip(dataset.tenants, tenants).flatMap { tenant, actor in
+            tenant.memberIDs.map { UserActor(requester: Requester(userID: $0, organizationID: tenant.organization.id,
+                                                                  sessionToken: sessionToken($0), tenant: actor)) }
+        }
+        let workers = (0..<sync.workers).map { SyncWorker(index: $0, sync: sync) }
+        let workerTasks = workers.map { worker in Task { await worker.run() } }
+
+        let startedAt = Date()
+        let cpuStart = processCPUSeconds()
+        let driver = LoadDriver(scenario: scenario, clock: clock, runner: runner, users: users, recorder: recorder,
+                                sync: sync, progress: options.progress)
+        let sprintTask = Task { await driver.rollSprints(tenants: tenants, stores: stores, time: time, every: scenario.stack.sprintLength) }
+        let schedule = await driver.drive()
+        for user in users { await user.drain() }
+        await waitForEmptyQueue(sync, limit: .seconds(30))
+        sprintTask.cancel()
+        await driver.finishIntervals()
+        let cpuSeconds = processCPUSeconds() - cpuStart
+        let duration = Date().timeIntervalSince(startedAt)
+        for task in workerTasks { task.cancel() }
+        var syncFailures = 0
+        for worker in workers { syncFailures += await worker.failures }
+
+        let consistency = try await ConsistencyCheck(stores: stores, batchSize: scenario.stack.batchSize).run()
+        return RunResult(scenario: scenario, target: options.target, startedAt: startedAt, durationSeconds: duration,
+                         recordedSeconds: scenario.load.phases.filter(\.record).reduce(0) { $0 + $1.duration.seconds },
+                         dataset: summary, totals: recorder.totals(), intervals: await driver.intervals,
+                         stackSamples: await driver.stackSamples, consistency: consistency, schedule: schedule,
+                         syncFailures: syncFailures, processCPUSeconds: cpuSeconds)
+    }
+
+    /// The dataset into the three stores, plus a session per user.
+    static func load(_ dataset: Dataset, into stores: StackStores, scenario: Scenario) async throws {
+        async let relational: Void = stores.relational.load(dataset)
+        async let documents: Void = stores.documents.load(dataset)
+        let sessions = dataset.users.map { (key: "session:\(sessionToken($0.id))", value: "\($0.id)") }
+        for start in stride(from: 0, to: sessions.count, by: 1000) {
+            try await stores.cache.setMany(Array(sessions[start..<min(start + 1000, sessions.count)]), ttl: scenario.stack.sessionTTL)
+        }
+        _ = try await (relational, documents)
+    }
+
+    static func sessionToken(_ userID: UUIDValue) -> String {
+        String(userID.high ^ 0x5EED_5EED_5EED_5EED, radix: 16) + String(userID.low.byteSwapped, radix: 16)
+    }
+
+    static func waitForEmptyQueue(_ sync: SnapshotSync, limit: Duration) async {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline, ((try? await sync.depth()) ?? 0) > 0 {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        // The last popped job may still be applying.
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import StackModel
+
+/// Which side of the stack a store call goes to; reports name stores by these.
+public enum StoreKind: String, Sendable, CaseIterable, Codable {
+    case relational = "postgres"
+    case document = "mongo"
+    case cache = "redis"
+}
+
+/// Whose snapshot a task carries.
+public enum SnapshotRole: String, Sendable, CaseIterable {
+    case assignee, reviewer
+}
+
+/// The relational side (PostgreSQL): users, organizations, memberships, roles, permissions.
+public protocol RelationalPort: Sendable {
+    func ping() async throws
+    /// Bulk-loads the relational part of a dataset into empty tables.
+    func load(_ dataset: Dataset) async throws
+    func user(id: UUIDValue) async throws -> User?
+    /// Applies a profile change and returns the updated user, or nil when there is no such user.
+    func updateProfile(userID: UUIDValue, change: ProfileChange, at: Date) async throws -> User?
+    /// Members of an organization (the membership index on (organization_id, active)).
+    func memberIDs(organizationID: UUIDValue, activeOnly: Bool) async throws -> [UUIDValue]
+    /// The role-permission join: may this member do `action` on `resource` in this organization?
+    func hasPermission(userID: UUIDValue, organizationID: UUIDValue, resource: String, action: String) async throws -> Bool
+    func organizationIDs() async throws -> Set<UUIDValue>
+    /// Users ordered by id, after `after` (keyset pagination for batch work).
+    func users(after: UUIDValue?, limit: Int) async throws -> [User]
+    func appendAudit(_ entry: AuditLogEntry) async throws
+}
+
+/// The document side (MongoDB): tasks, sprints, activity logs, user snapshots.
+public protocol DocumentPort: Sendable {
+    func ping() async throws
+    func load(_ dataset: Dataset) async throws
+    /// `board`: tasks of an organization in a status, newest first.
+    func board(organizationID: UUIDValue, status: TaskStatus, limit: Int) async throws -> [ProjectTask]
+    /// `my-tasks`: tasks of an assignee in a status.
+    func tasks(assigneeID: UUIDValue, status: TaskStatus) async throws -> [ProjectTask]
+    /// `my-active`: active tasks of an assignee in an organization (the partial index).
+    func activeTasks(organizationID: UUIDValue, assigneeID: UUIDValue) async throws -> [ProjectTask]
+    /// `due-soon`: tasks of an organization due in [from, to), soonest first.
+    func dueSoon(organizationID: UUIDValue, from: Date, to: Date, limit: Int) async throws -> [ProjectTask]
+    /// `search`: text search over title, description and tags; any term matches, best score first.
+    func search(organizationID: UUIDValue, text: String, limit: Int) async throws -> [ProjectTask]
+    /// `task-stats`: count and estimated hours per status.
+    func taskStats(organizationID: UUIDValue) async throws -> [StatusStat]
+    /// Tasks of a sprint (no index in the seed: a collection scan).
+    func sprintTasks(sprintID: UUIDValue) async throws -> [ProjectTask]
+    func task(id: UUIDValue) async throws -> ProjectTask?
+    func insertTask(_ task: ProjectTask) async throws
+    /// Sets a task's status; returns the task as it was before, or nil when there is no such task.
+    func updateStatus(taskID: UUIDValue, to status: TaskStatus, at: Date) async throws -> ProjectTask?
+    /// Appends a time entry and adds its hours; false when there is no such task.
+    func logTime(taskID: UUIDValue, entry: TimeEntry) async throws -> Bool
+    func insertActivity(_ log: ActivityLog) async throws
+    /// Newest activity of an organization that has not expired (TTL 30 days).
+    func recentActivity(organizationID: UUIDValue, limit: Int) async throws -> [ActivityLog]
+    func upsertSnapshot(_ snapshot: UserSnapshot) async throws
+    /// Unordered bulk upsert keyed by user id; returns how many were written.
+    func bulkUpsertSnapshots(_ snapshots: [UserSnapshot]) async throws -> Int
+    func snapshots(userIDs: [UUIDValue]) async throws -> [UserSnapshot]
+    /// Ids of tasks whose assignee (or reviewer) is this user.
+    func taskIDs(of userID: UUIDValue, as role: SnapshotRole) async throws -> [UUIDValue]
+    /// Replaces one task's assignee (or reviewer) snapshot.
+    func setSnapshot(_ snapshot: UserSnapshot, as role: SnapshotRole, taskID: UUIDValue) async throws
+    /// Replaces the snapshot on every task of that user in one `updateMany`; returns how many changed.
+    func setSnapshots(_ snapshot: UserSnapshot, as role: SnapshotRole) async throws -> Int
+    /// Tasks of these users whose snapshot in that role is missing or differs from the user's
+    /// given snapshot profile (one query for a batch of users).
+    func countTasks(withSnapshotsDifferingFrom snapshots: [UserSnapshot], as role: SnapshotRole) async throws -> Int
+    /// Tasks that have an assignee but carry no assignee snapshot.
+    func countTasksMissingAssigneeSnapshot() async throws -> Int
+    func taskCountsByOrganization() async throws -> [UUIDValue: Int]
+    func sprint(id: UUIDValue) async throws -> Sprint?
+    func saveSprint(_ sprint: Sprint) async throws
+}
+
+/// The cache side (Redis): string keys with TTLs, counters, and list queues.
+public protocol CachePort: Sendable {
+    func ping() async throws
+    func get(_ key: String) async throws -> String?
+    func set(_ key: String, _ value: String, ttl: Duration?) async throws
+    /// Sets many keys in one round trip (pipelined on a server).
+    func setMany(_ entries: [(key: String, value: String)], ttl: Duration?) async throws
+    /// Deletes keys; returns how many existed.
+    func delete(_ keys: [String]) async throws -> Int
+    /// INCR, setting the TTL when the key is created; returns the new value.
+    func increment(_ key: String, ttl: Duration) async throws -> Int
+    /// Remaining time to live; nil when the key is missing or has none.
+    func timeToLive(_ key: String) async throws -> Duration?
+    /// LPUSH onto a queue.
+    func push(_ queue: String, _ value: String) async throws
+    /// BRPOP: the oldest element, waiting up to `timeout`; nil on time-out.
+    func pop(_ queue: String, timeout: Duration) async throws -> String?
+    func length(_ queue: String) async throws -> Int
+}
+
+/// The three stores a run talks to.
+public struct StackStores: Sendable {
+    public var relational: any RelationalPort
+    public var documents: any DocumentPort
+    public var cache: any CachePort
+
+    public init(relational: any RelationalPort, documents: any DocumentPort, cache: any CachePort) {
+        self.relational = relational
+        self.documents = documents
+        self.cache = cache
+    }
+}
+
+/// An error from a store, with the store, the call and what went wrong; never a credential.
+public struct StoreError: Error, CustomStringConvertible, Sendable {
+    public enum Code: String, Sendable {
+        case injected, unavailable, timeout, protocolError = "protocol", constraint
+    }
+    public var code: Code
+    public var store: StoreKind
+    public var operation: String
+    public var detail: String
+
+    public init(_ code: Code, store: StoreKind, operation: String, detail: String) {
+        self.code = code; self.store = store; self.operation = operation; self.detail = detail
+    }
+
+    public var description: String { "\(store.rawValue) \(operation): \(code.rawValue): \(detail)" }
+}

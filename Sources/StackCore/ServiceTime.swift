@@ -1,0 +1,132 @@
+import Synchronization
+import StackModel
+
+/// A delay drawn per call: how long a store takes beyond its own work.
+public enum DelayDistribution: Sendable, Equatable {
+    case fixed(Duration)
+    case uniform(min: Duration, max: Duration)
+    case exponential(mean: Duration)
+
+    public func sample(_ rng: inout SeededRandom) -> Duration {
+        switch self {
+        case .fixed(let d): return d
+        case .uniform(let lo, let hi): return lo + (hi - lo) * rng.unit()
+        case .exponential(let mean): return mean * -log(1 - rng.unit())
+        }
+    }
+}
+
+/// A periodic pause: every `every`, the store stops serving for `duration` (a GC pause, a
+/// checkpoint, a failover). A call arriving inside the pause waits for it to end.
+public struct Stall: Sendable, Equatable {
+    public var every: Duration
+    public var duration: Duration
+
+    public init(every: Duration, duration: Duration) {
+        self.every = every
+        self.duration = duration
+    }
+
+    /// How long a call starting `elapsed` after the store came up waits for the current pause.
+    public func waitAt(_ elapsed: Duration) -> Duration {
+        let period = every.nanoseconds, into = elapsed.nanoseconds % period
+        return into < duration.nanoseconds ? .nanoseconds(duration.nanoseconds - into) : .zero
+    }
+}
+
+/// Behaviour injected into an embedded store, for the whole store or one call by name.
+public struct StoreKnobs: Sendable, Equatable {
+    /// Added service time per call (nil: none).
+    public var latency: DelayDistribution?
+    public var stall: Stall?
+    /// Fraction of calls that fail with an injected error, 0...1.
+    public var errorRate: Double
+    /// Per-call overrides of `latency` and `errorRate`, by call name (e.g. `board`, `get`).
+    public var operations: [String: StoreKnobs]
+
+    public init(latency: DelayDistribution? = nil, stall: Stall? = nil, errorRate: Double = 0,
+                operations: [String: StoreKnobs] = [:]) {
+        self.latency = latency; self.stall = stall; self.errorRate = errorRate; self.operations = operations
+    }
+
+    public static let none = StoreKnobs()
+}
+
+/// One store call made inside an action, as the per-store breakdown reports it.
+public struct StoreCall: Sendable {
+    public var store: StoreKind
+    public var operation: String
+    public var duration: Duration
+    public var failed: Bool
+}
+
+/// Collects the store calls an action makes; the action runner binds one per action.
+public final class StoreCallTrace: Sendable {
+    @TaskLocal public static var current: StoreCallTrace?
+    private let calls = Mutex<[StoreCall]>([])
+
+    public init() {}
+
+    public var recorded: [StoreCall] { calls.withLock { $0 } }
+
+    /// Times `body` as one call to `store` and records it in the current trace, if any.
+    public static func measure<T>(_ store: StoreKind, _ operation: String,
+                                  _ body: () async throws -> T) async throws -> T {
+        let clock = ContinuousClock(), start = clock.now
+        do {
+            let result = try await body()
+            current?.calls.withLock { $0.append(StoreCall(store: store, operation: operation, duration: clock.now - start, failed: false)) }
+            return result
+        } catch {
+            current?.calls.withLock { $0.append(StoreCall(store: store, operation: operation, duration: clock.now - start, failed: true)) }
+            throw error
+        }
+    }
+}
+
+/// Applies a store's knobs to each call: waits out a stall, adds latency, injects errors, then
+/// runs the store's own work — all inside the call's measurement.
+public final class StoreBehaviour: Sendable {
+    let store: StoreKind
+    let knobs: StoreKnobs
+    private let origin = ContinuousClock.now
+    private let rng: Mutex<SeededRandom>
+
+    public init(store: StoreKind, knobs: StoreKnobs, seed: UInt64) {
+        self.store = store
+        self.knobs = knobs
+        self.rng = Mutex(SeededRandom(seed: seed))
+    }
+
+    public func serve<T>(_ operation: String, _ work: () throws -> T) async throws -> T {
+        try await StoreCallTrace.measure(store, operation) {
+            let specific = knobs.operations[operation]
+            let latency = specific?.latency ?? knobs.latency
+            let errorRate = specific?.errorRate ?? knobs.errorRate
+            var delay = knobs.stall?.waitAt(ContinuousClock.now - origin) ?? .zero
+            let fails = rng.withLock { rng -> Bool in
+                if let latency { delay += latency.sample(&rng) }
+                return errorRate > 0 && rng.unit() < errorRate
+            }
+            if delay > .zero { try await Task.sleep(for: delay) }
+            if fails { throw StoreError(.injected, store: store, operation: operation, detail: "injected failure") }
+            return try work()
+        }
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds (saturating at Int64 range).
+    public var nanoseconds: Int64 {
+        let (s, a) = components
+        return s * 1_000_000_000 + a / 1_000_000_000
+    }
+
+    public var seconds: Double { Double(nanoseconds) / 1e9 }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,70 @@
+import Foundation
+import Metrics
+import Reporting
+import Scenario
+import Simulation
+
+/// Turns a finished run into its report, thresholds judged.
+enum ReportBuilder {
+    static let version = "0.1.0"
+
+    static func report(from run: RunResult) -> RunReport {
+        let scenario = run.scenario
+        let seconds = run.recordedSeconds
+        let mixed = scenario.load.mix.filter { $0.weight > 0 }.map(\.operation)
+        let names = Operations.builtIn.filter { mixed.contains($0) || run.totals.operations[$0] != nil }
+            + run.totals.operations.keys.filter { !Operations.builtIn.contains($0) }.sorted()
+        let operations = names.map { OperationReport(name: $0, stats: run.totals.operations[$0] ?? OperationStats(), seconds: seconds) }
+        let count = operations.reduce(0) { $0 + $1.count }
+        let errors = operations.reduce(0) { $0 + $1.errors }
+        let t = run.totals
+        let check = run.consistency
+        var report = RunReport(
+            tool: ToolInfo(version: version),
+            scenario: ScenarioInfo(name: scenario.name, description: scenario.description, seed: scenario.seed, file: scenario.file),
+            target: run.target, targetNote: targetNote(run.target), machine: .current(), startedAt: run.startedAt,
+            durationS: run.durationSeconds, recordedS: seconds, verdict: "pass", invalidReasons: [],
+            dataset: DatasetInfo(organizations: run.dataset.organizations, users: run.dataset.users, tasks: run.dataset.tasks,
+                                 sprints: run.dataset.sprints, activityLogs: run.dataset.activityLogs,
+                                 generateS: run.dataset.generateSeconds, loadS: run.dataset.loadSeconds),
+            load: LoadInfo(model: scenario.load.model.rawValue, arrivals: scenario.load.arrivals.rawValue,
+                           phases: scenario.load.phases.map {
+                               PhaseInfo(name: $0.name, durationS: $0.duration.seconds, rate: $0.rate, users: $0.users, record: $0.record)
+                           }),
+            schedule: ScheduleInfo(intended: run.schedule.intended, late: run.schedule.late, maxLagMs: run.schedule.maxLagMs,
+                                   toleranceMs: run.schedule.toleranceMs),
+            totals: TotalsInfo(count: count, errors: errors, denied: operations.reduce(0) { $0 + $1.denied },
+                               errorRate: count > 0 ? Double(errors) / Double(count) : 0,
+                               throughputPerS: seconds > 0 ? Double(count) / seconds : 0),
+            operations: operations,
+            consistency: ConsistencyInfo(
+                snapshotLagMs: t.snapshotLag.summary, snapshotSyncs: Int(t.snapshotLag.count),
+                cacheHitRatio: t.cache.mapValues(\.ratio), cacheLookups: t.cache, invalidations: t.invalidations,
+                invalidatedKeys: t.invalidatedKeys, queueDepthMax: run.stackSamples.map(\.queueDepth).max() ?? 0,
+                syncFailures: run.syncFailures, tasksResynced: t.tasksResynced,
+                consistencyCheck: ConsistencyCheckInfo(orphans: check.orphans, missingSnapshots: check.missingSnapshots,
+                                                       staleSnapshots: check.staleSnapshots, usersChecked: check.usersChecked)),
+            harness: HarnessInfo(processCpuS: run.processCPUSeconds,
+                                 coresUsed: run.durationSeconds > 0 ? run.processCPUSeconds / run.durationSeconds : 0),
+            thresholds: [], intervals: run.intervals, stackSamples: run.stackSamples)
+        if !run.schedule.valid {
+            report.invalidReasons.append(
+                "schedule_lag: \(run.schedule.late) of \(run.schedule.intended) arrivals were dispatched more than "
+                    + "\(Format.ms(run.schedule.toleranceMs)) ms late (max \(Format.ms(run.schedule.maxLagMs)) ms); "
+                    + "the harness could not keep up, so these latencies describe the harness, not the stack")
+        }
+        report.thresholds = ThresholdEvaluator.evaluate(scenario.thresholds, on: report)
+        report.verdict = !report.invalidReasons.isEmpty ? "invalid" : report.thresholds.allSatisfy(\.passed) ? "pass" : "fail"
+        return report
+    }
+
+    static func targetNote(_ target: String) -> String {
+        switch target {
+        case "embedded":
+            return "The embedded stack runs in-process: its latencies describe stacksim's own in-memory engines, "
+                + "not PostgreSQL, MongoDB or Redis. Use it to check the workload and the harness; plan capacity against `live`."
+        default:
+            return "Measured against live servers."
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import Metrics
+import Reporting
+import Scenario
+import Testing
+
+@Suite("Reports")
+struct ReportTests {
+    func operation(_ name: String, p99: Double, errors: Int = 0, count: Int = 100) -> OperationReport {
+        let summary = PercentileSummary(p50: p99 / 4, p90: p99 / 2, p99: p99, p999: p99 * 2, max: p99 * 3, mean: p99 / 3)
+        return OperationReport(name: name, count: count, errors: errors, errorsByClass: errors > 0 ? ["injected": errors] : [:],
+                               denied: 0, throughputPerS: 10, latencyMs: summary, serviceMs: summary, stores: [])
+    }
+
+    func report(_ operations: [OperationReport], lagP99: Double = 40, name: String = "unit") -> RunReport {
+        let lag = PercentileSummary(p50: lagP99 / 2, p90: lagP99, p99: lagP99, p999: lagP99, max: lagP99, mean: lagP99 / 2)
+        let count = operations.reduce(0) { $0 + $1.count }, errors = operations.reduce(0) { $0 + $1.errors }
+        return RunReport(
+            tool: ToolInfo(version: "test"), scenario: ScenarioInfo(name: name, description: "d", seed: 1, file: "x.yaml"),
+            target: "embedded", targetNote: "note", machine: MachineInfo(cores: 2, memoryBytes: 1 << 30, os: "test", kernel: "k", swiftVersion: "6"),
+            startedAt: Date(timeIntervalSince1970: 1_700_000_000), durationS: 10, recordedS: 10, verdict: "pass", invalidReasons: [],
+            dataset: DatasetInfo(organizations: 1, users: 2, tasks: 3, sprints: 4, activityLogs: 5, generateS: 0, loadS: 0),
+            load: LoadInfo(model: "open", arrivals: "poisson", phases: [PhaseInfo(name: "steady", durationS: 10, rate: 10, users: nil, record: true)]),
+            schedule: ScheduleInfo(intended: count, late: 0, maxLagMs: 0, toleranceMs: 10),
+            totals: TotalsInfo(count: count, errors: errors, denied: 0, errorRate: Double(errors) / Double(max(1, count)), throughputPerS: 10),
+            operations: operations,
+            consistency: ConsistencyInfo(snapshotLagMs: lag, snapshotSyncs: 3, cacheHitRatio: ["task_stats": 0.5],
+                                         cacheLookups: ["task_stats": CacheCounts(hits: 1, misses: 1)], invalidations: 1, invalidatedKeys: 5,
+                                         queueDepthMax: 0, syncFailures: 0, tasksResynced: 2,
+                                         consistencyCheck: ConsistencyCheckInfo(orphans: 0, missingSnapshots: 0, staleSnapshots: 0, usersChecked: 2)),
+            harness: HarnessInfo(processCpuS: 1, coresUsed: 0.1), thresholds: [], intervals: [], stackSamples: [])
+    }
+
+    func thresholds(_ yaml: String) throws -> [Threshold] {
+        try ScenarioLoader().parse("name: t\nthresholds:\n" + yaml, file: "t.yaml").thresholds
+    }
+
+    @Test func thresholdsPassAndFailOnTheRightOperation() throws {
+        let r = report([operation("board", p99: 30), operation("search", p99: 80, errors: 1)])
+        let results = ThresholdEvaluator.evaluate(try thresholds("""
+              board: { p99: 50ms }
+              search: { p99: 50ms, errors: 5% }
+              all: { max: 200ms }
+              snapshot-lag: { p99: 5s }
+              errors: { rate: 0.1% }
+              cache-hit-ratio: { task_stats: 60% }
+            """), on: r)
+        let verdicts = Dictionary(results.map { ("\($0.target).\($0.metric)", $0.passed) }, uniquingKeysWith: { a, b in a && b })
+        #expect(verdicts["board.p99"] == true)
+        #expect(verdicts["search.p99"] == false)
+        #expect(verdicts["search.rate"] == true)
+        #expect(verdicts["board.max"] == true && verdicts["search.max"] == false)
+        #expect(verdicts["snapshot-lag.p99"] == true)
+        #expect(verdicts["errors.rate"] == false, "1 error in 200 is 0.5%")
+        #expect(verdicts["cache-hit-ratio.task_stats"] == false, "50% is under a 60% floor")
+        #expect(results.first { $0.target == "search" && $0.metric == "p99" }?.location == "t.yaml:4")
+    }
+
+    @Test func aThresholdWithoutDataFails() throws {
+        let results = ThresholdEvaluator.evaluate(try thresholds("  members: { p99: 10ms }\n"),
+                                                  on: report([operation("members", p99: 1, count: 0)]))
+        #expect(results.count == 1 && !results[0].passed && results[0].actual == nil)
+    }
+
+    @Test func theJSONReportCarriesTheDocumentedFields() throws {
+        let data = try report([operation("board", p99: 3)]).jsonData()
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        for key in ["schema_version", "scenario", "target", "machine", "started_at", "duration_s", "operations", "consistency"] {
+            #expect(json[key] != nil, "\(key)")
+        }
+        let op = try #require((json["operations"] as? [[String: Any]])?.first)
+        for key in ["name", "count", "errors", "throughput_per_s", "latency_ms", "service_ms"] { #expect(op[key] != nil, "\(key)") }
+        let latency = try #require(op["latency_ms"] as? [String: Any])
+        for key in ["p50", "p90", "p99", "p999", "max"] { #expect(latency[key] != nil, "\(key)") }
+        let consistency = try #require(json["consistency"] as? [String: Any])
+        for key in ["snapshot_lag_ms", "cache_hit_ratio", "consistency_check"] { #expect(consistency[key] != nil, "\(key)") }
+        let check = try #require(consistency["consistency_check"] as? [String: Any])
+        for key in ["orphans", "missing_snapshots", "stale_snapshots"] { #expect(check[key] != nil, "\(key)") }
+        let machine = try #require(json["machine"] as? [String: Any])
+        for key in ["cores", "memory_bytes", "os", "swift_version"] { #expect(machine[key] != nil, "\(key)") }
+        let decoded = try RunReport.decoder().decode(RunReport.self, from: data)
+        #expect(decoded.operations[0].latencyMs.p99 == 3)
+    }
+
+    @Test func markdownLeadsWithTheVerdictAndEscapesScenarioText() {
+        var r = report([operation("board", p99: 3)], name: "<script>alert(1)</script> | x")
+        r.verdict = "fail"
+        let md = TextReports.markdown(r)
+        #expect(md.hasPrefix("# &lt;script&gt;alert(1)&lt;/script&gt; \\| x: FAIL"))
+        #expect(!md.contains("<script>"))
+        #expect(md.contains("| board | 100 | 0 |"))
+    }
+
+    @Test func theSummaryShowsEveryOperation() {
+        let text = TextReports.summary(report([operation("board", p99: 3), operation("search", p99: 9)]))
+        #expect(text.contains("board") && text.contains("search") && text.contains("snapshot lag"))
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import PortContract
+import StackCore
+import StackModel
+import Synchronization
+import Testing
+
+/// Counts what the services report.
+final class CountingObserver: StackObserver {
+    private let state = Mutex((hits: [String: Int](), misses: [String: Int](), lags: [Duration](), invalidated: [Int]()))
+
+    func cacheLookup(family: String, hit: Bool) {
+        state.withLock { if hit { $0.hits[family, default: 0] += 1 } else { $0.misses[family, default: 0] += 1 } }
+    }
+    func snapshotSynced(lag: Duration, tasksUpdated: Int) { state.withLock { $0.lags.append(lag) } }
+    func invalidated(keys: Int) { state.withLock { $0.invalidated.append(keys) } }
+
+    func hits(_ family: String) -> Int { state.withLock { $0.hits[family] ?? 0 } }
+    func misses(_ family: String) -> Int { state.withLock { $0.misses[family] ?? 0 } }
+    var lags: [Duration] { state.withLock { $0.lags } }
+    var invalidated: [Int] { state.withLock { $0.invalidated } }
+}
+
+@Suite("Stack logic over the ports")
+struct ServicesTests {
+    func loadedStack(time: any TimeSource = WallTime()) async throws -> (StackStores, Dataset) {
+        let stores = EmbeddedStack.make(time: time)
+        let data = PortContract.fixture()
+        try await stores.relational.load(data)
+        try await stores.documents.load(data)
+        return (stores, data)
+    }
+
+    @Test func taskStatsAreReadThroughAndInvalidatedForEveryMember() async throws {
+        let (stores, data) = try await loadedStack()
+        let observer = CountingObserver()
+        let cache = CacheService(stores: stores, settings: CacheSettings(), observer: observer)
+        let tenant = data.tenants[0]
+        let org = tenant.organization.id
+        let first = try await cache.taskStats(organizationID: org)
+        let second = try await cache.taskStats(organizationID: org)
+        #expect(first == second)
+        #expect(observer.misses("task_stats") == 1 && observer.hits("task_stats") == 1)
+        for member in tenant.memberIDs { _ = try await cache.dashboard(userID: member, organizationID: org) }
+        #expect(observer.misses("dashboard") == tenant.memberIDs.count)
+
+        let targeted = try await cache.invalidateTasks(organizationID: org)
+        #expect(targeted == 1 + tenant.memberIDs.count, "stats key plus one dashboard key per member")
+        #expect(try await stores.cache.get(CacheService.taskStatsKey(org)) == nil)
+        for member in tenant.memberIDs {
+            #expect(try await stores.cache.get(CacheService.dashboardKey(user: member, org: org)) == nil)
+        }
+    }
+
+    @Test func cachedEntriesExpireWithTheirTTL() async throws {
+        let time = ManualTime(Date())
+        let (stores, data) = try await loadedStack(time: time)
+        let observer = CountingObserver()
+        let cache = CacheService(stores: stores, settings: CacheSettings(taskStatsTTL: .seconds(300)), observer: observer)
+        let org = data.organizations[1].id
+        _ = try await cache.taskStats(organizationID: org)
+        time.advance(by: 299)
+        _ = try await cache.taskStats(organizationID: org)
+        time.advance(by: 2)
+        _ = try await cache.taskStats(organizationID: org)
+        #expect(observer.hits("task_stats") == 1 && observer.misses("task_stats") == 2)
+    }
+
+    @Test(arguments: SyncStrategy.allCases)
+    func snapshotSyncRefreshesEveryTaskSnapshot(strategy: SyncStrategy) async throws {
+        let (stores, data) = try await loadedStack()
+        let observer = CountingObserver()
+        let sync = SnapshotSync(stores: stores, strategy: strategy, workers: 2, time: WallTime(), observer: observer)
+        let user = data.tasks.first { $0.reviewerID != nil }!.reviewerID!
+        let change = ProfileChange(name: "동기화 확인", avatarURL: "https://a/1.png", department: "QA", position: "Lead")
+        let committed = Date()
+        _ = try await stores.relational.updateProfile(userID: user, change: change, at: committed)
+        let stale = try await ConsistencyCheck(stores: stores).run()
+        #expect(stale.staleSnapshots > 0, "before the sync, the change shows as stale")
+
+        try await sync.enqueue(userID: user, committedAt: committed)
+        #expect(try await sync.depth() == 1)
+        var processed = false
+        for worker in 0..<sync.workers where !processed {
+            processed = try await sync.processNext(worker: worker, wait: .milliseconds(10))
+        }
+        #expect(processed)
+        #expect(observer.lags.count == 1)
+        let findings = try await ConsistencyCheck(stores: stores).run()
+        #expect(findings.clean, "after the sync nothing is stale: \(findings)")
+        #expect(try await stores.documents.snapshots(userIDs: [user]).first?.name == "동기화 확인")
+    }
+
+    @Test func batchSyncWritesEveryUsersSnapshotInBatches() async throws {
+        let (stores, data) = try await loadedStack()
+        for user in data.users.prefix(3) {
+            _ = try await stores.relational.updateProfile(userID: user.id, change: ProfileChange(name: "Batch", avatarURL: nil,
+                                                                                               department: nil, position: nil), at: Date())
+        }
+        let written = try await BatchSync(stores: stores, batchSize: 4, time: WallTime()).run()
+        #expect(written == data.users.count)
+        let snapshots = try await stores.documents.snapshots(userIDs: data.users.prefix(3).map(\.id))
+        #expect(snapshots.allSatisfy { $0.name == "Batch" })
+    }
+
+    @Test func consistencyCheckFindsOrphansAndMissingSnapshots() async throws {
+        let (stores, data) = try await loadedStack()
+        #expect(try await ConsistencyCheck(stores: stores).run().clean)
+        var orphan = data.tasks[0]
+        orphan.id = UUIDValue(high: 42, low: 42)
+        orphan.organizationID = UUIDValue(high: 43, low: 43)
+        orphan.assigneeSnapshot = nil
+        try await stores.documents.insertTask(orphan)
+        let findings = try await ConsistencyCheck(stores: stores).run()
+        #expect(findings.orphans == 1)
+        #expect(findings.missingSnapshots >= 1)
+        #expect(findings.usersChecked == data.users.count)
+    }
+
+    @Test func activityExpiresWhenTheClockPassesItsTTL() async throws {
+        let time = ManualTime(Date())
+        let (stores, data) = try await loadedStack(time: time)
+        let org = data.organizations[0].id
+        let log = ActivityLog(id: UUIDValue(high: 7, low: 7), organizationID: org, userID: data.users[0].id, action: "task.created",
+                              resourceType: "Task", resourceID: data.tasks[0].id, changes: [:], createdAt: time.now())
+        try await stores.documents.insertActivity(log)
+        #expect(try await stores.documents.recentActivity(organizationID: org, limit: 100).contains { $0.id == log.id })
+        time.advance(by: ActivityLog.timeToLive + 1)
+        #expect(try await stores.documents.recentActivity(organizationID: org, limit: 100).isEmpty)
+    }
+}
+
+@Suite("Injected service time")
+struct ServiceTimeTests {
+    @Test func aStallMakesCallsWaitForItsEnd() {
+        let stall = Stall(every: .seconds(10), duration: .seconds(2))
+        #expect(stall.waitAt(.milliseconds(500)) == .milliseconds(1500))
+        #expect(stall.waitAt(.seconds(3)) == .zero)
+        #expect(stall.waitAt(.milliseconds(10_100)) == .milliseconds(1900))
+    }
+
+    @Test func injectedErrorsAndLatencyApplyPerCall() async throws {
+        let knobs = StoreKnobs(latency: .fixed(.milliseconds(20)), operations: ["get": StoreKnobs(errorRate: 1)])
+        let stores = EmbeddedStack.make(knobs: [.cache: knobs])
+        await #expect(throws: StoreError.self) { _ = try await stores.cache.get("k") }
+        let start = ContinuousClock.now
+        try await stores.cache.set("k", "v", ttl: nil)
+        #expect(ContinuousClock.now - start >= .milliseconds(20))
+        let trace = StoreCallTrace()
+        try await StoreCallTrace.$current.withValue(trace) { try await stores.cache.set("k", "w", ttl: nil) }
+        #expect(trace.recorded.count == 1 && trace.recorded[0].store == .cache && trace.recorded[0].duration >= .milliseconds(20))
+    }
+}
