@@ -5,12 +5,18 @@ SCENARIO ?= Scenarios/default.yaml
 RELEASE_BIN := .build/release/stacksim
 DEBUG_BIN := .build/debug/stacksim
 
-.PHONY: help build run test test-unit test-cli scenarios clean
+# Installs go through sudo only when not already root (CI runs as root).
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+.PHONY: help deps build run test test-unit test-cli test-deps scenarios clean
 
 help: ## List every target
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 
-build: ## Build stacksim in release mode (warnings are errors)
+deps: ## Install the system libraries the build links (zlib headers, for latency.hlog)
+	@test -f /usr/include/zlib.h || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq zlib1g-dev; }
+
+build: deps ## Build stacksim in release mode (warnings are errors)
 	$(SWIFT) build -c release -Xswiftc -warnings-as-errors --product stacksim
 
 run: build ## Run $(SCENARIO) on the embedded stack (about a minute) and write its reports
@@ -18,15 +24,18 @@ run: build ## Run $(SCENARIO) on the embedded stack (about a minute) and write i
 
 test: test-unit test-cli ## Run every test
 
-test-unit: ## Unit, contract and simulation tests (swift test)
+test-unit: deps ## Unit, contract and simulation tests (swift test)
 	$(SWIFT) build --build-tests -Xswiftc -warnings-as-errors
 	$(SWIFT) test --skip-build
 
-test-cli: ## Command-line checks: exit codes, validation messages, a short run's reports
+test-cli: test-deps ## Command-line checks: exit codes, validation messages, a short run's reports
 	$(SWIFT) build --product stacksim
 	Tests/cli/run.sh $(DEBUG_BIN)
 
-scenarios: ## Validate every shipped scenario
+test-deps: deps ## Install what the tests use besides Swift (HdrHistogram's Python decoder)
+	@python3 -c 'import hdrh' 2>/dev/null || python3 -m pip install --quiet --root-user-action=ignore hdrhistogram
+
+scenarios: deps ## Validate every shipped scenario
 	$(SWIFT) build --product stacksim
 	$(DEBUG_BIN) scenarios --validate
 

@@ -16,7 +16,8 @@ let package = Package(
         .target(name: "StackModel"),
         .target(name: "StackCore", dependencies: ["StackModel"]),
         .target(name: "PortContract", dependencies: ["StackCore"]),
-        .target(name: "Metrics", dependencies: [.product(name: "Histogram", package: "hdrhistogram-swift")]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "Metrics", dependencies: ["CZlib", .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .target(name: "Scenario", dependencies: ["Yams"]),
         .target(name: "Simulation", dependencies: ["StackModel", "StackCore", "Metrics", "Scenario"]),
         .target(name: "Reporting", dependencies: ["Metrics", "Scenario"]),
@@ -31,13 +32,13 @@ let package = Package(
         .testTarget(name: "StackCoreTests", dependencies: ["StackCore", "PortContract"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario"]),
-        .testTarget(name: "SimulationTests", dependencies: ["Simulation"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Metrics", "Scenario"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Simulation"]),
     ]
 )
 
 // Shared settings for every target, applied in one place.
-for target in package.targets {
+for target in package.targets where target.type != .system {
     var settings = target.swiftSettings ?? []
     settings.append(.swiftLanguageMode(.v6))
     target.swiftSettings = settings

@@ -30,7 +30,7 @@ public struct StackSample: Sendable, Codable, Equatable {
 
 extension IntervalRow {
     /// Rows for every operation seen in one interval, sorted by operation name.
-    public static func rows(t: Double, phase: String, recorded: Bool, operations: [String: IntervalStats]) -> [IntervalRow] {
+    public static func rows(t: Double, phase: String, recorded: Bool, operations: [String: CoarseStats]) -> [IntervalRow] {
         operations.keys.sorted().map { name in
             let stats = operations[name]!
             return IntervalRow(t: t, phase: phase, recorded: recorded, operation: name, count: stats.count,

@@ -23,6 +23,11 @@ public struct LatencyHistogram: Sendable, Codable, Equatable {
         _ = histogram.record(min(value, Self.highest))
     }
 
+    /// Records `count` occurrences of one value (used when decoding a log).
+    mutating func record(nanoseconds: Int64, count: UInt64) {
+        _ = histogram.record(UInt64(max(0, nanoseconds)), count: count)
+    }
+
     public mutating func add(_ other: LatencyHistogram) {
         histogram.add(other.histogram)
         clamped += other.clamped

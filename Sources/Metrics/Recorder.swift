@@ -14,11 +14,16 @@ public struct OperationSample: Sendable {
     public var denied: Bool
     /// Whether the operation's intended start fell in a recorded phase.
     public var recorded: Bool
+    /// The phase its intended start fell in.
+    public var phase: String
+    /// The size class of the requester's organization (`small`, `medium`, `large`).
+    public var tenantClass: String
 
     public init(operation: String, latencyNanos: Int64, serviceNanos: Int64, errorClass: String?,
-                storeCalls: [StoreCallSample], denied: Bool, recorded: Bool) {
+                storeCalls: [StoreCallSample], denied: Bool, recorded: Bool, phase: String = "", tenantClass: String = "") {
         self.operation = operation; self.latencyNanos = latencyNanos; self.serviceNanos = serviceNanos
         self.errorClass = errorClass; self.storeCalls = storeCalls; self.denied = denied; self.recorded = recorded
+        self.phase = phase; self.tenantClass = tenantClass
     }
 }
 
@@ -36,6 +41,8 @@ public struct StoreCallSample: Sendable {
 public struct OperationStats: Sendable, Equatable {
     public var latency = LatencyHistogram()
     public var service = LatencyHistogram()
+    /// Latency minus service time: how long requests waited before they started.
+    public var queue = LatencyHistogram(.coarse)
     public var count = 0
     public var denied = 0
     public var errors: [String: Int] = [:]
@@ -49,6 +56,7 @@ public struct OperationStats: Sendable, Equatable {
     mutating func add(_ sample: OperationSample) {
         latency.record(nanoseconds: sample.latencyNanos)
         service.record(nanoseconds: sample.serviceNanos)
+        queue.record(nanoseconds: sample.latencyNanos - sample.serviceNanos)
         count += 1
         if sample.denied { denied += 1 }
         if let errorClass = sample.errorClass { errors[errorClass, default: 0] += 1 }
@@ -58,6 +66,7 @@ public struct OperationStats: Sendable, Equatable {
     public mutating func merge(_ other: OperationStats) {
         latency.add(other.latency)
         service.add(other.service)
+        queue.add(other.queue)
         count += other.count
         denied += other.denied
         errors.merge(other.errors, uniquingKeysWith: +)
@@ -65,8 +74,20 @@ public struct OperationStats: Sendable, Equatable {
     }
 }
 
-/// One operation within one interval: enough for time series, light enough to roll each second.
-public struct IntervalStats: Sendable, Equatable {
+/// An operation within a group (a phase, a tenant size class).
+public struct BreakdownKey: Hashable, Sendable {
+    public var group: String
+    public var operation: String
+
+    public init(group: String, operation: String) {
+        self.group = group
+        self.operation = operation
+    }
+}
+
+/// Count, errors and a 2-digit latency histogram: enough for time series and breakdowns, light
+/// enough to roll every second.
+public struct CoarseStats: Sendable, Equatable {
     public var latency = LatencyHistogram(.coarse)
     public var count = 0
     public var errors = 0
@@ -79,7 +100,7 @@ public struct IntervalStats: Sendable, Equatable {
         if sample.errorClass != nil { errors += 1 }
     }
 
-    public mutating func merge(_ other: IntervalStats) {
+    public mutating func merge(_ other: CoarseStats) {
         latency.add(other.latency)
         count += other.count
         errors += other.errors
@@ -113,8 +134,12 @@ public final class Recorder: Sendable {
 
     struct Shard {
         var totals: [String: OperationStats] = [:]
+        /// Per (phase, operation), warm-up included.
+        var byPhase: [BreakdownKey: CoarseStats] = [:]
+        /// Per (tenant size class, operation), recorded phases only.
+        var byTenantClass: [BreakdownKey: CoarseStats] = [:]
         /// The interval being filled, recorded or not (warm-up is kept in time series).
-        var interval: [String: IntervalStats] = [:]
+        var interval: [String: CoarseStats] = [:]
     }
 
     struct SharedCounters {
@@ -135,8 +160,11 @@ public final class Recorder: Sendable {
 
     public func record(_ sample: OperationSample, shard: Int) {
         shards[shard % shards.count].lock.withLock { s in
-            s.interval[sample.operation, default: IntervalStats()].add(sample)
-            if sample.recorded { s.totals[sample.operation, default: OperationStats()].add(sample) }
+            s.interval[sample.operation, default: CoarseStats()].add(sample)
+            s.byPhase[BreakdownKey(group: sample.phase, operation: sample.operation), default: CoarseStats()].add(sample)
+            guard sample.recorded else { return }
+            s.totals[sample.operation, default: OperationStats()].add(sample)
+            s.byTenantClass[BreakdownKey(group: sample.tenantClass, operation: sample.operation), default: CoarseStats()].add(sample)
         }
     }
 
@@ -170,8 +198,8 @@ public final class Recorder: Sendable {
     }
 
     /// Takes and resets the current interval across all shards.
-    public func takeInterval() -> (operations: [String: IntervalStats], snapshotLag: LatencyHistogram) {
-        var merged: [String: IntervalStats] = [:]
+    public func takeInterval() -> (operations: [String: CoarseStats], snapshotLag: LatencyHistogram) {
+        var merged: [String: CoarseStats] = [:]
         for shard in shards {
             let interval = shard.lock.withLock { s in
                 defer { s.interval = [:] }
@@ -189,13 +217,16 @@ public final class Recorder: Sendable {
     /// The recorded totals, merged across shards.
     public func totals() -> Totals {
         var operations: [String: OperationStats] = [:]
+        var byPhase: [BreakdownKey: CoarseStats] = [:], byTenantClass: [BreakdownKey: CoarseStats] = [:]
         for shard in shards {
-            let totals = shard.lock.withLock { $0.totals }
-            operations.merge(totals) { var a = $0; a.merge($1); return a }
+            let s = shard.lock.withLock { $0 }
+            operations.merge(s.totals) { var a = $0; a.merge($1); return a }
+            byPhase.merge(s.byPhase) { var a = $0; a.merge($1); return a }
+            byTenantClass.merge(s.byTenantClass) { var a = $0; a.merge($1); return a }
         }
         return shared.withLock { s in
-            Totals(operations: operations, snapshotLag: s.snapshotLag, tasksResynced: s.tasksResynced, cache: s.cache,
-                   invalidations: s.invalidations, invalidatedKeys: s.invalidatedKeys)
+            Totals(operations: operations, byPhase: byPhase, byTenantClass: byTenantClass, snapshotLag: s.snapshotLag,
+                   tasksResynced: s.tasksResynced, cache: s.cache, invalidations: s.invalidations, invalidatedKeys: s.invalidatedKeys)
         }
     }
 }
@@ -215,6 +246,8 @@ public struct CacheCounts: Sendable, Equatable, Codable {
 /// The recorded (non-warm-up) part of a run.
 public struct Totals: Sendable {
     public var operations: [String: OperationStats]
+    public var byPhase: [BreakdownKey: CoarseStats]
+    public var byTenantClass: [BreakdownKey: CoarseStats]
     public var snapshotLag: LatencyHistogram
     public var tasksResynced: Int
     public var cache: [String: CacheCounts]

@@ -21,16 +21,17 @@ public struct RunReport: Codable, Sendable {
     public var invalidReasons: [String]
     public var dataset: DatasetInfo
     public var load: LoadInfo
-    public var schedule: ScheduleInfo
+    public var scheduleLag: ScheduleInfo
     public var totals: TotalsInfo
     public var operations: [OperationReport]
     public var consistency: ConsistencyInfo
     public var harness: HarnessInfo
     public var thresholds: [ThresholdResult]
+    public var breakdowns: Breakdowns
     public var intervals: [IntervalRow]
     public var stackSamples: [StackSample]
 
-    public init(schemaVersion: Int = RunReport.currentSchemaVersion, tool: ToolInfo, scenario: ScenarioInfo, target: String, targetNote: String, machine: MachineInfo, startedAt: Date, durationS: Double, recordedS: Double, verdict: String, invalidReasons: [String], dataset: DatasetInfo, load: LoadInfo, schedule: ScheduleInfo, totals: TotalsInfo, operations: [OperationReport], consistency: ConsistencyInfo, harness: HarnessInfo, thresholds: [ThresholdResult], intervals: [IntervalRow], stackSamples: [StackSample]) {
+    public init(schemaVersion: Int = RunReport.currentSchemaVersion, tool: ToolInfo, scenario: ScenarioInfo, target: String, targetNote: String, machine: MachineInfo, startedAt: Date, durationS: Double, recordedS: Double, verdict: String, invalidReasons: [String], dataset: DatasetInfo, load: LoadInfo, scheduleLag: ScheduleInfo, totals: TotalsInfo, operations: [OperationReport], consistency: ConsistencyInfo, harness: HarnessInfo, thresholds: [ThresholdResult], breakdowns: Breakdowns, intervals: [IntervalRow], stackSamples: [StackSample]) {
         self.schemaVersion = schemaVersion
         self.tool = tool
         self.scenario = scenario
@@ -44,12 +45,13 @@ public struct RunReport: Codable, Sendable {
         self.invalidReasons = invalidReasons
         self.dataset = dataset
         self.load = load
-        self.schedule = schedule
+        self.scheduleLag = scheduleLag
         self.totals = totals
         self.operations = operations
         self.consistency = consistency
         self.harness = harness
         self.thresholds = thresholds
+        self.breakdowns = breakdowns
         self.intervals = intervals
         self.stackSamples = stackSamples
     }
@@ -118,14 +120,18 @@ public struct DatasetInfo: Codable, Sendable {
 public struct PhaseInfo: Codable, Sendable {
     public var name: String
     public var durationS: Double
-    public var rate: Double?
-    public var users: Int?
+    /// Open model: the rate shape (`400/s`, `ramp 100/s→800/s`, …) and its mean.
+    public var rate: String?
+    public var meanRatePerS: Double?
+    /// Closed model: the user count or ramp.
+    public var users: String?
     public var record: Bool
 
-    public init(name: String, durationS: Double, rate: Double?, users: Int?, record: Bool) {
+    public init(name: String, durationS: Double, rate: String?, meanRatePerS: Double?, users: String?, record: Bool) {
         self.name = name
         self.durationS = durationS
         self.rate = rate
+        self.meanRatePerS = meanRatePerS
         self.users = users
         self.record = record
     }
@@ -148,12 +154,14 @@ public struct ScheduleInfo: Codable, Sendable {
     public var late: Int
     public var maxLagMs: Double
     public var toleranceMs: Double
+    public var maxLateFraction: Double
 
-    public init(intended: Int, late: Int, maxLagMs: Double, toleranceMs: Double) {
+    public init(intended: Int, late: Int, maxLagMs: Double, toleranceMs: Double, maxLateFraction: Double) {
         self.intended = intended
         self.late = late
         self.maxLagMs = maxLagMs
         self.toleranceMs = toleranceMs
+        self.maxLateFraction = maxLateFraction
     }
 }
 
@@ -201,9 +209,11 @@ public struct OperationReport: Codable, Sendable {
     public var latencyMs: PercentileSummary
     /// From the actual start: what the stack took once the request got a worker.
     public var serviceMs: PercentileSummary
+    /// Latency minus service time: the wait before the request started (its user busy, no worker free).
+    public var queueMs: PercentileSummary
     public var stores: [StoreCallReport]
 
-    public init(name: String, count: Int, errors: Int, errorsByClass: [String: Int], denied: Int, throughputPerS: Double, latencyMs: PercentileSummary, serviceMs: PercentileSummary, stores: [StoreCallReport]) {
+    public init(name: String, count: Int, errors: Int, errorsByClass: [String: Int], denied: Int, throughputPerS: Double, latencyMs: PercentileSummary, serviceMs: PercentileSummary, queueMs: PercentileSummary, stores: [StoreCallReport]) {
         self.name = name
         self.count = count
         self.errors = errors
@@ -212,6 +222,7 @@ public struct OperationReport: Codable, Sendable {
         self.throughputPerS = throughputPerS
         self.latencyMs = latencyMs
         self.serviceMs = serviceMs
+        self.queueMs = queueMs
         self.stores = stores
     }
 }
@@ -287,6 +298,44 @@ public struct ThresholdResult: Codable, Sendable {
     }
 }
 
+/// Latency of each operation within a group, so a noisy neighbour, a large-tenant penalty or a
+/// bad phase is visible.
+public struct Breakdowns: Codable, Sendable {
+    /// By the size of the requester's organization: `small` (<10 members), `medium` (<50), `large`.
+    public var byTenantSize: [BreakdownRow]
+    /// By phase, warm-up included.
+    public var byPhase: [BreakdownRow]
+
+    public init(byTenantSize: [BreakdownRow], byPhase: [BreakdownRow]) {
+        self.byTenantSize = byTenantSize
+        self.byPhase = byPhase
+    }
+
+    /// Rows from a recorder's breakdown, groups in `order` (others after, sorted), operations sorted.
+    public static func rows(_ stats: [BreakdownKey: CoarseStats], order: [String]) -> [BreakdownRow] {
+        let groups = order.filter { g in stats.keys.contains { $0.group == g } }
+            + Set(stats.keys.map(\.group)).subtracting(order).sorted()
+        return groups.flatMap { group in
+            stats.keys.filter { $0.group == group }.map(\.operation).sorted().map { operation in
+                let s = stats[BreakdownKey(group: group, operation: operation)]!
+                return BreakdownRow(group: group, operation: operation, count: s.count, errors: s.errors,
+                                    p50Ms: s.latency.milliseconds(atPercentile: 50), p99Ms: s.latency.milliseconds(atPercentile: 99),
+                                    maxMs: s.latency.maxMilliseconds)
+            }
+        }
+    }
+}
+
+public struct BreakdownRow: Codable, Sendable {
+    public var group: String
+    public var operation: String
+    public var count: Int
+    public var errors: Int
+    public var p50Ms: Double
+    public var p99Ms: Double
+    public var maxMs: Double
+}
+
 extension RunReport {
     public static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
@@ -315,7 +364,7 @@ extension OperationReport {
     public init(name: String, stats: OperationStats, seconds: Double) {
         self.init(name: name, count: stats.count, errors: stats.errorCount, errorsByClass: stats.errors, denied: stats.denied,
                   throughputPerS: seconds > 0 ? Double(stats.count) / seconds : 0,
-                  latencyMs: stats.latency.summary, serviceMs: stats.service.summary,
+                  latencyMs: stats.latency.summary, serviceMs: stats.service.summary, queueMs: stats.queue.summary,
                   stores: stats.storeCalls.keys.sorted().map { store in
                       let calls = stats.storeCalls[store]!
                       return StoreCallReport(store: store, calls: calls.calls, failures: calls.failures,

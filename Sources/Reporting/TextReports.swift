@@ -22,8 +22,8 @@ public enum TextReports {
             "cache hit ratio: " + c.cacheHitRatio.keys.sorted().map { "\($0) \(Format.percent(c.cacheHitRatio[$0]!))" }.joined(separator: ", "),
             "consistency check: \(c.consistencyCheck.orphans) orphans, \(c.consistencyCheck.missingSnapshots) missing, "
                 + "\(c.consistencyCheck.staleSnapshots) stale snapshots (\(c.consistencyCheck.usersChecked) users checked)",
-            "harness: \(String(format: "%.2f", report.harness.coresUsed)) cores busy; schedule: \(report.schedule.late) of "
-                + "\(report.schedule.intended) arrivals late (max \(Format.ms(report.schedule.maxLagMs)) ms)",
+            "harness: \(String(format: "%.2f", report.harness.coresUsed)) cores busy; schedule: \(report.scheduleLag.late) of "
+                + "\(report.scheduleLag.intended) arrivals late (max \(Format.ms(report.scheduleLag.maxLagMs)) ms)",
         ]
         lines += report.invalidReasons.map { "INVALID: \($0)" }
         lines += report.thresholds.filter { !$0.passed }.map { "FAILED threshold \($0.target).\($0.metric): \(describe($0)) (\($0.location))" }
@@ -55,14 +55,16 @@ public enum TextReports {
             md += "\n"
         }
         md += "## Operations\n\nLatency is measured from each request's intended start; service time from when it got a worker.\n\n"
-        md += "| operation | count | errors | 403 | rate/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | service p99 ms |\n"
-        md += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        md += "| operation | count | errors | 403 | rate/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | service p99 ms | queue p99 ms |\n"
+        md += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
         for op in report.operations {
             let l = op.latencyMs
             md += "| \(escape(op.name)) | \(op.count) | \(op.errors) | \(op.denied) | \(Format.number(op.throughputPerS)) | "
             md += "\(Format.ms(l.p50)) | \(Format.ms(l.p90)) | \(Format.ms(l.p99)) | \(Format.ms(l.p999)) | \(Format.ms(l.max)) | "
-            md += "\(Format.ms(op.serviceMs.p99)) |\n"
+            md += "\(Format.ms(op.serviceMs.p99)) | \(Format.ms(op.queueMs.p99)) |\n"
         }
+        md += breakdown("By organization size", "size", report.breakdowns.byTenantSize)
+        md += breakdown("By phase", "phase", report.breakdowns.byPhase)
         md += "\n## Store calls inside each operation\n\n| operation | store | calls/op | p50 ms | p99 ms | max ms | failures |\n"
         md += "|---|---|---:|---:|---:|---:|---:|\n"
         for op in report.operations {
@@ -89,18 +91,28 @@ public enum TextReports {
         md += "| scenario | \(escape(report.scenario.name)) (`\(escape(report.scenario.file ?? "built in"))`), seed \(report.scenario.seed) |\n"
         md += "| load | \(report.load.model), \(report.load.arrivals) arrivals; phases: "
         md += report.load.phases.map { p in
-            "\(escape(p.name)) \(Format.number(p.durationS)) s" + (p.rate.map { " @ \(Format.number($0))/s" } ?? "")
-                + (p.users.map { " × \($0) users" } ?? "") + (p.record ? "" : " (not recorded)")
+            "\(escape(p.name)) \(Format.number(p.durationS)) s" + (p.rate.map { " @ \(escape($0))" } ?? "")
+                + (p.users.map { " × \(escape($0)) users" } ?? "") + (p.record ? "" : " (not recorded)")
         }.joined(separator: ", ") + " |\n"
         md += "| dataset | \(report.dataset.organizations) orgs, \(report.dataset.users) users, \(report.dataset.tasks) tasks, "
         md += "\(report.dataset.sprints) sprints; loaded in \(String(format: "%.2f", report.dataset.loadS)) s |\n"
-        md += "| schedule | \(report.schedule.late) of \(report.schedule.intended) arrivals later than \(Format.ms(report.schedule.toleranceMs)) ms "
-        md += "(max \(Format.ms(report.schedule.maxLagMs)) ms) |\n"
+        md += "| schedule | \(report.scheduleLag.late) of \(report.scheduleLag.intended) arrivals later than \(Format.ms(report.scheduleLag.toleranceMs)) ms "
+        md += "(max \(Format.ms(report.scheduleLag.maxLagMs)) ms) |\n"
         md += "| harness | \(String(format: "%.2f", report.harness.coresUsed)) cores busy (\(String(format: "%.1f", report.harness.processCpuS)) CPU s) |\n"
         let m = report.machine
         md += "| machine | \(m.cores) cores, \(m.memoryBytes / (1 << 20)) MiB, \(escape(m.os)), kernel \(escape(m.kernel)), Swift \(m.swiftVersion) |\n"
         md += "| started | \(ISO8601DateFormatter().string(from: report.startedAt)), \(Format.number(report.durationS)) s |\n"
         md += "| tool | \(report.tool.name) \(report.tool.version), report schema \(report.schemaVersion) |\n"
+        return md
+    }
+
+    static func breakdown(_ title: String, _ column: String, _ rows: [BreakdownRow]) -> String {
+        guard !rows.isEmpty else { return "" }
+        var md = "\n## \(title)\n\n| \(column) | operation | count | errors | p50 ms | p99 ms | max ms |\n|---|---|---:|---:|---:|---:|---:|\n"
+        for r in rows {
+            md += "| \(escape(r.group)) | \(escape(r.operation)) | \(r.count) | \(r.errors) | \(Format.ms(r.p50Ms)) | "
+            md += "\(Format.ms(r.p99Ms)) | \(Format.ms(r.maxMs)) |\n"
+        }
         return md
     }
 

@@ -76,10 +76,7 @@ public struct ScenarioLoader {
     /// `40`, `{uniform: {min: 1, max: 9}}` or `{zipf: {min: 3, max: 500, s: 1.1}}`.
     func size(_ value: YAMLValue, minimum: Int) throws -> SizeSpec {
         if case .scalar = value.node { return .constant(try value.int(in: minimum...1_000_000)) }
-        let f = try value.fields(allowed: ["uniform", "zipf"])
-        guard f.values.count == 1, let (kind, body) = f.values.first else {
-            throw value.error("expected a number or exactly one of uniform, zipf")
-        }
+        let (kind, body) = try single(value, of: ["uniform", "zipf"], or: "a number")
         let b = try body.fields(allowed: kind == "zipf" ? ["min", "max", "s"] : ["min", "max"])
         let lo = try b.required("min").int(in: minimum...1_000_000)
         let hiValue = try b.required("max")
@@ -93,10 +90,7 @@ public struct ScenarioLoader {
     /// `2ms`, `{uniform: {min: 1ms, max: 3ms}}` or `{exponential: {mean: 1ms}}`.
     func delay(_ value: YAMLValue) throws -> DelaySpec {
         if case .scalar = value.node { return .fixed(try value.duration(positive: false)) }
-        let f = try value.fields(allowed: ["fixed", "uniform", "exponential"])
-        guard f.values.count == 1, let (kind, body) = f.values.first else {
-            throw value.error("expected a duration or exactly one of fixed, uniform, exponential")
-        }
+        let (kind, body) = try single(value, of: ["fixed", "uniform", "exponential"], or: "a duration")
         switch kind {
         case "fixed": return .fixed(try body.duration(positive: false))
         case "exponential": return .exponential(mean: try body.fields(allowed: ["mean"]).required("mean").duration())
@@ -162,40 +156,93 @@ public struct ScenarioLoader {
     }
 
     func load(_ value: YAMLValue) throws -> LoadSettings {
-        let f = try value.fields(allowed: ["model", "arrivals", "think_time", "user_choice", "phases", "mix", "schedule_tolerance"])
+        let f = try value.fields(allowed: ["model", "arrivals", "think_time", "user_choice", "phases", "mix", "schedule_tolerance",
+                                           "max_late_fraction", "max_rate"])
         var l = LoadSettings()
         if let v = f["model"] { l.model = LoadModel(rawValue: try v.oneOf(LoadModel.allCases.map(\.rawValue)))! }
         if let v = f["arrivals"] { l.arrivals = ArrivalProcess(rawValue: try v.oneOf(ArrivalProcess.allCases.map(\.rawValue)))! }
         if let v = f["think_time"] { l.thinkTime = try delay(v) }
         if let v = f["user_choice"] { l.userChoice = try v.oneOf(["uniform", "zipf", "latest", "hotspot"]) }
         if let v = f["schedule_tolerance"] { l.scheduleTolerance = try v.duration() }
+        if let v = f["max_late_fraction"] { l.maxLateFraction = try v.fraction() }
+        if let v = f["max_rate"] { l.maxRate = try v.rate() }
+        if let v = f["mix"] { l.mix = try mix(v) }
         if let v = f["phases"] {
             let items = try v.list()
             guard !items.isEmpty else { throw v.error("expected at least one phase") }
             l.phases = try items.map { try phase($0, model: l.model) }
-        } else {
-            l.phases = l.phases.map { l.model == .closed ? Phase(name: $0.name, duration: $0.duration, users: 10) : $0 }
-        }
-        if let v = f["mix"] {
-            l.mix = try v.entries(allowed: knownOperations).map { MixEntry(operation: $0.key, weight: try $0.value.double(minimum: 0)) }
-            guard l.mix.contains(where: { $0.weight > 0 }) else { throw v.error("expected at least one operation with a weight above zero") }
+        } else if l.model == .closed {
+            l.phases = l.phases.map { Phase(name: $0.name, duration: $0.duration, users: .constant(10)) }
         }
         return l
     }
 
+    func mix(_ value: YAMLValue) throws -> [MixEntry] {
+        let entries = try value.entries(allowed: knownOperations).map { MixEntry(operation: $0.key, weight: try $0.value.double(minimum: 0)) }
+        guard entries.contains(where: { $0.weight > 0 }) else { throw value.error("expected at least one operation with a weight above zero") }
+        return entries
+    }
+
     func phase(_ value: YAMLValue, model: LoadModel) throws -> Phase {
-        let f = try value.fields(allowed: ["name", "duration", "rate", "users", "record"])
+        let f = try value.fields(allowed: ["name", "duration", "rate", "users", "record", "mix"])
         var p = Phase(name: try f.required("name").string(), duration: try f.required("duration").duration())
         switch model {
         case .open:
-            p.rate = try f.required("rate").rate()
+            p.rate = try rateShape(try f.required("rate"), phaseLength: p.duration)
             if let users = f["users"] { throw users.error("'users' belongs to the closed model; this scenario's load.model is open") }
         case .closed:
-            p.users = try f.required("users").int(in: 1...1_000_000)
+            p.users = try userShape(try f.required("users"))
             if let rate = f["rate"] { throw rate.error("'rate' belongs to the open model; this scenario's load.model is closed") }
         }
         if let v = f["record"] { p.record = try v.bool() }
+        if let v = f["mix"] { p.mix = try mix(v) }
         return p
+    }
+
+    /// `200/s`, `{ramp: {from, to}}`, `{steps: [..]}`, `{spike: {baseline, peak, at, for}}` or
+    /// `{sine: {mean, amplitude, period}}`.
+    func rateShape(_ value: YAMLValue, phaseLength: Duration) throws -> RateShape {
+        if case .scalar = value.node { return .constant(try value.rate()) }
+        let (kind, body) = try single(value, of: ["ramp", "steps", "spike", "sine"], or: "a rate like 200/s")
+        switch kind {
+        case "ramp":
+            let b = try body.fields(allowed: ["from", "to"])
+            return .ramp(from: try b.required("from").rate(allowZero: true), to: try b.required("to").rate(allowZero: true))
+        case "steps":
+            let rates = try body.list().map { try $0.rate(allowZero: true) }
+            guard !rates.isEmpty else { throw body.error("expected at least one rate") }
+            return .steps(rates)
+        case "spike":
+            let b = try body.fields(allowed: ["baseline", "peak", "at", "for"])
+            let at = try b["at"]?.duration(positive: false) ?? phaseLength / 2
+            let forValue = try b.required("for")
+            let duration = try forValue.duration()
+            guard at + duration <= phaseLength else { throw forValue.error("expected the spike to end within the phase (\(phaseLength))") }
+            return .spike(baseline: try b.required("baseline").rate(allowZero: true), peak: try b.required("peak").rate(),
+                          at: at, duration: duration)
+        default:
+            let b = try body.fields(allowed: ["mean", "amplitude", "period"])
+            let mean = try b.required("mean").rate()
+            let amplitudeValue = try b.required("amplitude")
+            let amplitude = try amplitudeValue.rate(allowZero: true)
+            guard amplitude <= mean else { throw amplitudeValue.error("expected an amplitude no larger than the mean (\(mean)/s), so the rate never goes below zero") }
+            return .sine(mean: mean, amplitude: amplitude, period: try b.required("period").duration())
+        }
+    }
+
+    /// `10` or `{ramp: {from: 1, to: 50}}`.
+    func userShape(_ value: YAMLValue) throws -> UserShape {
+        if case .scalar = value.node { return .constant(try value.int(in: 1...1_000_000)) }
+        let (_, body) = try single(value, of: ["ramp"], or: "a user count")
+        let b = try body.fields(allowed: ["from", "to"])
+        return .ramp(from: try b.required("from").int(in: 0...1_000_000), to: try b.required("to").int(in: 0...1_000_000))
+    }
+
+    /// A mapping with exactly one of `kinds` as its key.
+    func single(_ value: YAMLValue, of kinds: [String], or scalar: String) throws -> (String, YAMLValue) {
+        let entries = try value.entries(allowed: kinds)
+        guard entries.count == 1 else { throw value.error("expected \(scalar) or exactly one of \(kinds.joined(separator: ", "))") }
+        return entries[0]
     }
 
     func thresholds(_ value: YAMLValue) throws -> [Threshold] {

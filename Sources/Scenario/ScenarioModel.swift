@@ -1,3 +1,5 @@
+import Foundation
+
 /// The scenario as stacksim runs it. YAML files and the Swift API both produce this model;
 /// every default is declared here, next to the field it belongs to.
 public struct Scenario: Sendable, Equatable {
@@ -98,18 +100,100 @@ public enum ArrivalProcess: String, Sendable, Equatable, CaseIterable {
     case poisson, uniform
 }
 
+/// How the arrival rate moves through a phase (open model), in arrivals per second.
+public enum RateShape: Sendable, Equatable {
+    case constant(Double)
+    /// Linear from `from` to `to` over the phase.
+    case ramp(from: Double, to: Double)
+    /// Equal-length steps through the listed rates.
+    case steps([Double])
+    /// `baseline`, except `peak` for `duration` starting `at` into the phase.
+    case spike(baseline: Double, peak: Double, at: Duration, duration: Duration)
+    /// `mean + amplitude · sin(2πt / period)`.
+    case sine(mean: Double, amplitude: Double, period: Duration)
+
+    /// The rate `t` seconds into a phase of `length` seconds.
+    public func rate(at t: Double, length: Double) -> Double {
+        switch self {
+        case .constant(let r): return r
+        case .ramp(let a, let b): return length > 0 ? a + (b - a) * min(max(t / length, 0), 1) : a
+        case .steps(let rates):
+            let index = length > 0 ? Int(t / length * Double(rates.count)) : 0
+            return rates[min(max(index, 0), rates.count - 1)]
+        case .spike(let baseline, let peak, let at, let duration):
+            return t >= at.seconds && t < (at + duration).seconds ? peak : baseline
+        case .sine(let mean, let amplitude, let period):
+            return mean + amplitude * sin(2 * .pi * t / period.seconds)
+        }
+    }
+
+    /// The mean rate over a phase of `length` seconds.
+    public func mean(length: Double) -> Double {
+        switch self {
+        case .constant(let r): return r
+        case .ramp(let a, let b): return (a + b) / 2
+        case .steps(let rates): return rates.reduce(0, +) / Double(rates.count)
+        case .spike(let baseline, let peak, let at, let duration):
+            guard length > 0 else { return baseline }
+            let inside = max(0, min(length, (at + duration).seconds) - at.seconds)
+            return baseline + (peak - baseline) * inside / length
+        case .sine(let mean, let amplitude, let period):
+            guard length > 0 else { return mean }
+            let w = 2 * Double.pi / period.seconds
+            return mean + amplitude * (1 - cos(w * length)) / (w * length)
+        }
+    }
+
+    /// A short description for reports: `ramp 100/s→800/s`.
+    public var summary: String {
+        func r(_ v: Double) -> String { v == v.rounded() ? "\(Int(v))/s" : String(format: "%.1f/s", v) }
+        switch self {
+        case .constant(let v): return r(v)
+        case .ramp(let a, let b): return "ramp \(r(a))→\(r(b))"
+        case .steps(let rates): return "steps " + rates.map(r).joined(separator: ",")
+        case .spike(let b, let p, let at, let d): return "spike \(r(b)), \(r(p)) at \(at.seconds)s for \(d.seconds)s"
+        case .sine(let m, let a, let period): return "sine \(r(m))±\(r(a)) every \(period.seconds)s"
+        }
+    }
+}
+
+/// How many users are active through a phase (closed model).
+public enum UserShape: Sendable, Equatable {
+    case constant(Int)
+    case ramp(from: Int, to: Int)
+
+    public func users(at t: Double, length: Double) -> Int {
+        switch self {
+        case .constant(let n): return n
+        case .ramp(let a, let b):
+            guard length > 0 else { return a }
+            return a + Int((Double(b - a) * min(max(t / length, 0), 1)).rounded(.down))
+        }
+    }
+
+    public var maximum: Int {
+        switch self {
+        case .constant(let n): return n
+        case .ramp(let a, let b): return max(a, b)
+        }
+    }
+}
+
 public struct Phase: Sendable, Equatable {
     public var name: String
     public var duration: Duration
-    /// Open model: arrivals per second.
-    public var rate: Double?
-    /// Closed model: concurrent users.
-    public var users: Int?
+    /// Open model: the arrival rate through the phase.
+    public var rate: RateShape?
+    /// Closed model: the active users through the phase.
+    public var users: UserShape?
     /// False for warm-up: run but not counted in the totals.
     public var record = true
+    /// This phase's operation weights; nil uses the load's mix.
+    public var mix: [MixEntry]?
 
-    public init(name: String, duration: Duration, rate: Double? = nil, users: Int? = nil, record: Bool = true) {
-        self.name = name; self.duration = duration; self.rate = rate; self.users = users; self.record = record
+    public init(name: String, duration: Duration, rate: RateShape? = nil, users: UserShape? = nil, record: Bool = true,
+                mix: [MixEntry]? = nil) {
+        self.name = name; self.duration = duration; self.rate = rate; self.users = users; self.record = record; self.mix = mix
     }
 }
 
@@ -120,11 +204,16 @@ public struct LoadSettings: Sendable, Equatable {
     public var thinkTime = DelaySpec.exponential(mean: .seconds(1))
     /// Which user an arrival belongs to: uniform, zipf, latest or hotspot.
     public var userChoice = "uniform"
-    public var phases: [Phase] = [Phase(name: "steady", duration: .seconds(60), rate: 200)]
+    public var phases: [Phase] = [Phase(name: "steady", duration: .seconds(60), rate: .constant(200))]
     /// Operation weights, in file order.
     public var mix: [MixEntry] = Operations.builtIn.map { MixEntry(operation: $0, weight: 1) }
     /// An arrival dispatched later than this after its intended time counts as schedule lag.
     public var scheduleTolerance: Duration = .milliseconds(10)
+    /// A run with more late arrivals than this fraction is invalid: its latencies would describe
+    /// the harness, not the stack.
+    public var maxLateFraction = 0.01
+    /// A cap on the instantaneous arrival rate of every phase (open model); nil: none.
+    public var maxRate: Double?
 
     public init() {}
 

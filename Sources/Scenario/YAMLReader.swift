@@ -95,7 +95,7 @@ struct YAMLValue {
     }
 
     /// A rate: `200/s`, `3000/m`, `36000/h`, or a plain number per second.
-    func rate() throws -> Double {
+    func rate(allowZero: Bool = false) throws -> Double {
         let text = try scalar(expected: "a rate like 200/s")
         let parts = text.split(separator: "/")
         let per: [String: Double] = ["s": 1, "m": 60, "h": 3600]
@@ -103,7 +103,7 @@ struct YAMLValue {
               parts.count == 1 || (parts.count == 2 && per[String(parts[1])] != nil)
         else { throw error("expected a rate like 200/s, 3000/m or 36000/h, got '\(text)'") }
         let value = parts.count == 2 ? number / per[String(parts[1])]! : number
-        guard value > 0 else { throw error("expected a rate above zero, got '\(text)'") }
+        guard value > 0 || (allowZero && value == 0) else { throw error("expected a rate above zero, got '\(text)'") }
         return value
     }
 

@@ -15,7 +15,13 @@ public struct Requester: Sendable {
     public let userID: UUIDValue
     public let organizationID: UUIDValue
     public let sessionToken: String
+    /// `small` (under 10 members), `medium` (under 50) or `large`: reports break latency down by it.
+    public let tenantClass: String
     let tenant: TenantActor
+
+    public static func tenantClass(members: Int) -> String {
+        members < 10 ? "small" : members < 50 ? "medium" : "large"
+    }
 }
 
 /// A named user action: the permission the request pipeline checks, then the work.

@@ -39,12 +39,50 @@ public struct MixChooser: Sendable {
     }
 }
 
-/// The open model's arrivals: per phase at the phase's rate, Poisson or evenly spaced.
-/// A lazy sequence, so a long run never holds its whole schedule in memory.
+/// The cumulative arrival intensity Λ(t) of one phase — the expected number of arrivals by
+/// time t — tabulated every 10 ms. Arrival times come from inverting it (time rescaling), which
+/// turns unit-rate arrivals into arrivals that follow any rate shape.
+struct CumulativeIntensity {
+    static let step = 0.01
+    let values: [Double]
+    let length: Double
+
+    init(shape: RateShape, length: Double, cap: Double?) {
+        self.length = length
+        let n = max(1, Int((length / Self.step).rounded(.up)))
+        var values = [0.0]
+        values.reserveCapacity(n + 1)
+        for k in 1...n {
+            let t0 = Double(k - 1) * Self.step, t1 = min(Double(k) * Self.step, length)
+            let rate = min(max(shape.rate(at: (t0 + t1) / 2, length: length), 0), cap ?? .infinity)
+            values.append(values[k - 1] + rate * max(0, t1 - t0))
+        }
+        self.values = values
+    }
+
+    /// The moment (seconds into the phase) at which Λ reaches `target`; nil when it never does.
+    func time(reaching target: Double) -> Double? {
+        guard target <= values.last! else { return nil }
+        var low = 0, high = values.count - 1
+        while low < high {
+            let mid = (low + high) / 2
+            if values[mid] < target { low = mid + 1 } else { high = mid }
+        }
+        guard low > 0 else { return 0 }
+        let rise = values[low] - values[low - 1]
+        let fraction = rise > 0 ? (target - values[low - 1]) / rise : 0
+        return min(length, (Double(low - 1) + fraction) * Self.step)
+    }
+}
+
+/// The open model's arrivals: each phase's rate shape, Poisson or evenly spaced, under the
+/// load's rate cap, each phase with its own mix. A lazy sequence: a long run never holds its
+/// whole schedule in memory.
 public struct ArrivalSchedule: Sequence, Sendable {
     public let phases: [Phase]
     public let arrivals: ArrivalProcess
-    public let mix: MixChooser
+    public let mixes: [MixChooser]
+    public let maxRate: Double?
     public let userCount: Int
     public let chooser: KeyChooser
     public let seed: UInt64
@@ -52,55 +90,68 @@ public struct ArrivalSchedule: Sequence, Sendable {
     public init(scenario: Scenario, userCount: Int) {
         phases = scenario.load.phases
         arrivals = scenario.load.arrivals
-        mix = MixChooser(scenario.load.mix)
+        mixes = phases.map { MixChooser($0.mix ?? scenario.load.mix) }
+        maxRate = scenario.load.maxRate
         self.userCount = userCount
         chooser = scenario.userChooser
         seed = scenario.seed
     }
 
     /// Where each phase starts, in nanoseconds after the run's start, plus the end of the last.
-    public var boundaries: [Int64] {
+    public var boundaries: [Int64] { Self.boundaries(of: phases) }
+
+    public static func boundaries(of phases: [Phase]) -> [Int64] {
         var t: Int64 = 0
         return [0] + phases.map { t += $0.duration.nanoseconds; return t }
+    }
+
+    /// The intended arrival rate `t` ns after the run's start, the cap applied; nil outside the
+    /// run or for a closed-model phase.
+    public func targetRate(at t: Int64) -> Double? {
+        let bounds = boundaries
+        guard let index = bounds.indices.dropLast().last(where: { bounds[$0] <= t }), t < bounds.last!,
+              let shape = phases[index].rate else { return nil }
+        let rate = shape.rate(at: Double(t - bounds[index]) / 1e9, length: phases[index].duration.seconds)
+        return Swift.min(Swift.max(rate, 0), maxRate ?? .infinity)
     }
 
     public func makeIterator() -> Iterator { Iterator(schedule: self) }
 
     public struct Iterator: IteratorProtocol {
         let schedule: ArrivalSchedule
-        let ends: [Int64]
+        let starts: [Int64]
         var rng: SeededRandom
-        var phase = 0
-        var t: Double
+        var phase = -1
+        var intensity: CumulativeIntensity?
+        var target = 0.0
         var index = 0
 
         init(schedule: ArrivalSchedule) {
             self.schedule = schedule
-            ends = Array(schedule.boundaries.dropFirst())
+            starts = schedule.boundaries
             rng = SeededRandom(seed: schedule.seed).fork(7)
-            t = 0
         }
 
         public mutating func next() -> IntendedOperation? {
-            while phase < schedule.phases.count {
-                let rate = schedule.phases[phase].rate ?? 0
-                if rate > 0 {
-                    let gap = schedule.arrivals == .poisson ? -log(1 - rng.unit()) / rate : 1 / rate
-                    let candidate = t + gap * 1e9
-                    if candidate < Double(ends[phase]) {
-                        t = candidate
-                        let op = IntendedOperation(index: index, at: Int64(t), phase: phase, operation: schedule.mix.choose(&rng),
+            while true {
+                if let intensity {
+                    target += schedule.arrivals == .poisson ? -log(1 - rng.unit()) : 1
+                    if let t = intensity.time(reaching: target), t < intensity.length {
+                        let op = IntendedOperation(index: index, at: starts[phase] + Int64(t * 1e9), phase: phase,
+                                                   operation: schedule.mixes[phase].choose(&rng),
                                                    userIndex: schedule.chooser.choose(count: schedule.userCount, &rng),
                                                    argument: rng.next())
                         index += 1
                         return op
                     }
                 }
-                // Memorylessness lets the next phase start its own clock at the boundary.
-                t = Double(ends[phase])
+                // Memorylessness lets each phase start its own clock at its boundary.
                 phase += 1
+                guard phase < schedule.phases.count else { return nil }
+                let p = schedule.phases[phase]
+                intensity = p.rate.map { CumulativeIntensity(shape: $0, length: p.duration.seconds, cap: schedule.maxRate) }
+                target = 0
             }
-            return nil
         }
     }
 }

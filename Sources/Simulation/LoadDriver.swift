@@ -15,9 +15,11 @@ actor LoadDriver {
     let sync: SnapshotSync
     let progress: (@Sendable (ProgressUpdate) -> Void)?
     let boundaries: [Int64]
+    let schedule: ArrivalSchedule
 
     private(set) var intervals: [IntervalRow] = []
     private(set) var stackSamples: [StackSample] = []
+    private(set) var histogramLog: [HistogramLog.Line] = []
     private var collector: Task<Void, Never>?
     private var lastCollected: Int64 = 0
     private var totalErrors = 0
@@ -26,13 +28,13 @@ actor LoadDriver {
          sync: SnapshotSync, progress: (@Sendable (ProgressUpdate) -> Void)?) {
         self.scenario = scenario; self.clock = clock; self.runner = runner; self.users = users
         self.recorder = recorder; self.sync = sync; self.progress = progress
-        var t: Int64 = 0
-        boundaries = [0] + scenario.load.phases.map { t += $0.duration.nanoseconds; return t }
+        schedule = ArrivalSchedule(scenario: scenario, userCount: users.count)
+        boundaries = ArrivalSchedule.boundaries(of: scenario.load.phases)
     }
 
     nonisolated var end: Int64 { boundaries.last! }
 
-    func phaseIndex(at t: Int64) -> Int {
+    nonisolated func phaseIndex(at t: Int64) -> Int {
         max(0, min(scenario.load.phases.count - 1, (boundaries.lastIndex { $0 <= t } ?? 0)))
     }
 
@@ -73,16 +75,21 @@ actor LoadDriver {
         lastCollected = t
         let (operations, lag) = recorder.takeInterval()
         let seconds = Double(t) / 1e9
+        let start = seconds - length
         let inRun = t - 1 <= end
         let phase = scenario.load.phases[phaseIndex(at: t - 1)]
         let phaseName = inRun ? phase.name : "drain"
         let recorded = inRun && phase.record
         intervals += IntervalRow.rows(t: seconds, phase: phaseName, recorded: recorded, operations: operations)
-        var merged = IntervalStats()
-        for stats in operations.values { merged.merge(stats) }
+        var merged = CoarseStats()
+        for name in operations.keys.sorted() {
+            merged.merge(operations[name]!)
+            histogramLog.append(HistogramLog.Line(tag: name, start: start, length: length, histogram: operations[name]!.latency))
+        }
+        histogramLog.append(HistogramLog.Line(tag: nil, start: start, length: length, histogram: merged.latency))
         totalErrors += merged.errors
         let depth = (try? await sync.depth()) ?? -1
-        let targetRate = inRun ? (scenario.load.model == .open ? phase.rate : nil) : nil
+        let targetRate = schedule.targetRate(at: t - 1)
         stackSamples.append(StackSample(t: seconds, phase: phaseName, queueDepth: depth,
                                         snapshotLagP99Ms: lag.milliseconds(atPercentile: 99),
                                         throughputPerS: Double(merged.count) / length, targetRatePerS: targetRate))
@@ -97,54 +104,60 @@ actor LoadDriver {
     /// Open model: every arrival is handed to its user at its intended time, whether or not
     /// earlier requests have finished. Lateness of the harness itself is counted.
     private func dispatchOpen() async -> ScheduleStats {
-        let schedule = ArrivalSchedule(scenario: scenario, userCount: users.count)
         let tolerance = scenario.load.scheduleTolerance.nanoseconds
-        var stats = ScheduleStats(intended: 0, late: 0, maxLagMs: 0, toleranceMs: Double(tolerance) / 1e6)
+        var stats = emptyScheduleStats()
         for op in schedule {
             if op.at > clock.now() { try? await clock.sleep(until: op.at) }
             let lag = clock.now() - op.at
             stats.intended += 1
             if lag > tolerance { stats.late += 1 }
             stats.maxLagMs = max(stats.maxLagMs, Double(lag) / 1e6)
-            let recorded = scenario.load.phases[op.phase].record
+            let phase = scenario.load.phases[op.phase]
             let shard = op.userIndex % recorder.shardCount
             await users[op.userIndex].submit { [runner] requester in
                 await runner.execute(op.operation, argument: op.argument, requester: requester, intended: op.at,
-                                     recorded: recorded, shard: shard)
+                                     phase: phase, shard: shard)
             }
         }
         return stats
     }
 
+    private func emptyScheduleStats() -> ScheduleStats {
+        ScheduleStats(intended: 0, late: 0, maxLagMs: 0, toleranceMs: scenario.load.scheduleTolerance.seconds * 1000,
+                      maxLateFraction: scenario.load.maxLateFraction)
+    }
+
     /// Closed model: each virtual user sends a request, waits for the reply, thinks, repeats.
-    /// A phase's `users` says how many of them are active in it.
+    /// A phase's `users` shape says how many of them are active at each moment.
     private func runClosed() async -> ScheduleStats {
-        let maxUsers = scenario.load.phases.compactMap(\.users).max() ?? 0
-        let mix = MixChooser(scenario.load.mix)
+        let maxUsers = scenario.load.phases.compactMap(\.users?.maximum).max() ?? 0
+        let mixes = scenario.load.phases.map { MixChooser($0.mix ?? scenario.load.mix) }
         let think = scenario.load.thinkTime.distribution
         await withTaskGroup(of: Void.self) { group in
             for virtualUser in 0..<maxUsers {
-                group.addTask { [self] in await closedUser(virtualUser, mix: mix, think: think) }
+                group.addTask { [self] in await closedUser(virtualUser, mixes: mixes, think: think) }
             }
         }
-        return ScheduleStats(intended: 0, late: 0, maxLagMs: 0, toleranceMs: scenario.load.scheduleTolerance.seconds * 1000)
+        return emptyScheduleStats()
     }
 
-    private nonisolated func closedUser(_ index: Int, mix: MixChooser, think: DelayDistribution) async {
+    private nonisolated func closedUser(_ index: Int, mixes: [MixChooser], think: DelayDistribution) async {
         var rng = SeededRandom(seed: scenario.seed).fork(10_000 + UInt64(index))
         let user = users[scenario.userChooser.choose(count: users.count, &rng)]
         var intended = Int64(think.sample(&rng).nanoseconds)
         while intended < end {
-            let phaseIndex = max(0, (boundaries.lastIndex { $0 <= intended } ?? 0))
-            let phase = scenario.load.phases[min(phaseIndex, scenario.load.phases.count - 1)]
-            if index >= phase.users ?? 0 {
-                intended = boundaries[phaseIndex + 1]
+            let phaseIndex = phaseIndex(at: intended)
+            let phase = scenario.load.phases[phaseIndex]
+            let into = Double(intended - boundaries[phaseIndex]) / 1e9
+            if index >= phase.users?.users(at: into, length: phase.duration.seconds) ?? 0 {
+                // Not active yet: look again shortly (a ramp adds users as it goes).
+                intended = min(boundaries[phaseIndex + 1], intended + 50_000_000)
                 continue
             }
             if intended > clock.now() { try? await clock.sleep(until: intended) }
-            let operation = mix.choose(&rng)
+            let operation = mixes[phaseIndex].choose(&rng)
             await runner.execute(operation, argument: rng.next(), requester: user.requester, intended: intended,
-                                 recorded: phase.record, shard: index % recorder.shardCount)
+                                 phase: phase, shard: index % recorder.shardCount)
             intended = clock.now() + think.sample(&rng).nanoseconds
         }
     }

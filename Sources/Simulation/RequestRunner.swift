@@ -1,5 +1,6 @@
 import Foundation
 import Metrics
+import Scenario
 import StackCore
 import StackModel
 
@@ -42,7 +43,7 @@ final class RequestRunner: Sendable {
     }
 
     /// Runs `operation` for `requester`, latency counted from `intended` (ns after run start).
-    func execute(_ operation: String, argument: UInt64, requester: Requester, intended: Int64, recorded: Bool, shard: Int) async {
+    func execute(_ operation: String, argument: UInt64, requester: Requester, intended: Int64, phase: Phase, shard: Int) async {
         await workers.acquire()
         let actualStart = clock.now()
         let trace = StoreCallTrace()
@@ -59,7 +60,8 @@ final class RequestRunner: Sendable {
         workers.release()
         let calls = trace.recorded.map { StoreCallSample(store: $0.store.rawValue, nanos: $0.duration.nanoseconds, failed: $0.failed) }
         recorder.record(OperationSample(operation: operation, latencyNanos: end - intended, serviceNanos: end - actualStart,
-                                        errorClass: errorClass, storeCalls: calls, denied: denied, recorded: recorded),
+                                        errorClass: errorClass, storeCalls: calls, denied: denied, recorded: phase.record,
+                                        phase: phase.name, tenantClass: requester.tenantClass),
                         shard: shard)
     }
 

@@ -28,11 +28,9 @@ enum ReportBuilder {
                                  sprints: run.dataset.sprints, activityLogs: run.dataset.activityLogs,
                                  generateS: run.dataset.generateSeconds, loadS: run.dataset.loadSeconds),
             load: LoadInfo(model: scenario.load.model.rawValue, arrivals: scenario.load.arrivals.rawValue,
-                           phases: scenario.load.phases.map {
-                               PhaseInfo(name: $0.name, durationS: $0.duration.seconds, rate: $0.rate, users: $0.users, record: $0.record)
-                           }),
-            schedule: ScheduleInfo(intended: run.schedule.intended, late: run.schedule.late, maxLagMs: run.schedule.maxLagMs,
-                                   toleranceMs: run.schedule.toleranceMs),
+                           phases: scenario.load.phases.map(phaseInfo)),
+            scheduleLag: ScheduleInfo(intended: run.schedule.intended, late: run.schedule.late, maxLagMs: run.schedule.maxLagMs,
+                                   toleranceMs: run.schedule.toleranceMs, maxLateFraction: run.schedule.maxLateFraction),
             totals: TotalsInfo(count: count, errors: errors, denied: operations.reduce(0) { $0 + $1.denied },
                                errorRate: count > 0 ? Double(errors) / Double(count) : 0,
                                throughputPerS: seconds > 0 ? Double(count) / seconds : 0),
@@ -46,16 +44,31 @@ enum ReportBuilder {
                                                        staleSnapshots: check.staleSnapshots, usersChecked: check.usersChecked)),
             harness: HarnessInfo(processCpuS: run.processCPUSeconds,
                                  coresUsed: run.durationSeconds > 0 ? run.processCPUSeconds / run.durationSeconds : 0),
-            thresholds: [], intervals: run.intervals, stackSamples: run.stackSamples)
+            thresholds: [],
+            breakdowns: Breakdowns(byTenantSize: Breakdowns.rows(t.byTenantClass, order: ["small", "medium", "large"]),
+                                   byPhase: Breakdowns.rows(t.byPhase, order: scenario.load.phases.map(\.name))),
+            intervals: run.intervals, stackSamples: run.stackSamples)
         if !run.schedule.valid {
             report.invalidReasons.append(
                 "schedule_lag: \(run.schedule.late) of \(run.schedule.intended) arrivals were dispatched more than "
-                    + "\(Format.ms(run.schedule.toleranceMs)) ms late (max \(Format.ms(run.schedule.maxLagMs)) ms); "
+                    + "\(Format.ms(run.schedule.toleranceMs)) ms late, more than the allowed "
+                    + "\(Format.percent(run.schedule.maxLateFraction)) (max \(Format.ms(run.schedule.maxLagMs)) ms); "
                     + "the harness could not keep up, so these latencies describe the harness, not the stack")
         }
         report.thresholds = ThresholdEvaluator.evaluate(scenario.thresholds, on: report)
         report.verdict = !report.invalidReasons.isEmpty ? "invalid" : report.thresholds.allSatisfy(\.passed) ? "pass" : "fail"
         return report
+    }
+
+    static func phaseInfo(_ phase: Phase) -> PhaseInfo {
+        let users: String? = phase.users.map {
+            switch $0 {
+            case .constant(let n): return "\(n)"
+            case .ramp(let a, let b): return "ramp \(a)→\(b)"
+            }
+        }
+        return PhaseInfo(name: phase.name, durationS: phase.duration.seconds, rate: phase.rate?.summary,
+                         meanRatePerS: phase.rate?.mean(length: phase.duration.seconds), users: users, record: phase.record)
     }
 
     static func targetNote(_ target: String) -> String {

@@ -35,12 +35,23 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "No progress lines.")
     var quiet = false
 
+    @Option(name: .customLong("dry-run"), help: "Print the first N intended operations (open model) and run nothing.")
+    var dryRun: Int?
+
     func run() async throws {
         try await StackSimCommand.guarded {
             var scenario = try ScenarioFiles.load(self.scenario)
             try applyOverrides(to: &scenario)
             guard target == "embedded" else {
                 throw CommandFailure(status: .badInput, message: "--target: expected embedded, got '\(target)'")
+            }
+            if let dryRun {
+                guard dryRun > 0, scenario.load.model == .open else {
+                    throw CommandFailure(status: .badInput, message: "--dry-run: expected a positive count for an open-model scenario "
+                                         + "(a closed model's schedule depends on response times)")
+                }
+                for op in SimulationRun.dryRun(scenario, count: dryRun) { print(op) }
+                return .ok
             }
             var options = RunOptions()
             options.target = target
@@ -53,7 +64,7 @@ struct RunCommand: AsyncParsableCommand {
             }
             let report = ReportBuilder.report(from: result)
             let directory = out.map { URL(fileURLWithPath: $0) } ?? Self.defaultDirectory(for: scenario.name, at: result.startedAt)
-            let files = try ReportWriter.write(report, to: directory)
+            let files = try ReportWriter.write(report, histogramLog: result.histogramLog, to: directory)
             print(TextReports.summary(report))
             print("\nreports: " + files.map(\.relativePath).joined(separator: ", "))
             switch report.verdict {
@@ -83,13 +94,13 @@ struct RunCommand: AsyncParsableCommand {
             guard let value = ScenarioFiles.rate(rate) else {
                 throw CommandFailure(status: .badInput, message: "--rate: expected a rate like 500/s, got '\(rate)'")
             }
-            for index in scenario.load.phases.indices { scenario.load.phases[index].rate = value }
+            for index in scenario.load.phases.indices { scenario.load.phases[index].rate = .constant(value) }
         }
         if let users {
             guard scenario.load.model == .closed, users > 0 else {
                 throw CommandFailure(status: .badInput, message: "--users: expected a positive count for a closed-model scenario")
             }
-            for index in scenario.load.phases.indices { scenario.load.phases[index].users = users }
+            for index in scenario.load.phases.indices { scenario.load.phases[index].users = .constant(users) }
         }
     }
 

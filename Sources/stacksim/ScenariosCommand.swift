@@ -60,7 +60,9 @@ enum ScenarioFiles {
     }
 
     static func rate(_ text: String) -> Double? {
-        try? ScenarioLoader().parse("name: flag\nload: {phases: [{name: x, duration: 1s, rate: \(text)}]}", file: "--rate")
+        let shape = try? ScenarioLoader().parse("name: flag\nload: {phases: [{name: x, duration: 1s, rate: \(text)}]}", file: "--rate")
             .load.phases[0].rate
+        guard case .constant(let value) = shape else { return nil }
+        return value
     }
 }

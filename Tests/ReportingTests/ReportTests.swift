@@ -9,7 +9,7 @@ struct ReportTests {
     func operation(_ name: String, p99: Double, errors: Int = 0, count: Int = 100) -> OperationReport {
         let summary = PercentileSummary(p50: p99 / 4, p90: p99 / 2, p99: p99, p999: p99 * 2, max: p99 * 3, mean: p99 / 3)
         return OperationReport(name: name, count: count, errors: errors, errorsByClass: errors > 0 ? ["injected": errors] : [:],
-                               denied: 0, throughputPerS: 10, latencyMs: summary, serviceMs: summary, stores: [])
+                               denied: 0, throughputPerS: 10, latencyMs: summary, serviceMs: summary, queueMs: summary, stores: [])
     }
 
     func report(_ operations: [OperationReport], lagP99: Double = 40, name: String = "unit") -> RunReport {
@@ -20,15 +20,16 @@ struct ReportTests {
             target: "embedded", targetNote: "note", machine: MachineInfo(cores: 2, memoryBytes: 1 << 30, os: "test", kernel: "k", swiftVersion: "6"),
             startedAt: Date(timeIntervalSince1970: 1_700_000_000), durationS: 10, recordedS: 10, verdict: "pass", invalidReasons: [],
             dataset: DatasetInfo(organizations: 1, users: 2, tasks: 3, sprints: 4, activityLogs: 5, generateS: 0, loadS: 0),
-            load: LoadInfo(model: "open", arrivals: "poisson", phases: [PhaseInfo(name: "steady", durationS: 10, rate: 10, users: nil, record: true)]),
-            schedule: ScheduleInfo(intended: count, late: 0, maxLagMs: 0, toleranceMs: 10),
+            load: LoadInfo(model: "open", arrivals: "poisson", phases: [PhaseInfo(name: "steady", durationS: 10, rate: "10/s", meanRatePerS: 10, users: nil, record: true)]),
+            scheduleLag: ScheduleInfo(intended: count, late: 0, maxLagMs: 0, toleranceMs: 10, maxLateFraction: 0.01),
             totals: TotalsInfo(count: count, errors: errors, denied: 0, errorRate: Double(errors) / Double(max(1, count)), throughputPerS: 10),
             operations: operations,
             consistency: ConsistencyInfo(snapshotLagMs: lag, snapshotSyncs: 3, cacheHitRatio: ["task_stats": 0.5],
                                          cacheLookups: ["task_stats": CacheCounts(hits: 1, misses: 1)], invalidations: 1, invalidatedKeys: 5,
                                          queueDepthMax: 0, syncFailures: 0, tasksResynced: 2,
                                          consistencyCheck: ConsistencyCheckInfo(orphans: 0, missingSnapshots: 0, staleSnapshots: 0, usersChecked: 2)),
-            harness: HarnessInfo(processCpuS: 1, coresUsed: 0.1), thresholds: [], intervals: [], stackSamples: [])
+            harness: HarnessInfo(processCpuS: 1, coresUsed: 0.1), thresholds: [],
+            breakdowns: Breakdowns(byTenantSize: [], byPhase: []), intervals: [], stackSamples: [])
     }
 
     func thresholds(_ yaml: String) throws -> [Threshold] {

@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import Scenario
 import Simulation
 import Testing
@@ -9,7 +10,7 @@ func scenario(_ name: String, rate: Double, seconds: Int64, mix: [String] = Oper
     s.dataset.usersPerOrganization = .uniform(min: 3, max: 12)
     s.dataset.tasksPerUser = .constant(6)
     s.dataset.sprintsPerOrganization = 3
-    s.load.phases = [Phase(name: "steady", duration: .seconds(seconds), rate: rate)]
+    s.load.phases = [Phase(name: "steady", duration: .seconds(seconds), rate: .constant(rate))]
     s.load.mix = mix.map { MixEntry(operation: $0, weight: 1) }
     s.stack.sprintLength = .seconds(1)
     return s
@@ -33,7 +34,7 @@ struct ScheduleTests {
 
     @Test func arrivalsFollowThePhasesAndRates() {
         var s = scenario("phases", rate: 100, seconds: 10)
-        s.load.phases = [Phase(name: "a", duration: .seconds(10), rate: 100), Phase(name: "b", duration: .seconds(10), rate: 400)]
+        s.load.phases = [Phase(name: "a", duration: .seconds(10), rate: .constant(100)), Phase(name: "b", duration: .seconds(10), rate: .constant(400))]
         let all = Array(ArrivalSchedule(scenario: s, userCount: 10))
         let a = all.filter { $0.phase == 0 }, b = all.filter { $0.phase == 1 }
         #expect(abs(a.count - 1000) < 150, "about 100/s × 10 s, got \(a.count)")
@@ -71,38 +72,85 @@ struct RunTests {
         #expect(!result.intervals.isEmpty && !result.stackSamples.isEmpty)
     }
 
+    static func stallScenario(model: LoadModel) -> Scenario {
+        var s = scenario("stall-\(model)", rate: 200, seconds: 8, mix: ["board", "my-tasks"])
+        s.load.arrivals = .uniform
+        s.stack.appWorkers = 2
+        var knobs = StoreKnobSpec()
+        knobs.latency = .fixed(.microseconds(200))
+        knobs.stallEvery = .seconds(2)
+        knobs.stallFor = .milliseconds(300)
+        s.stack.embedded = ["mongo": knobs]
+        if model == .closed {
+            s.load.model = .closed
+            s.load.phases = [Phase(name: "steady", duration: .seconds(8), users: .constant(10))]
+            s.load.thinkTime = .fixed(.milliseconds(50))
+        }
+        return s
+    }
+
+    static func merged(_ result: RunResult) -> OperationStats {
+        var stats = result.totals.operations["board"]!
+        stats.merge(result.totals.operations["my-tasks"]!)
+        return stats
+    }
+
     /// A store that stalls for D every T under an open model at rate R: a fraction D/T of the
     /// requests arrive during a stall and wait uniformly in [0, D]. Latency from the intended
     /// start must show exactly that; service time must not, because the requests that queue
     /// behind the app's two workers have not started yet.
     @Test func latencyFromIntendedStartShowsAStallThatServiceTimeDoesNot() async throws {
-        let stall = 0.3, period = 2.0
-        var s = scenario("stall", rate: 200, seconds: 8, mix: ["board", "my-tasks"])
-        s.load.arrivals = .uniform
-        s.stack.appWorkers = 2
-        var knobs = StoreKnobSpec()
-        knobs.stallEvery = .seconds(period)
-        knobs.stallFor = .milliseconds(Int64(stall * 1000))
-        s.stack.embedded = ["mongo": knobs]
-        let result = try await SimulationRun.run(s)
-        var latency = result.totals.operations["board"]!
-        latency.merge(result.totals.operations["my-tasks"]!)
+        let stall = 0.3, period = 2.0, configured = 0.2
+        let stats = Self.merged(try await SimulationRun.run(Self.stallScenario(model: .open)))
         let fraction = stall / period
         for percentile in [90.0, 95.0, 99.0] {
             let q = 1 - percentile / 100
-            let expected = stall * 1000 * (1 - q / fraction)
-            let measured = latency.latency.milliseconds(atPercentile: percentile)
-            #expect(abs(measured - expected) <= expected * 0.1 + 3, "p\(percentile): expected \(expected) ms, measured \(measured) ms")
+            let expected = stall * 1000 * (1 - q / fraction) + configured
+            let measured = stats.latency.milliseconds(atPercentile: percentile)
+            #expect(abs(measured - expected) <= expected * 0.1, "p\(percentile): expected \(expected) ms, measured \(measured) ms")
         }
-        let serviceP99 = latency.service.milliseconds(atPercentile: 99)
-        #expect(serviceP99 < 20, "service-time p99 \(serviceP99) ms stays clear of the \(stall * 1000) ms stall")
-        #expect(latency.latency.milliseconds(atPercentile: 50) < 20, "most requests never see the stall")
+        let serviceP99 = stats.service.milliseconds(atPercentile: 99)
+        #expect(serviceP99 < configured + 15, "service-time p99 \(serviceP99) ms stays at the configured \(configured) ms, clear of the stall")
+        #expect(stats.queue.milliseconds(atPercentile: 99) > stall * 1000 * 0.8, "the wait shows as queueing")
+        #expect(stats.latency.milliseconds(atPercentile: 50) < 20, "most requests never see the stall")
+    }
+
+    /// The same stall under the closed model: users wait for their replies, so they stop sending
+    /// during the stall and only the requests already in flight see it. The closed model hides
+    /// what the open model shows — coordinated omission by design.
+    @Test func theClosedModelSeesTheSameStallFarLessOften() async throws {
+        let stats = Self.merged(try await SimulationRun.run(Self.stallScenario(model: .closed)))
+        let slow = 1 - stats.latency.histogram.percentileAtOrBelowValue(150_000_000) / 100
+        #expect(slow < 0.15 / 3, "only \(slow * 100)% of closed-model requests see the stall; the open model shows 15%")
+        #expect(stats.latency.maxMilliseconds > 150, "those in flight do see it")
+        #expect(stats.latency.milliseconds(atPercentile: 90) < 20)
+    }
+
+    @Test func theHistogramLogDecodesBackIntoTheSameCountsAndPercentiles() async throws {
+        var s = scenario("hlog", rate: 300, seconds: 3)
+        s.load.phases.insert(Phase(name: "warmup", duration: .seconds(1), rate: .constant(100), record: false), at: 0)
+        let result = try await SimulationRun.run(s)
+        let text = result.histogramLog.map(HistogramLog.format).joined(separator: "\n")
+        let parsed = try HistogramLog.parse(HistogramLog.header(startTime: Date()) + text)
+        #expect(parsed.count == result.histogramLog.count && parsed.count > 4)
+        for (original, decoded) in zip(result.histogramLog, parsed) {
+            #expect(decoded.tag == original.tag)
+            #expect(decoded.histogram.count == original.histogram.count)
+            for p in [50.0, 90.0, 99.0, 100.0] {
+                // Equal at the histogram's resolution: the encoding keeps buckets, not the exact maximum.
+                let a = original.histogram.histogram.valueAtPercentile(p), b = decoded.histogram.histogram.valueAtPercentile(p)
+                #expect(original.histogram.histogram.valuesAreEquivalent(a, b), "p\(p): \(a) vs \(b)")
+            }
+        }
+        let untagged = parsed.filter { $0.tag == nil }.reduce(0) { $0 + $1.histogram.count }
+        let rows = result.intervals.reduce(0) { $0 + $1.count }
+        #expect(untagged == UInt64(rows), "untagged lines hold every request, warm-up included")
     }
 
     @Test func theClosedModelRunsUsersWithThinkTime() async throws {
         var s = scenario("closed", rate: 1, seconds: 2)
         s.load.model = .closed
-        s.load.phases = [Phase(name: "steady", duration: .seconds(2), users: 4)]
+        s.load.phases = [Phase(name: "steady", duration: .seconds(2), users: .constant(4))]
         s.load.thinkTime = .fixed(.milliseconds(20))
         let result = try await SimulationRun.run(s)
         let count = result.totals.operations.values.reduce(0) { $0 + $1.count }

@@ -46,10 +46,17 @@ check "--users on an open scenario: exit 64" 64 "--users" -- "$bin" run "$work/s
 check "validate lists the invalid one: exit 64" 64 "1 valid, 1 invalid" -- "$bin" scenarios "$work/scenarios" --validate
 check "shipped scenarios validate" 0 "valid, 0 invalid" -- "$bin" scenarios Scenarios --validate
 check "a short run passes and writes its reports" 0 "short on embedded: PASS" -- "$bin" run "$work/short.yaml" --out "$work/out" --quiet
-for f in report.json report.md intervals.csv; do
+for f in report.json report.md intervals.csv latency.hlog; do
     check "the run wrote $f" 0 "^" -- test -s "$work/out/$f"
 done
 check "report.json names its target and schema" 0 '"schema_version" : 1' -- grep -E '"schema_version"|"target" : "embedded"' "$work/out/report.json"
+check "latency.hlog reads back with HdrHistogram's Python decoder" 0 "agree with intervals.csv" -- python3 "$(dirname "$0")/hlog_check.py" "$work/out/latency.hlog" "$work/out/intervals.csv"
+check "report.md breaks latency down by organization size and phase" 0 "By organization size" -- grep -E "## By (organization size|phase)" "$work/out/report.md"
+"$bin" run "$work/short.yaml" --dry-run 200 >"$work/dry1" 2>&1
+"$bin" run "$work/short.yaml" --dry-run 200 >"$work/dry2" 2>&1
+check "--dry-run prints the intended operations" 0 "^#199 t=" -- tail -1 "$work/dry1"
+check "two dry runs of one seed are identical" 0 "^" -- cmp "$work/dry1" "$work/dry2"
+check "another seed intends other operations" 1 "differ" -- cmp "$work/dry1" <("$bin" run "$work/short.yaml" --dry-run 200 --seed 9)
 check "a failed threshold exits 10" 10 "FAILED threshold board.p99" -- "$bin" run "$work/strict.yaml" --out "$work/strict" --quiet
 check "flags override the file" 0 "in 1.0 s recorded" -- "$bin" run "$work/short.yaml" --duration 1s --rate 80/s --seed 5 --out "$work/o2" --quiet
 check "no terminal: a progress line every 10 s" 0 "\[steady\] +10/11 s" -- "$bin" run "$work/short.yaml" --duration 10s --out "$work/o3"
