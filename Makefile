@@ -8,7 +8,7 @@ DEBUG_BIN := .build/debug/stacksim
 # Installs go through sudo only when not already root (CI runs as root).
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: help deps build run test test-unit test-cli test-deps scenarios clean
+.PHONY: help deps build run bench test test-unit test-cli test-deps scenarios clean
 
 help: ## List every target
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -32,8 +32,12 @@ test-cli: test-deps ## Command-line checks: exit codes, validation messages, a s
 	$(SWIFT) build --product stacksim
 	Tests/cli/run.sh $(DEBUG_BIN)
 
-test-deps: deps ## Install what the tests use besides Swift (HdrHistogram's Python decoder)
-	@python3 -c 'import hdrh' 2>/dev/null || python3 -m pip install --quiet --root-user-action=ignore hdrhistogram
+test-deps: deps ## Install what the tests use besides Swift: headless Chromium, HdrHistogram's Python decoder, xmlschema, Markdown
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@python3 -c 'import hdrh, xmlschema, markdown' 2>/dev/null || python3 -m pip install --quiet --root-user-action=ignore hdrhistogram xmlschema markdown
+
+bench: build ## Throughput sweep of the embedded stack (see docs/performance.md)
+	bench/embedded.sh
 
 scenarios: deps ## Validate every shipped scenario
 	$(SWIFT) build --product stacksim

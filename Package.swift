@@ -24,7 +24,7 @@ let package = Package(
         .executableTarget(
             name: "stacksim",
             dependencies: [
-                "Simulation", "Reporting", "Scenario",
+                "Simulation", "Reporting", "Scenario", "StackCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -11,6 +11,12 @@ public struct IntervalRow: Sendable, Codable, Equatable {
     public var p50Ms: Double
     public var p99Ms: Double
     public var maxMs: Double
+
+    public init(t: Double, phase: String, recorded: Bool, operation: String, count: Int, errors: Int,
+                p50Ms: Double, p99Ms: Double, maxMs: Double) {
+        self.t = t; self.phase = phase; self.recorded = recorded; self.operation = operation; self.count = count
+        self.errors = errors; self.p50Ms = p50Ms; self.p99Ms = p99Ms; self.maxMs = maxMs
+    }
 }
 
 /// Stack-wide values sampled once per interval.
@@ -21,10 +27,16 @@ public struct StackSample: Sendable, Codable, Equatable {
     public var snapshotLagP99Ms: Double
     public var throughputPerS: Double
     public var targetRatePerS: Double?
+    /// All operations together, this second.
+    public var p50Ms: Double
+    public var p99Ms: Double
+    public var errors: Int
 
-    public init(t: Double, phase: String, queueDepth: Int, snapshotLagP99Ms: Double, throughputPerS: Double, targetRatePerS: Double?) {
+    public init(t: Double, phase: String, queueDepth: Int, snapshotLagP99Ms: Double, throughputPerS: Double, targetRatePerS: Double?,
+                p50Ms: Double, p99Ms: Double, errors: Int) {
         self.t = t; self.phase = phase; self.queueDepth = queueDepth; self.snapshotLagP99Ms = snapshotLagP99Ms
         self.throughputPerS = throughputPerS; self.targetRatePerS = targetRatePerS
+        self.p50Ms = p50Ms; self.p99Ms = p99Ms; self.errors = errors
     }
 }
 

@@ -40,6 +40,14 @@ public struct LatencyHistogram: Sendable, Codable, Equatable {
         count == 0 ? 0 : Double(histogram.valueAtPercentile(p)) / 1e6
     }
 
+    /// Percentiles for an HdrHistogram-style curve: 0, 50, 75, 90, 95, 99, 99.5, 99.9, … 99.999, 100.
+    public var curve: [CurvePoint] {
+        guard count > 0 else { return [] }
+        return [0, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 99.999, 100].map {
+            CurvePoint(percentile: $0, ms: milliseconds(atPercentile: $0))
+        }
+    }
+
     public var maxMilliseconds: Double { count == 0 ? 0 : Double(histogram.max) / 1e6 }
     public var meanMilliseconds: Double { count == 0 ? 0 : histogram.mean / 1e6 }
 
@@ -77,5 +85,15 @@ public struct PercentileSummary: Sendable, Codable, Equatable {
         case "max": return max
         default: return nil
         }
+    }
+}
+
+public struct CurvePoint: Sendable, Codable, Equatable {
+    public var percentile: Double
+    public var ms: Double
+
+    public init(percentile: Double, ms: Double) {
+        self.percentile = percentile
+        self.ms = ms
     }
 }

@@ -214,6 +214,21 @@ public final class Recorder: Sendable {
         return (merged, lag)
     }
 
+    /// Latency, counts and errors of the recorded totals only — the cheap merge for judging
+    /// thresholds while a run goes on.
+    public func latencyTotals() -> LatencyTotals {
+        var operations: [String: LatencyTotals.Operation] = [:]
+        for shard in shards {
+            let totals = shard.lock.withLock { $0.totals }
+            for (name, stats) in totals {
+                operations[name, default: LatencyTotals.Operation()].latency.add(stats.latency)
+                operations[name]!.count += stats.count
+                operations[name]!.errors += stats.errorCount
+            }
+        }
+        return shared.withLock { LatencyTotals(operations: operations, snapshotLag: $0.snapshotLag, cache: $0.cache) }
+    }
+
     /// The recorded totals, merged across shards.
     public func totals() -> Totals {
         var operations: [String: OperationStats] = [:]
@@ -260,4 +275,17 @@ final class Locked<Value: Sendable>: Sendable {
     let lock: Mutex<Value>
 
     init(_ value: Value) { lock = Mutex(value) }
+}
+
+/// What running thresholds need of the totals.
+public struct LatencyTotals: Sendable {
+    public struct Operation: Sendable {
+        public var latency = LatencyHistogram()
+        public var count = 0
+        public var errors = 0
+    }
+
+    public var operations: [String: Operation]
+    public var snapshotLag: LatencyHistogram
+    public var cache: [String: CacheCounts]
 }

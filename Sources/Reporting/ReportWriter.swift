@@ -3,7 +3,8 @@ import Metrics
 
 /// Writes a run's report files into its directory.
 public enum ReportWriter {
-    /// Writes `report.json`, `report.md`, `intervals.csv` and `latency.hlog`; returns the files written.
+    /// Writes `report.json`, `report.md`, `report.html`, `junit.xml`, `intervals.csv` and
+    /// `latency.hlog`; returns the files written.
     @discardableResult
     public static func write(_ report: RunReport, histogramLog: [HistogramLog.Line], to directory: URL) throws -> [URL] {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -11,6 +12,8 @@ public enum ReportWriter {
         let files: [(String, Data)] = [
             ("report.json", try report.jsonData()),
             ("report.md", Data(TextReports.markdown(report).utf8)),
+            ("report.html", Data(HTMLReport.render(report).utf8)),
+            ("junit.xml", Data(JUnitReport.render(report).utf8)),
             ("intervals.csv", Data(intervalsCSV(report.intervals).utf8)),
             ("latency.hlog", Data(hlog.utf8)),
         ]

@@ -19,6 +19,8 @@ public struct RunReport: Codable, Sendable {
     /// `pass`, `fail` (a threshold failed) or `invalid` (the harness could not keep its schedule).
     public var verdict: String
     public var invalidReasons: [String]
+    /// Set when an `abort_on_fail` threshold stopped the run early.
+    public var aborted: String?
     public var dataset: DatasetInfo
     public var load: LoadInfo
     public var scheduleLag: ScheduleInfo
@@ -27,11 +29,13 @@ public struct RunReport: Codable, Sendable {
     public var consistency: ConsistencyInfo
     public var harness: HarnessInfo
     public var thresholds: [ThresholdResult]
+    /// The comparison against `--baseline`, when one was given.
+    public var baseline: BaselineComparison?
     public var breakdowns: Breakdowns
     public var intervals: [IntervalRow]
     public var stackSamples: [StackSample]
 
-    public init(schemaVersion: Int = RunReport.currentSchemaVersion, tool: ToolInfo, scenario: ScenarioInfo, target: String, targetNote: String, machine: MachineInfo, startedAt: Date, durationS: Double, recordedS: Double, verdict: String, invalidReasons: [String], dataset: DatasetInfo, load: LoadInfo, scheduleLag: ScheduleInfo, totals: TotalsInfo, operations: [OperationReport], consistency: ConsistencyInfo, harness: HarnessInfo, thresholds: [ThresholdResult], breakdowns: Breakdowns, intervals: [IntervalRow], stackSamples: [StackSample]) {
+    public init(schemaVersion: Int = RunReport.currentSchemaVersion, tool: ToolInfo, scenario: ScenarioInfo, target: String, targetNote: String, machine: MachineInfo, startedAt: Date, durationS: Double, recordedS: Double, verdict: String, invalidReasons: [String], aborted: String? = nil, dataset: DatasetInfo, load: LoadInfo, scheduleLag: ScheduleInfo, totals: TotalsInfo, operations: [OperationReport], consistency: ConsistencyInfo, harness: HarnessInfo, thresholds: [ThresholdResult], baseline: BaselineComparison? = nil, breakdowns: Breakdowns, intervals: [IntervalRow], stackSamples: [StackSample]) {
         self.schemaVersion = schemaVersion
         self.tool = tool
         self.scenario = scenario
@@ -43,6 +47,7 @@ public struct RunReport: Codable, Sendable {
         self.recordedS = recordedS
         self.verdict = verdict
         self.invalidReasons = invalidReasons
+        self.aborted = aborted
         self.dataset = dataset
         self.load = load
         self.scheduleLag = scheduleLag
@@ -51,6 +56,7 @@ public struct RunReport: Codable, Sendable {
         self.consistency = consistency
         self.harness = harness
         self.thresholds = thresholds
+        self.baseline = baseline
         self.breakdowns = breakdowns
         self.intervals = intervals
         self.stackSamples = stackSamples
@@ -211,9 +217,12 @@ public struct OperationReport: Codable, Sendable {
     public var serviceMs: PercentileSummary
     /// Latency minus service time: the wait before the request started (its user busy, no worker free).
     public var queueMs: PercentileSummary
+    /// The percentile curves of latency and service time, for HdrHistogram-style plots.
+    public var latencyCurve: [CurvePoint]
+    public var serviceCurve: [CurvePoint]
     public var stores: [StoreCallReport]
 
-    public init(name: String, count: Int, errors: Int, errorsByClass: [String: Int], denied: Int, throughputPerS: Double, latencyMs: PercentileSummary, serviceMs: PercentileSummary, queueMs: PercentileSummary, stores: [StoreCallReport]) {
+    public init(name: String, count: Int, errors: Int, errorsByClass: [String: Int], denied: Int, throughputPerS: Double, latencyMs: PercentileSummary, serviceMs: PercentileSummary, queueMs: PercentileSummary, latencyCurve: [CurvePoint] = [], serviceCurve: [CurvePoint] = [], stores: [StoreCallReport]) {
         self.name = name
         self.count = count
         self.errors = errors
@@ -223,6 +232,8 @@ public struct OperationReport: Codable, Sendable {
         self.latencyMs = latencyMs
         self.serviceMs = serviceMs
         self.queueMs = queueMs
+        self.latencyCurve = latencyCurve
+        self.serviceCurve = serviceCurve
         self.stores = stores
     }
 }
@@ -232,12 +243,15 @@ public struct ConsistencyCheckInfo: Codable, Sendable {
     public var missingSnapshots: Int
     public var staleSnapshots: Int
     public var usersChecked: Int
+    /// Set when the check itself failed (a store erring); the counts are then not meaningful.
+    public var error: String?
 
-    public init(orphans: Int, missingSnapshots: Int, staleSnapshots: Int, usersChecked: Int) {
+    public init(orphans: Int, missingSnapshots: Int, staleSnapshots: Int, usersChecked: Int, error: String? = nil) {
         self.orphans = orphans
         self.missingSnapshots = missingSnapshots
         self.staleSnapshots = staleSnapshots
         self.usersChecked = usersChecked
+        self.error = error
     }
 }
 
@@ -365,6 +379,7 @@ extension OperationReport {
         self.init(name: name, count: stats.count, errors: stats.errorCount, errorsByClass: stats.errors, denied: stats.denied,
                   throughputPerS: seconds > 0 ? Double(stats.count) / seconds : 0,
                   latencyMs: stats.latency.summary, serviceMs: stats.service.summary, queueMs: stats.queue.summary,
+                  latencyCurve: stats.latency.curve, serviceCurve: stats.service.curve,
                   stores: stats.storeCalls.keys.sorted().map { store in
                       let calls = stats.storeCalls[store]!
                       return StoreCallReport(store: store, calls: calls.calls, failures: calls.failures,

@@ -20,12 +20,16 @@ public enum TextReports {
             "snapshot lag: \(c.snapshotSyncs) syncs, p50 \(Format.ms(c.snapshotLagMs.p50)) ms, p99 \(Format.ms(c.snapshotLagMs.p99)) ms, "
                 + "max \(Format.ms(c.snapshotLagMs.max)) ms; queue depth max \(c.queueDepthMax)",
             "cache hit ratio: " + c.cacheHitRatio.keys.sorted().map { "\($0) \(Format.percent(c.cacheHitRatio[$0]!))" }.joined(separator: ", "),
-            "consistency check: \(c.consistencyCheck.orphans) orphans, \(c.consistencyCheck.missingSnapshots) missing, "
-                + "\(c.consistencyCheck.staleSnapshots) stale snapshots (\(c.consistencyCheck.usersChecked) users checked)",
+            c.consistencyCheck.error.map { "consistency check FAILED to run: \($0)" }
+                ?? ("consistency check: \(c.consistencyCheck.orphans) orphans, \(c.consistencyCheck.missingSnapshots) missing, "
+                    + "\(c.consistencyCheck.staleSnapshots) stale snapshots (\(c.consistencyCheck.usersChecked) users checked)"),
             "harness: \(String(format: "%.2f", report.harness.coresUsed)) cores busy; schedule: \(report.scheduleLag.late) of "
                 + "\(report.scheduleLag.intended) arrivals late (max \(Format.ms(report.scheduleLag.maxLagMs)) ms)",
         ]
         lines += report.invalidReasons.map { "INVALID: \($0)" }
+        lines += report.aborted.map { ["ABORTED: \($0)"] } ?? []
+        lines += report.baseline?.regressions.map { "REGRESSION \($0.summary)" } ?? []
+        lines += report.baseline?.warnings.map { "warning: \($0)" } ?? []
         lines += report.thresholds.filter { !$0.passed }.map { "FAILED threshold \($0.target).\($0.metric): \(describe($0)) (\($0.location))" }
         return lines.joined(separator: "\n")
     }
@@ -36,7 +40,9 @@ public enum TextReports {
     }
 
     static func value(_ metric: String) -> (Double) -> String {
-        metric.hasPrefix("p") || metric == "max" ? { Format.ms($0) + " ms" } : { Format.percent($0) }
+        if metric.hasPrefix("p") || metric == "max" { return { Format.ms($0) + " ms" } }
+        if metric == "throughput" { return { Format.number($0) + "/s" } }
+        return { Format.percent($0) }
     }
 
     /// `report.md`: verdict first, then a table per operation, then the stack's consistency.
@@ -46,6 +52,7 @@ public enum TextReports {
         md += "recorded, errors \(Format.percent(report.totals.errorRate)), target `\(report.target)`, seed \(report.scenario.seed).\n\n"
         md += "> \(escape(report.targetNote))\n\n"
         for reason in report.invalidReasons { md += "- **Invalid run:** \(escape(reason))\n" }
+        if let aborted = report.aborted { md += "- **Stopped early:** \(escape(aborted))\n" }
         if !report.thresholds.isEmpty {
             md += "## Thresholds\n\n| | target | metric | limit | actual | where |\n|---|---|---|---:|---:|---|\n"
             for t in report.thresholds {
@@ -63,6 +70,7 @@ public enum TextReports {
             md += "\(Format.ms(l.p50)) | \(Format.ms(l.p90)) | \(Format.ms(l.p99)) | \(Format.ms(l.p999)) | \(Format.ms(l.max)) | "
             md += "\(Format.ms(op.serviceMs.p99)) | \(Format.ms(op.queueMs.p99)) |\n"
         }
+        md += baselineSection(report.baseline)
         md += breakdown("By organization size", "size", report.breakdowns.byTenantSize)
         md += breakdown("By phase", "phase", report.breakdowns.byPhase)
         md += "\n## Store calls inside each operation\n\n| operation | store | calls/op | p50 ms | p99 ms | max ms | failures |\n"
@@ -85,6 +93,7 @@ public enum TextReports {
         md += "- Invalidations: \(c.invalidations), deleting \(c.invalidatedKeys) keys "
         md += "(\(c.invalidations > 0 ? Format.number(Double(c.invalidatedKeys) / Double(c.invalidations)) : "0") per write: the member fan-out).\n"
         let check = c.consistencyCheck
+        if let error = check.error { md += "- Consistency check **could not run**: \(escape(error))\n" }
         md += "- Consistency check: \(check.orphans) orphaned tasks, \(check.missingSnapshots) missing and \(check.staleSnapshots) stale "
         md += "snapshots over \(check.usersChecked) users.\n\n"
         md += "## Run\n\n| | |\n|---|---|\n"
@@ -103,6 +112,21 @@ public enum TextReports {
         md += "| machine | \(m.cores) cores, \(m.memoryBytes / (1 << 20)) MiB, \(escape(m.os)), kernel \(escape(m.kernel)), Swift \(m.swiftVersion) |\n"
         md += "| started | \(ISO8601DateFormatter().string(from: report.startedAt)), \(Format.number(report.durationS)) s |\n"
         md += "| tool | \(report.tool.name) \(report.tool.version), report schema \(report.schemaVersion) |\n"
+        return md
+    }
+
+    static func baselineSection(_ comparison: BaselineComparison?) -> String {
+        guard let comparison else { return "" }
+        var md = "\n## Against the baseline\n\nBaseline: \(escape(comparison.baseline)). A change is a regression when it exceeds "
+        md += "\(Format.percent(comparison.relativeLimit)) and \(Format.ms(comparison.absoluteLimitMs)) ms and the per-second values "
+        md += "differ beyond noise (Mann-Whitney U, α = \(comparison.alpha)).\n\n"
+        for warning in comparison.warnings { md += "> Warning: \(escape(warning))\n\n" }
+        md += "| operation | percentile | baseline ms | current ms | change | p-value | verdict |\n|---|---|---:|---:|---:|---:|---|\n"
+        for f in comparison.findings {
+            md += "| \(escape(f.operation)) | \(f.percentile) | \(Format.ms(f.baselineMs)) | \(Format.ms(f.currentMs)) | "
+            md += "\(String(format: "%+.1f%%", f.change * 100)) | \(f.pValue.map { String(format: "%.4f", $0) } ?? "–") | "
+            md += "\(f.verdict == .regression ? "**regression**" : f.verdict.rawValue) |\n"
+        }
         return md
     }
 

@@ -44,7 +44,7 @@ public struct ScenarioLoader {
         if let v = doc["dataset"] { scenario.dataset = try dataset(v) }
         if let v = doc["stack"] { scenario.stack = try stack(v) }
         if let v = doc["load"] { scenario.load = try load(v) }
-        if let v = doc["thresholds"] { scenario.thresholds = try thresholds(v) }
+        if let v = doc["thresholds"] { try thresholds(v, into: &scenario) }
         return scenario
     }
 
@@ -245,31 +245,37 @@ public struct ScenarioLoader {
         return entries[0]
     }
 
-    func thresholds(_ value: YAMLValue) throws -> [Threshold] {
+    func thresholds(_ value: YAMLValue, into scenario: inout Scenario) throws {
         let percentiles = ["p50", "p90", "p99", "p999", "max"]
-        var result: [Threshold] = []
-        for (target, body) in try value.entries(allowed: knownOperations + ["all", "snapshot-lag", "errors", "cache-hit-ratio"]) {
-            let allowed: [String]? = switch target {
-            case "errors": ["rate"]
-            case "snapshot-lag": percentiles
-            case "cache-hit-ratio": nil
-            default: percentiles + ["errors"]
+        let abortKeys = ["abort_on_fail"]
+        for (target, body) in try value.entries(allowed: knownOperations + ["all", "snapshot-lag", "errors", "cache-hit-ratio", "abort_after"]) {
+            if target == "abort_after" {
+                scenario.abortAfter = try body.duration(positive: false)
+                continue
             }
-            for (metric, limitValue) in try body.entries(allowed: allowed) {
+            let allowed: [String]? = switch target {
+            case "errors": ["rate"] + abortKeys
+            case "snapshot-lag": percentiles + abortKeys
+            case "cache-hit-ratio": nil
+            default: percentiles + ["errors", "throughput"] + abortKeys
+            }
+            let entries = try body.entries(allowed: allowed)
+            let abort = try entries.first { $0.key == "abort_on_fail" }?.value.bool() ?? false
+            for (metric, limitValue) in entries where metric != "abort_on_fail" {
                 let location = "\(limitValue.file):\(limitValue.node.mark?.line ?? 0)"
                 let limit: Double
-                let name: String
+                var name = metric
                 if percentiles.contains(metric) {
                     limit = try limitValue.duration(positive: false).seconds * 1000
-                    name = metric
+                } else if metric == "throughput" {
+                    limit = try limitValue.rate()
                 } else {
                     limit = try limitValue.fraction()
-                    name = metric == "errors" ? "rate" : metric
+                    if metric == "errors" { name = "rate" }
                 }
-                result.append(Threshold(target: target, metric: name, limit: limit, location: location))
+                scenario.thresholds.append(Threshold(target: target, metric: name, limit: limit, abortOnFail: abort, location: location))
             }
         }
-        return result
     }
 }
 

@@ -13,6 +13,8 @@ public struct Scenario: Sendable, Equatable {
     public var stack = StackSettings()
     public var load = LoadSettings()
     public var thresholds: [Threshold] = []
+    /// How long the recorded load runs before `abort_on_fail` thresholds may stop it.
+    public var abortAfter: Duration = .seconds(10)
 
     public init(name: String) { self.name = name }
 }
@@ -235,14 +237,49 @@ public struct Threshold: Sendable, Equatable {
     /// An operation name, `all` (every operation), `snapshot-lag`, `errors` (whole run) or
     /// `cache-hit-ratio` (per family).
     public var target: String
-    /// `p50`, `p90`, `p99`, `p999`, `max` (milliseconds), `rate` (error fraction) or a cache family.
+    /// `p50`, `p90`, `p99`, `p999`, `max` (milliseconds, upper bounds), `rate` (error fraction,
+    /// upper bound), `throughput` (requests per second, a floor) or a cache family (ratio, a floor).
     public var metric: String
     public var limit: Double
+    /// Stop the run as soon as this threshold fails on the running totals (after `abort_after`).
+    public var abortOnFail = false
     /// Where it was declared, for messages.
     public var location: String
 
-    public init(target: String, metric: String, limit: Double, location: String) {
-        self.target = target; self.metric = metric; self.limit = limit; self.location = location
+    public init(target: String, metric: String, limit: Double, abortOnFail: Bool = false, location: String) {
+        self.target = target; self.metric = metric; self.limit = limit; self.abortOnFail = abortOnFail; self.location = location
+    }
+
+    /// Floors must be reached; every other limit must not be exceeded.
+    public var isFloor: Bool { metric == "throughput" || target == "cache-hit-ratio" }
+
+    /// Whether a measured value passes; no value (no data) never passes.
+    public func passes(_ actual: Double?) -> Bool {
+        guard let actual else { return false }
+        return isFloor ? actual >= limit : actual <= limit
+    }
+}
+
+/// One threshold judged for one target (an `all` threshold is judged once per operation).
+public struct ThresholdVerdict: Sendable, Equatable {
+    public var threshold: Threshold
+    public var target: String
+    public var actual: Double?
+    public var passed: Bool
+}
+
+extension Threshold {
+    /// Judges thresholds against any source of results: `value(target, metric)` answers for an
+    /// operation name, `errors`, `snapshot-lag` or `cache-hit-ratio`, nil when there is no data.
+    public static func judge(_ thresholds: [Threshold], operations: [String],
+                             value: (_ target: String, _ metric: String) -> Double?) -> [ThresholdVerdict] {
+        thresholds.flatMap { t -> [ThresholdVerdict] in
+            let targets = t.target == "all" ? operations : [t.target]
+            return targets.map { target in
+                let actual = value(target, t.metric)
+                return ThresholdVerdict(threshold: t, target: target, actual: actual, passed: t.passes(actual))
+            }
+        }
     }
 }
 

@@ -17,12 +17,9 @@ actor LoadDriver {
     let boundaries: [Int64]
     let schedule: ArrivalSchedule
 
-    private(set) var intervals: [IntervalRow] = []
-    private(set) var stackSamples: [StackSample] = []
-    private(set) var histogramLog: [HistogramLog.Line] = []
+    /// Cuts the measurements into seconds on its own actor, so dispatch never waits for it.
+    let series: IntervalCollector
     private var collector: Task<Void, Never>?
-    private var lastCollected: Int64 = 0
-    private var totalErrors = 0
 
     init(scenario: Scenario, clock: RunClock, runner: RequestRunner, users: [UserActor], recorder: Recorder,
          sync: SnapshotSync, progress: (@Sendable (ProgressUpdate) -> Void)?) {
@@ -30,6 +27,7 @@ actor LoadDriver {
         self.recorder = recorder; self.sync = sync; self.progress = progress
         schedule = ArrivalSchedule(scenario: scenario, userCount: users.count)
         boundaries = ArrivalSchedule.boundaries(of: scenario.load.phases)
+        series = IntervalCollector(scenario: scenario, recorder: recorder, sync: sync, schedule: schedule, progress: progress)
     }
 
     nonisolated var end: Int64 { boundaries.last! }
@@ -46,11 +44,11 @@ actor LoadDriver {
                 recorder.setRecording(phase.record)
             }
         }
-        collector = Task {
+        collector = Task { [series, clock] in
             var second: Int64 = 1
             while !Task.isCancelled {
                 do { try await clock.sleep(until: second * 1_000_000_000) } catch { return }
-                await collect(upTo: second * 1_000_000_000)
+                await series.collect(upTo: second * 1_000_000_000)
                 second += 1
             }
         }
@@ -66,39 +64,7 @@ actor LoadDriver {
     func finishIntervals() async {
         collector?.cancel()
         await collector?.value
-        await collect(upTo: clock.now())
-    }
-
-    private func collect(upTo t: Int64) async {
-        let length = Double(t - lastCollected) / 1e9
-        guard length > 0 else { return }
-        lastCollected = t
-        let (operations, lag) = recorder.takeInterval()
-        let seconds = Double(t) / 1e9
-        let start = seconds - length
-        let inRun = t - 1 <= end
-        let phase = scenario.load.phases[phaseIndex(at: t - 1)]
-        let phaseName = inRun ? phase.name : "drain"
-        let recorded = inRun && phase.record
-        intervals += IntervalRow.rows(t: seconds, phase: phaseName, recorded: recorded, operations: operations)
-        var merged = CoarseStats()
-        for name in operations.keys.sorted() {
-            merged.merge(operations[name]!)
-            histogramLog.append(HistogramLog.Line(tag: name, start: start, length: length, histogram: operations[name]!.latency))
-        }
-        histogramLog.append(HistogramLog.Line(tag: nil, start: start, length: length, histogram: merged.latency))
-        totalErrors += merged.errors
-        let depth = (try? await sync.depth()) ?? -1
-        let targetRate = schedule.targetRate(at: t - 1)
-        stackSamples.append(StackSample(t: seconds, phase: phaseName, queueDepth: depth,
-                                        snapshotLagP99Ms: lag.milliseconds(atPercentile: 99),
-                                        throughputPerS: Double(merged.count) / length, targetRatePerS: targetRate))
-
-        progress?(ProgressUpdate(elapsedSeconds: seconds, totalSeconds: Double(end) / 1e9, phase: phaseName,
-                                 throughputPerSecond: Double(merged.count) / length, targetRate: targetRate,
-                                 errors: merged.errors, totalErrors: totalErrors,
-                                 p50Ms: merged.latency.milliseconds(atPercentile: 50),
-                                 p99Ms: merged.latency.milliseconds(atPercentile: 99), queueDepth: depth))
+        await series.collect(upTo: clock.now())
     }
 
     /// Open model: every arrival is handed to its user at its intended time, whether or not
@@ -108,6 +74,7 @@ actor LoadDriver {
         var stats = emptyScheduleStats()
         for op in schedule {
             if op.at > clock.now() { try? await clock.sleep(until: op.at) }
+            if series.aborted { break }
             let lag = clock.now() - op.at
             stats.intended += 1
             if lag > tolerance { stats.late += 1 }
@@ -145,7 +112,7 @@ actor LoadDriver {
         var rng = SeededRandom(seed: scenario.seed).fork(10_000 + UInt64(index))
         let user = users[scenario.userChooser.choose(count: users.count, &rng)]
         var intended = Int64(think.sample(&rng).nanoseconds)
-        while intended < end {
+        while intended < end, !series.aborted {
             let phaseIndex = phaseIndex(at: intended)
             let phase = scenario.load.phases[phaseIndex]
             let into = Double(intended - boundaries[phaseIndex]) / 1e9
@@ -174,3 +141,4 @@ actor LoadDriver {
         }
     }
 }
+

@@ -52,6 +52,10 @@ public struct ScheduleStats: Sendable, Codable {
     public var valid: Bool { intended == 0 || Double(late) <= Double(intended) * maxLateFraction }
 }
 
+public struct ConsistencyCheckFailure: Error, Sendable {
+    public var message: String
+}
+
 public struct RunResult: Sendable {
     public var scenario: Scenario
     public var target: String
@@ -65,11 +69,15 @@ public struct RunResult: Sendable {
     /// Per-second histograms for `latency.hlog`: one untagged line (all operations) and one
     /// line per operation each second.
     public var histogramLog: [HistogramLog.Line]
-    public var consistency: ConsistencyFindings
+    /// The consistency check after the run, or why it could not run (a store failing): the
+    /// run's measurements are kept either way.
+    public var consistency: Result<ConsistencyFindings, ConsistencyCheckFailure>
     public var schedule: ScheduleStats
     public var syncFailures: Int
     /// CPU time (user + system) the whole process used during the load, stores included when embedded.
     public var processCPUSeconds: Double
+    /// Set when an `abort_on_fail` threshold stopped the run early.
+    public var abortReason: String?
 }
 
 /// Runs one scenario: builds and loads the dataset, starts the actors, drives the load through
@@ -123,6 +131,7 @@ public enum SimulationRun {
                                 sync: sync, progress: options.progress)
         let sprintTask = Task { await driver.rollSprints(tenants: tenants, stores: stores, time: time, every: scenario.stack.sprintLength) }
         let schedule = await driver.drive()
+        let loadEnded = clock.now()
         for user in users { await user.drain() }
         await waitForEmptyQueue(sync, limit: .seconds(30))
         sprintTask.cancel()
@@ -133,12 +142,18 @@ public enum SimulationRun {
         var syncFailures = 0
         for worker in workers { syncFailures += await worker.failures }
 
-        let consistency = try await ConsistencyCheck(stores: stores, batchSize: scenario.stack.batchSize).run()
+        let consistency: Result<ConsistencyFindings, ConsistencyCheckFailure>
+        do {
+            consistency = .success(try await ConsistencyCheck(stores: stores, batchSize: scenario.stack.batchSize).run())
+        } catch {
+            consistency = .failure(ConsistencyCheckFailure(message: "\(error)"))
+        }
         return RunResult(scenario: scenario, target: options.target, startedAt: startedAt, durationSeconds: duration,
-                         recordedSeconds: scenario.load.phases.filter(\.record).reduce(0) { $0 + $1.duration.seconds },
-                         dataset: summary, totals: recorder.totals(), intervals: await driver.intervals,
-                         stackSamples: await driver.stackSamples, histogramLog: await driver.histogramLog, consistency: consistency, schedule: schedule,
-                         syncFailures: syncFailures, processCPUSeconds: cpuSeconds)
+                         recordedSeconds: driver.series.recordedSeconds(upTo: min(loadEnded, driver.end)),
+                         dataset: summary, totals: recorder.totals(), intervals: await driver.series.intervals,
+                         stackSamples: await driver.series.stackSamples, histogramLog: await driver.series.histogramLog, consistency: consistency, schedule: schedule,
+                         syncFailures: syncFailures, processCPUSeconds: cpuSeconds,
+                         abortReason: driver.series.abortMessage)
     }
 
     /// The first `count` operations the open model intends, without running anything.

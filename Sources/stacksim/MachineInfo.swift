@@ -8,7 +8,7 @@ extension MachineInfo {
         uname(&name)
         let kernel = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         return MachineInfo(cores: ProcessInfo.processInfo.activeProcessorCount, memoryBytes: ProcessInfo.processInfo.physicalMemory,
-                           os: operatingSystemName(), kernel: kernel, swiftVersion: swiftVersion)
+                           os: operatingSystemName(), kernel: kernel, swiftVersion: compilerVersion)
     }
 
     static func operatingSystemName() -> String {
@@ -19,7 +19,7 @@ extension MachineInfo {
     }
 
     /// The compiler this binary was built with.
-    static var swiftVersion: String {
+    static var compilerVersion: String {
         #if compiler(>=6.4)
         return "6.4 or later"
         #elseif compiler(>=6.3.1)

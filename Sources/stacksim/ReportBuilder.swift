@@ -3,6 +3,7 @@ import Metrics
 import Reporting
 import Scenario
 import Simulation
+import StackCore
 
 /// Turns a finished run into its report, thresholds judged.
 enum ReportBuilder {
@@ -18,12 +19,13 @@ enum ReportBuilder {
         let count = operations.reduce(0) { $0 + $1.count }
         let errors = operations.reduce(0) { $0 + $1.errors }
         let t = run.totals
-        let check = run.consistency
+        let check = (try? run.consistency.get()) ?? ConsistencyFindings(orphans: 0, missingSnapshots: 0, staleSnapshots: 0, usersChecked: 0)
+        let checkError: String? = if case .failure(let failure) = run.consistency { failure.message } else { nil }
         var report = RunReport(
             tool: ToolInfo(version: version),
             scenario: ScenarioInfo(name: scenario.name, description: scenario.description, seed: scenario.seed, file: scenario.file),
             target: run.target, targetNote: targetNote(run.target), machine: .current(), startedAt: run.startedAt,
-            durationS: run.durationSeconds, recordedS: seconds, verdict: "pass", invalidReasons: [],
+            durationS: run.durationSeconds, recordedS: seconds, verdict: "pass", invalidReasons: [], aborted: run.abortReason,
             dataset: DatasetInfo(organizations: run.dataset.organizations, users: run.dataset.users, tasks: run.dataset.tasks,
                                  sprints: run.dataset.sprints, activityLogs: run.dataset.activityLogs,
                                  generateS: run.dataset.generateSeconds, loadS: run.dataset.loadSeconds),
@@ -41,7 +43,8 @@ enum ReportBuilder {
                 invalidatedKeys: t.invalidatedKeys, queueDepthMax: run.stackSamples.map(\.queueDepth).max() ?? 0,
                 syncFailures: run.syncFailures, tasksResynced: t.tasksResynced,
                 consistencyCheck: ConsistencyCheckInfo(orphans: check.orphans, missingSnapshots: check.missingSnapshots,
-                                                       staleSnapshots: check.staleSnapshots, usersChecked: check.usersChecked)),
+                                                       staleSnapshots: check.staleSnapshots, usersChecked: check.usersChecked,
+                                                       error: checkError)),
             harness: HarnessInfo(processCpuS: run.processCPUSeconds,
                                  coresUsed: run.durationSeconds > 0 ? run.processCPUSeconds / run.durationSeconds : 0),
             thresholds: [],
@@ -56,7 +59,8 @@ enum ReportBuilder {
                     + "the harness could not keep up, so these latencies describe the harness, not the stack")
         }
         report.thresholds = ThresholdEvaluator.evaluate(scenario.thresholds, on: report)
-        report.verdict = !report.invalidReasons.isEmpty ? "invalid" : report.thresholds.allSatisfy(\.passed) ? "pass" : "fail"
+        report.verdict = !report.invalidReasons.isEmpty ? "invalid"
+            : report.thresholds.allSatisfy(\.passed) && run.abortReason == nil ? "pass" : "fail"
         return report
     }
 
@@ -75,7 +79,7 @@ enum ReportBuilder {
         switch target {
         case "embedded":
             return "The embedded stack runs in-process: its latencies describe stacksim's own in-memory engines, "
-                + "not PostgreSQL, MongoDB or Redis. Use it to check the workload and the harness; plan capacity against `live`."
+                + "not PostgreSQL, MongoDB or Redis. Use it to check the workload and the harness; plan capacity against live servers."
         default:
             return "Measured against live servers."
         }

@@ -38,6 +38,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("dry-run"), help: "Print the first N intended operations (open model) and run nothing.")
     var dryRun: Int?
 
+    @Option(help: "Compare the run against this baseline report.json; exit 11 on a regression.")
+    var baseline: String?
+
+    @OptionGroup var limits: RegressionOptions
+
     func run() async throws {
         try await StackSimCommand.guarded {
             var scenario = try ScenarioFiles.load(self.scenario)
@@ -53,6 +58,8 @@ struct RunCommand: AsyncParsableCommand {
                 for op in SimulationRun.dryRun(scenario, count: dryRun) { print(op) }
                 return .ok
             }
+            let base = try baseline.map(ReportFiles.read)
+            _ = try limits.relative()
             var options = RunOptions()
             options.target = target
             if !quiet { options.progress = ProgressPrinter.make() }
@@ -62,7 +69,8 @@ struct RunCommand: AsyncParsableCommand {
             } catch {
                 throw CommandFailure(status: .targetUnreachable, message: "the \(target) target failed: \(error)")
             }
-            let report = ReportBuilder.report(from: result)
+            var report = ReportBuilder.report(from: result)
+            if let base, let baseline { report.baseline = try limits.compare(base: base, baseName: baseline, current: report) }
             let directory = out.map { URL(fileURLWithPath: $0) } ?? Self.defaultDirectory(for: scenario.name, at: result.startedAt)
             let files = try ReportWriter.write(report, histogramLog: result.histogramLog, to: directory)
             print(TextReports.summary(report))
@@ -70,7 +78,7 @@ struct RunCommand: AsyncParsableCommand {
             switch report.verdict {
             case "invalid": return .invalidRun
             case "fail": return .thresholdsFailed
-            default: return .ok
+            default: return report.baseline?.regressions.isEmpty == false ? .regression : .ok
             }
         }
     }
@@ -104,8 +112,12 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
+    static func safeName(_ name: String) -> String {
+        String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" })
+    }
+
     static func defaultDirectory(for name: String, at date: Date) -> URL {
-        let safeName = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" })
+        let safeName = safeName(name)
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")

@@ -45,6 +45,7 @@ struct ReportTests {
               snapshot-lag: { p99: 5s }
               errors: { rate: 0.1% }
               cache-hit-ratio: { task_stats: 60% }
+              members: { throughput: 5/s }
             """), on: r)
         let verdicts = Dictionary(results.map { ("\($0.target).\($0.metric)", $0.passed) }, uniquingKeysWith: { a, b in a && b })
         #expect(verdicts["board.p99"] == true)
@@ -54,7 +55,15 @@ struct ReportTests {
         #expect(verdicts["snapshot-lag.p99"] == true)
         #expect(verdicts["errors.rate"] == false, "1 error in 200 is 0.5%")
         #expect(verdicts["cache-hit-ratio.task_stats"] == false, "50% is under a 60% floor")
+        #expect(verdicts["members.throughput"] == false, "members did not run at all")
         #expect(results.first { $0.target == "search" && $0.metric == "p99" }?.location == "t.yaml:4")
+    }
+
+    @Test func throughputIsAFloorAndAbortOnFailIsParsed() throws {
+        let parsed = try thresholds("  abort_after: 3s\n  board: { throughput: 8/s, abort_on_fail: true }\n")
+        #expect(parsed.count == 1 && parsed[0].abortOnFail && parsed[0].isFloor && parsed[0].limit == 8)
+        let results = ThresholdEvaluator.evaluate(parsed, on: report([operation("board", p99: 3)]))
+        #expect(results[0].passed, "10/s meets an 8/s floor")
     }
 
     @Test func aThresholdWithoutDataFails() throws {

@@ -46,7 +46,7 @@ check "--users on an open scenario: exit 64" 64 "--users" -- "$bin" run "$work/s
 check "validate lists the invalid one: exit 64" 64 "1 valid, 1 invalid" -- "$bin" scenarios "$work/scenarios" --validate
 check "shipped scenarios validate" 0 "valid, 0 invalid" -- "$bin" scenarios Scenarios --validate
 check "a short run passes and writes its reports" 0 "short on embedded: PASS" -- "$bin" run "$work/short.yaml" --out "$work/out" --quiet
-for f in report.json report.md intervals.csv latency.hlog; do
+for f in report.json report.md report.html junit.xml intervals.csv latency.hlog; do
     check "the run wrote $f" 0 "^" -- test -s "$work/out/$f"
 done
 check "report.json names its target and schema" 0 '"schema_version" : 1' -- grep -E '"schema_version"|"target" : "embedded"' "$work/out/report.json"
@@ -57,9 +57,37 @@ check "report.md breaks latency down by organization size and phase" 0 "By organ
 check "--dry-run prints the intended operations" 0 "^#199 t=" -- tail -1 "$work/dry1"
 check "two dry runs of one seed are identical" 0 "^" -- cmp "$work/dry1" "$work/dry2"
 check "another seed intends other operations" 1 "differ" -- cmp "$work/dry1" <("$bin" run "$work/short.yaml" --dry-run 200 --seed 9)
+check "report.html opens in headless Chromium with a screenshot" 0 "^" -- "$(dirname "$0")/browser.sh" "$work/out/report.html" "$work/browser"
+check "junit.xml, report.md and the rendered page pass independent checks" 0 "junit.xml valid, report.md renders" -- python3 "$(dirname "$0")/report_check.py" "$work/out" "$work/browser/dom.html" "$work/browser/console.log"
+sed 's/^name: short/name: "<script>alert(1)<\/script> short"/' "$work/short.yaml" >"$work/xss.yaml"
+"$bin" run "$work/xss.yaml" --out "$work/xss" --quiet >/dev/null 2>&1
+"$(dirname "$0")/browser.sh" "$work/xss/report.html" "$work/xss-browser" >/dev/null 2>&1
+check "script-like scenario text renders as text" 0 "&lt;script&gt;alert\(1\)&lt;/script&gt; short" -- grep -o "&lt;script&gt;alert(1)&lt;/script&gt; short" "$work/xss-browser/dom.html"
+check "…and never as a script element" 1 "^0$" -- grep -c "<script" "$work/xss-browser/dom.html"
 check "a failed threshold exits 10" 10 "FAILED threshold board.p99" -- "$bin" run "$work/strict.yaml" --out "$work/strict" --quiet
 check "flags override the file" 0 "in 1.0 s recorded" -- "$bin" run "$work/short.yaml" --duration 1s --rate 80/s --seed 5 --out "$work/o2" --quiet
 check "no terminal: a progress line every 10 s" 0 "\[steady\] +10/11 s" -- "$bin" run "$work/short.yaml" --duration 10s --out "$work/o3"
+
+# Baselines: the same code twice is not a regression; an injected slowdown of one operation is.
+{ sed -n '1,/^load:/p' "$work/short.yaml" | sed '$d'; cat <<'YAML'
+load:
+  phases:
+    - { name: warmup, duration: 1s, rate: 50/s, record: false }
+    - { name: steady, duration: 8s, rate: 100/s }
+  mix: { board: 3, my-tasks: 3, search: 1, members: 1 }
+YAML
+} >"$work/base.yaml"
+sed 's/^dataset:/stack: { embedded: { mongo: { operations: { board: { latency: 4ms } } } } }\ndataset:/' "$work/base.yaml" >"$work/slow.yaml"
+"$bin" run "$work/base.yaml" --out "$work/b1" --quiet >/dev/null 2>&1
+check "a rerun of the same code is not a regression" 0 "short on embedded: PASS" -- "$bin" run "$work/base.yaml" --out "$work/b2" --quiet --baseline "$work/b1/report.json"
+check "compare agrees" 0 "^0 regressions in" -- "$bin" compare "$work/b1/report.json" "$work/b2/report.json"
+check "an injected slowdown of board is a regression of board, exit 11" 11 "REGRESSION board p50" -- "$bin" run "$work/slow.yaml" --out "$work/b3" --quiet --baseline "$work/b1/report.json"
+"$bin" compare "$work/b1/report.json" "$work/b3/report.json" | grep ': regression$' >"$work/regressions"
+check "…and of nothing else" 1 "^0$" -- grep -vc "^board " "$work/regressions"
+check "junit.xml has a baseline case for it" 0 "board p50 has not regressed" -- grep -A1 "board p50 has not regressed" "$work/b3/junit.xml"
+check "compare exits 11 on the regression" 11 "board p50: .*: regression" -- "$bin" compare "$work/b1/report.json" "$work/b3/report.json"
+check "baseline update stores the report" 0 "baseline for short" -- "$bin" baseline update "$work/b1/report.json" --directory "$work/baselines"
+check "compare with a bad file: exit 64" 64 "not a stacksim report.json" -- "$bin" compare "$work/bad.yaml" "$work/b1/report.json"
 
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

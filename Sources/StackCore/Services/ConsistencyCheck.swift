@@ -13,6 +13,11 @@ public struct ConsistencyFindings: Sendable, Codable, Equatable {
     public var usersChecked: Int
 
     public var clean: Bool { orphans == 0 && missingSnapshots == 0 && staleSnapshots == 0 }
+
+    public init(orphans: Int, missingSnapshots: Int, staleSnapshots: Int, usersChecked: Int) {
+        self.orphans = orphans; self.missingSnapshots = missingSnapshots
+        self.staleSnapshots = staleSnapshots; self.usersChecked = usersChecked
+    }
 }
 
 public struct ConsistencyCheck: Sendable {

@@ -1,0 +1,129 @@
+import Foundation
+import Metrics
+import Scenario
+import StackCore
+import Synchronization
+
+/// Cuts a run's measurements into one-second intervals — time series, histogram-log lines,
+/// stack samples, progress — and judges `abort_on_fail` thresholds on the running totals.
+actor IntervalCollector {
+    let scenario: Scenario
+    let recorder: Recorder
+    let sync: SnapshotSync
+    let schedule: ArrivalSchedule
+    let progress: (@Sendable (ProgressUpdate) -> Void)?
+    let boundaries: [Int64]
+
+    private(set) var intervals: [IntervalRow] = []
+    private(set) var stackSamples: [StackSample] = []
+    private(set) var histogramLog: [HistogramLog.Line] = []
+    private var lastCollected: Int64 = 0
+    private var lastAbortCheck: Int64 = 0
+    private var totalErrors = 0
+    /// Why an `abort_on_fail` threshold stopped the run, once one has.
+    private let abortReason = Mutex<String?>(nil)
+
+    init(scenario: Scenario, recorder: Recorder, sync: SnapshotSync, schedule: ArrivalSchedule,
+         progress: (@Sendable (ProgressUpdate) -> Void)?) {
+        self.scenario = scenario; self.recorder = recorder; self.sync = sync; self.schedule = schedule; self.progress = progress
+        boundaries = ArrivalSchedule.boundaries(of: scenario.load.phases)
+    }
+
+    nonisolated var aborted: Bool { abortReason.withLock { $0 != nil } }
+    nonisolated var abortMessage: String? { abortReason.withLock { $0 } }
+    nonisolated var end: Int64 { boundaries.last! }
+
+    nonisolated func phaseIndex(at t: Int64) -> Int {
+        max(0, min(scenario.load.phases.count - 1, (boundaries.lastIndex { $0 <= t } ?? 0)))
+    }
+
+    func collect(upTo t: Int64) async {
+        let length = Double(t - lastCollected) / 1e9
+        guard length > 0 else { return }
+        lastCollected = t
+        let (operations, lag) = recorder.takeInterval()
+        let seconds = Double(t) / 1e9
+        let start = seconds - length
+        let inRun = t - 1 <= end
+        let phase = scenario.load.phases[phaseIndex(at: t - 1)]
+        let phaseName = inRun ? phase.name : "drain"
+        let recorded = inRun && phase.record
+        intervals += IntervalRow.rows(t: seconds, phase: phaseName, recorded: recorded, operations: operations)
+        var merged = CoarseStats()
+        for name in operations.keys.sorted() {
+            merged.merge(operations[name]!)
+            histogramLog.append(HistogramLog.Line(tag: name, start: start, length: length, histogram: operations[name]!.latency))
+        }
+        histogramLog.append(HistogramLog.Line(tag: nil, start: start, length: length, histogram: merged.latency))
+        totalErrors += merged.errors
+        let depth = (try? await sync.depth()) ?? -1
+        let targetRate = schedule.targetRate(at: t - 1)
+        stackSamples.append(StackSample(t: seconds, phase: phaseName, queueDepth: depth,
+                                        snapshotLagP99Ms: lag.milliseconds(atPercentile: 99),
+                                        throughputPerS: Double(merged.count) / length, targetRatePerS: targetRate,
+                                        p50Ms: merged.latency.milliseconds(atPercentile: 50),
+                                        p99Ms: merged.latency.milliseconds(atPercentile: 99), errors: merged.errors))
+
+        if t - lastAbortCheck >= 5_000_000_000 {
+            lastAbortCheck = t
+            checkAbortThresholds(at: t)
+        }
+        progress?(ProgressUpdate(elapsedSeconds: seconds, totalSeconds: Double(end) / 1e9, phase: phaseName,
+                                 throughputPerSecond: Double(merged.count) / length, targetRate: targetRate,
+                                 errors: merged.errors, totalErrors: totalErrors,
+                                 p50Ms: merged.latency.milliseconds(atPercentile: 50),
+                                 p99Ms: merged.latency.milliseconds(atPercentile: 99), queueDepth: depth))
+    }
+
+    /// Recorded seconds of load up to `t` ns after the start.
+    nonisolated func recordedSeconds(upTo t: Int64) -> Double {
+        scenario.load.phases.indices.reduce(0.0) { total, index in
+            guard scenario.load.phases[index].record else { return total }
+            return total + Double(max(0, min(t, boundaries[index + 1]) - boundaries[index])) / 1e9
+        }
+    }
+
+    /// Judges `abort_on_fail` thresholds on the running totals, once enough recorded load has run.
+    private func checkAbortThresholds(at t: Int64) {
+        let watched = scenario.thresholds.filter(\.abortOnFail)
+        let seconds = recordedSeconds(upTo: t)
+        guard !watched.isEmpty, seconds >= scenario.abortAfter.seconds, abortReason.withLock({ $0 == nil }) else { return }
+        let totals = recorder.latencyTotals()
+        let failed = Threshold.judge(watched, operations: totals.operations.keys.sorted()) { target, metric in
+            RunningTotals(totals: totals, recordedSeconds: seconds).value(target: target, metric: metric)
+        }.first { !$0.passed }
+        if let failed {
+            let actual = failed.actual.map { String(format: "%.3f", $0) } ?? "no data"
+            abortReason.withLock {
+                $0 = "threshold \(failed.target).\(failed.threshold.metric) (\(failed.threshold.location)) failed at "
+                    + String(format: "%.0f", Double(t) / 1e9) + " s: \(actual) against \(failed.threshold.limit)"
+            }
+        }
+    }
+
+}
+
+/// Threshold values from the recorder's running totals.
+struct RunningTotals {
+    let totals: LatencyTotals
+    let recordedSeconds: Double
+
+    func value(target: String, metric: String) -> Double? {
+        switch target {
+        case "errors":
+            let count = totals.operations.values.reduce(0) { $0 + $1.count }
+            return count > 0 ? Double(totals.operations.values.reduce(0) { $0 + $1.errors }) / Double(count) : nil
+        case "snapshot-lag":
+            return totals.snapshotLag.count > 0 ? totals.snapshotLag.summary.value(named: metric) : nil
+        case "cache-hit-ratio":
+            return totals.cache[metric]?.ratio
+        default:
+            guard let op = totals.operations[target], op.count > 0 else { return nil }
+            switch metric {
+            case "rate": return Double(op.errors) / Double(op.count)
+            case "throughput": return recordedSeconds > 0 ? Double(op.count) / recordedSeconds : nil
+            default: return op.latency.summary.value(named: metric)
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import Reporting
+
+/// Regression limits, shared by `compare` and `run --baseline`.
+struct RegressionOptions: ParsableArguments {
+    @Option(help: "A percentile regresses only if it grew by more than this fraction (e.g. 20% or 0.2).")
+    var maxRelative = "20%"
+
+    @Option(help: "… and by more than this many milliseconds.")
+    var minAbsoluteMs = 0.5
+
+    @Option(help: "Significance level of the Mann-Whitney U test on per-second values.")
+    var alpha = 0.01
+
+    func relative() throws -> Double {
+        let value = maxRelative.hasSuffix("%") ? Double(maxRelative.dropLast()).map { $0 / 100 } : Double(maxRelative)
+        guard let value, value >= 0 else {
+            throw CommandFailure(status: .badInput, message: "--max-relative: expected a percentage like 20%, got '\(maxRelative)'")
+        }
+        return value
+    }
+
+    func compare(base: RunReport, baseName: String, current: RunReport) throws -> BaselineComparison {
+        guard minAbsoluteMs >= 0, alpha > 0, alpha < 1 else {
+            throw CommandFailure(status: .badInput, message: "--min-absolute-ms must be ≥ 0 and --alpha in (0, 1)")
+        }
+        return Comparison.compare(base: base, current: current, baseName: baseName, relative: try relative(),
+                                  absoluteMs: minAbsoluteMs, alpha: alpha)
+    }
+}
+
+enum ReportFiles {
+    static func read(_ path: String) throws -> RunReport {
+        do {
+            return try RunReport.read(from: URL(fileURLWithPath: path))
+        } catch {
+            throw CommandFailure(status: .badInput, message: "\(path): not a stacksim report.json (\(error))")
+        }
+    }
+}
+
+struct CompareCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Judge CURRENT against BASE per operation and percentile; exit 11 on a regression.")
+
+    @Argument(help: "The baseline report.json.")
+    var base: String
+
+    @Argument(help: "The report.json to judge.")
+    var current: String
+
+    @OptionGroup var limits: RegressionOptions
+
+    func run() async throws {
+        try await StackSimCommand.guarded {
+            let comparison = try limits.compare(base: try ReportFiles.read(base), baseName: base, current: try ReportFiles.read(current))
+            for warning in comparison.warnings { print("warning: \(warning)") }
+            for finding in comparison.findings { print(finding.summary) }
+            print("\(comparison.regressions.count) regressions in \(comparison.findings.count) comparisons")
+            return comparison.regressions.isEmpty ? .ok : .regression
+        }
+    }
+}
+
+struct BaselineCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "baseline", abstract: "Manage stored baselines.", subcommands: [Update.self])
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Store a run's report.json as the baseline for its scenario in Reports/baselines/.")
+
+        @Argument(help: "The report.json to keep.")
+        var report: String
+
+        @Option(help: "Directory of baselines.")
+        var directory = "Reports/baselines"
+
+        func run() async throws {
+            try await StackSimCommand.guarded {
+                let parsed = try ReportFiles.read(report)
+                guard parsed.verdict != "invalid" else {
+                    throw CommandFailure(status: .invalidRun, message: "\(report) is an invalid run; it cannot be a baseline")
+                }
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                let target = URL(fileURLWithPath: directory).appendingPathComponent("\(RunCommand.safeName(parsed.scenario.name)).json")
+                try parsed.jsonData().write(to: target, options: .atomic)
+                print("baseline for \(parsed.scenario.name): \(target.relativePath) (machine: \(parsed.machine.cores) cores, "
+                      + "\(parsed.machine.os), Swift \(parsed.machine.swiftVersion))")
+                return .ok
+            }
+        }
+    }
+}
