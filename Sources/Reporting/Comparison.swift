@@ -38,11 +38,17 @@ public struct BaselineComparison: Codable, Sendable {
 }
 
 /// Judges a run against a baseline. A percentile of an operation regresses only when all three
-/// hold: it grew by more than `relative` (default 20 %), by more than `absoluteMs` (default
-/// 0.5 ms), and the per-second values of the two runs differ beyond noise — a one-sided
-/// Mann-Whitney U test at `alpha` (default 0.01) on the recorded seconds' p50 or p99. The rank
-/// test needs no assumption about the shape of latency distributions and uses the run's own
-/// second-to-second variation as its noise, so a rerun of the same code is not a regression.
+/// hold, after scaling the baseline by the run-wide shift (below): it grew by more than
+/// `relative` (default 20 %), by more than `absoluteMs` (default 0.5 ms), and the per-second
+/// values of the two runs differ beyond noise — a one-sided Mann-Whitney U test at `alpha`
+/// (default 0.01) on the recorded seconds' p50 or p99. The rank test assumes nothing about the
+/// shape of latency distributions and uses each run's second-to-second variation as its noise.
+///
+/// Between runs a shared machine drifts as a whole (a busy neighbour slows every request alike).
+/// The run-wide shift — the median change of that percentile across operations — absorbs it: an
+/// operation regresses when it slowed *more than the rest of the run*. A run-wide slowdown
+/// beyond the relative limit is reported as a warning, because from inside one cannot tell a
+/// slower machine from a change on every request's path.
 public enum Comparison {
     public static let percentiles = ["p50", "p99"]
     static let minimumCount = 30
@@ -50,18 +56,30 @@ public enum Comparison {
 
     public static func compare(base: RunReport, current: RunReport, baseName: String, relative: Double = 0.2,
                                absoluteMs: Double = 0.5, alpha: Double = 0.01) -> BaselineComparison {
-        var findings: [ComparisonFinding] = []
-        for op in current.operations {
+        let pairs = current.operations.compactMap { op -> (old: OperationReport, new: OperationReport)? in
             guard let old = base.operations.first(where: { $0.name == op.name }),
-                  old.count >= minimumCount, op.count >= minimumCount else { continue }
-            for percentile in percentiles {
+                  old.count >= minimumCount, op.count >= minimumCount else { return nil }
+            return (old, op)
+        }
+        var findings: [ComparisonFinding] = []
+        var warnings = warnings(base: base, current: current)
+        for percentile in percentiles {
+            let shift = runWideShift(pairs.map { ($0.old.latencyMs.value(named: percentile)!, $0.new.latencyMs.value(named: percentile)!) })
+            if shift > 1 + relative {
+                warnings.append("the whole run is slower at \(percentile) (median change \(String(format: "%+.0f%%", (shift - 1) * 100)) "
+                                + "across operations): a slower machine, or a change on every request's path; operations are judged "
+                                + "against that shift")
+            }
+            let scale = max(shift, 1)
+            for (old, op) in pairs {
                 let b = old.latencyMs.value(named: percentile)!, c = op.latencyMs.value(named: percentile)!
                 let before = perSecond(base, op.name, percentile), after = perSecond(current, op.name, percentile)
                 let enough = before.count >= minimumSeconds && after.count >= minimumSeconds
-                let slower = enough ? mannWhitneyGreater(after, than: before) : nil
+                let slower = enough ? mannWhitneyGreater(after, than: before.map { $0 * scale }) : nil
                 let faster = enough ? mannWhitneyGreater(before, than: after) : nil
+                let expected = b * scale
                 var verdict = ComparisonFinding.Verdict.unchanged
-                if c > b * (1 + relative) && c - b > absoluteMs && (slower.map { $0 < alpha } ?? true) {
+                if c > expected * (1 + relative) && c - expected > absoluteMs && (slower.map { $0 < alpha } ?? true) {
                     verdict = .regression
                 } else if b > c * (1 + relative) && b - c > absoluteMs && (faster.map { $0 < alpha } ?? true) {
                     verdict = .improvement
@@ -72,7 +90,16 @@ public enum Comparison {
             }
         }
         return BaselineComparison(baseline: baseName, relativeLimit: relative, absoluteLimitMs: absoluteMs, alpha: alpha,
-                                  findings: findings, warnings: warnings(base: base, current: current))
+                                  findings: findings, warnings: warnings)
+    }
+
+    /// The median of current / baseline across operations (1 with fewer than three operations,
+    /// where a median says nothing about the run as a whole).
+    static func runWideShift(_ values: [(baseline: Double, current: Double)]) -> Double {
+        let ratios = values.filter { $0.baseline > 0 }.map { $0.current / $0.baseline }.sorted()
+        guard ratios.count >= 3 else { return 1 }
+        let mid = ratios.count / 2
+        return ratios.count % 2 == 1 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2
     }
 
     static func perSecond(_ report: RunReport, _ operation: String, _ percentile: String) -> [Double] {

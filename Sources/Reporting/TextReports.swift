@@ -140,17 +140,13 @@ public enum TextReports {
         return md
     }
 
-    /// Escapes text from data or scenario files for Markdown tables and HTML-capable renderers.
+    /// Escapes text from data or scenario files for Markdown tables and HTML-capable renderers:
+    /// HTML's escapes, then Markdown's own markup characters.
     static func escape(_ text: String) -> String {
         var out = ""
-        for ch in text {
+        for ch in HTML.escape(text) {
             switch ch {
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "&": out += "&amp;"
-            case "|": out += "\\|"
-            case "`": out += "\\`"
-            case "*", "_", "[", "]": out += "\\\(ch)"
+            case "|", "`", "*", "_", "[", "]": out += "\\\(ch)"
             case "\n": out += " "
             default: out.append(ch)
             }

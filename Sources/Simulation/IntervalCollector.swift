@@ -2,7 +2,6 @@ import Foundation
 import Metrics
 import Scenario
 import StackCore
-import Synchronization
 
 /// Cuts a run's measurements into one-second intervals — time series, histogram-log lines,
 /// stack samples, progress — and judges `abort_on_fail` thresholds on the running totals.
@@ -20,17 +19,15 @@ actor IntervalCollector {
     private var lastCollected: Int64 = 0
     private var lastAbortCheck: Int64 = 0
     private var totalErrors = 0
-    /// Why an `abort_on_fail` threshold stopped the run, once one has.
-    private let abortReason = Mutex<String?>(nil)
+    let stop: RunStop
 
-    init(scenario: Scenario, recorder: Recorder, sync: SnapshotSync, schedule: ArrivalSchedule,
+    init(scenario: Scenario, recorder: Recorder, sync: SnapshotSync, schedule: ArrivalSchedule, stop: RunStop,
          progress: (@Sendable (ProgressUpdate) -> Void)?) {
         self.scenario = scenario; self.recorder = recorder; self.sync = sync; self.schedule = schedule; self.progress = progress
+        self.stop = stop
         boundaries = ArrivalSchedule.boundaries(of: scenario.load.phases)
     }
 
-    nonisolated var aborted: Bool { abortReason.withLock { $0 != nil } }
-    nonisolated var abortMessage: String? { abortReason.withLock { $0 } }
     nonisolated var end: Int64 { boundaries.last! }
 
     nonisolated func phaseIndex(at t: Int64) -> Int {
@@ -87,17 +84,15 @@ actor IntervalCollector {
     private func checkAbortThresholds(at t: Int64) {
         let watched = scenario.thresholds.filter(\.abortOnFail)
         let seconds = recordedSeconds(upTo: t)
-        guard !watched.isEmpty, seconds >= scenario.abortAfter.seconds, abortReason.withLock({ $0 == nil }) else { return }
+        guard !watched.isEmpty, seconds >= scenario.abortAfter.seconds, stop.requested == nil else { return }
         let totals = recorder.latencyTotals()
         let failed = Threshold.judge(watched, operations: totals.operations.keys.sorted()) { target, metric in
             RunningTotals(totals: totals, recordedSeconds: seconds).value(target: target, metric: metric)
         }.first { !$0.passed }
         if let failed {
             let actual = failed.actual.map { String(format: "%.3f", $0) } ?? "no data"
-            abortReason.withLock {
-                $0 = "threshold \(failed.target).\(failed.threshold.metric) (\(failed.threshold.location)) failed at "
-                    + String(format: "%.0f", Double(t) / 1e9) + " s: \(actual) against \(failed.threshold.limit)"
-            }
+            stop.request(.threshold("threshold \(failed.target).\(failed.threshold.metric) (\(failed.threshold.location)) failed at "
+                + String(format: "%.0f", Double(t) / 1e9) + " s: \(actual) against \(failed.threshold.limit)"))
         }
     }
 

@@ -21,13 +21,16 @@ actor LoadDriver {
     let series: IntervalCollector
     private var collector: Task<Void, Never>?
 
+    let stop: RunStop
+
     init(scenario: Scenario, clock: RunClock, runner: RequestRunner, users: [UserActor], recorder: Recorder,
-         sync: SnapshotSync, progress: (@Sendable (ProgressUpdate) -> Void)?) {
+         sync: SnapshotSync, stop: RunStop, progress: (@Sendable (ProgressUpdate) -> Void)?) {
+        self.stop = stop
         self.scenario = scenario; self.clock = clock; self.runner = runner; self.users = users
         self.recorder = recorder; self.sync = sync; self.progress = progress
         schedule = ArrivalSchedule(scenario: scenario, userCount: users.count)
         boundaries = ArrivalSchedule.boundaries(of: scenario.load.phases)
-        series = IntervalCollector(scenario: scenario, recorder: recorder, sync: sync, schedule: schedule, progress: progress)
+        series = IntervalCollector(scenario: scenario, recorder: recorder, sync: sync, schedule: schedule, stop: stop, progress: progress)
     }
 
     nonisolated var end: Int64 { boundaries.last! }
@@ -74,7 +77,7 @@ actor LoadDriver {
         var stats = emptyScheduleStats()
         for op in schedule {
             if op.at > clock.now() { try? await clock.sleep(until: op.at) }
-            if series.aborted { break }
+            if stop.requested != nil { break }
             let lag = clock.now() - op.at
             stats.intended += 1
             if lag > tolerance { stats.late += 1 }
@@ -112,7 +115,7 @@ actor LoadDriver {
         var rng = SeededRandom(seed: scenario.seed).fork(10_000 + UInt64(index))
         let user = users[scenario.userChooser.choose(count: users.count, &rng)]
         var intended = Int64(think.sample(&rng).nanoseconds)
-        while intended < end, !series.aborted {
+        while intended < end, stop.requested == nil {
             let phaseIndex = phaseIndex(at: intended)
             let phase = scenario.load.phases[phaseIndex]
             let into = Double(intended - boundaries[phaseIndex]) / 1e9

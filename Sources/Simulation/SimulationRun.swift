@@ -1,8 +1,39 @@
 import Foundation
 import Metrics
+import Synchronization
 import Scenario
 import StackCore
 import StackModel
+
+/// Why a run stopped before the end of its last phase.
+public enum StopReason: Sendable, Equatable {
+    /// An `abort_on_fail` threshold failed on the running totals.
+    case threshold(String)
+    /// Someone asked it to stop (SIGINT).
+    case interrupted
+
+    public var message: String {
+        switch self {
+        case .threshold(let why): return why
+        case .interrupted: return "interrupted by SIGINT"
+        }
+    }
+}
+
+/// Lets a run be stopped from outside (a signal handler) or from inside (a threshold): the
+/// load stops, in-flight requests finish, and everything measured so far is reported.
+public final class RunStop: Sendable {
+    private let reason = Mutex<StopReason?>(nil)
+
+    public init() {}
+
+    /// Records the first reason only.
+    public func request(_ why: StopReason) {
+        reason.withLock { if $0 == nil { $0 = why } }
+    }
+
+    public var requested: StopReason? { reason.withLock { $0 } }
+}
 
 /// What a run is pointed at and how it reports progress.
 public struct RunOptions: Sendable {
@@ -12,6 +43,7 @@ public struct RunOptions: Sendable {
     public var actions: [ActionDefinition] = BuiltInActions.all
     /// Called once per second with the last interval.
     public var progress: (@Sendable (ProgressUpdate) -> Void)?
+    public var stop = RunStop()
 
     public init() {}
 }
@@ -76,8 +108,8 @@ public struct RunResult: Sendable {
     public var syncFailures: Int
     /// CPU time (user + system) the whole process used during the load, stores included when embedded.
     public var processCPUSeconds: Double
-    /// Set when an `abort_on_fail` threshold stopped the run early.
-    public var abortReason: String?
+    /// Set when the run stopped before the end of its last phase.
+    public var stopReason: StopReason?
 }
 
 /// Runs one scenario: builds and loads the dataset, starts the actors, drives the load through
@@ -128,7 +160,7 @@ public enum SimulationRun {
         let startedAt = Date()
         let cpuStart = processCPUSeconds()
         let driver = LoadDriver(scenario: scenario, clock: clock, runner: runner, users: users, recorder: recorder,
-                                sync: sync, progress: options.progress)
+                                sync: sync, stop: options.stop, progress: options.progress)
         let sprintTask = Task { await driver.rollSprints(tenants: tenants, stores: stores, time: time, every: scenario.stack.sprintLength) }
         let schedule = await driver.drive()
         let loadEnded = clock.now()
@@ -153,7 +185,7 @@ public enum SimulationRun {
                          dataset: summary, totals: recorder.totals(), intervals: await driver.series.intervals,
                          stackSamples: await driver.series.stackSamples, histogramLog: await driver.series.histogramLog, consistency: consistency, schedule: schedule,
                          syncFailures: syncFailures, processCPUSeconds: cpuSeconds,
-                         abortReason: driver.series.abortMessage)
+                         stopReason: options.stop.requested)
     }
 
     /// The first `count` operations the open model intends, without running anything.

@@ -25,7 +25,7 @@ enum ReportBuilder {
             tool: ToolInfo(version: version),
             scenario: ScenarioInfo(name: scenario.name, description: scenario.description, seed: scenario.seed, file: scenario.file),
             target: run.target, targetNote: targetNote(run.target), machine: .current(), startedAt: run.startedAt,
-            durationS: run.durationSeconds, recordedS: seconds, verdict: "pass", invalidReasons: [], aborted: run.abortReason,
+            durationS: run.durationSeconds, recordedS: seconds, verdict: "pass", invalidReasons: [], aborted: run.stopReason?.message,
             dataset: DatasetInfo(organizations: run.dataset.organizations, users: run.dataset.users, tasks: run.dataset.tasks,
                                  sprints: run.dataset.sprints, activityLogs: run.dataset.activityLogs,
                                  generateS: run.dataset.generateSeconds, loadS: run.dataset.loadSeconds),
@@ -59,8 +59,9 @@ enum ReportBuilder {
                     + "the harness could not keep up, so these latencies describe the harness, not the stack")
         }
         report.thresholds = ThresholdEvaluator.evaluate(scenario.thresholds, on: report)
-        report.verdict = !report.invalidReasons.isEmpty ? "invalid"
-            : report.thresholds.allSatisfy(\.passed) && run.abortReason == nil ? "pass" : "fail"
+        report.verdict = run.stopReason == .interrupted ? "interrupted"
+            : !report.invalidReasons.isEmpty ? "invalid"
+            : report.thresholds.allSatisfy(\.passed) && run.stopReason == nil ? "pass" : "fail"
         return report
     }
 

@@ -63,6 +63,7 @@ struct RunCommand: AsyncParsableCommand {
             var options = RunOptions()
             options.target = target
             if !quiet { options.progress = ProgressPrinter.make() }
+            let interrupts = InterruptHandler(stop: options.stop)
             let result: RunResult
             do {
                 result = try await SimulationRun.run(scenario, options: options)
@@ -73,9 +74,11 @@ struct RunCommand: AsyncParsableCommand {
             if let base, let baseline { report.baseline = try limits.compare(base: base, baseName: baseline, current: report) }
             let directory = out.map { URL(fileURLWithPath: $0) } ?? Self.defaultDirectory(for: scenario.name, at: result.startedAt)
             let files = try ReportWriter.write(report, histogramLog: result.histogramLog, to: directory)
+            interrupts.cancel()
             print(TextReports.summary(report))
             print("\nreports: " + files.map(\.relativePath).joined(separator: ", "))
             switch report.verdict {
+            case "interrupted": return .interrupted
             case "invalid": return .invalidRun
             case "fail": return .thresholdsFailed
             default: return report.baseline?.regressions.isEmpty == false ? .regression : .ok
@@ -142,5 +145,27 @@ enum ProgressPrinter {
                 FileHandle.standardOutput.write(Data("\(line)\n".utf8))
             }
         }
+    }
+}
+
+/// On the first SIGINT the run stops its load, drains and writes its report (exit 130); a
+/// second SIGINT exits at once.
+final class InterruptHandler {
+    private let source: any DispatchSourceSignal
+
+    init(stop: RunStop) {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler {
+            if stop.requested == .interrupted { exit(ExitStatus.interrupted.rawValue) }
+            FileHandle.standardError.write(Data("\nstacksim: stopping; writing the report of what ran (SIGINT again to quit now)\n".utf8))
+            stop.request(.interrupted)
+        }
+        source.resume()
+    }
+
+    func cancel() {
+        source.cancel()
+        signal(SIGINT, SIG_DFL)
     }
 }

@@ -64,6 +64,37 @@ struct ComparisonTests {
         #expect(Comparison.compare(base: tinyBase, current: tinyUp, baseName: "b").regressions.isEmpty)
     }
 
+    @Test func aRunWideDriftIsAWarningAndOperationsAreJudgedAgainstIt() {
+        let names = ["board", "search", "members", "dashboard"]
+        let base = report(Dictionary(uniqueKeysWithValues: names.enumerated().map { i, n in
+            (n, { (t: Int) in (2 + 0.2 * noise(i, t), 8 + noise(i + 9, t)) })
+        }))
+        // The whole machine is 60 % slower: every operation shifts alike.
+        let drift = report(Dictionary(uniqueKeysWithValues: names.enumerated().map { i, n in
+            (n, { (t: Int) in (3.2 + 0.2 * noise(i + 20, t), 12.8 + noise(i + 30, t)) })
+        }))
+        let drifted = Comparison.compare(base: base, current: drift, baseName: "b")
+        #expect(drifted.regressions.isEmpty, "\(drifted.regressions.map(\.summary))")
+        #expect(drifted.warnings.contains { $0.contains("whole run is slower") })
+        // …and on top of the drift, search is three times slower still: that is a regression.
+        var worse = drift
+        worse.operations = worse.operations.map { op in
+            guard op.name == "search" else { return op }
+            var slower = op
+            slower.latencyMs.p50 *= 3
+            slower.latencyMs.p99 *= 3
+            return slower
+        }
+        worse.intervals = worse.intervals.map { row in
+            guard row.operation == "search" else { return row }
+            var slower = row
+            slower.p50Ms *= 3
+            slower.p99Ms *= 3
+            return slower
+        }
+        #expect(Set(Comparison.compare(base: base, current: worse, baseName: "b").regressions.map(\.operation)) == ["search"])
+    }
+
     @Test func anotherMachineIsAWarning() {
         let base = report(["board": { _ in (2, 8) }], cores: 8)
         let comparison = Comparison.compare(base: base, current: report(["board": { _ in (2, 8) }], cores: 2), baseName: "b")

@@ -167,7 +167,7 @@ struct RunTests {
         s.thresholds = [Threshold(target: "errors", metric: "rate", limit: 0.001, abortOnFail: true, location: "test")]
         let started = ContinuousClock.now
         let result = try await SimulationRun.run(s)
-        #expect(result.abortReason?.contains("threshold errors.rate") == true, "\(String(describing: result.abortReason))")
+        #expect(result.stopReason?.message.contains("threshold errors.rate") == true, "\(String(describing: result.stopReason))")
         #expect(ContinuousClock.now - started < .seconds(12), "stopped well before the 20 s phase ended")
         #expect(result.recordedSeconds < 12)
     }

@@ -89,5 +89,14 @@ check "compare exits 11 on the regression" 11 "board p50: .*: regression" -- "$b
 check "baseline update stores the report" 0 "baseline for short" -- "$bin" baseline update "$work/b1/report.json" --directory "$work/baselines"
 check "compare with a bad file: exit 64" 64 "not a stacksim report.json" -- "$bin" compare "$work/bad.yaml" "$work/b1/report.json"
 
+# SIGINT: the load stops, what ran is reported, exit 130.
+"$bin" run "$work/short.yaml" --duration 30s --out "$work/int" --quiet >"$work/int.log" 2>&1 &
+pid=$!
+sleep 5
+kill -INT "$pid"
+wait "$pid"; code=$?
+check "SIGINT stops the run with exit 130" 0 "^130$" -- echo "$code"
+check "…and still writes the report of what ran" 0 '"verdict" : "interrupted"' -- grep '"verdict"' "$work/int/report.json"
+
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
