@@ -73,9 +73,7 @@ public struct PercentileSummary: Sendable, Codable, Equatable {
         self.p50 = p50; self.p90 = p90; self.p99 = p99; self.p999 = p999; self.max = max; self.mean = mean
     }
 
-    public static let percentileNames = ["p50", "p90", "p99", "p999", "max"]
-
-    /// The value of one of `percentileNames`.
+    /// The value of `p50`, `p90`, `p99`, `p999` or `max`.
     public func value(named name: String) -> Double? {
         switch name {
         case "p50": return p50

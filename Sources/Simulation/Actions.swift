@@ -92,7 +92,9 @@ public enum BuiltInActions {
             try await recordActivity(ctx, who, "task.status_changed", taskID,
                                      ["from": before.status.rawValue, "to": status.rawValue], &rng)
             try await ctx.cache.invalidateTasks(organizationID: who.organizationID)
-            if let sprint = before.sprintID { await who.tenant.sprint.taskMoved(in: sprint) }
+            if let sprint = before.sprintID, await who.tenant.sprint.taskMoved(in: sprint) {
+                try await who.tenant.sprint.recomputeMetrics(stores: ctx.stores, now: ctx.time.now())
+            }
         },
         .init(name: "log-time", resource: "task", permission: "update") { ctx, who, rng in
             guard let taskID = await who.tenant.pickTask(for: who.userID, rng.next()) else { return }

@@ -35,6 +35,8 @@ public actor SprintActor {
     private var sprintIDs: [UUIDValue]
     private var activeIndex: Int?
     private var movedSinceRecompute = 0
+    /// Moves in the active sprint after which the next move recomputes its metrics.
+    static let recomputeEvery = 10
     private var rng: SeededRandom
 
     init(sprints: [Sprint], seed: UInt64) {
@@ -45,11 +47,11 @@ public actor SprintActor {
 
     public var activeSprintID: UUIDValue? { activeIndex.map { sprintIDs[$0] } }
 
-    /// Tasks moved in the active sprint since its metrics were last recomputed.
-    public var pendingMoves: Int { movedSinceRecompute }
-
-    func taskMoved(in sprintID: UUIDValue) {
-        if sprintID == activeSprintID { movedSinceRecompute += 1 }
+    /// Counts a move in a sprint; true when the active sprint's metrics are due a recompute.
+    func taskMoved(in sprintID: UUIDValue) -> Bool {
+        guard sprintID == activeSprintID else { return false }
+        movedSinceRecompute += 1
+        return movedSinceRecompute >= Self.recomputeEvery
     }
 
     /// Recomputes the active sprint's metrics from its tasks and appends a burndown point.

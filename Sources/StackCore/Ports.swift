@@ -114,7 +114,7 @@ public struct StackStores: Sendable {
 /// An error from a store, with the store, the call and what went wrong; never a credential.
 public struct StoreError: Error, CustomStringConvertible, Sendable {
     public enum Code: String, Sendable {
-        case injected, unavailable, timeout, protocolError = "protocol", constraint
+        case injected, protocolError = "protocol", constraint
     }
     public var code: Code
     public var store: StoreKind

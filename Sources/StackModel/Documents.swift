@@ -42,9 +42,6 @@ public struct UserSnapshot: Sendable, Codable, Hashable {
         name == other.name && email == other.email && avatarURL == other.avatarURL
             && department == other.department && position == other.position
     }
-
-    /// Seed 000: a snapshot is fresh for five minutes.
-    public static let freshFor: TimeInterval = 300
 }
 
 public struct TimeEntry: Sendable, Codable, Hashable {
