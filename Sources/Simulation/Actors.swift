@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import StackCore
 import StackModel
 
@@ -98,25 +99,29 @@ public actor SprintActor {
 /// A user: performs one request at a time, in the order they were intended.
 public actor UserActor {
     public let requester: Requester
-    private var tail: Task<Void, Never>?
+    /// The last request queued; each new one waits for it. A lock rather than actor state, so
+    /// the dispatcher thread can queue without a hop and without reordering.
+    private let tail = Mutex<Task<Void, Never>?>(nil)
 
     init(requester: Requester) {
         self.requester = requester
     }
 
     /// Queues a request behind this user's earlier ones.
-    func submit(_ request: @escaping @Sendable (Requester) async -> Void) {
-        let previous = tail
+    nonisolated func submit(_ request: @escaping @Sendable (Requester) async -> Void) {
         let requester = requester
-        tail = Task.detached {
-            await previous?.value
-            await request(requester)
+        tail.withLock { tail in
+            let previous = tail
+            tail = Task.detached {
+                await previous?.value
+                await request(requester)
+            }
         }
     }
 
     /// Waits until every submitted request has finished.
     func drain() async {
-        await tail?.value
+        await tail.withLock { $0 }?.value
     }
 }
 

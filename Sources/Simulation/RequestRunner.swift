@@ -23,6 +23,16 @@ public struct RunClock: Sendable {
     public func sleep(until nanos: Int64) async throws {
         try await clock.sleep(until: start + .nanoseconds(nanos), tolerance: .microseconds(50))
     }
+
+    /// Blocks the calling thread until that moment: only for the dispatcher's own thread,
+    /// never on the cooperative pool.
+    public func block(until nanos: Int64) {
+        let wait = nanos - now()
+        guard wait > 0 else { return }
+        var request = timespec(tv_sec: Int(wait / 1_000_000_000), tv_nsec: Int(wait % 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 { request = remaining }
+    }
 }
 
 /// Runs a request the way the application serves one — session, rate limit, permission check,

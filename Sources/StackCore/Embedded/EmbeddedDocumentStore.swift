@@ -258,12 +258,13 @@ public final class EmbeddedDocumentStore: DocumentPort {
 
     public func recentActivity(organizationID: UUIDValue, limit: Int) async throws -> [ActivityLog] {
         try await behaviour.serve("recent-activity") {
-            state.withLock { c in
-                // No org index in the seed: walk the TTL index from the newest end, as the server would.
-                c.expireActivity(now: time.now())
+            let cutoff = time.now().timeIntervalSince1970 - ActivityLog.timeToLive
+            return state.withLock { c in
+                // No org index in the seed: walk the TTL index from the newest end, as the server would,
+                // stopping at entries the TTL monitor has not removed yet but the query must not return.
                 var found: [ActivityLog] = []
                 for entry in c.activityTTL.entries.reversed() {
-                    guard found.count < limit else { break }
+                    guard found.count < limit, entry.sort > cutoff else { break }
                     if let log = c.activity[entry.id], log.organizationID == organizationID { found.append(log) }
                 }
                 return found
