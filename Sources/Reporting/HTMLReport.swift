@@ -38,8 +38,7 @@ public enum HTMLReport {
     static func verdictBox(_ report: RunReport) -> String {
         let e = HTML.escape
         var box = "<section class=\"verdict \(e(report.verdict))\"><h2>Verdict: \(e(report.verdict.uppercased()))</h2><p>"
-        box += "\(report.totals.count) requests, \(Format.number(report.totals.throughputPerS))/s over \(Format.number(report.recordedS)) s "
-        box += "recorded, errors \(Format.percent(report.totals.errorRate)), target <code>\(e(report.target))</code>.</p>"
+        box += "\(TextReports.headline(report)), target <code>\(e(report.target))</code>.</p>"
         box += "<p class=\"note\">\(e(report.targetNote))</p><ul>"
         for reason in report.invalidReasons { box += "<li><strong>Invalid run:</strong> \(e(reason))</li>" }
         if let aborted = report.aborted { box += "<li><strong>Stopped early:</strong> \(e(aborted))</li>" }

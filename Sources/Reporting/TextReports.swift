@@ -45,11 +45,16 @@ public enum TextReports {
         return { Format.percent($0) }
     }
 
+    /// The run in one sentence: requests, rate, recorded time, errors.
+    static func headline(_ report: RunReport) -> String {
+        "\(report.totals.count) requests, \(Format.number(report.totals.throughputPerS))/s over \(Format.number(report.recordedS)) s "
+            + "recorded, errors \(Format.percent(report.totals.errorRate))"
+    }
+
     /// `report.md`: verdict first, then a table per operation, then the stack's consistency.
     public static func markdown(_ report: RunReport) -> String {
         var md = "# \(escape(report.scenario.name)): \(report.verdict.uppercased())\n\n"
-        md += "\(report.totals.count) requests, \(Format.number(report.totals.throughputPerS))/s over \(Format.number(report.recordedS)) s "
-        md += "recorded, errors \(Format.percent(report.totals.errorRate)), target `\(report.target)`, seed \(report.scenario.seed).\n\n"
+        md += "\(headline(report)), target `\(report.target)`, seed \(report.scenario.seed).\n\n"
         md += "> \(escape(report.targetNote))\n\n"
         for reason in report.invalidReasons { md += "- **Invalid run:** \(escape(reason))\n" }
         if let aborted = report.aborted { md += "- **Stopped early:** \(escape(aborted))\n" }
