@@ -86,6 +86,8 @@ public struct ArrivalSchedule: Sequence, Sendable {
     public let userCount: Int
     public let chooser: KeyChooser
     public let seed: UInt64
+    /// Where each phase starts, in nanoseconds after the run's start, plus the end of the last.
+    public let boundaries: [Int64]
 
     public init(scenario: Scenario, userCount: Int) {
         phases = scenario.load.phases
@@ -95,23 +97,25 @@ public struct ArrivalSchedule: Sequence, Sendable {
         self.userCount = userCount
         chooser = scenario.userChooser
         seed = scenario.seed
+        var t: Int64 = 0
+        boundaries = [0] + phases.map { t += $0.duration.nanoseconds; return t }
     }
 
-    /// Where each phase starts, in nanoseconds after the run's start, plus the end of the last.
-    public var boundaries: [Int64] { Self.boundaries(of: phases) }
+    /// The end of the last phase, in nanoseconds after the run's start.
+    public var end: Int64 { boundaries.last! }
 
-    public static func boundaries(of phases: [Phase]) -> [Int64] {
-        var t: Int64 = 0
-        return [0] + phases.map { t += $0.duration.nanoseconds; return t }
+    /// The phase `t` ns after the run's start falls in (the first before it, the last after it).
+    public func phaseIndex(at t: Int64) -> Int {
+        Swift.max(0, Swift.min(phases.count - 1, (boundaries.lastIndex { $0 <= t } ?? 0)))
     }
 
     /// The intended arrival rate `t` ns after the run's start, the cap applied; nil outside the
     /// run or for a closed-model phase.
     public func targetRate(at t: Int64) -> Double? {
-        let bounds = boundaries
-        guard let index = bounds.indices.dropLast().last(where: { bounds[$0] <= t }), t < bounds.last!,
-              let shape = phases[index].rate else { return nil }
-        let rate = shape.rate(at: Double(t - bounds[index]) / 1e9, length: phases[index].duration.seconds)
+        guard t >= 0, t < end else { return nil }
+        let index = phaseIndex(at: t)
+        guard let shape = phases[index].rate else { return nil }
+        let rate = shape.rate(at: Double(t - boundaries[index]) / 1e9, length: phases[index].duration.seconds)
         return Swift.min(Swift.max(rate, 0), maxRate ?? .infinity)
     }
 

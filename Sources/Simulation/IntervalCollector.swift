@@ -11,7 +11,6 @@ actor IntervalCollector {
     let sync: SnapshotSync
     let schedule: ArrivalSchedule
     let progress: (@Sendable (ProgressUpdate) -> Void)?
-    let boundaries: [Int64]
 
     private(set) var intervals: [IntervalRow] = []
     private(set) var stackSamples: [StackSample] = []
@@ -25,14 +24,9 @@ actor IntervalCollector {
          progress: (@Sendable (ProgressUpdate) -> Void)?) {
         self.scenario = scenario; self.recorder = recorder; self.sync = sync; self.schedule = schedule; self.progress = progress
         self.stop = stop
-        boundaries = ArrivalSchedule.boundaries(of: scenario.load.phases)
     }
 
-    nonisolated var end: Int64 { boundaries.last! }
-
-    nonisolated func phaseIndex(at t: Int64) -> Int {
-        max(0, min(scenario.load.phases.count - 1, (boundaries.lastIndex { $0 <= t } ?? 0)))
-    }
+    nonisolated var end: Int64 { schedule.end }
 
     func collect(upTo t: Int64) async {
         let length = Double(t - lastCollected) / 1e9
@@ -42,7 +36,7 @@ actor IntervalCollector {
         let seconds = Double(t) / 1e9
         let start = seconds - length
         let inRun = t - 1 <= end
-        let phase = scenario.load.phases[phaseIndex(at: t - 1)]
+        let phase = scenario.load.phases[schedule.phaseIndex(at: t - 1)]
         let phaseName = inRun ? phase.name : "drain"
         let recorded = inRun && phase.record
         intervals += IntervalRow.rows(t: seconds, phase: phaseName, recorded: recorded, operations: operations)
@@ -76,7 +70,7 @@ actor IntervalCollector {
     nonisolated func recordedSeconds(upTo t: Int64) -> Double {
         scenario.load.phases.indices.reduce(0.0) { total, index in
             guard scenario.load.phases[index].record else { return total }
-            return total + Double(max(0, min(t, boundaries[index + 1]) - boundaries[index])) / 1e9
+            return total + Double(max(0, min(t, schedule.boundaries[index + 1]) - schedule.boundaries[index])) / 1e9
         }
     }
 

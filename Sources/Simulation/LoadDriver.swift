@@ -5,16 +5,13 @@ import StackCore
 import StackModel
 
 /// Drives the load through the scenario's phases — the open model's arrival schedule or the
-/// closed model's users — and cuts the measurements into one-second intervals.
+/// closed model's users — while its `series` cuts the measurements into one-second intervals.
 actor LoadDriver {
     let scenario: Scenario
     let clock: RunClock
     let runner: RequestRunner
     let users: [UserActor]
     let recorder: Recorder
-    let sync: SnapshotSync
-    let progress: (@Sendable (ProgressUpdate) -> Void)?
-    let boundaries: [Int64]
     let schedule: ArrivalSchedule
 
     /// Cuts the measurements into seconds on its own actor, so dispatch never waits for it.
@@ -27,21 +24,16 @@ actor LoadDriver {
          sync: SnapshotSync, stop: RunStop, progress: (@Sendable (ProgressUpdate) -> Void)?) {
         self.stop = stop
         self.scenario = scenario; self.clock = clock; self.runner = runner; self.users = users
-        self.recorder = recorder; self.sync = sync; self.progress = progress
+        self.recorder = recorder
         schedule = ArrivalSchedule(scenario: scenario, userCount: users.count)
-        boundaries = ArrivalSchedule.boundaries(of: scenario.load.phases)
         series = IntervalCollector(scenario: scenario, recorder: recorder, sync: sync, schedule: schedule, stop: stop, progress: progress)
     }
 
-    nonisolated var end: Int64 { boundaries.last! }
-
-    nonisolated func phaseIndex(at t: Int64) -> Int {
-        max(0, min(scenario.load.phases.count - 1, (boundaries.lastIndex { $0 <= t } ?? 0)))
-    }
+    nonisolated var end: Int64 { schedule.end }
 
     /// Runs the load to the end of the last phase; returns how well the schedule was kept.
     func drive() async -> ScheduleStats {
-        let phaseToggles = Task { [recorder, clock, boundaries, scenario] in
+        let phaseToggles = Task { [recorder, clock, boundaries = schedule.boundaries, scenario] in
             for (index, phase) in scenario.load.phases.enumerated() {
                 try? await clock.sleep(until: boundaries[index])
                 recorder.setRecording(phase.record)
@@ -126,12 +118,12 @@ actor LoadDriver {
         let user = users[scenario.userChooser.choose(count: users.count, &rng)]
         var intended = Int64(think.sample(&rng).nanoseconds)
         while intended < end, stop.requested == nil {
-            let phaseIndex = phaseIndex(at: intended)
+            let phaseIndex = schedule.phaseIndex(at: intended)
             let phase = scenario.load.phases[phaseIndex]
-            let into = Double(intended - boundaries[phaseIndex]) / 1e9
+            let into = Double(intended - schedule.boundaries[phaseIndex]) / 1e9
             if index >= phase.users?.users(at: into, length: phase.duration.seconds) ?? 0 {
                 // Not active yet: look again shortly (a ramp adds users as it goes).
-                intended = min(boundaries[phaseIndex + 1], intended + 50_000_000)
+                intended = min(schedule.boundaries[phaseIndex + 1], intended + 50_000_000)
                 continue
             }
             if intended > clock.now() { try? await clock.sleep(until: intended) }
