@@ -58,14 +58,9 @@ public enum HTMLReport {
     }
 
     static func operationsTable(_ report: RunReport) -> String {
-        var html = "<table><thead><tr><th>operation</th><th>count</th><th>errors</th><th>403</th><th>rate/s</th>"
-        html += "<th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>service p99</th><th>queue p99</th></tr></thead><tbody>"
+        var html = "<table><thead><tr>" + TextReports.operationColumns.map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>"
         for op in report.operations {
-            let l = op.latencyMs
-            html += "<tr><td>\(HTML.escape(op.name))</td><td>\(op.count)</td><td>\(op.errors)</td><td>\(op.denied)</td>"
-            html += "<td>\(Format.number(op.throughputPerS))</td><td>\(Format.ms(l.p50))</td><td>\(Format.ms(l.p90))</td>"
-            html += "<td>\(Format.ms(l.p99))</td><td>\(Format.ms(l.p999))</td><td>\(Format.ms(l.max))</td>"
-            html += "<td>\(Format.ms(op.serviceMs.p99))</td><td>\(Format.ms(op.queueMs.p99))</td></tr>"
+            html += "<tr>" + TextReports.operationCells(op).map { "<td>\(HTML.escape($0))</td>" }.joined() + "</tr>"
         }
         return html + "</tbody></table>"
     }

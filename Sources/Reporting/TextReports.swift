@@ -45,6 +45,18 @@ public enum TextReports {
         return { Format.percent($0) }
     }
 
+    /// The operations table's columns, the same in every report format.
+    static let operationColumns = ["operation", "count", "errors", "403", "rate/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms",
+                                   "max ms", "service p99 ms", "queue p99 ms"]
+
+    /// One operation's cells under `operationColumns`; the name is left for the format to escape.
+    static func operationCells(_ op: OperationReport) -> [String] {
+        let l = op.latencyMs
+        return [op.name, "\(op.count)", "\(op.errors)", "\(op.denied)", Format.number(op.throughputPerS), Format.ms(l.p50),
+                Format.ms(l.p90), Format.ms(l.p99), Format.ms(l.p999), Format.ms(l.max), Format.ms(op.serviceMs.p99),
+                Format.ms(op.queueMs.p99)]
+    }
+
     /// The run in one sentence: requests, rate, recorded time, errors.
     static func headline(_ report: RunReport) -> String {
         "\(report.totals.count) requests, \(Format.number(report.totals.throughputPerS))/s over \(Format.number(report.recordedS)) s "
@@ -67,13 +79,12 @@ public enum TextReports {
             md += "\n"
         }
         md += "## Operations\n\nLatency is measured from each request's intended start; service time from when it got a worker.\n\n"
-        md += "| operation | count | errors | 403 | rate/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | service p99 ms | queue p99 ms |\n"
-        md += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        md += "| " + operationColumns.joined(separator: " | ") + " |\n"
+        md += "|---" + String(repeating: "|---:", count: operationColumns.count - 1) + "|\n"
         for op in report.operations {
-            let l = op.latencyMs
-            md += "| \(escape(op.name)) | \(op.count) | \(op.errors) | \(op.denied) | \(Format.number(op.throughputPerS)) | "
-            md += "\(Format.ms(l.p50)) | \(Format.ms(l.p90)) | \(Format.ms(l.p99)) | \(Format.ms(l.p999)) | \(Format.ms(l.max)) | "
-            md += "\(Format.ms(op.serviceMs.p99)) | \(Format.ms(op.queueMs.p99)) |\n"
+            var cells = operationCells(op)
+            cells[0] = escape(cells[0])
+            md += "| " + cells.joined(separator: " | ") + " |\n"
         }
         md += baselineSection(report.baseline)
         md += breakdown("By organization size", "size", report.breakdowns.byTenantSize)
