@@ -8,7 +8,7 @@ DEBUG_BIN := .build/debug/stacksim
 # Installs go through sudo only when not already root (CI runs as root).
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: help deps build run bench test test-unit test-cli test-deps scenarios clean
+.PHONY: help deps build run bench example test test-unit test-cli test-deps scenarios clean
 
 help: ## List every target
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -22,7 +22,7 @@ build: deps ## Build stacksim in release mode (warnings are errors)
 run: build ## Run $(SCENARIO) on the embedded stack (about a minute) and write its reports
 	$(RELEASE_BIN) run $(SCENARIO)
 
-test: test-unit test-cli ## Run every test
+test: test-unit test-cli example ## Run every test, and build and run the example package
 
 test-unit: deps ## Unit, contract and simulation tests (swift test)
 	$(SWIFT) build --build-tests -Xswiftc -warnings-as-errors
@@ -32,16 +32,21 @@ test-cli: test-deps ## Command-line checks: exit codes, validation messages, a s
 	$(SWIFT) build --product stacksim
 	Tests/cli/run.sh $(DEBUG_BIN)
 
-test-deps: deps ## Install what the tests use besides Swift: headless Chromium, HdrHistogram's Python decoder, xmlschema, Markdown
+test-deps: deps ## Install what the tests use besides Swift: headless Chromium and Python's HdrHistogram, xmlschema, Markdown, jsonschema, PyYAML
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
-	@python3 -c 'import hdrh, xmlschema, markdown' 2>/dev/null || python3 -m pip install --quiet --root-user-action=ignore hdrhistogram xmlschema markdown
+	@python3 -c 'import hdrh, xmlschema, markdown, jsonschema, yaml' 2>/dev/null || python3 -m pip install --quiet --root-user-action=ignore hdrhistogram xmlschema markdown jsonschema pyyaml
+
+example: deps ## Build and run Examples/sprint-rollover: a package using the StackSim library (custom action, Swift scenario)
+	$(SWIFT) build --package-path Examples/sprint-rollover --scratch-path .build-examples -Xswiftc -warnings-as-errors
+	.build-examples/debug/SprintRollover Reports/sprint-rollover/latest
 
 bench: build ## Throughput sweep of the embedded stack (see docs/performance.md)
 	bench/embedded.sh
 
-scenarios: deps ## Validate every shipped scenario
+scenarios: deps ## Validate every shipped scenario and regenerate their JSON Schema (Scenarios/scenario.schema.json)
 	$(SWIFT) build --product stacksim
 	$(DEBUG_BIN) scenarios --validate
+	$(DEBUG_BIN) scenarios --schema > Scenarios/scenario.schema.json
 
 clean: ## Remove build output and run reports (baselines stay)
-	rm -rf .build Reports/*/[0-9]*
+	rm -rf .build .build-examples Reports/*/[0-9]* Reports/sprint-rollover

@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "stacksim", targets: ["stacksim"]),
+        .library(name: "StackSim", targets: ["StackSim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -21,10 +22,11 @@ let package = Package(
         .target(name: "Scenario", dependencies: ["Yams"]),
         .target(name: "Simulation", dependencies: ["StackModel", "StackCore", "Metrics", "Scenario"]),
         .target(name: "Reporting", dependencies: ["Metrics", "Scenario"]),
+        .target(name: "StackSim", dependencies: ["Simulation", "Reporting", "Scenario", "StackCore", "StackModel", "Metrics"]),
         .executableTarget(
             name: "stacksim",
             dependencies: [
-                "Simulation", "Reporting", "Scenario", "StackCore",
+                "StackSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -34,6 +36,7 @@ let package = Package(
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Metrics", "Scenario"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Simulation"]),
+        .testTarget(name: "StackSimTests", dependencies: ["StackSim"]),
     ]
 )
 

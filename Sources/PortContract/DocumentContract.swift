@@ -97,6 +97,21 @@ extension PortContract {
             try expect(read?.status == .closed && read?.metrics.totalTasks == found.count && read?.metrics.burndown.count == 1,
                        "a saved sprint reads back with its metrics")
         },
+        ContractCheck(name: "documents: a task moves between sprints and to the backlog") { s in
+            let data = try await loaded(s)
+            let from = data.sprints[0], to = data.sprints[1]
+            guard let task = data.tasks.first(where: { $0.sprintID == from.id }) else {
+                throw ContractFailure(message: "the fixture has a task in its first sprint", line: #line)
+            }
+            let before = try await s.documents.moveTask(taskID: task.id, toSprint: to.id, at: Date())
+            try expect(before?.sprintID == from.id, "the move returns the task as it was")
+            try expect(try await s.documents.sprintTasks(sprintID: to.id).contains { $0.id == task.id }, "the task is in its new sprint")
+            try expect(try await !s.documents.sprintTasks(sprintID: from.id).contains { $0.id == task.id }, "and not in its old one")
+            _ = try await s.documents.moveTask(taskID: task.id, toSprint: nil, at: Date())
+            try expect(try await s.documents.task(id: task.id)?.sprintID == nil, "a task moves to the backlog")
+            try expect(try await s.documents.moveTask(taskID: UUIDValue(high: 0, low: 9), toSprint: nil, at: Date()) == nil,
+                       "moving a task that does not exist changes nothing")
+        },
         ContractCheck(name: "documents: insert and status update move a task between indexes") { s in
             let data = try await loaded(s)
             let task = newTask(data, org: 2, status: .todo, createdAt: Date().addingTimeInterval(3600))

@@ -17,6 +17,15 @@ public struct Scenario: Sendable, Equatable {
     public var abortAfter: Duration = .seconds(10)
 
     public init(name: String) { self.name = name }
+
+    /// The scenario without where it was written (file, threshold locations): what it says, for
+    /// comparing a file with a Swift scenario or a scenario with itself written and read back.
+    public var withoutOrigins: Scenario {
+        var s = self
+        s.file = nil
+        for i in s.thresholds.indices { s.thresholds[i].location = "" }
+        return s
+    }
 }
 
 /// A size drawn per organization or per user.
@@ -24,6 +33,9 @@ public enum SizeSpec: Sendable, Equatable {
     case constant(Int)
     case uniform(min: Int, max: Int)
     case zipf(min: Int, max: Int, s: Double)
+
+    /// The skew of a zipf size written without `s`.
+    public static let defaultZipfSkew = 1.1
 }
 
 /// A time drawn per call or per think.
@@ -113,6 +125,8 @@ public enum RateShape: Sendable, Equatable {
     case spike(baseline: Double, peak: Double, at: Duration, duration: Duration)
     /// `mean + amplitude · sin(2πt / period)`.
     case sine(mean: Double, amplitude: Double, period: Duration)
+    /// A shape written in Swift.
+    case custom(CustomRate)
 
     /// The rate `t` seconds into a phase of `length` seconds.
     public func rate(at t: Double, length: Double) -> Double {
@@ -126,6 +140,7 @@ public enum RateShape: Sendable, Equatable {
             return t >= at.seconds && t < (at + duration).seconds ? peak : baseline
         case .sine(let mean, let amplitude, let period):
             return mean + amplitude * sin(2 * .pi * t / period.seconds)
+        case .custom(let shape): return shape.rate(t, length)
         }
     }
 
@@ -143,6 +158,9 @@ public enum RateShape: Sendable, Equatable {
             guard length > 0 else { return mean }
             let w = 2 * Double.pi / period.seconds
             return mean + amplitude * (1 - cos(w * length)) / (w * length)
+        case .custom(let shape):
+            let samples = 1000
+            return (0..<samples).reduce(0) { $0 + shape.rate((Double($1) + 0.5) * length / Double(samples), length) } / Double(samples)
         }
     }
 
@@ -155,8 +173,23 @@ public enum RateShape: Sendable, Equatable {
         case .steps(let rates): return "steps " + rates.map(r).joined(separator: ",")
         case .spike(let b, let p, let at, let d): return "spike \(r(b)), \(r(p)) at \(at.seconds)s for \(d.seconds)s"
         case .sine(let m, let a, let period): return "sine \(r(m))±\(r(a)) every \(period.seconds)s"
+        case .custom(let shape): return "custom \(shape.name)"
         }
     }
+}
+
+/// An arrival-rate shape written in Swift: arrivals per second `t` seconds into a phase of
+/// `length` seconds. Two shapes are equal when their names are.
+public struct CustomRate: Sendable, Equatable {
+    public let name: String
+    public let rate: @Sendable (_ t: Double, _ length: Double) -> Double
+
+    public init(_ name: String, rate: @escaping @Sendable (_ t: Double, _ length: Double) -> Double) {
+        self.name = name
+        self.rate = rate
+    }
+
+    public static func == (a: CustomRate, b: CustomRate) -> Bool { a.name == b.name }
 }
 
 /// How many users are active through a phase (closed model).
@@ -204,7 +237,7 @@ public struct LoadSettings: Sendable, Equatable {
     public var arrivals = ArrivalProcess.poisson
     /// Closed model: the pause between a user's requests.
     public var thinkTime = DelaySpec.exponential(mean: .seconds(1))
-    /// Which user an arrival belongs to: uniform, zipf, latest or hotspot.
+    /// Which user an arrival belongs to: one of `UserChoice.all`.
     public var userChoice = "uniform"
     public var phases: [Phase] = [Phase(name: "steady", duration: .seconds(60), rate: .constant(200))]
     /// Operation weights, in file order.
@@ -219,7 +252,16 @@ public struct LoadSettings: Sendable, Equatable {
 
     public init() {}
 
+    /// The phases of a closed-model load that declares none.
+    public static let defaultClosedPhases = [Phase(name: "steady", duration: .seconds(60), users: .constant(10))]
+
     public var totalDuration: Duration { phases.reduce(.zero) { $0 + $1.duration } }
+}
+
+/// How an arrival picks its user: everyone equally, skewed (zipf), the newest users (latest),
+/// or a hot tenth of users getting most requests (hotspot).
+public enum UserChoice {
+    public static let all = ["uniform", "zipf", "latest", "hotspot"]
 }
 
 public struct MixEntry: Sendable, Equatable {
@@ -249,6 +291,9 @@ public struct Threshold: Sendable, Equatable {
     public init(target: String, metric: String, limit: Double, abortOnFail: Bool = false, location: String) {
         self.target = target; self.metric = metric; self.limit = limit; self.abortOnFail = abortOnFail; self.location = location
     }
+
+    /// The latency metrics a threshold may bound, in milliseconds.
+    public static let percentiles = ["p50", "p90", "p99", "p999", "max"]
 
     /// Floors must be reached; every other limit must not be exceeded.
     public var isFloor: Bool { metric == "throughput" || target == "cache-hit-ratio" }
@@ -289,4 +334,7 @@ public enum Operations {
         "board", "my-tasks", "my-active", "due-soon", "search", "task-stats", "dashboard", "sprint-board",
         "sprint-metrics", "create-task", "update-status", "log-time", "update-profile", "permission-check", "members",
     ]
+
+    /// The read-through cache families whose hit ratio a threshold may bound.
+    public static let cacheFamilies = ["task_stats", "dashboard"]
 }

@@ -19,6 +19,9 @@ public struct Requester: Sendable {
     public let tenantClass: String
     let tenant: TenantActor
 
+    /// The requester's organization's sprints: which is active, which comes next.
+    public var sprints: SprintActor { tenant.sprint }
+
     public static func tenantClass(members: Int) -> String {
         members < 10 ? "small" : members < 50 ? "medium" : "large"
     }

@@ -48,6 +48,11 @@ public actor SprintActor {
 
     public var activeSprintID: UUIDValue? { activeIndex.map { sprintIDs[$0] } }
 
+    /// The planned sprint after the active one, if there is one yet.
+    public var nextSprintID: UUIDValue? {
+        activeIndex.flatMap { $0 + 1 < sprintIDs.count ? sprintIDs[$0 + 1] : nil }
+    }
+
     /// Counts a move in a sprint; true when the active sprint's metrics are due a recompute.
     func taskMoved(in sprintID: UUIDValue) -> Bool {
         guard sprintID == activeSprintID else { return false }

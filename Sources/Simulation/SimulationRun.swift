@@ -41,6 +41,8 @@ public struct RunOptions: Sendable {
     public var stores: StackStores?
     public var target = "embedded"
     public var actions: [ActionDefinition] = BuiltInActions.all
+    /// Changes to the generated dataset, applied in order before it is loaded.
+    public var datasetSteps: [DatasetStep] = []
     /// Called once per second with the last interval.
     public var progress: (@Sendable (ProgressUpdate) -> Void)?
     public var stop = RunStop()
@@ -112,6 +114,31 @@ public struct RunResult: Sendable {
     public var stopReason: StopReason?
 }
 
+/// A change to the generated dataset before it is loaded, written in Swift — a tenant ten times
+/// larger, labels on a share of the tasks. Each step draws from its own stream of the scenario's
+/// seed, so the same seed still gives the same dataset.
+public struct DatasetStep: Sendable {
+    public let name: String
+    public let apply: @Sendable (inout Dataset, inout SeededRandom) -> Void
+
+    public init(_ name: String, apply: @escaping @Sendable (inout Dataset, inout SeededRandom) -> Void) {
+        self.name = name
+        self.apply = apply
+    }
+
+    /// The scenario's dataset as of `anchor`, with `steps` applied.
+    static func generate(_ scenario: Scenario, anchor: Date, steps: [DatasetStep]) -> Dataset {
+        var generator = DatasetGenerator(spec: scenario.datasetSpec, seed: scenario.seed, anchor: anchor)
+        var dataset = generator.generate()
+        let base = SeededRandom(seed: scenario.seed)
+        for step in steps {
+            var rng = base.fork(step.name.utf8.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 })
+            step.apply(&dataset, &rng)
+        }
+        return dataset
+    }
+}
+
 /// Runs one scenario: builds and loads the dataset, starts the actors, drives the load through
 /// its phases, measures, and checks consistency at the end.
 public enum SimulationRun {
@@ -123,8 +150,7 @@ public enum SimulationRun {
         try await stores.cache.ping()
 
         let generateStart = Date()
-        var generator = DatasetGenerator(spec: scenario.datasetSpec, seed: scenario.seed, anchor: time.now())
-        let dataset = generator.generate()
+        let dataset = DatasetStep.generate(scenario, anchor: time.now(), steps: options.datasetSteps)
         let loadStart = Date()
         try await load(dataset, into: stores, scenario: scenario)
         let summary = DatasetSummary(organizations: dataset.organizations.count, users: dataset.users.count,
@@ -189,9 +215,8 @@ public enum SimulationRun {
     }
 
     /// The first `count` operations the open model intends, without running anything.
-    public static func dryRun(_ scenario: Scenario, count: Int) -> [IntendedOperation] {
-        var generator = DatasetGenerator(spec: scenario.datasetSpec, seed: scenario.seed, anchor: Date(timeIntervalSince1970: 0))
-        let users = generator.generate().users.count
+    public static func dryRun(_ scenario: Scenario, count: Int, datasetSteps: [DatasetStep] = []) -> [IntendedOperation] {
+        let users = DatasetStep.generate(scenario, anchor: Date(timeIntervalSince1970: 0), steps: datasetSteps).users.count
         return Array(ArrivalSchedule(scenario: scenario, userCount: users).prefix(count))
     }
 

@@ -53,6 +53,9 @@ public protocol DocumentPort: Sendable {
     func insertTask(_ task: ProjectTask) async throws
     /// Sets a task's status; returns the task as it was before, or nil when there is no such task.
     func updateStatus(taskID: UUIDValue, to status: TaskStatus, at: Date) async throws -> ProjectTask?
+    /// Moves a task to another sprint (nil: the backlog); returns the task as it was before, or nil
+    /// when there is no such task.
+    func moveTask(taskID: UUIDValue, toSprint sprintID: UUIDValue?, at: Date) async throws -> ProjectTask?
     /// Appends a time entry and adds its hours; false when there is no such task.
     func logTime(taskID: UUIDValue, entry: TimeEntry) async throws -> Bool
     func insertActivity(_ log: ActivityLog) async throws

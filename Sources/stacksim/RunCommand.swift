@@ -3,6 +3,7 @@ import Foundation
 import Reporting
 import Scenario
 import Simulation
+import StackSim
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,17 +15,7 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(help: "The scenario file (YAML).")
     var scenario: String
 
-    @Option(help: "Total length of the recorded phases (e.g. 20s, 5m); each recorded phase is scaled in proportion, warm-up keeps its length.")
-    var duration: String?
-
-    @Option(help: "Arrival rate for every open-model phase (e.g. 500/s).")
-    var rate: String?
-
-    @Option(help: "Concurrent users for every closed-model phase.")
-    var users: Int?
-
-    @Option(help: "Seed for the dataset and the workload.")
-    var seed: UInt64?
+    @OptionGroup var overrides: ScenarioOverrides
 
     @Option(help: "Directory to write the report into (default: Reports/<scenario>/<timestamp>).")
     var out: String?
@@ -46,7 +37,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         try await StackSimCommand.guarded {
             var scenario = try ScenarioFiles.load(self.scenario)
-            try applyOverrides(to: &scenario)
+            try overrides.apply(to: &scenario)
             guard target == "embedded" else {
                 throw CommandFailure(status: .badInput, message: "--target: expected embedded, got '\(target)'")
             }
@@ -83,35 +74,6 @@ struct RunCommand: AsyncParsableCommand {
             case "fail": return .thresholdsFailed
             default: return report.baseline?.regressions.isEmpty == false ? .regression : .ok
             }
-        }
-    }
-
-    func applyOverrides(to scenario: inout Scenario) throws {
-        if let seed { scenario.seed = seed }
-        if let duration {
-            guard let total = ScenarioFiles.duration(duration), total > .zero else {
-                throw CommandFailure(status: .badInput, message: "--duration: expected a duration like 20s or 5m, got '\(duration)'")
-            }
-            let recorded = scenario.load.phases.filter(\.record).reduce(Duration.zero) { $0 + $1.duration }
-            guard recorded > .zero else { throw CommandFailure(status: .badInput, message: "--duration: the scenario has no recorded phase") }
-            for index in scenario.load.phases.indices where scenario.load.phases[index].record {
-                scenario.load.phases[index].duration = total * (scenario.load.phases[index].duration / recorded)
-            }
-        }
-        if let rate {
-            guard scenario.load.model == .open else {
-                throw CommandFailure(status: .badInput, message: "--rate: the scenario uses the closed model; use --users")
-            }
-            guard let value = ScenarioFiles.rate(rate) else {
-                throw CommandFailure(status: .badInput, message: "--rate: expected a rate like 500/s, got '\(rate)'")
-            }
-            for index in scenario.load.phases.indices { scenario.load.phases[index].rate = .constant(value) }
-        }
-        if let users {
-            guard scenario.load.model == .closed, users > 0 else {
-                throw CommandFailure(status: .badInput, message: "--users: expected a positive count for a closed-model scenario")
-            }
-            for index in scenario.load.phases.indices { scenario.load.phases[index].users = .constant(users) }
         }
     }
 

@@ -49,7 +49,7 @@ struct LoadShapeTests {
         ("{ name: a, duration: 10s, rate: {sine: {mean: 100/s, amplitude: 200/s, period: 10s}} }", "no larger than the mean"),
         ("{ name: a, duration: 10s, rate: {spike: {baseline: 1/s, peak: 9/s, at: 9s, for: 2s}} }", "end within the phase"),
         ("{ name: a, duration: 10s, rate: {wobble: {}} }", "unknown key 'wobble'"),
-        ("{ name: a, duration: 10s, rate: {steps: []} }", "at least one rate"),
+        ("{ name: a, duration: 10s, rate: {steps: []} }", "at least 1 item"),
         ("{ name: a, duration: 10s, rate: {ramp: {from: 1/s}} }", "missing required key 'to'"),
     ]
 

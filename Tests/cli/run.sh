@@ -89,6 +89,28 @@ check "compare exits 11 on the regression" 11 "board p50: .*: regression" -- "$b
 check "baseline update stores the report" 0 "baseline for short" -- "$bin" baseline update "$work/b1/report.json" --directory "$work/baselines"
 check "compare with a bad file: exit 64" 64 "not a stacksim report.json" -- "$bin" compare "$work/bad.yaml" "$work/b1/report.json"
 
+# Authoring: the generated JSON Schema, checked by an independent validator; explain; new.
+"$bin" scenarios --schema >"$work/schema.json"
+check "the shipped JSON Schema is the generated one" 0 "^" -- cmp "$work/schema.json" Scenarios/scenario.schema.json
+check "every shipped scenario is valid under the JSON Schema (Python jsonschema)" 0 "every-key-c.yaml: valid" -- \
+    python3 "$(dirname "$0")/schema_check.py" "$work/schema.json" Scenarios/*.yaml Tests/fixtures/scenarios/*.yaml
+wrong_type() { # wrong_type NAME KEY_PATTERN YAML: both the schema and stacksim reject it, naming the same key
+    printf '%s\n' "$3" >"$work/wrong-$1.yaml"
+    check "a wrong $1: the JSON Schema names $2" 1 ": $2: " -- python3 "$(dirname "$0")/schema_check.py" "$work/schema.json" "$work/wrong-$1.yaml"
+    check "a wrong $1: stacksim names $2, exit 64" 64 ":[0-9]+:[0-9]+: $2: " -- "$bin" scenarios --explain "$work/wrong-$1.yaml"
+}
+wrong_type "organization count" "dataset\.organizations" $'name: w\ndataset: { organizations: many }'
+wrong_type "phase duration" "load\.phases\[0\]\.duration" $'name: w\nload:\n  phases:\n    - { name: a, duration: 10, rate: 5/s }'
+wrong_type "sync strategy" "stack\.sync\.strategy" $'name: w\nstack: { sync: { strategy: sometimes } }'
+wrong_type "threshold key" "thresholds\.board" $'name: w\nthresholds: { board: { p98: 5ms } }'
+"$bin" scenarios --explain Scenarios/default.yaml --rate 300/s >"$work/explain.txt" 2>&1
+check "--explain gives every key a source" 1 "^" -- grep -vE '# (default|flag .+|Scenarios/default.yaml:[0-9]+)$' <(tail -n +2 "$work/explain.txt")
+check "--explain names the flag that set a value" 0 'rate: 300/s +# flag --rate 300/s' -- cat "$work/explain.txt"
+check "new writes a starter scenario" 0 "wrote $work/mine.yaml" -- "$bin" new mine --directory "$work"
+check "…that validates" 0 "1 valid, 0 invalid" -- bash -c "mkdir -p '$work/new' && cp '$work/mine.yaml' '$work/new/' && '$bin' scenarios '$work/new' --validate"
+check "…and is valid under the JSON Schema" 0 "mine.yaml: valid" -- python3 "$(dirname "$0")/schema_check.py" "$work/schema.json" "$work/mine.yaml"
+check "new refuses to overwrite, exit 64" 64 "already exists" -- "$bin" new mine --directory "$work"
+
 # SIGINT: the load stops, what ran is reported, exit 130.
 "$bin" run "$work/short.yaml" --duration 30s --out "$work/int" --quiet >"$work/int.log" 2>&1 &
 pid=$!

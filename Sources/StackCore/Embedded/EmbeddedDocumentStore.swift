@@ -233,6 +233,17 @@ public final class EmbeddedDocumentStore: DocumentPort {
         }
     }
 
+    public func moveTask(taskID: UUIDValue, toSprint sprintID: UUIDValue?, at: Date) async throws -> ProjectTask? {
+        try await behaviour.serve("move-task") {
+            state.withLock { c -> ProjectTask? in
+                guard let before = c.tasks[taskID] else { return nil }
+                c.tasks[taskID]?.sprintID = sprintID
+                c.tasks[taskID]?.updatedAt = at
+                return before
+            }
+        }
+    }
+
     public func logTime(taskID: UUIDValue, entry: TimeEntry) async throws -> Bool {
         try await behaviour.serve("log-time") {
             state.withLock { c in

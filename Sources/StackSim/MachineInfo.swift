@@ -3,7 +3,7 @@ import Reporting
 
 extension MachineInfo {
     /// Describes the machine this process runs on.
-    static func current() -> MachineInfo {
+    public static func current() -> MachineInfo {
         var name = utsname()
         uname(&name)
         let kernel = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }

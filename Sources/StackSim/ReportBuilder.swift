@@ -6,10 +6,10 @@ import Simulation
 import StackCore
 
 /// Turns a finished run into its report, thresholds judged.
-enum ReportBuilder {
-    static let version = "0.1.0"
+public enum ReportBuilder {
+    public static let version = "0.1.0"
 
-    static func report(from run: RunResult) -> RunReport {
+    public static func report(from run: RunResult) -> RunReport {
         let scenario = run.scenario
         let seconds = run.recordedSeconds
         let mixed = scenario.load.mix.filter { $0.weight > 0 }.map(\.operation)

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Scenario
+
+/// The flags that override a scenario file, shared by `run` and `scenarios --explain`.
+struct ScenarioOverrides: ParsableArguments {
+    @Option(help: "Total length of the recorded phases (e.g. 20s, 5m); each recorded phase is scaled in proportion, warm-up keeps its length.")
+    var duration: String?
+
+    @Option(help: "Arrival rate for every open-model phase (e.g. 500/s).")
+    var rate: String?
+
+    @Option(help: "Concurrent users for every closed-model phase.")
+    var users: Int?
+
+    @Option(help: "Seed for the dataset and the workload.")
+    var seed: UInt64?
+
+    /// Applies the flags; returns the key paths they set, each with the flag that set it.
+    @discardableResult
+    func apply(to scenario: inout Scenario) throws -> [String: String] {
+        var sources: [String: String] = [:]
+        let phases = scenario.load.phases.indices
+        if let seed {
+            scenario.seed = seed
+            sources["seed"] = "--seed \(seed)"
+        }
+        if let duration {
+            guard let total = ScenarioText.duration(duration), total > .zero else {
+                throw CommandFailure(status: .badInput, message: "--duration: expected a duration like 20s or 5m, got '\(duration)'")
+            }
+            let recorded = scenario.load.phases.filter(\.record).reduce(Duration.zero) { $0 + $1.duration }
+            guard recorded > .zero else { throw CommandFailure(status: .badInput, message: "--duration: the scenario has no recorded phase") }
+            for index in phases where scenario.load.phases[index].record {
+                scenario.load.phases[index].duration = total * (scenario.load.phases[index].duration / recorded)
+                sources["load.phases[\(index)].duration"] = "--duration \(duration)"
+            }
+        }
+        if let rate {
+            guard scenario.load.model == .open else {
+                throw CommandFailure(status: .badInput, message: "--rate: the scenario uses the closed model; use --users")
+            }
+            guard let value = ScenarioText.rate(rate), value > 0 else {
+                throw CommandFailure(status: .badInput, message: "--rate: expected a rate like 500/s, got '\(rate)'")
+            }
+            for index in phases {
+                scenario.load.phases[index].rate = .constant(value)
+                sources["load.phases[\(index)].rate"] = "--rate \(rate)"
+            }
+        }
+        if let users {
+            guard scenario.load.model == .closed, users > 0 else {
+                throw CommandFailure(status: .badInput, message: "--users: expected a positive count for a closed-model scenario")
+            }
+            for index in phases {
+                scenario.load.phases[index].users = .constant(users)
+                sources["load.phases[\(index)].users"] = "--users \(users)"
+            }
+        }
+        return sources
+    }
+}
