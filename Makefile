@@ -5,16 +5,19 @@ SCENARIO ?= Scenarios/default.yaml
 RELEASE_BIN := .build/release/stacksim
 DEBUG_BIN := .build/debug/stacksim
 
-# Installs go through sudo only when not already root (CI runs as root).
-SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+# Packages: the C libraries the build links, the throwaway servers, the test tools. Installs go
+# through sudo only when not already root (CI runs as root).
+BUILD_PACKAGES := zlib1g-dev libpq-dev libmongoc-dev libhiredis-dev
+SERVICE_PACKAGES := postgresql-15 postgresql-contrib redis-server redis-tools python3-mockupdb python3-mongomock
+APT := scripts/apt-ensure.sh
 
-.PHONY: help deps build run bench example test test-unit test-cli test-deps scenarios clean
+.PHONY: help deps build run bench example test test-unit test-cli test-deps services-up services-down scenarios clean
 
 help: ## List every target
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
 
-deps: ## Install the system libraries the build links (zlib headers, for latency.hlog)
-	@test -f /usr/include/zlib.h || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq zlib1g-dev; }
+deps: ## Install the C libraries the build links: zlib (latency.hlog), libpq, libmongoc, hiredis
+	@$(APT) $(BUILD_PACKAGES)
 
 build: deps ## Build stacksim in release mode (warnings are errors)
 	$(SWIFT) build -c release -Xswiftc -warnings-as-errors --product stacksim
@@ -22,7 +25,15 @@ build: deps ## Build stacksim in release mode (warnings are errors)
 run: build ## Run $(SCENARIO) on the embedded stack (about a minute) and write its reports
 	$(RELEASE_BIN) run $(SCENARIO)
 
-test: test-unit test-cli example ## Run every test, and build and run the example package
+test: services-up ## Every test, against throwaway live servers it starts and stops; builds and runs the example package
+	STACKSIM_LIVE_TESTS=1 $(MAKE) test-unit test-cli example; status=$$?; $(MAKE) services-down; exit $$status
+
+services-up: deps ## Start PostgreSQL 15, Redis and the MongoDB test server on loopback ports 55432, 56379, 57017; prints the exports
+	@$(APT) $(SERVICE_PACKAGES)
+	@scripts/services.sh up
+
+services-down: ## Stop the servers services-up started and delete their data
+	@scripts/services.sh down
 
 test-unit: deps ## Unit, contract and simulation tests (swift test)
 	$(SWIFT) build --build-tests -Xswiftc -warnings-as-errors
@@ -33,7 +44,7 @@ test-cli: test-deps ## Command-line checks: exit codes, validation messages, a s
 	Tests/cli/run.sh $(DEBUG_BIN)
 
 test-deps: deps ## Install what the tests use besides Swift: headless Chromium and Python's HdrHistogram, xmlschema, Markdown, jsonschema, PyYAML
-	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@$(APT) chromium
 	@python3 -c 'import hdrh, xmlschema, markdown, jsonschema, yaml' 2>/dev/null || python3 -m pip install --quiet --root-user-action=ignore hdrhistogram xmlschema markdown jsonschema pyyaml
 
 example: deps ## Build and run Examples/sprint-rollover: a package using the StackSim library (custom action, Swift scenario)

@@ -18,6 +18,15 @@ let package = Package(
         .target(name: "StackCore", dependencies: ["StackModel"]),
         .target(name: "PortContract", dependencies: ["StackCore"]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibPQ", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CEpoll"),
+        .target(name: "StackIO", dependencies: ["StackCore", "CEpoll"]),
+        .target(name: "StackPostgres", dependencies: ["StackIO", "CLibPQ"]),
+        .target(name: "StackRedis", dependencies: ["StackIO", "CHiredis"]),
+        .target(name: "StackMongo", dependencies: ["StackIO", "CMongoC"]),
+        .target(name: "StackLive", dependencies: ["StackPostgres", "StackRedis", "StackMongo"]),
         .target(name: "Metrics", dependencies: ["CZlib", .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .target(name: "Scenario", dependencies: ["Yams"]),
         .target(name: "Simulation", dependencies: ["StackModel", "StackCore", "Metrics", "Scenario"]),
@@ -26,7 +35,7 @@ let package = Package(
         .executableTarget(
             name: "stacksim",
             dependencies: [
-                "StackSim",
+                "StackSim", "StackLive",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -37,6 +46,7 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Metrics", "Scenario"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Simulation"]),
         .testTarget(name: "StackSimTests", dependencies: ["StackSim"]),
+        .testTarget(name: "LiveTests", dependencies: ["StackLive", "StackSim", "PortContract", "StackPostgres", "StackIO"]),
     ]
 )
 

@@ -16,6 +16,8 @@ extension PortContract {
         return task
     }
 
+    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+
     static let documentChecks: [ContractCheck] = [
         ContractCheck(name: "documents: ping answers") { s in try await s.documents.ping() },
         ContractCheck(name: "documents: board is newest first, one status, limited") { s in
@@ -25,7 +27,9 @@ extension PortContract {
                 let expected = data.tasks.filter { $0.organizationID == org && $0.status == status }
                     .sorted { $0.createdAt != $1.createdAt ? $0.createdAt > $1.createdAt : $0.id < $1.id }
                 let board = try await s.documents.board(organizationID: org, status: status, limit: 3)
-                try expect(board.map(\.createdAt) == expected.prefix(3).map(\.createdAt), "board(\(status)) newest first, limit 3")
+                // BSON dates keep milliseconds: compare at that precision.
+                try expect(board.map { milliseconds($0.createdAt) } == expected.prefix(3).map { milliseconds($0.createdAt) },
+                           "board(\(status)) newest first, limit 3")
                 try expect(board.allSatisfy { $0.status == status && $0.organizationID == org }, "board holds only that org and status")
             }
         },

@@ -12,6 +12,8 @@ public struct RunReport: Codable, Sendable {
     public var target: String
     /// What the target's numbers mean (e.g. that the embedded stack is in-process).
     public var targetNote: String
+    /// The live servers measured (absent for the embedded stack).
+    public var servers: [ServerInfo]?
     public var machine: MachineInfo
     public var startedAt: Date
     public var durationS: Double
@@ -386,5 +388,17 @@ extension OperationReport {
                                              callsPerOperation: stats.count > 0 ? Double(calls.calls) / Double(stats.count) : 0,
                                              latencyMs: calls.latency.summary)
                   })
+    }
+}
+
+/// A live server a run measured.
+public struct ServerInfo: Codable, Sendable {
+    public var store: String
+    public var url: String
+    public var version: String
+    public var note: String?
+
+    public init(store: String, url: String, version: String, note: String?) {
+        self.store = store; self.url = url; self.version = version; self.note = note
     }
 }

@@ -68,7 +68,11 @@ final class RequestRunner: Sendable {
         }
         let end = clock.now()
         workers.release()
-        let calls = trace.recorded.map { StoreCallSample(store: $0.store.rawValue, nanos: $0.duration.nanoseconds, failed: $0.failed) }
+        // Waiting for a pooled connection is reported beside the store's calls, as `<store>-pool-wait`.
+        let calls = trace.recorded.map {
+            StoreCallSample(store: $0.operation == StoreCallTrace.connectionWait ? "\($0.store.rawValue)-pool-wait" : $0.store.rawValue,
+                            nanos: $0.duration.nanoseconds, failed: $0.failed)
+        }
         recorder.record(OperationSample(operation: operation, latencyNanos: end - intended, serviceNanos: end - actualStart,
                                         errorClass: errorClass, storeCalls: calls, denied: denied, recorded: phase.record,
                                         phase: phase.name, tenantClass: requester.tenantClass),

@@ -149,15 +149,7 @@ public enum SimulationRun {
         try await stores.documents.ping()
         try await stores.cache.ping()
 
-        let generateStart = Date()
-        let dataset = DatasetStep.generate(scenario, anchor: time.now(), steps: options.datasetSteps)
-        let loadStart = Date()
-        try await load(dataset, into: stores, scenario: scenario)
-        let summary = DatasetSummary(organizations: dataset.organizations.count, users: dataset.users.count,
-                                     tasks: dataset.tasks.count, sprints: dataset.sprints.count,
-                                     activityLogs: dataset.activityLogs.count,
-                                     generateSeconds: loadStart.timeIntervalSince(generateStart),
-                                     loadSeconds: Date().timeIntervalSince(loadStart))
+        let (dataset, summary) = try await seed(scenario, into: stores, anchor: time.now(), steps: options.datasetSteps)
 
         let recorder = Recorder(shards: max(4, 2 * ProcessInfo.processInfo.activeProcessorCount))
         let observer = RecordingObserver(recorder: recorder)
@@ -218,6 +210,22 @@ public enum SimulationRun {
     public static func dryRun(_ scenario: Scenario, count: Int, datasetSteps: [DatasetStep] = []) -> [IntendedOperation] {
         let users = DatasetStep.generate(scenario, anchor: Date(timeIntervalSince1970: 0), steps: datasetSteps).users.count
         return Array(ArrivalSchedule(scenario: scenario, userCount: users).prefix(count))
+    }
+
+    /// Generates the scenario's dataset as of `anchor` and loads it into empty stores.
+    @discardableResult
+    public static func seed(_ scenario: Scenario, into stores: StackStores, anchor: Date = Date(),
+                            steps: [DatasetStep] = []) async throws -> (Dataset, DatasetSummary) {
+        let generateStart = Date()
+        let dataset = DatasetStep.generate(scenario, anchor: anchor, steps: steps)
+        let loadStart = Date()
+        try await load(dataset, into: stores, scenario: scenario)
+        let summary = DatasetSummary(organizations: dataset.organizations.count, users: dataset.users.count,
+                                     tasks: dataset.tasks.count, sprints: dataset.sprints.count,
+                                     activityLogs: dataset.activityLogs.count,
+                                     generateSeconds: loadStart.timeIntervalSince(generateStart),
+                                     loadSeconds: Date().timeIntervalSince(loadStart))
+        return (dataset, summary)
     }
 
     /// The dataset into the three stores, plus a session per user.

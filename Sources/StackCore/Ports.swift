@@ -118,6 +118,8 @@ public struct StackStores: Sendable {
 public struct StoreError: Error, CustomStringConvertible, Sendable {
     public enum Code: String, Sendable {
         case injected, protocolError = "protocol", constraint
+        /// The server could not be reached or the connection broke.
+        case unavailable
     }
     public var code: Code
     public var store: StoreKind

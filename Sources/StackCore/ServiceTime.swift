@@ -69,18 +69,31 @@ public final class StoreCallTrace: Sendable {
 
     public var recorded: [StoreCall] { calls.withLock { $0 } }
 
+    /// The operation name of the time spent waiting for a pooled connection.
+    public static let connectionWait = "connection-wait"
+
+    /// Times waiting for one of `store`'s pooled connections; reports show it beside the store's calls.
+    public static func measureConnectionWait<T>(_ store: StoreKind, _ body: () async throws -> T) async throws -> T {
+        try await measure(store, connectionWait, body)
+    }
+
     /// Times `body` as one call to `store` and records it in the current trace, if any.
     public static func measure<T>(_ store: StoreKind, _ operation: String,
                                   _ body: () async throws -> T) async throws -> T {
         let clock = ContinuousClock(), start = clock.now
         do {
             let result = try await body()
-            current?.calls.withLock { $0.append(StoreCall(store: store, operation: operation, duration: clock.now - start, failed: false)) }
+            record(store, operation, duration: clock.now - start, failed: false)
             return result
         } catch {
-            current?.calls.withLock { $0.append(StoreCall(store: store, operation: operation, duration: clock.now - start, failed: true)) }
+            record(store, operation, duration: clock.now - start, failed: true)
             throw error
         }
+    }
+
+    /// Records a call timed elsewhere (e.g. on another thread) in the current trace, if any.
+    public static func record(_ store: StoreKind, _ operation: String, duration: Duration, failed: Bool) {
+        current?.calls.withLock { $0.append(StoreCall(store: store, operation: operation, duration: duration, failed: failed)) }
     }
 }
 

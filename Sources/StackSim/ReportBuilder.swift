@@ -85,4 +85,11 @@ public enum ReportBuilder {
             return "Measured against live servers."
         }
     }
+
+    /// The target note of a live run: which servers, and a warning when MongoDB was the test server.
+    public static func liveNote(_ servers: [ServerInfo]) -> String {
+        "Measured against live servers: " + servers.map { server in
+            "\(server.store) \(server.version) at \(server.url)" + (server.note.map { " — \($0)" } ?? "")
+        }.joined(separator: "; ") + "."
+    }
 }

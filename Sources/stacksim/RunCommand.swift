@@ -3,6 +3,7 @@ import Foundation
 import Reporting
 import Scenario
 import Simulation
+import StackLive
 import StackSim
 
 struct RunCommand: AsyncParsableCommand {
@@ -20,8 +21,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Directory to write the report into (default: Reports/<scenario>/<timestamp>).")
     var out: String?
 
-    @Option(help: "Where to run: embedded (in-process stack).")
-    var target = "embedded"
+    @OptionGroup var live: LiveOptions
 
     @Flag(help: "No progress lines.")
     var quiet = false
@@ -38,9 +38,7 @@ struct RunCommand: AsyncParsableCommand {
         try await StackSimCommand.guarded {
             var scenario = try ScenarioFiles.load(self.scenario)
             try overrides.apply(to: &scenario)
-            guard target == "embedded" else {
-                throw CommandFailure(status: .badInput, message: "--target: expected embedded, got '\(target)'")
-            }
+            try live.validateTarget()
             if let dryRun {
                 guard dryRun > 0, scenario.load.model == .open else {
                     throw CommandFailure(status: .badInput, message: "--dry-run: expected a positive count for an open-model scenario "
@@ -52,16 +50,34 @@ struct RunCommand: AsyncParsableCommand {
             let base = try baseline.map(ReportFiles.read)
             _ = try limits.relative()
             var options = RunOptions()
-            options.target = target
+            options.target = live.target
             if !quiet { options.progress = ProgressPrinter.make() }
+            let stack = live.target == "live" ? try await live.connect(poolMax: scenario.stack.poolMax) : nil
+            defer { stack?.shutdown() }
+            var servers: [ServerInfo]?
+            if let stack {
+                do {
+                    for note in try await stack.createSchema() { print("schema: \(note)") }
+                    servers = try await stack.servers().map {
+                        ServerInfo(store: $0.store.rawValue, url: $0.url, version: $0.version, note: $0.note)
+                    }
+                } catch {
+                    throw CommandFailure(status: .targetUnreachable, message: "preparing the live stack failed: \(error)")
+                }
+                options.stores = stack.stores
+            }
             let interrupts = InterruptHandler(stop: options.stop)
             let result: RunResult
             do {
                 result = try await SimulationRun.run(scenario, options: options)
             } catch {
-                throw CommandFailure(status: .targetUnreachable, message: "the \(target) target failed: \(error)")
+                throw CommandFailure(status: .targetUnreachable, message: "the \(live.target) target failed: \(error)")
             }
             var report = ReportBuilder.report(from: result)
+            if let servers {
+                report.servers = servers
+                report.targetNote = ReportBuilder.liveNote(servers)
+            }
             if let base, let baseline { report.baseline = try limits.compare(base: base, baseName: baseline, current: report) }
             let directory = out.map { URL(fileURLWithPath: $0) } ?? Self.defaultDirectory(for: scenario.name, at: result.startedAt)
             let files = try ReportWriter.write(report, histogramLog: result.histogramLog, to: directory)

@@ -111,6 +111,20 @@ check "…that validates" 0 "1 valid, 0 invalid" -- bash -c "mkdir -p '$work/new
 check "…and is valid under the JSON Schema" 0 "mine.yaml: valid" -- python3 "$(dirname "$0")/schema_check.py" "$work/schema.json" "$work/mine.yaml"
 check "new refuses to overwrite, exit 64" 64 "already exists" -- "$bin" new mine --directory "$work"
 
+# The live target: throwaway servers from scripts/services.sh (make test starts them).
+check "an unreachable server: exit 69 naming it, password redacted" 69 "postgres at postgresql://stacksim:\*\*\*@127.0.0.1:1/stacksim is unreachable" -- \
+    "$bin" run "$work/short.yaml" --target live --postgres-url postgresql://stacksim:hunter2secret@127.0.0.1:1/stacksim --quiet
+check "…and the password appears nowhere" 1 "^" -- bash -c "'$bin' run '$work/short.yaml' --target live --postgres-url postgresql://u:hunter2secret@127.0.0.1:1/x --quiet 2>&1 | grep hunter2"
+check "db needs --target live: exit 64" 64 "need --target live" -- "$bin" db init
+if [[ ${STACKSIM_LIVE_TESTS:-} == 1 ]]; then
+    check "db seed loads a scenario's dataset and reports the rate" 0 "rows/s" -- "$bin" db seed "$work/short.yaml" --target live
+    check "a short run against the live stack passes" 0 "short on live: PASS" -- \
+        "$bin" run "$work/short.yaml" --target live --rate 20/s --out "$work/live" --quiet
+    check "its report says target live, with server versions" 0 '"target" : "live"' -- grep '"target" : "live"' "$work/live/report.json"
+    check "…and that MongoDB was the test server" 0 "latencies do not describe MongoDB" -- grep -o "latencies do not describe MongoDB" "$work/live/report.md"
+    check "db reset drops it all" 0 "dropped" -- "$bin" db reset --target live
+fi
+
 # SIGINT: the load stops, what ran is reported, exit 130.
 "$bin" run "$work/short.yaml" --duration 30s --out "$work/int" --quiet >"$work/int.log" 2>&1 &
 pid=$!

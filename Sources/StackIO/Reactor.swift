@@ -1,0 +1,107 @@
+import CEpoll
+import Foundation
+import Synchronization
+
+/// One thread waiting on epoll for every nonblocking connection (libpq, hiredis). Connection
+/// code runs on this thread only — submitted with `execute`, called back on readiness — so the C
+/// handles need no locks and no blocking call ever reaches Swift's cooperative pool.
+public final class Reactor: Sendable {
+    public static let shared = Reactor()
+
+    private let epoll: Int32
+    private let wake: Int32
+    private let jobs = Mutex<[@Sendable () -> Void]>([])
+    private let loop: ReactorLoop
+
+    init() {
+        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        wake = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        loop = ReactorLoop(epoll: epoll)
+        var event = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(fd: wake))
+        epoll_ctl(epoll, EPOLL_CTL_ADD, wake, &event)
+        let thread = Thread { [self] in run() }
+        thread.name = "stacksim-reactor"
+        thread.start()
+    }
+
+    /// Runs `job` on the reactor thread.
+    public func execute(_ job: @escaping @Sendable () -> Void) {
+        jobs.withLock { $0.append(job) }
+        var one: UInt64 = 1
+        _ = write(wake, &one, 8)
+    }
+
+    /// The reactor thread's own state; use only from a job or a handler.
+    public var thread: ReactorLoop { loop }
+
+    private func run() {
+        var events = [epoll_event](repeating: epoll_event(), count: 64)
+        while true {
+            let ready = epoll_wait(epoll, &events, Int32(events.count), loop.timeoutMilliseconds())
+            for event in events.prefix(max(0, Int(ready))) {
+                if event.data.fd == wake {
+                    var count: UInt64 = 0
+                    _ = read(wake, &count, 8)
+                    for job in jobs.withLock({ queue in defer { queue.removeAll() }; return queue }) { job() }
+                } else {
+                    loop.dispatch(fd: event.data.fd, events: event.events)
+                }
+            }
+            loop.fireTimers()
+        }
+    }
+}
+
+/// Readiness handlers and timers, touched only on the reactor thread.
+public final class ReactorLoop: @unchecked Sendable {
+    public typealias Handler = (_ readable: Bool, _ writable: Bool) -> Void
+    private let epoll: Int32
+    private var handlers: [Int32: Handler] = [:]
+    private var timers: [(deadline: ContinuousClock.Instant, id: Int, job: () -> Void)] = []
+    private var nextTimer = 0
+
+    init(epoll: Int32) { self.epoll = epoll }
+
+    /// Watches `fd` for readability and, when `write`, writability; replaces an earlier watch.
+    public func watch(_ fd: Int32, write: Bool, handler: @escaping Handler) {
+        var event = epoll_event(events: EPOLLIN.rawValue | (write ? EPOLLOUT.rawValue : 0), data: epoll_data_t(fd: fd))
+        if handlers.updateValue(handler, forKey: fd) == nil {
+            epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event)
+        } else {
+            epoll_ctl(epoll, EPOLL_CTL_MOD, fd, &event)
+        }
+    }
+
+    public func unwatch(_ fd: Int32) {
+        guard handlers.removeValue(forKey: fd) != nil else { return }
+        epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nil)
+    }
+
+    /// Runs `job` on the reactor thread after `delay`; returns an id for `cancel`.
+    @discardableResult
+    public func after(_ delay: Duration, _ job: @escaping () -> Void) -> Int {
+        nextTimer += 1
+        timers.append((ContinuousClock.now + delay, nextTimer, job))
+        return nextTimer
+    }
+
+    public func cancel(timer id: Int) { timers.removeAll { $0.id == id } }
+
+    func dispatch(fd: Int32, events: UInt32) {
+        let failed = events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0
+        handlers[fd]?(events & EPOLLIN.rawValue != 0 || failed, events & EPOLLOUT.rawValue != 0 || failed)
+    }
+
+    func timeoutMilliseconds() -> Int32 {
+        guard let first = timers.map(\.deadline).min() else { return -1 }
+        let wait = first - ContinuousClock.now
+        return wait <= .zero ? 0 : Int32(min(wait / .milliseconds(1), 60_000).rounded(.up))
+    }
+
+    func fireTimers() {
+        let now = ContinuousClock.now
+        let due = timers.filter { $0.deadline <= now }
+        timers.removeAll { $0.deadline <= now }
+        for timer in due { timer.job() }
+    }
+}

@@ -1,0 +1,302 @@
+import Foundation
+import StackCore
+import StackIO
+import StackModel
+
+/// The document port on MongoDB through libmongoc: each call is one command, run on the
+/// client threads of `MongoClient`.
+public final class MongoStore: DocumentPort {
+    private let client: MongoClient
+
+    /// `mongodb://host:port/database`; credentials in the URL never appear in errors.
+    public init(url: String, pool settings: PoolSettings) throws {
+        client = try MongoClient(url: url, threads: settings.max, connectTimeout: settings.connectTimeout)
+    }
+
+    public func shutdown() { client.shutdown() }
+
+    // MARK: - Commands
+
+    private func run(_ call: String, _ command: String, _ collection: String, _ fields: [(String, Any)]) async throws -> [String: Any] {
+        try await StoreCallTrace.measure(.document, call) {
+            try await client.command(call, DocumentCodec.ordered([(command, collection)] + fields))
+        }
+    }
+
+    private func find<T: Decodable>(_ call: String, _ type: T.Type, in collection: String, _ filter: [String: Any],
+                                    sort: [(String, Any)]? = nil, limit: Int? = nil, projection: [String: Any]? = nil) async throws -> [T] {
+        var fields: [(String, Any)] = [("filter", filter)]
+        if let sort { fields.append(("sort", Ordered(sort))) }
+        if let limit { fields.append(("limit", limit)) }
+        if let projection { fields.append(("projection", projection)) }
+        fields += [("batchSize", 100_000), ("singleBatch", true)]
+        let reply = try await run(call, "find", collection, fields)
+        return try Self.batch(reply).map { try DocumentCodec.decode(type, $0) }
+    }
+
+    private func aggregate(_ call: String, in collection: String, _ pipeline: [[String: Any]]) async throws -> [[String: Any]] {
+        Self.batch(try await run(call, "aggregate", collection, [("pipeline", pipeline), ("cursor", ["batchSize": 100_000])]))
+    }
+
+    /// Updates; returns how many documents matched (plus upserts).
+    @discardableResult
+    private func update(_ call: String, in collection: String, _ updates: [[String: Any]]) async throws -> Int {
+        try await run(call, "update", collection, [("updates", updates), ("ordered", false)])["n"] as? Int ?? 0
+    }
+
+    private func findAndModify(_ call: String, _ id: UUIDValue, _ update: [String: Any]) async throws -> ProjectTask? {
+        let reply = try await run(call, "findAndModify", "tasks", [("query", ["_id": "\(id)"]), ("update", update), ("new", false)])
+        guard let value = reply["value"] as? [String: Any] else { return nil }
+        return try DocumentCodec.decode(ProjectTask.self, value)
+    }
+
+    private func insert<T: Encodable>(_ call: String, into collection: String, _ values: [T]) async throws {
+        for start in stride(from: 0, to: values.count, by: 1000) {
+            let documents = try values[start..<min(start + 1000, values.count)].map { try DocumentCodec.document($0) }
+            _ = try await run(call, "insert", collection, [("documents", documents), ("ordered", false)])
+        }
+    }
+
+    private static func batch(_ reply: [String: Any]) -> [[String: Any]] {
+        ((reply["cursor"] as? [String: Any])?["firstBatch"] as? [[String: Any]]) ?? []
+    }
+
+    private static var byID: [(String, Any)] { [("_id", 1)] }
+
+    // MARK: - Schema
+
+    /// Whether the server takes `$in` in a partial index filter (MongoDB 6.0+), and its version.
+    public func serverInfo() async throws -> (version: String, testServer: Bool) {
+        let info = try await client.command("build-info", DocumentCodec.ordered([("buildInfo", 1)]))
+        return (info["version"] as? String ?? "unknown", info["stacksimTestServer"] as? Bool ?? false)
+    }
+
+    /// Drops the collections and creates them with the seed's indexes (and its corrections: the
+    /// text index in language `none`, as MongoDB has no Korean; the active-status partial index
+    /// only where the server accepts `$in` in it, a plain index otherwise).
+    public func createSchema() async throws -> [String] {
+        try await reset()
+        let version = try await serverInfo().version
+        let major = Int(version.prefix { $0.isNumber }) ?? 0
+        var notes = ["text index language 'none' (MongoDB has no Korean analyser)"]
+        var active: [(String, Any)] = [("name", "org_assignee_active")]
+        if major >= 6 {
+            active.append(("partialFilterExpression", ["status": ["$in": TaskStatus.active.map(\.rawValue)]]))
+        } else {
+            notes.append("server \(version) refuses $in in a partial index: org_assignee_active is a full index")
+        }
+        try await indexes("tasks", [
+            [("key", Ordered([("organization_id", 1), ("status", 1), ("created_at", -1)])), ("name", "org_status_created")],
+            [("key", Ordered([("assignee_id", 1), ("status", 1)])), ("name", "assignee_status")],
+            [("key", Ordered([("due_date", 1)])), ("name", "due_date")],
+            [("key", Ordered([("title", "text"), ("description", "text"), ("tags", "text")])), ("name", "text"),
+             ("default_language", "none")],
+            [("key", Ordered([("organization_id", 1), ("assignee_id", 1)]))] + active,
+        ])
+        try await indexes("activity_logs", [[("key", Ordered([("created_at", 1)])), ("name", "ttl"),
+                                              ("expireAfterSeconds", Int(ActivityLog.timeToLive))]])
+        try await indexes("user_snapshots", [[("key", Ordered([("user_id", 1)])), ("name", "user_id"), ("unique", true)]])
+        try await indexes("sprints", [[("key", Ordered([("organization_id", 1), ("status", 1)])), ("name", "org_status")]])
+        return notes
+    }
+
+    private func indexes(_ collection: String, _ specs: [[(String, Any)]]) async throws {
+        _ = try await run("create-indexes", "createIndexes", collection, [("indexes", specs.map(Ordered.init))])
+    }
+
+    /// Drops the stack's collections.
+    public func reset() async throws {
+        for collection in ["tasks", "sprints", "activity_logs", "user_snapshots"] {
+            do {
+                _ = try await run("drop", "drop", collection, [])
+            } catch let error as StoreError where error.detail.contains("ns not found") || error.detail.contains("NamespaceNotFound") {
+                continue
+            }
+        }
+    }
+
+    /// Deletes every document, keeping collections and indexes.
+    public func clear() async throws {
+        for collection in ["tasks", "sprints", "activity_logs", "user_snapshots"] {
+            _ = try await run("clear", "delete", collection, [("deletes", [["q": [String: Any](), "limit": 0]])])
+        }
+    }
+
+    // MARK: - The port
+
+    public func ping() async throws {
+        _ = try await StoreCallTrace.measure(.document, "ping") { try await client.command("ping", DocumentCodec.ordered([("ping", 1)])) }
+    }
+
+    public func load(_ dataset: Dataset) async throws {
+        try await insert("load", into: "tasks", dataset.tasks)
+        try await insert("load", into: "sprints", dataset.sprints)
+        try await insert("load", into: "activity_logs", dataset.activityLogs)
+        try await insert("load", into: "user_snapshots", dataset.snapshots)
+    }
+
+    public func board(organizationID: UUIDValue, status: TaskStatus, limit: Int) async throws -> [ProjectTask] {
+        try await find("board", ProjectTask.self, in: "tasks", ["organization_id": "\(organizationID)", "status": status.rawValue],
+                       sort: [("created_at", -1)], limit: limit)
+    }
+
+    public func tasks(assigneeID: UUIDValue, status: TaskStatus) async throws -> [ProjectTask] {
+        try await find("my-tasks", ProjectTask.self, in: "tasks", ["assignee_id": "\(assigneeID)", "status": status.rawValue], sort: Self.byID)
+    }
+
+    public func activeTasks(organizationID: UUIDValue, assigneeID: UUIDValue) async throws -> [ProjectTask] {
+        try await find("my-active", ProjectTask.self, in: "tasks",
+                       ["organization_id": "\(organizationID)", "assignee_id": "\(assigneeID)",
+                        "status": ["$in": TaskStatus.active.map(\.rawValue)]], sort: Self.byID)
+    }
+
+    public func dueSoon(organizationID: UUIDValue, from: Date, to: Date, limit: Int) async throws -> [ProjectTask] {
+        try await find("due-soon", ProjectTask.self, in: "tasks",
+                       ["organization_id": "\(organizationID)", "due_date": ["$gte": DocumentCodec.date(from), "$lt": DocumentCodec.date(to)]],
+                       sort: [("due_date", 1)], limit: limit)
+    }
+
+    /// Text search; results are not ranked by score (the test server cannot), only limited.
+    public func search(organizationID: UUIDValue, text: String, limit: Int) async throws -> [ProjectTask] {
+        try await find("search", ProjectTask.self, in: "tasks", ["organization_id": "\(organizationID)", "$text": ["$search": text]],
+                       limit: limit)
+    }
+
+    public func taskStats(organizationID: UUIDValue) async throws -> [StatusStat] {
+        let rows = try await aggregate("task-stats", in: "tasks", [
+            ["$match": ["organization_id": "\(organizationID)"]],
+            ["$group": ["_id": "$status", "count": ["$sum": 1], "hours": ["$sum": "$estimated_hours"]]],
+        ])
+        let byStatus = Dictionary(rows.compactMap { row in (row["_id"] as? String).map { ($0, row) } }) { a, _ in a }
+        return TaskStatus.allCases.compactMap { status in
+            guard let row = byStatus[status.rawValue], let count = row["count"] as? Int, count > 0 else { return nil }
+            return StatusStat(status: status, count: count, totalHours: (row["hours"] as? NSNumber)?.doubleValue ?? 0)
+        }
+    }
+
+    public func sprintTasks(sprintID: UUIDValue) async throws -> [ProjectTask] {
+        try await find("sprint-tasks", ProjectTask.self, in: "tasks", ["sprint_id": "\(sprintID)"], sort: [("position", 1)])
+    }
+
+    public func task(id: UUIDValue) async throws -> ProjectTask? {
+        try await find("task", ProjectTask.self, in: "tasks", ["_id": "\(id)"], limit: 1).first
+    }
+
+    public func insertTask(_ task: ProjectTask) async throws {
+        try await insert("insert-task", into: "tasks", [task])
+    }
+
+    public func updateStatus(taskID: UUIDValue, to status: TaskStatus, at: Date) async throws -> ProjectTask? {
+        var update: [String: Any] = ["$set": ["status": status.rawValue, "updated_at": DocumentCodec.date(at)]]
+        if status == .done {
+            update["$set"] = ["status": status.rawValue, "updated_at": DocumentCodec.date(at), "completed_at": DocumentCodec.date(at)]
+        } else {
+            update["$unset"] = ["completed_at": ""]
+        }
+        return try await findAndModify("update-status", taskID, update)
+    }
+
+    public func moveTask(taskID: UUIDValue, toSprint sprintID: UUIDValue?, at: Date) async throws -> ProjectTask? {
+        var update: [String: Any] = ["$set": ["updated_at": DocumentCodec.date(at)]]
+        if let sprintID {
+            update["$set"] = ["updated_at": DocumentCodec.date(at), "sprint_id": "\(sprintID)"]
+        } else {
+            update["$unset"] = ["sprint_id": ""]
+        }
+        return try await findAndModify("move-task", taskID, update)
+    }
+
+    public func logTime(taskID: UUIDValue, entry: TimeEntry) async throws -> Bool {
+        try await update("log-time", in: "tasks", [[
+            "q": ["_id": "\(taskID)"],
+            "u": ["$push": ["time_entries": try DocumentCodec.value(entry)], "$inc": ["actual_hours": entry.hours],
+                  "$set": ["updated_at": DocumentCodec.date(entry.loggedAt)]],
+        ]]) > 0
+    }
+
+    public func insertActivity(_ log: ActivityLog) async throws {
+        try await insert("insert-activity", into: "activity_logs", [log])
+    }
+
+    public func recentActivity(organizationID: UUIDValue, limit: Int) async throws -> [ActivityLog] {
+        let cutoff = Date().addingTimeInterval(-ActivityLog.timeToLive)
+        return try await find("recent-activity", ActivityLog.self, in: "activity_logs",
+                              ["organization_id": "\(organizationID)", "created_at": ["$gt": DocumentCodec.date(cutoff)]],
+                              sort: [("created_at", -1)], limit: limit)
+    }
+
+    private static func upsert(_ snapshot: UserSnapshot) throws -> [String: Any] {
+        ["q": ["user_id": "\(snapshot.userID)"], "u": try DocumentCodec.document(snapshot), "upsert": true]
+    }
+
+    public func upsertSnapshot(_ snapshot: UserSnapshot) async throws {
+        try await update("upsert-snapshot", in: "user_snapshots", [try Self.upsert(snapshot)])
+    }
+
+    public func bulkUpsertSnapshots(_ snapshots: [UserSnapshot]) async throws -> Int {
+        guard !snapshots.isEmpty else { return 0 }
+        try await update("bulk-upsert-snapshots", in: "user_snapshots", try snapshots.map(Self.upsert))
+        return snapshots.count
+    }
+
+    public func snapshots(userIDs: [UUIDValue]) async throws -> [UserSnapshot] {
+        let found = try await find("snapshots", UserSnapshot.self, in: "user_snapshots", ["user_id": ["$in": userIDs.map { "\($0)" }]])
+        let byUser = Dictionary(found.map { ($0.userID, $0) }) { a, _ in a }
+        return userIDs.compactMap { byUser[$0] }
+    }
+
+    private static func field(_ role: SnapshotRole) -> (id: String, snapshot: String) {
+        role == .assignee ? ("assignee_id", "assignee_snapshot") : ("reviewer_id", "reviewer_snapshot")
+    }
+
+    private struct TaskID: Decodable { var id: UUIDValue }
+
+    public func taskIDs(of userID: UUIDValue, as role: SnapshotRole) async throws -> [UUIDValue] {
+        try await find("task-ids-\(role.rawValue)", TaskID.self, in: "tasks", [Self.field(role).id: "\(userID)"], sort: Self.byID,
+                       projection: ["_id": 1]).map(\.id)
+    }
+
+    public func setSnapshot(_ snapshot: UserSnapshot, as role: SnapshotRole, taskID: UUIDValue) async throws {
+        try await update("set-snapshot", in: "tasks", [["q": ["_id": "\(taskID)"],
+                                                        "u": ["$set": [Self.field(role).snapshot: try DocumentCodec.value(snapshot)]]]])
+    }
+
+    public func setSnapshots(_ snapshot: UserSnapshot, as role: SnapshotRole) async throws -> Int {
+        try await update("set-snapshots", in: "tasks", [["q": [Self.field(role).id: "\(snapshot.userID)"],
+                                                         "u": ["$set": [Self.field(role).snapshot: try DocumentCodec.value(snapshot)]],
+                                                         "multi": true]])
+    }
+
+    public func countTasks(withSnapshotsDifferingFrom snapshots: [UserSnapshot], as role: SnapshotRole) async throws -> Int {
+        guard !snapshots.isEmpty else { return 0 }
+        let expected = Dictionary(snapshots.map { ($0.userID, $0) }) { a, _ in a }
+        let tasks = try await find("count-stale-snapshots", ProjectTask.self, in: "tasks",
+                                   [Self.field(role).id: ["$in": snapshots.map { "\($0.userID)" }]])
+        return tasks.count { task in
+            let (user, carried) = role == .assignee ? (task.assigneeID, task.assigneeSnapshot) : (task.reviewerID, task.reviewerSnapshot)
+            guard let user, let want = expected[user] else { return false }
+            return carried.map { !$0.sameProfile(as: want) } ?? true
+        }
+    }
+
+    public func countTasksMissingAssigneeSnapshot() async throws -> Int {
+        try await run("count-missing-snapshots", "count", "tasks",
+                      [("query", ["assignee_id": ["$exists": true], "assignee_snapshot": ["$exists": false]])])["n"] as? Int ?? 0
+    }
+
+    public func taskCountsByOrganization() async throws -> [UUIDValue: Int] {
+        let rows = try await aggregate("task-counts", in: "tasks", [["$group": ["_id": "$organization_id", "n": ["$sum": 1]]]])
+        return Dictionary(rows.compactMap { row in
+            guard let id = (row["_id"] as? String).flatMap(UUIDValue.init), let n = row["n"] as? Int else { return nil }
+            return (id, n)
+        }) { a, b in a + b }
+    }
+
+    public func sprint(id: UUIDValue) async throws -> Sprint? {
+        try await find("sprint", Sprint.self, in: "sprints", ["_id": "\(id)"], limit: 1).first
+    }
+
+    public func saveSprint(_ sprint: Sprint) async throws {
+        try await update("save-sprint", in: "sprints", [["q": ["_id": "\(sprint.id)"], "u": try DocumentCodec.document(sprint), "upsert": true]])
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import StackCore
+import StackIO
+import StackModel
+
+/// The relational port on PostgreSQL: prepared statements on nonblocking libpq connections
+/// driven by the reactor, a pool per the scenario; schema and bulk loads (COPY) on a blocking
+/// session in a thread of its own.
+public final class PostgresStore: RelationalPort {
+    private let conninfo: String
+    private let pool: ConnectionPool<PostgresConnection>
+
+    /// `postgresql://user:password@host:port/database`; the password never appears in errors.
+    public init(url: String, pool settings: PoolSettings) {
+        conninfo = url
+        let conninfo = url
+        pool = ConnectionPool(store: .relational, settings: settings) {
+            try await PostgresConnection.open(conninfo, timeout: settings.connectTimeout)
+        }
+    }
+
+    public func shutdown() { pool.shutdown() }
+
+    func query(_ statement: Statement, _ parameters: [String?] = []) async throws -> Rows {
+        try await StoreCallTrace.measure(.relational, statement.name) {
+            try await pool.withConnection { try await $0.query(statement, parameters) }
+        }
+    }
+
+    private func session<T: Sendable>(_ work: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
+        let conninfo = conninfo
+        return try await BlockingThread.run("stacksim-postgres-session") { try work(try PostgresSession(conninfo)) }
+    }
+
+    // MARK: - Schema
+
+    /// Creates the schema (dropping an earlier one).
+    public func createSchema(now: Date = Date()) async throws {
+        try await session { s in
+            try s.execute(PostgresSchema.drop)
+            for statement in PostgresSchema.create(now: now) { try s.execute(statement) }
+        }
+    }
+
+    public func dropSchema() async throws {
+        try await session { _ = try $0.execute(PostgresSchema.drop) }
+    }
+
+    /// Empties every table, keeping the schema.
+    public func reset() async throws {
+        try await session { _ = try $0.execute(PostgresSchema.truncate) }
+    }
+
+    public func version() async throws -> String {
+        try await session { try $0.execute("SHOW server_version").first ?? "unknown" }
+    }
+
+    // MARK: - The port
+
+    static let ping = Statement("ping", "SELECT 1")
+    static let userColumns = """
+        id, email, encrypted_password, name, role, active, provider, uid, avatar_url, department, position,
+        extract(epoch FROM created_at)::float8, extract(epoch FROM updated_at)::float8
+        """
+    static let user = Statement("user", "SELECT \(userColumns) FROM users WHERE id = $1")
+    static let updateProfile = Statement("update-profile", """
+        UPDATE users SET name = $2, avatar_url = $3, department = $4, position = $5, updated_at = to_timestamp($6::float8)
+        WHERE id = $1 RETURNING \(userColumns)
+        """)
+    static let members = Statement("members", """
+        SELECT user_id FROM organization_memberships WHERE organization_id = $1 AND (active OR NOT $2::boolean) ORDER BY joined_at, id
+        """)
+    static let permission = Statement("permission-check", """
+        SELECT EXISTS (
+            SELECT 1 FROM organization_memberships m
+            JOIN roles r ON r.organization_id = m.organization_id AND r.key = m.role AND r.active
+            JOIN role_permissions rp ON rp.role_id = r.id AND rp.granted
+            JOIN permissions p ON p.id = rp.permission_id
+            WHERE m.user_id = $1 AND m.organization_id = $2 AND m.active AND p.resource = $3 AND p.action = $4)
+        """)
+    static let organizationIDs = Statement("organization-ids", "SELECT id FROM organizations")
+    static let usersPage = Statement("users-page", "SELECT \(userColumns) FROM users WHERE $1::uuid IS NULL OR id > $1 ORDER BY id LIMIT $2")
+    static let audit = Statement("audit", """
+        INSERT INTO permission_audit_logs (id, organization_id, user_id, action, resource_type, resource_id, changes, ip_address,
+                                           user_agent, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::inet, $9, to_timestamp($10::float8))
+        """)
+
+    public func ping() async throws {
+        _ = try await query(Self.ping)
+    }
+
+    public func user(id: UUIDValue) async throws -> User? {
+        try await query(Self.user, ["\(id)"]).first.map(Self.user(from:))
+    }
+
+    public func updateProfile(userID: UUIDValue, change: ProfileChange, at: Date) async throws -> User? {
+        try await query(Self.updateProfile, ["\(userID)", change.name, change.avatarURL, change.department, change.position,
+                                             Self.epoch(at)]).first.map(Self.user(from:))
+    }
+
+    public func memberIDs(organizationID: UUIDValue, activeOnly: Bool) async throws -> [UUIDValue] {
+        try await query(Self.members, ["\(organizationID)", String(activeOnly)]).compactMap { $0[0].flatMap(UUIDValue.init) }
+    }
+
+    public func hasPermission(userID: UUIDValue, organizationID: UUIDValue, resource: String, action: String) async throws -> Bool {
+        try await query(Self.permission, ["\(userID)", "\(organizationID)", resource, action]).first?[0] == "t"
+    }
+
+    public func organizationIDs() async throws -> Set<UUIDValue> {
+        Set(try await query(Self.organizationIDs).compactMap { $0[0].flatMap(UUIDValue.init) })
+    }
+
+    public func users(after: UUIDValue?, limit: Int) async throws -> [User] {
+        try await query(Self.usersPage, [after.map { "\($0)" }, String(limit)]).map(Self.user(from:))
+    }
+
+    public func appendAudit(_ entry: AuditLogEntry) async throws {
+        _ = try await query(Self.audit, ["\(entry.id)", "\(entry.organizationID)", "\(entry.userID)", entry.action, entry.resourceType,
+                                         entry.resourceID.map { "\($0)" }, Self.json(entry.changes), entry.ipAddress, entry.userAgent,
+                                         Self.epoch(entry.createdAt)])
+    }
+
+    /// Loads the relational part of a dataset with one COPY per table.
+    public func load(_ dataset: Dataset) async throws {
+        try await StoreCallTrace.measure(.relational, "load") {
+            try await session { s in
+                let c = CopyText()
+                try s.copy("organizations", columns: ["id", "name", "subdomain", "plan", "active", "settings", "created_at", "updated_at"],
+                           lines: dataset.organizations.map { c.line("\($0.id)", $0.name, $0.subdomain, $0.plan, c.bool($0.active),
+                                                                     Self.json($0.settings), c.time($0.createdAt), c.time($0.updatedAt)) })
+                try s.copy("users", columns: ["id", "email", "encrypted_password", "name", "role", "active", "provider", "uid", "avatar_url",
+                                              "department", "position", "created_at", "updated_at"],
+                           lines: dataset.users.map { c.line("\($0.id)", $0.email, $0.encryptedPassword, $0.name, $0.role, c.bool($0.active),
+                                                             $0.provider, $0.uid, $0.avatarURL, $0.department, $0.position,
+                                                             c.time($0.createdAt), c.time($0.updatedAt)) })
+                try s.copy("organization_memberships", columns: ["id", "user_id", "organization_id", "role", "active", "joined_at"],
+                           lines: dataset.memberships.map { c.line("\($0.id)", "\($0.userID)", "\($0.organizationID)", $0.role,
+                                                                   c.bool($0.active), c.time($0.joinedAt)) })
+                try s.copy("roles", columns: ["id", "organization_id", "name", "key", "description", "system_role", "active", "created_at"],
+                           lines: dataset.roles.map { c.line("\($0.id)", "\($0.organizationID)", $0.name, $0.key, $0.description,
+                                                             c.bool($0.systemRole), c.bool($0.active), c.time($0.createdAt)) })
+                try s.copy("permissions", columns: ["id", "name", "resource", "action", "created_at"],
+                           lines: dataset.permissions.map { c.line("\($0.id)", $0.name, $0.resource, $0.action, c.time($0.createdAt)) })
+                try s.copy("role_permissions", columns: ["id", "role_id", "permission_id", "granted"],
+                           lines: dataset.rolePermissions.map { c.line("\($0.id)", "\($0.roleID)", "\($0.permissionID)", c.bool($0.granted)) })
+                try s.copy("permission_audit_logs", columns: ["id", "organization_id", "user_id", "action", "resource_type", "resource_id",
+                                                              "changes", "ip_address", "user_agent", "created_at"],
+                           lines: dataset.auditLogs.map { c.line("\($0.id)", "\($0.organizationID)", "\($0.userID)", $0.action,
+                                                                 $0.resourceType, $0.resourceID.map { "\($0)" }, Self.json($0.changes),
+                                                                 $0.ipAddress, $0.userAgent, c.time($0.createdAt)) })
+                try s.execute("ANALYZE")
+            }
+        }
+    }
+
+    // MARK: - Values
+
+    static func epoch(_ date: Date) -> String { String(date.timeIntervalSince1970) }
+
+    static func json(_ map: [String: String]) -> String {
+        String(decoding: (try? JSONSerialization.data(withJSONObject: map, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    static func user(from row: [String?]) -> User {
+        func date(_ i: Int) -> Date { Date(timeIntervalSince1970: row[i].flatMap(Double.init) ?? 0) }
+        return User(id: row[0].flatMap(UUIDValue.init) ?? UUIDValue(high: 0, low: 0), email: row[1] ?? "", encryptedPassword: row[2] ?? "",
+                    name: row[3] ?? "", role: row[4] ?? "", active: row[5] == "t", provider: row[6], uid: row[7], avatarURL: row[8],
+                    department: row[9], position: row[10], createdAt: date(11), updatedAt: date(12))
+    }
+}
+
+/// COPY's text format: tab-separated, `\N` for NULL, backslash escapes.
+struct CopyText {
+    private let formatter: ISO8601DateFormatter = {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f
+    }()
+
+    func line(_ values: String?...) -> String {
+        values.map { value in
+            guard let value else { return "\\N" }
+            return value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\t", with: "\\t")
+                .replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r")
+        }.joined(separator: "\t")
+    }
+
+    func time(_ date: Date) -> String { formatter.string(from: date) }
+    func bool(_ value: Bool) -> String { value ? "t" : "f" }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import PortContract
+import StackCore
+import StackIO
+import StackLive
+@testable import StackPostgres
+import StackSim
+import Testing
+
+/// Against real servers: PostgreSQL and Redis, and MongoDB or its wire-protocol test server.
+/// `make test` starts them (scripts/services.sh) and sets STACKSIM_LIVE_TESTS=1; the URLs come
+/// from STACKSIM_*_URL or the services' defaults.
+enum Live {
+    static let enabled = ProcessInfo.processInfo.environment["STACKSIM_LIVE_TESTS"] == "1"
+    static let stack: LiveStack? = enabled ? try? LiveStack(urls: LiveURLs(), pool: PoolSettings()) : nil
+    static let prepared: Task<Void, any Error> = Task { try await stack!.createSchema() }
+}
+
+@Suite("Live stack", .enabled(if: Live.enabled, "set STACKSIM_LIVE_TESTS=1 with the servers up (make test does)"), .serialized)
+struct LiveStackTests {
+    @Test func theServersAnswerTheirHealthChecks() async throws {
+        let stack = try #require(Live.stack)
+        #expect(await stack.healthProblems() == [])
+        let servers = try await stack.servers()
+        #expect(servers.map(\.store) == [.relational, .document, .cache])
+        #expect(servers[0].version.hasPrefix("15"))
+    }
+
+    @Test(arguments: PortContract.checks)
+    func contract(_ check: ContractCheck) async throws {
+        let stack = try #require(Live.stack)
+        try await Live.prepared.value
+        try await stack.clear()
+        try await check.run(stack.stores)
+    }
+
+    /// 16 calls busy on each store at once must not block Swift's cooperative pool: a ticker on
+    /// the pool keeps its 5 ms beat.
+    @Test func theCooperativePoolStaysResponsiveWhileEveryStoreIsBusy() async throws {
+        let stack = try #require(Live.stack)
+        try await Live.prepared.value
+        try await stack.clear()
+        let worstLateness = try await withThrowingTaskGroup(of: Duration.self) { group in
+            for _ in 0..<16 {
+                group.addTask { _ = try await stack.postgres.query(Statement("sleep", "SELECT pg_sleep(0.3)")); return .zero }
+                group.addTask { _ = try await stack.redis.pop("idle-queue", timeout: .milliseconds(300)); return .zero }
+                group.addTask {
+                    for _ in 0..<5 { _ = try await stack.mongo.board(organizationID: UUIDValue(high: 1, low: 1), status: .todo, limit: 50) }
+                    return .zero
+                }
+            }
+            group.addTask {
+                var worst = Duration.zero
+                for _ in 0..<60 {
+                    let start = ContinuousClock.now
+                    try await Task.sleep(for: .milliseconds(5))
+                    worst = max(worst, ContinuousClock.now - start - .milliseconds(5))
+                }
+                return worst
+            }
+            return try await group.reduce(.zero, max)
+        }
+        #expect(worstLateness < .milliseconds(15), "the ticker was \(worstLateness) late")
+    }
+
+    @Test func aShortenedTutorialRunsCleanAgainstTheLiveStack() async throws {
+        let stack = try #require(Live.stack)
+        try await Live.prepared.value
+        try await stack.clear()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        var scenario = try ScenarioLoader().load(file: root.appendingPathComponent("Scenarios/default.yaml").path)
+        scenario.dataset.organizations = 6
+        scenario.load.phases = [Phase(name: "warmup", duration: .seconds(2), rate: .constant(20), record: false),
+                                Phase(name: "steady", duration: .seconds(10), rate: .constant(40))]
+        var options = RunOptions()
+        options.stores = stack.stores
+        options.target = "live"
+        let report = try await ScenarioScript(scenario: scenario).run(options: options)
+        #expect(report.operations.count == Operations.builtIn.count)
+        #expect(report.operations.allSatisfy { $0.count > 0 }, "every operation ran")
+        #expect(report.totals.errors == 0)
+        #expect(report.consistency.snapshotSyncs > 0)
+        let check = report.consistency.consistencyCheck
+        #expect(check.error == nil && check.orphans == 0 && check.missingSnapshots == 0 && check.staleSnapshots == 0)
+    }
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Throwaway servers for development and the integration tests, on loopback ports that do not
+# collide with default ones: PostgreSQL 15 (initdb into a temp dir, run as the postgres user,
+# seed-002 settings), redis-server without persistence, and the MongoDB wire-protocol test
+# server (Tests/support/mongo_test_server.py).
+# Usage: scripts/services.sh up|down|env
+set -euo pipefail
+dir=${STACKSIM_SERVICES_DIR:-/tmp/stacksim-services}
+pg_port=${STACKSIM_PG_PORT:-55432}
+redis_port=${STACKSIM_REDIS_PORT:-56379}
+mongo_port=${STACKSIM_MONGO_PORT:-57017}
+pg_bin=/usr/lib/postgresql/15/bin
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+as_postgres() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
+
+exports() {
+    echo "export STACKSIM_POSTGRES_URL=postgresql://stacksim:stacksim@127.0.0.1:$pg_port/stacksim"
+    echo "export STACKSIM_REDIS_URL=redis://127.0.0.1:$redis_port"
+    echo "export STACKSIM_MONGO_URL=mongodb://127.0.0.1:$mongo_port/stacksim"
+}
+
+wait_for() { # wait_for WHAT COMMAND...
+    local what=$1; shift
+    for _ in $(seq 1 100); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+    echo "services: $what did not start; its log is in $dir" >&2
+    return 1
+}
+
+up() {
+    mkdir -p "$dir"
+    chmod 755 "$dir"
+    if ! "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port"; then
+        rm -rf "$dir/pg"
+        mkdir -p "$dir/pg" && chown postgres:postgres "$dir/pg"
+        as_postgres "$pg_bin/initdb" -D "$dir/pg/data" -U postgres -A trust --no-sync >"$dir/initdb.log"
+        as_postgres "$pg_bin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/postgres.log" -w start -o \
+            "-c listen_addresses=127.0.0.1 -c port=$pg_port -c unix_socket_directories=$dir/pg -c fsync=off \
+             -c shared_buffers=256MB -c effective_cache_size=512MB -c maintenance_work_mem=128MB \
+             -c checkpoint_completion_target=0.9 -c wal_buffers=16MB -c default_statistics_target=100 \
+             -c random_page_cost=1.1 -c effective_io_concurrency=200 -c max_connections=100" >/dev/null
+        as_postgres "$pg_bin/psql" -q -h 127.0.0.1 -p "$pg_port" -U postgres -c \
+            "CREATE ROLE stacksim LOGIN PASSWORD 'stacksim' SUPERUSER" -c "CREATE DATABASE stacksim OWNER stacksim"
+    fi
+    if ! redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
+        redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no --daemonize yes \
+            --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir"
+        wait_for redis redis-cli -p "$redis_port" ping
+    fi
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$mongo_port") 2>/dev/null; then
+        nohup /usr/bin/python3 "$root/Tests/support/mongo_test_server.py" "$mongo_port" >"$dir/mongo.log" 2>&1 &
+        echo $! >"$dir/mongo.pid"
+        wait_for "the mongo test server" bash -c "exec 3<>/dev/tcp/127.0.0.1/$mongo_port"
+    fi
+    echo "# servers are up; for stacksim run --target live:"
+    exports
+}
+
+down() {
+    if [[ -d "$dir/pg/data" ]]; then as_postgres "$pg_bin/pg_ctl" -D "$dir/pg/data" -m fast stop >/dev/null 2>&1 || true; fi
+    redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+    if [[ -f "$dir/mongo.pid" ]]; then kill "$(cat "$dir/mongo.pid")" 2>/dev/null || true; fi
+    rm -rf "$dir"
+    echo "# servers are down"
+}
+
+case ${1:-} in
+    up) up ;;
+    down) down ;;
+    env) exports ;;
+    *) echo "usage: $0 up|down|env" >&2; exit 64 ;;
+esac
