@@ -11,7 +11,7 @@ BUILD_PACKAGES := zlib1g-dev libpq-dev libmongoc-dev libhiredis-dev
 SERVICE_PACKAGES := postgresql-15 postgresql-contrib redis-server redis-tools python3-mockupdb python3-mongomock
 APT := scripts/apt-ensure.sh
 
-.PHONY: help deps build run bench example test test-unit test-cli test-deps services-up services-down scenarios clean
+.PHONY: help deps build run bench bench-live example test test-unit test-cli test-deps services-up services-down scenarios clean
 
 help: ## List every target
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ example: deps ## Build and run Examples/sprint-rollover: a package using the Sta
 
 bench: build ## Throughput sweep of the embedded stack (see docs/performance.md)
 	bench/embedded.sh
+
+bench-live: build services-up ## Store calls through the live adapters next to pgbench and redis-benchmark, 1/4/16 connections
+	bench/live.sh
 
 scenarios: deps ## Validate every shipped scenario and regenerate their JSON Schema (Scenarios/scenario.schema.json)
 	$(SWIFT) build --product stacksim

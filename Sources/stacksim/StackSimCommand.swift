@@ -12,7 +12,7 @@ struct StackSimCommand: AsyncParsableCommand {
             (the harness fell behind its schedule), 64 bad input, 69 target unreachable, 130 interrupted.
             """,
         version: ReportBuilder.version,
-        subcommands: [RunCommand.self, CompareCommand.self, BaselineCommand.self, ScenariosCommand.self, NewCommand.self, DbCommand.self]
+        subcommands: [RunCommand.self, CompareCommand.self, BaselineCommand.self, ScenariosCommand.self, NewCommand.self, DbCommand.self, BenchCommand.self]
     )
 
     /// Runs a command body, turning failures into their documented exit status.

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import StackLive
+import StackSim
+
+/// Closed-loop throughput of single store calls through stacksim's adapters, for comparison
+/// with pgbench and redis-benchmark at the same concurrency (bench/live.sh runs all three).
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Throughput of single store calls on the live stack at 1, 4 and 16 connections.",
+        discussion: "Seeds the scenario's dataset, then for each connection count runs that many callers in a closed loop: "
+            + "permission-check (PostgreSQL), GET (Redis) and board (MongoDB). Prints PARAMS (the values used, for pgbench's "
+            + "script) and one RESULT line per call and count."
+    )
+
+    @Argument(help: "The scenario whose dataset to seed.") var scenario: String
+    @OptionGroup var live: LiveOptions
+    @Option(help: "Connection counts, comma-separated.") var connections = "1,4,16"
+    @Option(help: "Length of each measurement (e.g. 5s).") var duration = "5s"
+
+    func run() async throws {
+        try await StackSimCommand.guarded {
+            let counts = connections.split(separator: ",").compactMap { Int($0) }
+            guard !counts.isEmpty, counts.allSatisfy({ $0 > 0 }) else {
+                throw CommandFailure(status: .badInput, message: "--connections: expected counts like 1,4,16, got '\(connections)'")
+            }
+            guard let length = ScenarioText.duration(duration), length > .zero else {
+                throw CommandFailure(status: .badInput, message: "--duration: expected a duration like 5s, got '\(duration)'")
+            }
+            let scenario = try ScenarioFiles.load(scenario)
+            let stack = try await live.liveOnly().connect(poolMax: counts.max()!)
+            defer { stack.shutdown() }
+            try await stack.createSchema()
+            let (dataset, _) = try await SimulationRun.seed(scenario, into: stack.stores)
+            let tenant = dataset.tenants.max { $0.memberIDs.count < $1.memberIDs.count }!
+            let user = tenant.memberIDs[0], organization = tenant.organization.id
+            let key = "bench:key"
+            try await stack.redis.set(key, String(repeating: "x", count: 64), ttl: nil)
+            print("PARAMS user=\(user) organization=\(organization) resource=task action=read key=\(key)")
+            let calls: [(String, @Sendable () async throws -> Void)] = [
+                ("permission-check", { _ = try await stack.postgres.hasPermission(userID: user, organizationID: organization,
+                                                                                  resource: "task", action: "read") }),
+                ("get", { _ = try await stack.redis.get(key) }),
+                ("board", { _ = try await stack.mongo.board(organizationID: organization, status: .todo, limit: 50) }),
+            ]
+            for count in counts {
+                for (name, call) in calls {
+                    let (done, seconds) = try await Self.closedLoop(callers: count, for: length, call)
+                    print("RESULT call=\(name) connections=\(count) calls=\(done) rate=" + String(format: "%.0f", Double(done) / seconds))
+                }
+            }
+            return .ok
+        }
+    }
+
+    /// `callers` tasks each calling `call` back to back until `length` has passed.
+    static func closedLoop(callers: Int, for length: Duration, _ call: @escaping @Sendable () async throws -> Void) async throws -> (Int, Double) {
+        let start = ContinuousClock.now, end = start + length
+        let done = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<callers {
+                group.addTask {
+                    var n = 0
+                    while ContinuousClock.now < end {
+                        try await call()
+                        n += 1
+                    }
+                    return n
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        return (done, Double((ContinuousClock.now - start) / .milliseconds(1)) / 1000)
+    }
+}
