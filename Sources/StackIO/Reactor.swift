@@ -26,7 +26,12 @@ public final class Reactor: Sendable {
 
     /// Runs `job` on the reactor thread.
     public func execute(_ job: @escaping @Sendable () -> Void) {
-        jobs.withLock { $0.append(job) }
+        // One wake-up per batch: the reactor takes every queued job when it wakes.
+        let first = jobs.withLock { queue in
+            queue.append(job)
+            return queue.count == 1
+        }
+        guard first else { return }
         var one: UInt64 = 1
         _ = write(wake, &one, 8)
     }
@@ -43,6 +48,7 @@ public final class Reactor: Sendable {
                     var count: UInt64 = 0
                     _ = read(wake, &count, 8)
                     for job in jobs.withLock({ queue in defer { queue.removeAll() }; return queue }) { job() }
+                    loop.runSoon()
                 } else {
                     loop.dispatch(fd: event.data.fd, events: event.events)
                 }
@@ -57,6 +63,8 @@ public final class ReactorLoop: @unchecked Sendable {
     public typealias Handler = (_ readable: Bool, _ writable: Bool) -> Void
     private let epoll: Int32
     private var handlers: [Int32: Handler] = [:]
+    private var writing: Set<Int32> = []
+    private var soon: [() -> Void] = []
     private var timers: [(deadline: ContinuousClock.Instant, id: Int, job: () -> Void)] = []
     private var nextTimer = 0
 
@@ -64,17 +72,36 @@ public final class ReactorLoop: @unchecked Sendable {
 
     /// Watches `fd` for readability and, when `write`, writability; replaces an earlier watch.
     public func watch(_ fd: Int32, write: Bool, handler: @escaping Handler) {
+        let known = handlers.updateValue(handler, forKey: fd) != nil
+        if write { writing.insert(fd) } else { writing.remove(fd) }
         var event = epoll_event(events: EPOLLIN.rawValue | (write ? EPOLLOUT.rawValue : 0), data: epoll_data_t(fd: fd))
-        if handlers.updateValue(handler, forKey: fd) == nil {
-            epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event)
-        } else {
-            epoll_ctl(epoll, EPOLL_CTL_MOD, fd, &event)
-        }
+        epoll_ctl(epoll, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &event)
+    }
+
+    /// Turns writability interest on or off for a watched `fd`; a system call only on a change.
+    public func interest(_ fd: Int32, write: Bool) {
+        guard handlers[fd] != nil, writing.contains(fd) != write else { return }
+        if write { writing.insert(fd) } else { writing.remove(fd) }
+        var event = epoll_event(events: EPOLLIN.rawValue | (write ? EPOLLOUT.rawValue : 0), data: epoll_data_t(fd: fd))
+        epoll_ctl(epoll, EPOLL_CTL_MOD, fd, &event)
     }
 
     public func unwatch(_ fd: Int32) {
         guard handlers.removeValue(forKey: fd) != nil else { return }
+        writing.remove(fd)
         epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nil)
+    }
+
+    /// Runs `work` once the current batch of jobs is done: a connection flushes the commands of
+    /// the whole batch in one write instead of waiting for a writability event per command.
+    public func afterJobs(_ work: @escaping () -> Void) { soon.append(work) }
+
+    func runSoon() {
+        while !soon.isEmpty {
+            let due = soon
+            soon.removeAll()
+            for work in due { work() }
+        }
     }
 
     /// Runs `job` on the reactor thread after `delay`; returns an id for `cancel`.

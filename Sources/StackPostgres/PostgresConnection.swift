@@ -138,15 +138,12 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
         flush()
     }
 
-    /// Writes what libpq has buffered; watches for writability until it is all sent.
+    /// Writes what libpq has buffered; watches for writability only while some is left.
     private func flush() {
         guard let handle, socket >= 0 else { return }
         let pending = PQflush(handle)
         if pending < 0 { return fail(Self.message(PQerrorMessage(handle)), breaking: true) }
-        reactor.thread.watch(socket, write: pending == 1) { [self] readable, writable in
-            if writable { flush() }
-            if readable { receive() }
-        }
+        reactor.thread.interest(socket, write: pending == 1)
     }
 
     private func receive() {

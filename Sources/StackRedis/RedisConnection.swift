@@ -32,7 +32,9 @@ struct RedisServerError: Error { var message: String }
 final class RedisConnection: PooledConnection, @unchecked Sendable {
     // Touched only on the reactor thread.
     private var context: UnsafeMutablePointer<redisAsyncContext>?
-    private var wantsWrite = false
+    private var isConnected = false
+    private var flushQueued = false
+    private var flushing = false
     private var connected: CheckedContinuation<Void, any Error>?
     private var timeout: Int?
     private let broken = Atomic(false)
@@ -49,17 +51,15 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
         return connection
     }
 
-    /// Sends `commands` together and returns their replies in order; a server error in any throws.
+    /// Sends `commands` together (pipelined) and returns their replies in order; a server error
+    /// in any throws.
     func send(_ commands: [[String]]) async throws -> [RedisReply] {
-        try await withThrowingTaskGroup(of: (Int, RedisReply).self) { group in
-            let pending = commands.map { _ in Pending() }
-            for (index, item) in pending.enumerated() { group.addTask { (index, try await item.value()) } }
+        guard !commands.isEmpty else { return [] }
+        return try await withCheckedThrowingContinuation { continuation in
             reactor.execute { [self] in
-                for (command, item) in zip(commands, pending) { write(command, item) }
+                let batch = Batch(count: commands.count, continuation)
+                for (index, command) in commands.enumerated() { write(command, batch, index) }
             }
-            var replies = [RedisReply](repeating: .null, count: commands.count)
-            for try await (index, reply) in group { replies[index] = reply }
-            return replies
         }
     }
 
@@ -81,15 +81,19 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
         connected = continuation
         let me = Unmanaged.passRetained(self).toOpaque()
         context.pointee.ev.data = me
-        context.pointee.ev.addRead = { RedisConnection.from($0).watch(write: nil) }
+        context.pointee.ev.addRead = { _ in }
         context.pointee.ev.delRead = { _ in }
-        context.pointee.ev.addWrite = { RedisConnection.from($0).watch(write: true) }
-        context.pointee.ev.delWrite = { RedisConnection.from($0).watch(write: false) }
+        context.pointee.ev.addWrite = { RedisConnection.from($0).wantsWrite() }
+        context.pointee.ev.delWrite = { RedisConnection.from($0).interest(write: false) }
         context.pointee.ev.cleanup = { data in
             let connection = Unmanaged<RedisConnection>.fromOpaque(data!).takeRetainedValue()
             connection.ended(reason: "the connection closed")
         }
         context.pointee.data = me
+        reactor.thread.watch(context.pointee.c.fd, write: false) { [self] readable, writable in
+            if readable, let context = self.context { redisAsyncHandleRead(context) }
+            if writable, let context = self.context { redisAsyncHandleWrite(context) }
+        }
         redisAsyncSetConnectCallback(context) { context, status in
             let connection = RedisConnection.from(context!.pointee.data)
             if status == 0 {
@@ -118,6 +122,7 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
             broken.store(true, ordering: .relaxed)
             continuation.resume(throwing: StoreError(.unavailable, store: .cache, operation: "connect", detail: failure))
         } else {
+            isConnected = true
             continuation.resume()
         }
     }
@@ -129,71 +134,84 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
         finishConnect(reason)
     }
 
-    private func watch(write: Bool?) {
+    private func interest(write: Bool) {
         guard let context else { return }
-        if let write { wantsWrite = write }
-        reactor.thread.watch(context.pointee.c.fd, write: wantsWrite) { [self] readable, writable in
-            if readable, let context = self.context { redisAsyncHandleRead(context) }
-            if writable, let context = self.context { redisAsyncHandleWrite(context) }
+        reactor.thread.interest(context.pointee.c.fd, write: write)
+    }
+
+    /// hiredis has output to send. Connected, it is written once the reactor's current batch of
+    /// jobs is done — every command of the batch in one write; waiting for writability only when
+    /// the socket is full (or while connecting).
+    private func wantsWrite() {
+        guard isConnected, !flushing else { return interest(write: true) }
+        guard !flushQueued else { return }
+        flushQueued = true
+        reactor.thread.afterJobs { [self] in
+            flushQueued = false
+            guard let context else { return }
+            flushing = true
+            redisAsyncHandleWrite(context)
+            flushing = false
         }
     }
 
-    private func write(_ command: [String], _ pending: Pending) {
+    private func write(_ command: [String], _ batch: Batch, _ index: Int) {
         guard let context else {
-            pending.fail(StoreError(.unavailable, store: .cache, operation: command.first ?? "", detail: "the connection is closed"))
-            return
+            return batch.fail(StoreError(.unavailable, store: .cache, operation: command.first ?? "", detail: "the connection is closed"))
         }
         let arguments = command.map { strdup($0) }
         defer { arguments.forEach { free($0) } }
         var pointers: [UnsafePointer<CChar>?] = arguments.map { UnsafePointer($0) }
         var lengths = command.map { $0.utf8.count }
-        let box = Unmanaged.passRetained(pending).toOpaque()
-        let status = redisAsyncCommandArgv(context, { _, reply, box in
-            let pending = Unmanaged<Pending>.fromOpaque(box!).takeRetainedValue()
+        let slot = Unmanaged.passRetained(Slot(batch, index)).toOpaque()
+        let status = redisAsyncCommandArgv(context, { _, reply, slot in
+            let slot = Unmanaged<Slot>.fromOpaque(slot!).takeRetainedValue()
             guard let reply = reply?.assumingMemoryBound(to: redisReply.self) else {
-                pending.fail(StoreError(.unavailable, store: .cache, operation: "reply", detail: "the connection closed"))
-                return
+                return slot.batch.fail(StoreError(.unavailable, store: .cache, operation: "reply", detail: "the connection closed"))
             }
             do {
-                pending.succeed(try RedisReply(reply))
+                slot.batch.set(slot.index, try RedisReply(reply))
             } catch let error as RedisServerError {
-                pending.fail(StoreError(.protocolError, store: .cache, operation: "reply", detail: error.message))
+                slot.batch.fail(StoreError(.protocolError, store: .cache, operation: "reply", detail: error.message))
             } catch {
-                pending.fail(error)
+                slot.batch.fail(error)
             }
-        }, box, Int32(command.count), &pointers, &lengths)
+        }, slot, Int32(command.count), &pointers, &lengths)
         if status != REDIS_OK {
-            Unmanaged<Pending>.fromOpaque(box).release()
-            pending.fail(StoreError(.unavailable, store: .cache, operation: command.first ?? "", detail: "cannot send"))
+            Unmanaged<Slot>.fromOpaque(slot).release()
+            batch.fail(StoreError(.unavailable, store: .cache, operation: command.first ?? "", detail: "cannot send"))
         }
     }
 }
 
-/// A reply not yet arrived: resolved once, on the reactor thread; awaited elsewhere.
-final class Pending: Sendable {
-    private let state = Mutex<(result: Result<RedisReply, any Error>?, waiter: CheckedContinuation<RedisReply, any Error>?)>((nil, nil))
+/// The replies of one `send`, filled in on the reactor thread as they arrive; the caller resumes
+/// once, when the last arrives or the first failure does.
+private final class Batch {
+    private var replies: [RedisReply]
+    private var missing: Int
+    private var continuation: CheckedContinuation<[RedisReply], any Error>?
 
-    func value() async throws -> RedisReply {
-        try await withCheckedThrowingContinuation { continuation in
-            let ready = state.withLock { s -> Result<RedisReply, any Error>? in
-                if let result = s.result { return result }
-                s.waiter = continuation
-                return nil
-            }
-            if let ready { continuation.resume(with: ready) }
-        }
+    init(count: Int, _ continuation: CheckedContinuation<[RedisReply], any Error>) {
+        replies = Array(repeating: .null, count: count)
+        missing = count
+        self.continuation = continuation
     }
 
-    func succeed(_ reply: RedisReply) { resolve(.success(reply)) }
-    func fail(_ error: any Error) { resolve(.failure(error)) }
-
-    private func resolve(_ result: Result<RedisReply, any Error>) {
-        let waiter = state.withLock { s -> CheckedContinuation<RedisReply, any Error>? in
-            guard s.result == nil else { return nil }
-            s.result = result
-            defer { s.waiter = nil }
-            return s.waiter
-        }
-        waiter?.resume(with: result)
+    func set(_ index: Int, _ reply: RedisReply) {
+        replies[index] = reply
+        missing -= 1
+        if missing == 0 { continuation?.resume(returning: replies); continuation = nil }
     }
+
+    func fail(_ error: any Error) {
+        continuation?.resume(throwing: error)
+        continuation = nil
+    }
+}
+
+/// Which reply of which batch a hiredis callback carries.
+private final class Slot {
+    let batch: Batch
+    let index: Int
+    init(_ batch: Batch, _ index: Int) { self.batch = batch; self.index = index }
 }
