@@ -120,7 +120,12 @@ public struct ScenarioLoader {
             if let t = c["workers"] { s.syncWorkers = try t.int() }
             if let t = c["batch_size"] { s.batchSize = try t.int() }
         }
-        if let v = f["postgres_pool"] { s.poolMax = try v.fields().required("max").int() }
+        if let v = f["pool"] {
+            let p = try v.fields()
+            if let t = p["max"] { s.pool.max = try t.int() }
+            if let t = p["connect_timeout"] { s.pool.connectTimeout = try t.duration() }
+            if let t = p["idle_timeout"] { s.pool.idleTimeout = try t.duration() }
+        }
         if let v = f["app_workers"] { s.appWorkers = try v.int() }
         if let v = f["rate_limit"] { s.rateLimitPerMinute = try v.fields().required("per_minute").int() }
         if let v = f["sessions"] { s.sessionTTL = try v.fields().required("ttl").duration() }

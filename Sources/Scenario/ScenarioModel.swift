@@ -74,8 +74,8 @@ public struct StackSettings: Sendable, Equatable {
     public var syncWorkers = 2
     /// Batch sync upserts this many snapshots per bulk write (seed 000).
     public var batchSize = 100
-    /// Connection-pool size per store on a live target (seed 002: max 20).
-    public var poolMax = 20
+    /// Each store's connection pool on a live target (seed 002).
+    public var pool = PoolSpec()
     /// Requests the simulated application serves at once (its worker threads); the rest queue,
     /// and that queueing is part of latency from intended start, not of service time.
     public var appWorkers = 16
@@ -87,6 +87,15 @@ public struct StackSettings: Sendable, Equatable {
     public var sprintLength: Duration = .seconds(30)
     /// Service-time and failure knobs of the embedded stores, by store (`postgres`, `mongo`, `redis`).
     public var embedded: [String: StoreKnobSpec] = [:]
+
+    public init() {}
+}
+
+/// A live store's connection pool (seed 002: at most 20, 10 s to connect, 30 s idle).
+public struct PoolSpec: Sendable, Equatable {
+    public var max = 20
+    public var connectTimeout: Duration = .seconds(10)
+    public var idleTimeout: Duration = .seconds(30)
 
     public init() {}
 }

@@ -166,8 +166,11 @@ public struct ScenarioSchema: Sendable {
             SchemaKey("workers", .integer(1...256), "snapshot-sync worker actors draining the job queue"),
             SchemaKey("batch_size", .integer(1...100_000), "users per bulk upsert in the batch sync and the consistency check"),
         ]), "the user-snapshot sync from PostgreSQL to MongoDB"),
-        SchemaKey("postgres_pool", .object([SchemaKey("max", .integer(1...10_000), "connections", required: true)]),
-                  "connections per store on a live target (seed 002)"),
+        SchemaKey("pool", .object([
+            SchemaKey("max", .integer(1...10_000), "connections at most"),
+            SchemaKey("connect_timeout", .duration(allowZero: false), "how long opening a connection may take"),
+            SchemaKey("idle_timeout", .duration(allowZero: false), "an unused connection is closed after this"),
+        ]), "each store's connection pool on a live target (seed 002)"),
         SchemaKey("app_workers", .integer(1...100_000), "requests the simulated app serves at once; the rest queue"),
         SchemaKey("rate_limit", .object([SchemaKey("per_minute", .integer(1...10_000_000), "requests", required: true)]),
                   "requests per user per minute before 'rate_limited' (seed 003)"),

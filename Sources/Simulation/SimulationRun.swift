@@ -183,7 +183,7 @@ public enum SimulationRun {
         let schedule = await driver.drive()
         let loadEnded = clock.now()
         for user in users { await user.drain() }
-        await waitForEmptyQueue(sync, limit: .seconds(30))
+        await waitForSync(sync, limit: .seconds(30))
         sprintTask.cancel()
         await driver.finishIntervals()
         let cpuSeconds = processCPUSeconds() - cpuStart
@@ -243,13 +243,12 @@ public enum SimulationRun {
         String(userID.high ^ 0x5EED_5EED_5EED_5EED, radix: 16) + String(userID.low.byteSwapped, radix: 16)
     }
 
-    static func waitForEmptyQueue(_ sync: SnapshotSync, limit: Duration) async {
+    /// Waits (up to `limit`) until every sync job of the run has been applied.
+    static func waitForSync(_ sync: SnapshotSync, limit: Duration) async {
         let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline, ((try? await sync.depth()) ?? 0) > 0 {
+        while ContinuousClock.now < deadline, !sync.isSettled {
             try? await Task.sleep(for: .milliseconds(10))
         }
-        // The last popped job may still be applying.
-        try? await Task.sleep(for: .milliseconds(50))
     }
 
     static func processCPUSeconds() -> Double {

@@ -14,7 +14,11 @@ public struct PoolSettings: Sendable {
     public var connectTimeout: Duration = .seconds(10)
     public var idleTimeout: Duration = .seconds(30)
 
-    public init(max: Int = 20) { self.max = max }
+    public init(max: Int = 20, connectTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(30)) {
+        self.max = max
+        self.connectTimeout = connectTimeout
+        self.idleTimeout = idleTimeout
+    }
 }
 
 /// Hands out up to `settings.max` connections, opening them on demand and closing those idle too

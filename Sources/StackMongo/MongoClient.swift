@@ -1,6 +1,7 @@
 import CMongoC
 import Foundation
 import StackCore
+import StackIO
 import Synchronization
 
 /// libmongoc is blocking only: commands run on a sized pool of threads, each with its own client
@@ -11,12 +12,12 @@ final class MongoClient: Sendable {
     private let jobs = Jobs()
     private let workers: Int
 
-    init(url: String, threads: Int, connectTimeout: Duration) throws {
+    init(url: String, settings: PoolSettings) throws {
         mongoc_init()
-        let timeout = Int(connectTimeout / .milliseconds(1))
-        let separator = url.contains("?") ? "&" : "?"
+        let timeout = Int(settings.connectTimeout / .milliseconds(1)), idle = Int(settings.idleTimeout / .milliseconds(1))
+        let options = "connectTimeoutMS=\(timeout)&serverSelectionTimeoutMS=\(timeout)&maxIdleTimeMS=\(idle)"
         var error = bson_error_t()
-        guard let uri = mongoc_uri_new_with_error(url + "\(separator)connectTimeoutMS=\(timeout)&serverSelectionTimeoutMS=\(timeout)", &error)
+        guard let uri = mongoc_uri_new_with_error(url + (url.contains("?") ? "&" : "?") + options, &error)
         else { throw StoreError(.unavailable, store: .document, operation: "connect", detail: "not a MongoDB URL: \(Self.message(&error))") }
         defer { mongoc_uri_destroy(uri) }
         database = mongoc_uri_get_database(uri).map { String(cString: $0) } ?? "stacksim"
@@ -24,6 +25,7 @@ final class MongoClient: Sendable {
             throw StoreError(.unavailable, store: .document, operation: "connect", detail: "cannot create a client pool")
         }
         mongoc_client_pool_set_error_api(pool, 2)
+        let threads = settings.max
         mongoc_client_pool_max_size(pool, UInt32(threads))
         workers = threads
         let handle = PoolHandle(pool)

@@ -10,7 +10,7 @@ public final class MongoStore: DocumentPort {
 
     /// `mongodb://host:port/database`; credentials in the URL never appear in errors.
     public init(url: String, pool settings: PoolSettings) throws {
-        client = try MongoClient(url: url, threads: settings.max, connectTimeout: settings.connectTimeout)
+        client = try MongoClient(url: url, settings: settings)
     }
 
     public func shutdown() { client.shutdown() }

@@ -54,15 +54,19 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
     }
 
     func close() {
-        reactor.execute { [self] in
-            guard let handle else { return }
-            if socket >= 0 { reactor.thread.unwatch(socket) }
-            PQfinish(handle)
-            self.handle = nil
-        }
+        reactor.execute { [self] in finish() }
     }
 
     // MARK: - On the reactor thread
+
+    /// The one place the libpq handle is freed.
+    private func finish() {
+        guard let handle else { return }
+        if socket >= 0 { reactor.thread.unwatch(socket) }
+        socket = -1
+        PQfinish(handle)
+        self.handle = nil
+    }
 
     private func start(_ conninfo: String, timeout: Duration, _ continuation: CheckedContinuation<Void, any Error>) {
         guard let handle = PQconnectStart(conninfo), PQstatus(handle) != CONNECTION_BAD else {
@@ -107,9 +111,7 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
         reactor.thread.cancel(timer: timer)
         if let failure {
             broken.store(true, ordering: .relaxed)
-            if socket >= 0 { reactor.thread.unwatch(socket) }
-            if let handle { PQfinish(handle) }
-            handle = nil
+            finish()
             continuation.resume(throwing: StoreError(.unavailable, store: .relational, operation: "connect", detail: failure))
         } else {
             continuation.resume()

@@ -29,7 +29,9 @@ struct BenchCommand: AsyncParsableCommand {
                 throw CommandFailure(status: .badInput, message: "--duration: expected a duration like 5s, got '\(duration)'")
             }
             let scenario = try ScenarioFiles.load(scenario)
-            let stack = try await live.liveOnly().connect(poolMax: counts.max()!)
+            var pool = scenario.stack.pool
+            pool.max = counts.max()!
+            let stack = try await live.liveOnly().connect(pool: pool)
             defer { stack.shutdown() }
             try await stack.createSchema()
             let (dataset, _) = try await SimulationRun.seed(scenario, into: stack.stores)

@@ -16,7 +16,7 @@ struct DbCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await StackSimCommand.guarded {
-                let stack = try await live.liveOnly().connect(poolMax: 4)
+                let stack = try await live.liveOnly().connect(pool: PoolSpec())
                 defer { stack.shutdown() }
                 for note in try await stack.createSchema() { print("schema: \(note)") }
                 print("schema created on postgres, mongo; redis emptied")
@@ -33,7 +33,7 @@ struct DbCommand: AsyncParsableCommand {
         func run() async throws {
             try await StackSimCommand.guarded {
                 let scenario = try ScenarioFiles.load(scenario)
-                let stack = try await live.liveOnly().connect(poolMax: scenario.stack.poolMax)
+                let stack = try await live.liveOnly().connect(pool: scenario.stack.pool)
                 defer { stack.shutdown() }
                 try await stack.createSchema()
                 let (_, summary) = try await SimulationRun.seed(scenario, into: stack.stores)
@@ -52,7 +52,7 @@ struct DbCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await StackSimCommand.guarded {
-                let stack = try await live.liveOnly().connect(poolMax: 4)
+                let stack = try await live.liveOnly().connect(pool: PoolSpec())
                 defer { stack.shutdown() }
                 try await stack.drop()
                 print("dropped the stacksim schema, collections and keys")

@@ -24,10 +24,10 @@ struct LiveOptions: ParsableArguments {
     }
 
     /// Connects to the live servers and checks each answers; exit 69 naming any that does not.
-    func connect(poolMax: Int) async throws -> LiveStack {
+    func connect(pool: PoolSpec) async throws -> LiveStack {
         let stack: LiveStack
         do {
-            stack = try LiveStack(urls: LiveURLs(postgres: postgresURL, mongo: mongoURL, redis: redisURL), pool: PoolSettings(max: poolMax))
+            stack = try LiveStack(urls: LiveURLs(postgres: postgresURL, mongo: mongoURL, redis: redisURL), pool: PoolSettings(max: pool.max, connectTimeout: pool.connectTimeout, idleTimeout: pool.idleTimeout))
         } catch let error as StoreError {
             throw CommandFailure(status: .targetUnreachable, message: "\(error.store.rawValue): \(error.detail)")
         }

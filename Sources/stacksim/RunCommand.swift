@@ -52,7 +52,7 @@ struct RunCommand: AsyncParsableCommand {
             var options = RunOptions()
             options.target = live.target
             if !quiet { options.progress = ProgressPrinter.make() }
-            let stack = live.target == "live" ? try await live.connect(poolMax: scenario.stack.poolMax) : nil
+            let stack = live.target == "live" ? try await live.connect(pool: scenario.stack.pool) : nil
             defer { stack?.shutdown() }
             var servers: [ServerInfo]?
             if let stack {

@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import StackModel
 
@@ -29,6 +30,7 @@ public struct SnapshotSync: Sendable {
     public let workers: Int
     public let time: any TimeSource
     public let observer: any StackObserver
+    private let progress = SyncProgress()
 
     public init(stores: StackStores, strategy: SyncStrategy, workers: Int, time: any TimeSource, observer: any StackObserver) {
         self.stores = stores
@@ -46,7 +48,19 @@ public struct SnapshotSync: Sendable {
 
     public func enqueue(userID: UUIDValue, committedAt: Date) async throws {
         let job = String(decoding: try JSONEncoder().encode(SyncJob(userID: userID, committedAt: committedAt)), as: UTF8.self)
-        try await stores.cache.push(queue(for: userID), job)
+        progress.enqueued.add(1, ordering: .relaxed)
+        do {
+            try await stores.cache.push(queue(for: userID), job)
+        } catch {
+            progress.finished.add(1, ordering: .relaxed)
+            throw error
+        }
+    }
+
+    /// True when every job this process enqueued has been applied (or failed): the end of a run
+    /// waits for this, not for an empty queue, which a popped job still being applied would fool.
+    public var isSettled: Bool {
+        progress.finished.load(ordering: .relaxed) >= progress.enqueued.load(ordering: .relaxed)
     }
 
     /// Jobs waiting across all worker queues.
@@ -59,6 +73,7 @@ public struct SnapshotSync: Sendable {
     /// Takes one job from a worker's queue and applies it; false when the queue stayed empty.
     public func processNext(worker index: Int, wait: Duration) async throws -> Bool {
         guard let raw = try await stores.cache.pop(queue(forWorker: index), timeout: wait) else { return false }
+        defer { progress.finished.add(1, ordering: .relaxed) }
         let job = try JSONDecoder().decode(SyncJob.self, from: Data(raw.utf8))
         try await apply(job)
         return true
@@ -112,4 +127,10 @@ public struct BatchSync: Sendable {
             after = last.id
         }
     }
+}
+
+/// Jobs enqueued and finished by this process, shared by every copy of a `SnapshotSync`.
+private final class SyncProgress: Sendable {
+    let enqueued = Atomic<Int>(0)
+    let finished = Atomic<Int>(0)
 }
