@@ -46,6 +46,7 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Metrics", "Scenario"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Simulation"]),
         .testTarget(name: "StackSimTests", dependencies: ["StackSim"]),
+        .testTarget(name: "StackMongoTests", dependencies: ["StackMongo"]),
         .testTarget(name: "LiveTests", dependencies: ["StackLive", "StackSim", "PortContract", "StackPostgres", "StackIO"]),
     ]
 )

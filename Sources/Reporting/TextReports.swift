@@ -26,12 +26,21 @@ public enum TextReports {
             "harness: \(String(format: "%.2f", report.harness.coresUsed)) cores busy; schedule: \(report.scheduleLag.late) of "
                 + "\(report.scheduleLag.intended) arrivals late (max \(Format.ms(report.scheduleLag.maxLagMs)) ms)",
         ]
+        lines += abandonedNote(report).map { [$0] } ?? []
         lines += report.invalidReasons.map { "INVALID: \($0)" }
         lines += report.aborted.map { ["ABORTED: \($0)"] } ?? []
         lines += report.baseline?.regressions.map { "REGRESSION \($0.summary)" } ?? []
         lines += report.baseline?.warnings.map { "warning: \($0)" } ?? []
         lines += report.thresholds.filter { !$0.passed }.map { "FAILED threshold \($0.target).\($0.metric): \(describe($0)) (\($0.location))" }
         return lines.joined(separator: "\n")
+    }
+
+    /// Requests the graceful stop gave up on: the target fell behind the offered load.
+    static func abandonedNote(_ report: RunReport) -> String? {
+        let abandoned = report.operations.reduce(0) { $0 + ($1.errorsByClass["abandoned"] ?? 0) }
+        guard abandoned > 0 else { return nil }
+        return "graceful stop: \(abandoned) requests were still queued when it ran out — the target fell behind the offered load; "
+            + "they count as 'abandoned' errors, with the time they waited as latency"
     }
 
     static func describe(_ t: ThresholdResult) -> String {
@@ -123,6 +132,7 @@ public enum TextReports {
         md += "\(report.dataset.sprints) sprints; loaded in \(String(format: "%.2f", report.dataset.loadS)) s |\n"
         md += "| schedule | \(report.scheduleLag.late) of \(report.scheduleLag.intended) arrivals later than \(Format.ms(report.scheduleLag.toleranceMs)) ms "
         md += "(max \(Format.ms(report.scheduleLag.maxLagMs)) ms) |\n"
+        if let note = abandonedNote(report) { md += "| graceful stop | \(escape(note)) |\n" }
         md += "| harness | \(String(format: "%.2f", report.harness.coresUsed)) cores busy (\(String(format: "%.1f", report.harness.processCpuS)) CPU s) |\n"
         let m = report.machine
         md += "| machine | \(m.cores) cores, \(m.memoryBytes / (1 << 20)) MiB, \(escape(m.os)), kernel \(escape(m.kernel)), Swift \(m.swiftVersion) |\n"

@@ -166,6 +166,7 @@ public struct ScenarioLoader {
         if let v = f["schedule_tolerance"] { l.scheduleTolerance = try v.duration() }
         if let v = f["max_late_fraction"] { l.maxLateFraction = try v.fraction() }
         if let v = f["max_rate"] { l.maxRate = try v.rate() }
+        if let v = f["graceful_stop"] { l.gracefulStop = try v.duration() }
         if let v = f["mix"] { l.mix = try mix(v) }
         if let v = f["phases"] {
             l.phases = try v.list().map { try phase($0, model: l.model) }

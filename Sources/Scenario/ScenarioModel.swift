@@ -258,6 +258,10 @@ public struct LoadSettings: Sendable, Equatable {
     public var maxLateFraction = 0.01
     /// A cap on the instantaneous arrival rate of every phase (open model); nil: none.
     public var maxRate: Double?
+    /// After the last phase, requests still queued get this long to start (none after a stop);
+    /// the rest are recorded as `abandoned` errors, so a run against a target that cannot keep up
+    /// still ends.
+    public var gracefulStop: Duration = .seconds(30)
 
     public init() {}
 

@@ -206,6 +206,7 @@ public struct ScenarioSchema: Sendable {
             SchemaKey("schedule_tolerance", .duration(allowZero: false), "arrivals dispatched later than this count as schedule lag"),
             SchemaKey("max_late_fraction", .fraction, "more late arrivals than this makes the run invalid (exit 12)"),
             SchemaKey("max_rate", .rate(allowZero: false), "a cap on every phase's instantaneous arrival rate"),
+            SchemaKey("graceful_stop", .duration(allowZero: true), "after the load, queued requests get this long to start; the rest are 'abandoned' errors"),
             SchemaKey("phases", .list(phase(operations: operations), minItems: 1),
                       "run in order; each: name, duration, rate (open) or users (closed), record and an optional mix"),
             SchemaKey("mix", mix(operations: operations), "relative weights of the operations"),

@@ -142,6 +142,7 @@ public enum ScenarioWriter {
             YAMLEntry("max_late_fraction", number(l.maxLateFraction)),
         ]
         if let cap = l.maxRate { entries.append(YAMLEntry("max_rate", rate(cap))) }
+        entries.append(YAMLEntry("graceful_stop", duration(l.gracefulStop)))
         entries.append(YAMLEntry("phases", .list(l.phases.map(phase))))
         entries.append(YAMLEntry("mix", mix(l.mix)))
         return .mapping(entries)

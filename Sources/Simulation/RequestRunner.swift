@@ -1,5 +1,6 @@
 import Foundation
 import Metrics
+import Synchronization
 import Scenario
 import StackCore
 import StackModel
@@ -9,6 +10,8 @@ enum RequestFailure: String, Error {
     case sessionMissing = "session_missing"
     case rateLimited = "rate_limited"
     case unknownOperation = "unknown_operation"
+    /// Still queued when the graceful stop ran out.
+    case abandoned
 }
 
 /// The clock of one run: nanoseconds since the run started, and sleeping until such a moment.
@@ -45,6 +48,8 @@ final class RequestRunner: Sendable {
     let clock: RunClock
     let rateLimitPerMinute: Int
     let observer: any StackObserver
+    /// Set when the graceful stop has run out: requests not started by then are abandoned.
+    private let cutOff = Atomic<Bool>(false)
 
     init(context: ActionContext, actions: [String: ActionDefinition], recorder: Recorder, workers: AppWorkers,
          clock: RunClock, rateLimitPerMinute: Int, observer: any StackObserver) {
@@ -54,7 +59,12 @@ final class RequestRunner: Sendable {
 
     /// Runs `operation` for `requester`, latency counted from `intended` (ns after run start).
     func execute(_ operation: String, argument: UInt64, requester: Requester, intended: Int64, phase: Phase, shard: Int) async {
+        guard !isCutOff else { return abandon(operation, requester: requester, intended: intended, phase: phase, shard: shard) }
         await workers.acquire()
+        guard !isCutOff else {
+            workers.release()
+            return abandon(operation, requester: requester, intended: intended, phase: phase, shard: shard)
+        }
         let actualStart = clock.now()
         let trace = StoreCallTrace()
         var errorClass: String?
@@ -76,6 +86,20 @@ final class RequestRunner: Sendable {
         recorder.record(OperationSample(operation: operation, latencyNanos: end - intended, serviceNanos: end - actualStart,
                                         errorClass: errorClass, storeCalls: calls, denied: denied, recorded: phase.record,
                                         phase: phase.name, tenantClass: requester.tenantClass),
+                        shard: shard)
+    }
+
+    /// Ends the graceful stop: requests still queued are recorded as abandoned instead of run;
+    /// those already running finish.
+    func cutOffQueuedRequests() { cutOff.store(true, ordering: .relaxed) }
+
+    private var isCutOff: Bool { cutOff.load(ordering: .relaxed) }
+
+    /// A request that never started: an error whose latency is how long it waited, a lower bound.
+    private func abandon(_ operation: String, requester: Requester, intended: Int64, phase: Phase, shard: Int) {
+        recorder.record(OperationSample(operation: operation, latencyNanos: clock.now() - intended, serviceNanos: 0,
+                                        errorClass: RequestFailure.abandoned.rawValue, storeCalls: [], denied: false,
+                                        recorded: phase.record, phase: phase.name, tenantClass: requester.tenantClass),
                         shard: shard)
     }
 

@@ -182,7 +182,15 @@ public enum SimulationRun {
         let sprintTask = Task { await driver.rollSprints(tenants: tenants, stores: stores, time: time, every: scenario.stack.sprintLength) }
         let schedule = await driver.drive()
         let loadEnded = clock.now()
+        let gracefulStop = Task { [stop = options.stop] in
+            let deadline = ContinuousClock.now + scenario.load.gracefulStop
+            while stop.requested == nil, ContinuousClock.now < deadline {
+                do { try await Task.sleep(for: .milliseconds(20)) } catch { return }
+            }
+            runner.cutOffQueuedRequests()
+        }
         for user in users { await user.drain() }
+        gracefulStop.cancel()
         await waitForSync(sync, limit: .seconds(30))
         sprintTask.cancel()
         await driver.finishIntervals()

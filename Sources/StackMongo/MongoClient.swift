@@ -42,23 +42,23 @@ final class MongoClient: Sendable {
         jobs.expect(workers: threads)
     }
 
-    /// Runs a command document (extended JSON, command name first) and returns the reply as JSON.
-    func command(_ name: String, _ json: String) async throws -> [String: Any] {
+    /// Runs a command document (extended JSON, command name first) and returns its reply.
+    func command(_ name: String, _ json: String) async throws -> MongoReply {
         let enqueued = ContinuousClock.now
-        let (waited, reply) = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(Duration, SendableReply), any Error>) in
+        let (waited, reply) = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(Duration, MongoReply), any Error>) in
             let database = self.database
             jobs.submit { client in
                 let waited = ContinuousClock.now - enqueued
-                continuation.resume(with: Result { (waited, SendableReply(try Self.run(client, database, name, json))) })
+                continuation.resume(with: Result { (waited, try Self.run(client, database, name, json)) })
             }
         }
         StoreCallTrace.record(.document, StoreCallTrace.connectionWait, duration: waited, failed: false)
-        return reply.value
+        return reply
     }
 
     func shutdown() { jobs.close() }
 
-    private static func run(_ client: OpaquePointer, _ database: String, _ name: String, _ json: String) throws -> [String: Any] {
+    private static func run(_ client: OpaquePointer, _ database: String, _ name: String, _ json: String) throws -> MongoReply {
         var error = bson_error_t()
         let bytes = Array(json.utf8)
         guard let command = bson_new_from_json(bytes, bytes.count, &error) else {
@@ -81,16 +81,7 @@ final class MongoClient: Sendable {
             throw StoreError(.protocolError, store: .document, operation: name, detail: "the reply is not valid BSON")
         }
         defer { bson_free(text) }
-        let data = Data(bytes: text, count: length)
-        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw StoreError(.protocolError, store: .document, operation: name, detail: "the reply is not a document")
-        }
-        if let errors = object["writeErrors"] as? [[String: Any]], let first = errors.first {
-            let duplicate = (first["code"] as? Int) == 11000
-            throw StoreError(duplicate ? .constraint : .protocolError, store: .document, operation: name,
-                             detail: first["errmsg"] as? String ?? "write error")
-        }
-        return object
+        return MongoReply(command: name, json: Data(bytes: text, count: length))
     }
 
     private static func message(_ error: inout bson_error_t) -> String {
@@ -98,10 +89,38 @@ final class MongoClient: Sendable {
     }
 }
 
-/// A reply that crosses from a worker thread to the awaiting task once, untouched afterwards.
-private struct SendableReply: @unchecked Sendable {
-    let value: [String: Any]
-    init(_ value: [String: Any]) { self.value = value }
+/// A command's reply as relaxed extended JSON: decoded straight into model values where the
+/// shape is known (a find's documents), read as a generic document otherwise.
+struct MongoReply: Sendable {
+    let command: String
+    let json: Data
+
+    /// The reply as a document; a write error in it becomes a `StoreError`.
+    func document() throws -> [String: Any] {
+        guard let object = try JSONSerialization.jsonObject(with: json) as? [String: Any] else {
+            throw StoreError(.protocolError, store: .document, operation: command, detail: "the reply is not a document")
+        }
+        if let errors = object["writeErrors"] as? [[String: Any]], let first = errors.first {
+            let duplicate = (first["code"] as? Int) == 11000
+            throw StoreError(duplicate ? .constraint : .protocolError, store: .document, operation: command,
+                             detail: first["errmsg"] as? String ?? "write error")
+        }
+        return object
+    }
+
+    /// The documents of a single-batch cursor reply, decoded as `T`.
+    func batch<T: Decodable>(of type: T.Type) throws -> [T] {
+        do {
+            return try DocumentCodec.decode(CursorReply<T>.self, from: json).cursor.firstBatch
+        } catch {
+            throw StoreError(.protocolError, store: .document, operation: command, detail: "unexpected documents in the reply: \(error)")
+        }
+    }
+
+    private struct CursorReply<Document: Decodable>: Decodable {
+        struct Cursor: Decodable { var firstBatch: [Document] }
+        var cursor: Cursor
+    }
 }
 
 /// The client pool pointer, handed to the worker threads that own its clients.

@@ -17,10 +17,14 @@ public final class MongoStore: DocumentPort {
 
     // MARK: - Commands
 
-    private func run(_ call: String, _ command: String, _ collection: String, _ fields: [(String, Any)]) async throws -> [String: Any] {
+    private func send(_ call: String, _ command: String, _ collection: String, _ fields: [(String, Any)]) async throws -> MongoReply {
         try await StoreCallTrace.measure(.document, call) {
             try await client.command(call, DocumentCodec.ordered([(command, collection)] + fields))
         }
+    }
+
+    private func run(_ call: String, _ command: String, _ collection: String, _ fields: [(String, Any)]) async throws -> [String: Any] {
+        try await send(call, command, collection, fields).document()
     }
 
     private func find<T: Decodable>(_ call: String, _ type: T.Type, in collection: String, _ filter: [String: Any],
@@ -30,8 +34,7 @@ public final class MongoStore: DocumentPort {
         if let limit { fields.append(("limit", limit)) }
         if let projection { fields.append(("projection", projection)) }
         fields += [("batchSize", 100_000), ("singleBatch", true)]
-        let reply = try await run(call, "find", collection, fields)
-        return try Self.batch(reply).map { try DocumentCodec.decode(type, $0) }
+        return try await send(call, "find", collection, fields).batch(of: T.self)
     }
 
     private func aggregate(_ call: String, in collection: String, _ pipeline: [[String: Any]]) async throws -> [[String: Any]] {
@@ -67,7 +70,7 @@ public final class MongoStore: DocumentPort {
 
     /// Whether the server takes `$in` in a partial index filter (MongoDB 6.0+), and its version.
     public func serverInfo() async throws -> (version: String, testServer: Bool) {
-        let info = try await client.command("build-info", DocumentCodec.ordered([("buildInfo", 1)]))
+        let info = try await client.command("build-info", DocumentCodec.ordered([("buildInfo", 1)])).document()
         return (info["version"] as? String ?? "unknown", info["stacksimTestServer"] as? Bool ?? false)
     }
 

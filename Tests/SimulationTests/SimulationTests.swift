@@ -172,6 +172,27 @@ struct RunTests {
         #expect(result.recordedSeconds < 12)
     }
 
+    /// A target serving 20 requests/s offered 100/s: the queue left when the load ends gets the
+    /// graceful stop to start, and the rest are recorded as abandoned — none lost, none run late.
+    @Test func requestsQueuedPastTheGracefulStopAreAbandonedNotLost() async throws {
+        var s = scenario("overload", rate: 100, seconds: 2, mix: ["board"])
+        s.load.arrivals = .uniform
+        s.load.gracefulStop = .seconds(1)
+        s.stack.appWorkers = 1
+        var knobs = StoreKnobSpec()
+        knobs.latency = .fixed(.milliseconds(50))
+        s.stack.embedded = ["mongo": knobs]
+        let started = ContinuousClock.now
+        let result = try await SimulationRun.run(s)
+        #expect(ContinuousClock.now - started < .seconds(8), "ended soon after the 2 s load and 1 s graceful stop")
+        let board = try #require(result.totals.operations["board"])
+        let abandoned = board.errors["abandoned"] ?? 0
+        #expect(board.count == result.schedule.intended, "every intended request is counted: \(board.count) of \(result.schedule.intended)")
+        #expect(abandoned > result.schedule.intended / 2, "\(abandoned) abandoned of \(result.schedule.intended)")
+        #expect(board.errorCount == abandoned, "\(board.errors)")
+        #expect(board.latency.maxMilliseconds >= 2_000, "the last arrivals waited at least the graceful stop")
+    }
+
     @Test func aStarvedHarnessMarksItsRunInvalid() async throws {
         let result = try await SimulationRun.run(scenario("starved", rate: 200_000, seconds: 1, mix: ["search", "sprint-board"]))
         #expect(result.schedule.late > 0)

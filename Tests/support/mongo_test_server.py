@@ -6,18 +6,89 @@ without a MongoDB server (Debian ships none). Its speed says nothing about Mongo
 
 Usage: mongo_test_server.py PORT
 """
+import copy
 import datetime
 import re
 import sys
 
 import mockupdb
 import mongomock
+from mongomock import aggregate as mongomock_aggregate
+from mongomock.filtering import filter_applies, resolve_sort_key
 from pymongo import ReturnDocument
 
 VERSION = "5.0.0-stacksim-test-server"
 client = mongomock.MongoClient()
 # Index specs by (database, collection), as createIndexes sent them: listIndexes returns them.
 indexes = {}
+
+
+class EqualityIndexes:
+    """Hash indexes on the fields a filter compares for equality, built on first use and dropped
+    on every write to their collection. mongomock evaluates a filter against every document of
+    the collection; with these a query looks only at the documents it can match, and a lookup by
+    `_id` at one. Filters are still evaluated in full on those candidates, so an index may only
+    ever give a superset: scalar equality (and `$in` of scalars) only, never `null`."""
+    SCALARS = (str, int, float)
+
+    def __init__(self):
+        self.by_collection = {}
+
+    def changed(self, collection):
+        self.forget(collection.database.name, collection.name)
+
+    def forget(self, database, collection=None):
+        for key in [k for k in self.by_collection if k[0] == database and collection in (None, k[1])]:
+            del self.by_collection[key]
+
+    def candidates(self, collection, query):
+        """The documents `query` can match, or None when no field of it can use an index."""
+        documents = collection._store._documents
+        best = None
+        for field, condition in query.items():
+            values = self.equality_values(condition)
+            if values is None or field.startswith("$") or "." in field:
+                continue
+            if field == "_id":
+                return [documents[v] for v in values if v in documents]
+            index = self.index(collection, field, documents)
+            found = list({id(d): d for v in values for d in index.get(v, ())}.values())
+            if best is None or len(found) < len(best):
+                best = found
+        return best
+
+    def equality_values(self, condition):
+        if isinstance(condition, dict):
+            values = condition.get("$in") if list(condition) == ["$in"] else None
+            return values if isinstance(values, list) and all(isinstance(v, self.SCALARS) for v in values) else None
+        return [condition] if isinstance(condition, self.SCALARS) else None
+
+    def index(self, collection, field, documents):
+        fields = self.by_collection.setdefault((collection.database.name, collection.name), {})
+        if field not in fields:
+            index = {}
+            for document in documents.values():
+                value = document.get(field)
+                for v in value if isinstance(value, list) else [value]:
+                    if isinstance(v, self.SCALARS):
+                        index.setdefault(v, []).append(document)
+            fields[field] = index
+        return fields[field]
+
+
+equality_indexes = EqualityIndexes()
+
+
+def iter_documents(collection, query):
+    """mongomock's document scan, narrowed by the equality indexes."""
+    candidates = equality_indexes.candidates(collection, query or {})
+    documents = list(collection._store.documents) if candidates is None else candidates
+    return (document for document in documents if filter_applies(query, document))
+
+
+mongomock.collection.Collection._iter_documents = iter_documents
+# mockupdb formats every reply as JSON for a log line it prints only when verbose: skip that.
+mockupdb.OpMsgReply.__repr__ = lambda self: "OpMsgReply(…)"
 
 
 def hello(_request, _db):
@@ -53,22 +124,52 @@ def cursor_reply(db, collection, docs):
     return {"cursor": {"id": 0, "ns": f"{db.name}.{collection}", "firstBatch": docs}, "ok": 1}
 
 
+def sort_key(field):
+    """The BSON order of one field's values (null/missing < numbers < strings < booleans < dates),
+    cheaply for those types; mongomock's general comparison for anything else."""
+    def key(document):
+        value = document.get(field) if "." not in field else None
+        if "." in field or not isinstance(value, (type(None), bool, int, float, str, datetime.datetime)):
+            return (99, resolve_sort_key(field, document))
+        if value is None:
+            return (1, 0)
+        if isinstance(value, bool):
+            return (8, value)
+        return (2, value) if isinstance(value, (int, float)) else (3, value) if isinstance(value, str) else (9, value)
+    return key
+
+
 def find(request, db):
+    """Filters, sorts and limits the stored documents, and copies only those it returns (mongomock's
+    own find copies every match before limiting)."""
     doc = request.doc
-    name = doc["find"]
+    collection = db[doc["find"]]
     query, matches = text_filter(doc.get("filter", {}))
-    cursor = db[name].find(query, doc.get("projection"))
-    if doc.get("sort"):
-        cursor = cursor.sort(list(doc["sort"].items()))
-    docs = [d for d in cursor if matches(d)]
+    docs = [d for d in collection._iter_documents(query) if matches(d)]
+    for field, direction in reversed(list((doc.get("sort") or {}).items())):
+        docs.sort(key=sort_key(field), reverse=direction < 0)
     skip, limit = doc.get("skip", 0), abs(doc.get("limit", 0))
     docs = docs[skip:skip + limit] if limit else docs[skip:]
-    return cursor_reply(db, name, docs)
+    projection = doc.get("projection")
+    # Replies are encoded before the next request runs, so unprojected documents need no copy.
+    return cursor_reply(db, collection.name, [collection._copy_only_fields(d, projection, dict) for d in docs] if projection else docs)
+
+
+# Stages that read their input documents without changing them.
+READ_ONLY_STAGES = {"$group", "$sort", "$limit", "$skip", "$count"}
 
 
 def aggregate(request, db):
-    name = request.doc["aggregate"]
-    return cursor_reply(db, name, list(db[name].aggregate(request.doc["pipeline"])))
+    """A leading `$match` runs as an indexed scan; the documents are copied only when a later stage
+    could change them."""
+    name, pipeline = request.doc["aggregate"], request.doc["pipeline"]
+    if pipeline and "$match" in pipeline[0]:
+        collection = db[name]
+        matched = list(collection._iter_documents(pipeline[0]["$match"]))
+        if any(next(iter(stage)) not in READ_ONLY_STAGES for stage in pipeline[1:]):
+            matched = [copy.deepcopy(d) for d in matched]
+        return cursor_reply(db, name, list(mongomock_aggregate.process_pipeline(matched, db, pipeline[1:], None)))
+    return cursor_reply(db, name, list(db[name].aggregate(pipeline)))
 
 
 def count(request, db):
@@ -92,6 +193,8 @@ def insert(request, db):
             errors.append(write_error(index, error))
             if ordered:
                 break
+        finally:
+            equality_indexes.changed(collection)
     reply = {"n": n, "ok": 1}
     if errors:
         reply["writeErrors"] = errors
@@ -111,6 +214,8 @@ def update(request, db):
         except mongomock.WriteError as error:
             errors.append(write_error(index, error))
             continue
+        finally:
+            equality_indexes.changed(collection)
         n += result.matched_count
         modified += result.modified_count
         if result.upserted_id is not None:
@@ -130,6 +235,7 @@ def delete(request, db):
     for spec in request.doc.get("deletes", []):
         method = collection.delete_one if spec.get("limit") == 1 else collection.delete_many
         n += method(spec["q"]).deleted_count
+        equality_indexes.changed(collection)
     return {"n": n, "ok": 1}
 
 
@@ -143,6 +249,7 @@ def find_and_modify(request, db):
     else:
         value = collection.find_one_and_update(query, doc["update"], sort=sort, upsert=doc.get("upsert", False),
                                                return_document=after)
+    equality_indexes.changed(collection)
     return {"value": value, "lastErrorObject": {"n": 0 if value is None else 1, "updatedExisting": value is not None},
             "ok": 1}
 
@@ -168,12 +275,14 @@ def list_indexes(request, db):
 
 def drop(request, db):
     db.drop_collection(request.doc["drop"])
+    equality_indexes.forget(db.name, request.doc["drop"])
     indexes.pop((db.name, request.doc["drop"]), None)
     return {"ok": 1}
 
 
 def drop_database(_request, db):
     client.drop_database(db.name)
+    equality_indexes.forget(db.name)
     for key in [k for k in indexes if k[0] == db.name]:
         del indexes[key]
     return {"ok": 1}
