@@ -77,23 +77,35 @@ public final class StoreCallTrace: Sendable {
         try await measure(store, connectionWait, body)
     }
 
-    /// Times `body` as one call to `store` and records it in the current trace, if any.
+    /// Times `body` as one call to `store` and records it in the current trace, if any. A wait
+    /// for a connection inside `body` is recorded on its own and left out of the call's time.
     public static func measure<T>(_ store: StoreKind, _ operation: String,
                                   _ body: () async throws -> T) async throws -> T {
         let clock = ContinuousClock(), start = clock.now
+        let waits = WaitsInside()
         do {
-            let result = try await body()
-            record(store, operation, duration: clock.now - start, failed: false)
+            let result = try await $waitsInside.withValue(waits) { try await body() }
+            record(store, operation, duration: clock.now - start - waits.total, failed: false)
             return result
         } catch {
-            record(store, operation, duration: clock.now - start, failed: true)
+            record(store, operation, duration: clock.now - start - waits.total, failed: true)
             throw error
         }
     }
 
     /// Records a call timed elsewhere (e.g. on another thread) in the current trace, if any.
     public static func record(_ store: StoreKind, _ operation: String, duration: Duration, failed: Bool) {
+        if operation == connectionWait { waitsInside?.add(duration) }
         current?.calls.withLock { $0.append(StoreCall(store: store, operation: operation, duration: duration, failed: failed)) }
+    }
+
+    /// The connection waits inside the store call being measured.
+    @TaskLocal private static var waitsInside: WaitsInside?
+
+    private final class WaitsInside: Sendable {
+        private let nanoseconds = Atomic<Int64>(0)
+        func add(_ wait: Duration) { nanoseconds.add(wait.nanoseconds, ordering: .relaxed) }
+        var total: Duration { .nanoseconds(nanoseconds.load(ordering: .relaxed)) }
     }
 }
 

@@ -150,4 +150,22 @@ struct ServiceTimeTests {
         try await StoreCallTrace.$current.withValue(trace) { try await stores.cache.set("k", "w", ttl: nil) }
         #expect(trace.recorded.count == 1 && trace.recorded[0].store == .cache && trace.recorded[0].duration >= .milliseconds(20))
     }
+
+    /// A call that waited 30 ms of its 50 ms for a connection: the wait is its own row, not part
+    /// of the call's time, so the per-store breakdown does not count it twice.
+    @Test func aConnectionWaitIsReportedBesideTheCallNotInsideIt() async throws {
+        let trace = StoreCallTrace()
+        let start = ContinuousClock.now
+        try await StoreCallTrace.$current.withValue(trace) {
+            try await StoreCallTrace.measure(.relational, "query") {
+                try await StoreCallTrace.measureConnectionWait(.relational) { try await Task.sleep(for: .milliseconds(30)) }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        let elapsed = ContinuousClock.now - start
+        let wait = try #require(trace.recorded.first { $0.operation == StoreCallTrace.connectionWait })
+        let call = try #require(trace.recorded.first { $0.operation == "query" })
+        #expect(wait.duration >= .milliseconds(30))
+        #expect(call.duration >= .milliseconds(20) && call.duration <= elapsed - wait.duration, "\(call.duration) of \(elapsed)")
+    }
 }
