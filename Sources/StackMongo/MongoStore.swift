@@ -17,14 +17,17 @@ public final class MongoStore: DocumentPort {
 
     // MARK: - Commands
 
-    private func send(_ call: String, _ command: String, _ collection: String, _ fields: [(String, Any)]) async throws -> MongoReply {
+    /// Runs a command and reads its reply, both inside the call's measurement: a write error in
+    /// the reply fails the call.
+    private func send<T>(_ call: String, _ command: String, _ collection: String, _ fields: [(String, Any)],
+                         reading read: (MongoReply) throws -> T) async throws -> T {
         try await StoreCallTrace.measure(.document, call) {
-            try await client.command(call, DocumentCodec.ordered([(command, collection)] + fields))
+            try read(try await client.command(call, DocumentCodec.ordered([(command, collection)] + fields)))
         }
     }
 
     private func run(_ call: String, _ command: String, _ collection: String, _ fields: [(String, Any)]) async throws -> [String: Any] {
-        try await send(call, command, collection, fields).document()
+        try await send(call, command, collection, fields) { try $0.document() }
     }
 
     private func find<T: Decodable>(_ call: String, _ type: T.Type, in collection: String, _ filter: [String: Any],
@@ -34,7 +37,7 @@ public final class MongoStore: DocumentPort {
         if let limit { fields.append(("limit", limit)) }
         if let projection { fields.append(("projection", projection)) }
         fields += [("batchSize", 100_000), ("singleBatch", true)]
-        return try await send(call, "find", collection, fields).batch(of: T.self)
+        return try await send(call, "find", collection, fields) { try $0.batch(of: T.self) }
     }
 
     private func aggregate(_ call: String, in collection: String, _ pipeline: [[String: Any]]) async throws -> [[String: Any]] {
