@@ -9,6 +9,8 @@ public struct OperationSample: Sendable {
     public var serviceNanos: Int64
     /// nil on success, else the error class (`injected`, `timeout`, `rate_limited`, ...).
     public var errorClass: String?
+    /// The error class of a request still queued when the graceful stop ran out.
+    public static let abandoned = "abandoned"
     public var storeCalls: [StoreCallSample]
     /// The permission check refused the request (a 403: an answer, not a failure).
     public var denied: Bool

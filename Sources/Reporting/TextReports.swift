@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 
 /// The terminal summary and `report.md`.
 public enum TextReports {
@@ -37,7 +38,7 @@ public enum TextReports {
 
     /// Requests the graceful stop gave up on: the target fell behind the offered load.
     static func abandonedNote(_ report: RunReport) -> String? {
-        let abandoned = report.operations.reduce(0) { $0 + ($1.errorsByClass["abandoned"] ?? 0) }
+        let abandoned = report.operations.reduce(0) { $0 + ($1.errorsByClass[OperationSample.abandoned] ?? 0) }
         guard abandoned > 0 else { return nil }
         return "graceful stop: \(abandoned) requests were still queued when it ran out — the target fell behind the offered load; "
             + "they count as 'abandoned' errors, with the time they waited as latency"

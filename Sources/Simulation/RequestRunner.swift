@@ -10,8 +10,6 @@ enum RequestFailure: String, Error {
     case sessionMissing = "session_missing"
     case rateLimited = "rate_limited"
     case unknownOperation = "unknown_operation"
-    /// Still queued when the graceful stop ran out.
-    case abandoned
 }
 
 /// The clock of one run: nanoseconds since the run started, and sleeping until such a moment.
@@ -98,7 +96,7 @@ final class RequestRunner: Sendable {
     /// A request that never started: an error whose latency is how long it waited, a lower bound.
     private func abandon(_ operation: String, requester: Requester, intended: Int64, phase: Phase, shard: Int) {
         recorder.record(OperationSample(operation: operation, latencyNanos: clock.now() - intended, serviceNanos: 0,
-                                        errorClass: RequestFailure.abandoned.rawValue, storeCalls: [], denied: false,
+                                        errorClass: OperationSample.abandoned, storeCalls: [], denied: false,
                                         recorded: phase.record, phase: phase.name, tenantClass: requester.tenantClass),
                         shard: shard)
     }

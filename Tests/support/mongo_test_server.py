@@ -124,13 +124,17 @@ def cursor_reply(db, collection, docs):
     return {"cursor": {"id": 0, "ns": f"{db.name}.{collection}", "firstBatch": docs}, "ok": 1}
 
 
-def sort_key(field):
-    """The BSON order of one field's values (null/missing < numbers < strings < booleans < dates),
-    cheaply for those types; mongomock's general comparison for anything else."""
+SIMPLE_SORT_TYPES = (type(None), bool, int, float, str, datetime.datetime)
+
+
+def sort_key(field, documents):
+    """The BSON order of one field's values: cheaply when every value is null/missing, a number, a
+    string, a boolean or a date (ranked as BSON ranks them), else mongomock's general comparison."""
+    if "." in field or not all(isinstance(d.get(field), SIMPLE_SORT_TYPES) for d in documents):
+        return lambda document: resolve_sort_key(field, document)
+
     def key(document):
-        value = document.get(field) if "." not in field else None
-        if "." in field or not isinstance(value, (type(None), bool, int, float, str, datetime.datetime)):
-            return (99, resolve_sort_key(field, document))
+        value = document.get(field)
         if value is None:
             return (1, 0)
         if isinstance(value, bool):
@@ -147,7 +151,7 @@ def find(request, db):
     query, matches = text_filter(doc.get("filter", {}))
     docs = [d for d in collection._iter_documents(query) if matches(d)]
     for field, direction in reversed(list((doc.get("sort") or {}).items())):
-        docs.sort(key=sort_key(field), reverse=direction < 0)
+        docs.sort(key=sort_key(field, docs), reverse=direction < 0)
     skip, limit = doc.get("skip", 0), abs(doc.get("limit", 0))
     docs = docs[skip:skip + limit] if limit else docs[skip:]
     projection = doc.get("projection")
