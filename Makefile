@@ -38,7 +38,7 @@ services-down: ## Stop the servers services-up started and delete their data
 test-unit: deps ## Unit, contract and simulation tests; then the live suite alone when STACKSIM_LIVE_TESTS=1 (keeps timing tests off a busy CPU)
 	$(SWIFT) build --build-tests -Xswiftc -warnings-as-errors
 	$(SWIFT) test --skip-build --skip LiveTests
-	if [ "$$STACKSIM_LIVE_TESTS" = 1 ]; then $(SWIFT) test --skip-build --filter LiveTests; fi
+	if [ "$$STACKSIM_LIVE_TESTS" = 1 ]; then $(SWIFT) test --skip-build --filter LiveTests --no-parallel; fi
 
 test-cli: test-deps ## Command-line checks: exit codes, validation messages, a short run's reports
 	$(SWIFT) build --product stacksim

@@ -15,6 +15,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "StackModel"),
+        .target(name: "Redaction"),
         .target(name: "StackCore", dependencies: ["StackModel"]),
         .target(name: "PortContract", dependencies: ["StackCore"]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
@@ -26,16 +27,16 @@ let package = Package(
         .target(name: "StackPostgres", dependencies: ["StackIO", "CLibPQ"]),
         .target(name: "StackRedis", dependencies: ["StackIO", "CHiredis"]),
         .target(name: "StackMongo", dependencies: ["StackIO", "CMongoC"]),
-        .target(name: "StackLive", dependencies: ["StackPostgres", "StackRedis", "StackMongo"]),
+        .target(name: "StackLive", dependencies: ["StackPostgres", "StackRedis", "StackMongo", "Redaction"]),
         .target(name: "Metrics", dependencies: ["CZlib", .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .target(name: "Scenario", dependencies: ["Yams"]),
         .target(name: "Simulation", dependencies: ["StackModel", "StackCore", "Metrics", "Scenario"]),
-        .target(name: "Reporting", dependencies: ["Metrics", "Scenario"]),
+        .target(name: "Reporting", dependencies: ["Metrics", "Scenario", "Redaction"]),
         .target(name: "StackSim", dependencies: ["Simulation", "Reporting", "Scenario", "StackCore", "StackModel", "Metrics"]),
         .executableTarget(
             name: "stacksim",
             dependencies: [
-                "StackSim", "StackLive",
+                "StackSim", "StackLive", "Redaction",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -47,6 +48,7 @@ let package = Package(
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Simulation"]),
         .testTarget(name: "StackSimTests", dependencies: ["StackSim"]),
         .testTarget(name: "StackMongoTests", dependencies: ["StackMongo"]),
+        .testTarget(name: "StackIOTests", dependencies: ["StackIO", "StackCore", "Redaction"]),
         .testTarget(name: "LiveTests", dependencies: ["StackLive", "StackSim", "PortContract", "StackPostgres", "StackIO"]),
     ]
 )

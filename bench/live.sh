@@ -15,8 +15,10 @@ done < <(scripts/services.sh env)
 out=$(mktemp -d)
 list=$(IFS=,; echo "${counts[*]}")
 "$bin" bench Scenarios/default.yaml --target live --connections "$list" --duration "${seconds}s" >"$out/stacksim.txt"
-read -r user organization < <(sed -n 's/^PARAMS user=\([^ ]*\) organization=\([^ ]*\).*/\1 \2/p' "$out/stacksim.txt")
-# The same SQL as PostgresStore's permission-check, the same parameters, prepared as stacksim does.
+read -r user organization key schema < <(sed -n 's/^PARAMS user=\([^ ]*\) organization=\([^ ]*\) .* key=\([^ ]*\) schema=\([^ ]*\)/\1 \2 \3 \4/p' "$out/stacksim.txt")
+# The same SQL as PostgresStore's permission-check, the same parameters, prepared as stacksim does,
+# on stacksim's own schema (pgbench gets it first on its search_path, as stacksim's connections do).
+export PGOPTIONS="-c search_path=$schema,public"
 cat >"$out/permission.sql" <<SQL
 SELECT EXISTS (
     SELECT 1 FROM organization_memberships m
@@ -31,7 +33,7 @@ for n in "${counts[@]}"; do
     rate() { sed -n "s/^RESULT call=$1 connections=$n calls=[0-9]* rate=\([0-9]*\)/\1/p" "$out/stacksim.txt"; }
     pg=$(pgbench -n -M prepared -c "$n" -j "$n" -T "$seconds" -f "$out/permission.sql" "$STACKSIM_POSTGRES_URL" 2>/dev/null \
         | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)
-    rb=$(redis-benchmark -p "$redis_port" -c "$n" -n $((20000 * n)) -q GET bench:key 2>/dev/null | tr '\r' '\n' \
+    rb=$(redis-benchmark -p "$redis_port" -c "$n" -n $((20000 * n)) -q GET "$key" 2>/dev/null | tr '\r' '\n' \
         | sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p' | tail -1)
     printf '| %s | %s | %.0f | %s | %.0f | %s |\n' "$n" "$(rate permission-check)" "$pg" "$(rate get)" "$rb" "$(rate board)"
 done

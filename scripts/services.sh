@@ -3,7 +3,10 @@
 # collide with default ones: PostgreSQL 15 (initdb into a temp dir, run as the postgres user,
 # seed-002 settings), redis-server without persistence, and the MongoDB wire-protocol test
 # server (Tests/support/mongo_test_server.py).
-# Usage: scripts/services.sh up|down|env
+# The MongoDB test server keeps its data across `restart-mongo` (saved on SIGTERM), as a real
+# one would; Redis runs without persistence, so `restart-redis` loses every key, as the seed's
+# Redis would.
+# Usage: scripts/services.sh up|down|env|restart-postgres|restart-redis|restart-mongo
 set -euo pipefail
 dir=${STACKSIM_SERVICES_DIR:-/tmp/stacksim-services}
 pg_port=${STACKSIM_PG_PORT:-55432}
@@ -34,26 +37,59 @@ up() {
         rm -rf "$dir/pg"
         mkdir -p "$dir/pg" && chown postgres:postgres "$dir/pg"
         as_postgres "$pg_bin/initdb" -D "$dir/pg/data" -U postgres -A trust --no-sync >"$dir/initdb.log"
-        as_postgres "$pg_bin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/postgres.log" -w start -o \
-            "-c listen_addresses=127.0.0.1 -c port=$pg_port -c unix_socket_directories=$dir/pg -c fsync=off \
-             -c shared_buffers=256MB -c effective_cache_size=512MB -c maintenance_work_mem=128MB \
-             -c checkpoint_completion_target=0.9 -c wal_buffers=16MB -c default_statistics_target=100 \
-             -c random_page_cost=1.1 -c effective_io_concurrency=200 -c max_connections=100" >/dev/null
+        start_postgres
         as_postgres "$pg_bin/psql" -q -h 127.0.0.1 -p "$pg_port" -U postgres -c \
             "CREATE ROLE stacksim LOGIN PASSWORD 'stacksim' SUPERUSER" -c "CREATE DATABASE stacksim OWNER stacksim"
     fi
-    if ! redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
-        redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no --daemonize yes \
-            --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir"
-        wait_for redis redis-cli -p "$redis_port" ping
-    fi
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$mongo_port") 2>/dev/null; then
-        nohup /usr/bin/python3 "$root/Tests/support/mongo_test_server.py" "$mongo_port" >"$dir/mongo.log" 2>&1 &
-        echo $! >"$dir/mongo.pid"
-        wait_for "the mongo test server" bash -c "exec 3<>/dev/tcp/127.0.0.1/$mongo_port"
-    fi
+    if ! redis-cli -p "$redis_port" ping >/dev/null 2>&1; then start_redis; fi
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$mongo_port") 2>/dev/null; then start_mongo; fi
     echo "# servers are up; for stacksim run --target live:"
     exports
+}
+
+start_postgres() {
+    as_postgres "$pg_bin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/postgres.log" -w start -o \
+        "-c listen_addresses=127.0.0.1 -c port=$pg_port -c unix_socket_directories=$dir/pg -c fsync=off \
+         -c shared_buffers=256MB -c effective_cache_size=512MB -c maintenance_work_mem=128MB \
+         -c checkpoint_completion_target=0.9 -c wal_buffers=16MB -c default_statistics_target=100 \
+         -c random_page_cost=1.1 -c effective_io_concurrency=200 -c max_connections=100" >/dev/null
+}
+
+start_redis() {
+    redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no --daemonize yes \
+        --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir"
+    wait_for redis redis-cli -p "$redis_port" ping
+}
+
+start_mongo() {
+    nohup /usr/bin/python3 "$root/Tests/support/mongo_test_server.py" "$mongo_port" "$dir/mongo.data" >>"$dir/mongo.log" 2>&1 &
+    echo $! >"$dir/mongo.pid"
+    wait_for "the mongo test server" bash -c "exec 3<>/dev/tcp/127.0.0.1/$mongo_port"
+}
+
+# restart-* SECONDS: stop the server, stay down SECONDS (default 1), start it again.
+restart_postgres() {
+    as_postgres "$pg_bin/pg_ctl" -D "$dir/pg/data" -m fast stop >/dev/null
+    sleep "${1:-1}"
+    start_postgres
+}
+
+restart_redis() {
+    redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+    for _ in $(seq 1 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 || break; sleep 0.1; done
+    sleep "${1:-1}"
+    start_redis
+}
+
+restart_mongo() {
+    local pid
+    pid=$(cat "$dir/mongo.pid")
+    kill -TERM "$pid"
+    # It saves its data before it exits: wait for that (a minute at most), then make sure.
+    for _ in $(seq 1 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    sleep "${1:-1}"
+    start_mongo
 }
 
 down() {
@@ -68,5 +104,8 @@ case ${1:-} in
     up) up ;;
     down) down ;;
     env) exports ;;
-    *) echo "usage: $0 up|down|env" >&2; exit 64 ;;
+    restart-postgres) restart_postgres "${2:-1}" ;;
+    restart-redis) restart_redis "${2:-1}" ;;
+    restart-mongo) restart_mongo "${2:-1}" ;;
+    *) echo "usage: $0 up|down|env|restart-postgres|restart-redis|restart-mongo [SECONDS]" >&2; exit 64 ;;
 esac

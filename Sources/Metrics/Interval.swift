@@ -23,7 +23,8 @@ public struct IntervalRow: Sendable, Codable, Equatable {
 public struct StackSample: Sendable, Codable, Equatable {
     public var t: Double
     public var phase: String
-    public var queueDepth: Int
+    /// Sync jobs queued; nil when the cache could not be asked (it was down).
+    public var queueDepth: Int?
     public var snapshotLagP99Ms: Double
     public var throughputPerS: Double
     public var targetRatePerS: Double?
@@ -31,12 +32,14 @@ public struct StackSample: Sendable, Codable, Equatable {
     public var p50Ms: Double
     public var p99Ms: Double
     public var errors: Int
+    /// This second's errors by class (`postgres_timeout`, `redis_connection_lost`, …).
+    public var errorsByClass: [String: Int]
 
-    public init(t: Double, phase: String, queueDepth: Int, snapshotLagP99Ms: Double, throughputPerS: Double, targetRatePerS: Double?,
-                p50Ms: Double, p99Ms: Double, errors: Int) {
+    public init(t: Double, phase: String, queueDepth: Int?, snapshotLagP99Ms: Double, throughputPerS: Double, targetRatePerS: Double?,
+                p50Ms: Double, p99Ms: Double, errors: Int, errorsByClass: [String: Int] = [:]) {
         self.t = t; self.phase = phase; self.queueDepth = queueDepth; self.snapshotLagP99Ms = snapshotLagP99Ms
         self.throughputPerS = throughputPerS; self.targetRatePerS = targetRatePerS
-        self.p50Ms = p50Ms; self.p99Ms = p99Ms; self.errors = errors
+        self.p50Ms = p50Ms; self.p99Ms = p99Ms; self.errors = errors; self.errorsByClass = errorsByClass
     }
 }
 

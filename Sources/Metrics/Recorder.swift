@@ -93,19 +93,24 @@ public struct CoarseStats: Sendable, Equatable {
     public var latency = LatencyHistogram(.coarse)
     public var count = 0
     public var errors = 0
+    public var errorClasses: [String: Int] = [:]
 
     public init() {}
 
     mutating func add(_ sample: OperationSample) {
         latency.record(nanoseconds: sample.latencyNanos)
         count += 1
-        if sample.errorClass != nil { errors += 1 }
+        if let errorClass = sample.errorClass {
+            errors += 1
+            errorClasses[errorClass, default: 0] += 1
+        }
     }
 
     public mutating func merge(_ other: CoarseStats) {
         latency.add(other.latency)
         count += other.count
         errors += other.errors
+        errorClasses.merge(other.errorClasses, uniquingKeysWith: +)
     }
 }
 

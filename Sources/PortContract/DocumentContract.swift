@@ -33,6 +33,13 @@ extension PortContract {
                 try expect(board.allSatisfy { $0.status == status && $0.organizationID == org }, "board holds only that org and status")
             }
         },
+        ContractCheck(name: "documents: tasks by ids returns those that exist") { s in
+            let data = try await loaded(s)
+            let wanted = Array(data.tasks.prefix(3).map(\.id)) + [UUIDValue(high: 1, low: 2)]
+            let found = try await s.documents.tasks(ids: wanted)
+            try expect(Set(found.map(\.id)) == Set(wanted.prefix(3)), "the three existing tasks, not the missing one")
+            try expect(try await s.documents.tasks(ids: []).isEmpty, "no ids, no tasks")
+        },
         ContractCheck(name: "documents: tasks of an assignee in a status") { s in
             let data = try await loaded(s)
             let user = data.tenants[1].memberIDs[0]

@@ -90,14 +90,17 @@ public enum HTMLReport {
                 .init(name: "achieved", points: samples.map { ($0.t, $0.throughputPerS) }, color: palette[0]),
                 .init(name: "target", points: target, color: palette[5], dashed: true),
             ]),
-            chart("errors-over-time", "Errors over time", "errors/s", [
-                .init(name: "errors", points: samples.map { ($0.t, Double($0.errors)) }, color: palette[3]),
-            ]),
+            chart("errors-over-time", "Errors over time, by class (the six most frequent)", "errors/s",
+                  [.init(name: "all errors", points: samples.map { ($0.t, Double($0.errors)) }, color: palette[3])]
+                    + report.errorClasses.sorted { $0.count > $1.count }.prefix(6).enumerated().map { index, e in
+                        .init(name: e.errorClass, points: samples.map { ($0.t, Double($0.errorsByClass[e.errorClass] ?? 0)) },
+                              color: palette[(index + 4) % palette.count], dashed: true)
+                    }),
             chart("snapshot-lag-over-time", "Snapshot lag (p99 per second)", "ms", [
                 .init(name: "p99", points: samples.filter { $0.snapshotLagP99Ms > 0 }.map { ($0.t, $0.snapshotLagP99Ms) }, color: palette[2]),
             ]),
             chart("queue-depth-over-time", "Snapshot-sync queue depth", "jobs", [
-                .init(name: "depth", points: samples.map { ($0.t, Double($0.queueDepth)) }, color: palette[4]),
+                .init(name: "depth", points: samples.compactMap { s in s.queueDepth.map { (s.t, Double($0)) } }, color: palette[4]),
             ]),
         ]
     }
@@ -120,6 +123,9 @@ public enum HTMLReport {
             max \(Format.ms(c.snapshotLagMs.max)) ms; \(c.syncFailures) failed jobs; queue depth max \(c.queueDepthMax).</li>
             <li>Invalidations: \(c.invalidations), deleting \(c.invalidatedKeys) keys.</li>
             \(check.error.map { "<li><strong>Consistency check could not run:</strong> \(HTML.escape($0))</li>" } ?? "")
+            \(report.integrity.map { "<li>Acknowledged writes read back: \(HTML.escape(TextReports.integritySentence($0)))</li>" } ?? "")
+            \(report.errorClasses.isEmpty ? "" : "<li>Errors by class: " + report.errorClasses.map {
+                "<code>\(HTML.escape($0.errorClass))</code> \($0.count)\(HTML.escape(TextReports.seen($0)))" }.joined(separator: ", ") + "</li>")
             <li>Consistency check: \(check.orphans) orphaned tasks, \(check.missingSnapshots) missing and \(check.staleSnapshots) stale \
             snapshots over \(check.usersChecked) users.</li></ul>
             """

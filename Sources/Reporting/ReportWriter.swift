@@ -1,5 +1,6 @@
 import Foundation
 import Metrics
+import Redaction
 
 /// Writes a run's report files into its directory.
 public enum ReportWriter {
@@ -9,17 +10,18 @@ public enum ReportWriter {
     public static func write(_ report: RunReport, histogramLog: [HistogramLog.Line], to directory: URL) throws -> [URL] {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let hlog = HistogramLog.header(startTime: report.startedAt) + histogramLog.map { HistogramLog.format($0) + "\n" }.joined()
-        let files: [(String, Data)] = [
-            ("report.json", try report.jsonData()),
-            ("report.md", Data(TextReports.markdown(report).utf8)),
-            ("report.html", Data(HTMLReport.render(report).utf8)),
-            ("junit.xml", Data(JUnitReport.render(report).utf8)),
-            ("intervals.csv", Data(intervalsCSV(report.intervals).utf8)),
-            ("latency.hlog", Data(hlog.utf8)),
+        let files: [(String, String)] = [
+            ("report.json", String(decoding: try report.jsonData(), as: UTF8.self)),
+            ("report.md", TextReports.markdown(report)),
+            ("report.html", HTMLReport.render(report)),
+            ("junit.xml", JUnitReport.render(report)),
+            ("intervals.csv", intervalsCSV(report.intervals)),
+            ("latency.hlog", hlog),
         ]
-        return try files.map { name, data in
+        // Whatever path an error message took into the report, no credential leaves in it.
+        return try files.map { name, text in
             let url = directory.appendingPathComponent(name)
-            try data.write(to: url, options: .atomic)
+            try Data(Redaction.redact(text).utf8).write(to: url, options: .atomic)
             return url
         }
     }

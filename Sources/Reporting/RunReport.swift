@@ -36,6 +36,10 @@ public struct RunReport: Codable, Sendable {
     public var breakdowns: Breakdowns
     public var intervals: [IntervalRow]
     public var stackSamples: [StackSample]
+    /// Every error class seen while recording, with its store and when it happened.
+    public var errorClasses: [ErrorClassInfo] = []
+    /// Whether what the stack acknowledged is still there after the run.
+    public var integrity: IntegrityInfo?
 
     public init(schemaVersion: Int = RunReport.currentSchemaVersion, tool: ToolInfo, scenario: ScenarioInfo, target: String, targetNote: String, machine: MachineInfo, startedAt: Date, durationS: Double, recordedS: Double, verdict: String, invalidReasons: [String], aborted: String? = nil, dataset: DatasetInfo, load: LoadInfo, scheduleLag: ScheduleInfo, totals: TotalsInfo, operations: [OperationReport], consistency: ConsistencyInfo, harness: HarnessInfo, thresholds: [ThresholdResult], baseline: BaselineComparison? = nil, breakdowns: Breakdowns, intervals: [IntervalRow], stackSamples: [StackSample]) {
         self.schemaVersion = schemaVersion
@@ -106,6 +110,11 @@ public struct MachineInfo: Codable, Sendable {
 }
 
 public struct DatasetInfo: Codable, Sendable {
+    /// On a live target: the dataset already in the stores was used, nothing was loaded.
+    public var reused: Bool?
+    /// Runs made on the reused dataset before this one, and the writes they had acknowledged.
+    public var runsBefore: Int?
+    public var writesBefore: Int?
     public var organizations: Int
     public var users: Int
     public var tasks: Int
@@ -400,5 +409,69 @@ public struct ServerInfo: Codable, Sendable {
 
     public init(store: String, url: String, version: String, note: String?) {
         self.store = store; self.url = url; self.version = version; self.note = note
+    }
+}
+
+/// One error class: `<store>_<code>` for store errors (`postgres_timeout`,
+/// `redis_connection_lost`, `mongo_server_2`), or the request's own (`abandoned`, `unfinished`,
+/// `rate_limited`, `session_missing`, `internal`).
+public struct ErrorClassInfo: Codable, Sendable, Equatable {
+    public var errorClass: String
+    /// `postgres`, `mongo`, `redis`, or nil for the request's own classes.
+    public var store: String?
+    /// Recorded requests that failed with it.
+    public var count: Int
+    /// Seconds since the run started of the first and last interval it was seen in (warm-up included).
+    public var firstS: Double?
+    public var lastS: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case errorClass = "class", store, count, firstS, lastS
+    }
+
+    public init(errorClass: String, store: String?, count: Int, firstS: Double?, lastS: Double?) {
+        self.errorClass = errorClass; self.store = store; self.count = count; self.firstS = firstS; self.lastS = lastS
+    }
+}
+
+/// The acknowledged writes read back after the run, and what the cache lost.
+public struct IntegrityInfo: Codable, Sendable, Equatable {
+    /// Writes the stores acknowledged (tasks created, statuses changed, time logged, profiles updated).
+    public var acknowledgedWrites: Int
+    /// Writes whose call failed without saying whether it was applied (they are not expected).
+    public var unknownOutcomeWrites: Int
+    public var checked: Int
+    /// Acknowledged writes missing afterwards, and keys whose value is none that could be last.
+    public var missing: Int
+    public var different: Int
+    public var examples: [String]
+    /// Why the read-back did not finish, when it did not.
+    public var error: String?
+    /// Snapshot-sync jobs enqueued that never came out of the queue.
+    public var syncJobsLost: Int
+    /// Requests whose session was gone, whose users logged in again.
+    public var relogins: Int
+
+    public init(acknowledgedWrites: Int, unknownOutcomeWrites: Int, checked: Int, missing: Int, different: Int, examples: [String],
+                error: String?, syncJobsLost: Int, relogins: Int) {
+        self.acknowledgedWrites = acknowledgedWrites; self.unknownOutcomeWrites = unknownOutcomeWrites; self.checked = checked
+        self.missing = missing; self.different = different; self.examples = examples; self.error = error
+        self.syncJobsLost = syncJobsLost; self.relogins = relogins
+    }
+
+    /// Nothing acknowledged was lost and the check ran.
+    public var clean: Bool { error == nil && missing == 0 && different == 0 }
+}
+
+extension ErrorClassInfo {
+    /// Error classes from the operations' totals, with when each was seen from the time series.
+    public static func classes(operations: [OperationReport], samples: [StackSample]) -> [ErrorClassInfo] {
+        var counts: [String: Int] = [:]
+        for op in operations { counts.merge(op.errorsByClass, uniquingKeysWith: +) }
+        return counts.keys.sorted().map { name in
+            let seen = samples.filter { ($0.errorsByClass[name] ?? 0) > 0 }.map(\.t)
+            let store = ["postgres", "mongo", "redis"].first { name.hasPrefix($0 + "_") }
+            return ErrorClassInfo(errorClass: name, store: store, count: counts[name]!, firstS: seen.min(), lastS: seen.max())
+        }
     }
 }

@@ -27,6 +27,10 @@ public enum TextReports {
             "harness: \(String(format: "%.2f", report.harness.coresUsed)) cores busy; schedule: \(report.scheduleLag.late) of "
                 + "\(report.scheduleLag.intended) arrivals late (max \(Format.ms(report.scheduleLag.maxLagMs)) ms)",
         ]
+        if !report.errorClasses.isEmpty {
+            lines.append("errors by class: " + report.errorClasses.map { "\($0.errorClass) \($0.count)\(seen($0))" }.joined(separator: ", "))
+        }
+        lines += report.integrity.map { [integritySentence($0)] } ?? []
         lines += abandonedNote(report).map { [$0] } ?? []
         lines += report.invalidReasons.map { "INVALID: \($0)" }
         lines += report.aborted.map { ["ABORTED: \($0)"] } ?? []
@@ -34,6 +38,39 @@ public enum TextReports {
         lines += report.baseline?.warnings.map { "warning: \($0)" } ?? []
         lines += report.thresholds.filter { !$0.passed }.map { "FAILED threshold \($0.target).\($0.metric): \(describe($0)) (\($0.location))" }
         return lines.joined(separator: "\n")
+    }
+
+    /// When an error class was seen: "(12–17 s)".
+    static func seen(_ e: ErrorClassInfo) -> String {
+        guard let first = e.firstS, let last = e.lastS else { return "" }
+        return first == last ? " (at \(Format.number(first)) s)" : " (\(Format.number(first))–\(Format.number(last)) s)"
+    }
+
+    /// What reading the acknowledged writes back found, in one sentence.
+    static func integritySentence(_ i: IntegrityInfo) -> String {
+        let readBack = i.error.map { "NOT read back: \($0)" }
+            ?? "\(i.missing) missing, \(i.different) different of \(i.checked) read back"
+        return "writes: \(i.acknowledgedWrites) acknowledged, \(readBack); \(i.unknownOutcomeWrites) with unknown outcome; "
+            + "\(i.syncJobsLost) sync jobs lost; \(i.relogins) re-logins"
+    }
+
+    /// Errors by class and store, when they happened, and a second-by-second timeline.
+    static func errorsSection(_ report: RunReport) -> String {
+        guard !report.errorClasses.isEmpty else { return "" }
+        var md = "\n## Errors by class\n\n| class | store | count | seen |\n|---|---|---:|---|\n"
+        for e in report.errorClasses {
+            md += "| \(escape(e.errorClass)) | \(e.store ?? "—") | \(e.count) | \(seen(e).trimmingCharacters(in: .whitespaces)) |\n"
+        }
+        let seconds = report.stackSamples.filter { !$0.errorsByClass.isEmpty }
+        if !seconds.isEmpty {
+            md += "\nSeconds with errors (time since start: class × count):\n\n"
+            for s in seconds.prefix(120) {
+                md += "- \(Format.number(s.t)) s: " + s.errorsByClass.keys.sorted().map { "\(escape($0)) × \(s.errorsByClass[$0]!)" }
+                    .joined(separator: ", ") + "\n"
+            }
+            if seconds.count > 120 { md += "- … \(seconds.count - 120) more seconds in `report.json` (`stack_samples`)\n" }
+        }
+        return md
     }
 
     /// Requests the graceful stop gave up on: the target fell behind the offered load.
@@ -107,6 +144,7 @@ public enum TextReports {
                 md += "\(Format.ms(s.latencyMs.p99)) | \(Format.ms(s.latencyMs.max)) | \(s.failures) |\n"
             }
         }
+        md += errorsSection(report)
         let c = report.consistency
         md += "\n## Consistency and caches\n\n"
         md += "- Snapshot lag (profile commit → all task snapshots updated): \(c.snapshotSyncs) syncs, p50 \(Format.ms(c.snapshotLagMs.p50)) ms, "
@@ -121,7 +159,12 @@ public enum TextReports {
         let check = c.consistencyCheck
         if let error = check.error { md += "- Consistency check **could not run**: \(escape(error))\n" }
         md += "- Consistency check: \(check.orphans) orphaned tasks, \(check.missingSnapshots) missing and \(check.staleSnapshots) stale "
-        md += "snapshots over \(check.usersChecked) users.\n\n"
+        md += "snapshots over \(check.usersChecked) users.\n"
+        if let i = report.integrity {
+            md += "- Acknowledged writes read back: \(escape(integritySentence(i))).\n"
+            for example in i.examples { md += "  - \(escape(example))\n" }
+        }
+        md += "\n"
         md += "## Run\n\n| | |\n|---|---|\n"
         md += "| scenario | \(escape(report.scenario.name)) (`\(escape(report.scenario.file ?? "built in"))`), seed \(report.scenario.seed) |\n"
         md += "| load | \(report.load.model), \(report.load.arrivals) arrivals; phases: "
@@ -130,7 +173,9 @@ public enum TextReports {
                 + (p.users.map { " × \(escape($0)) users" } ?? "") + (p.record ? "" : " (not recorded)")
         }.joined(separator: ", ") + " |\n"
         md += "| dataset | \(report.dataset.organizations) orgs, \(report.dataset.users) users, \(report.dataset.tasks) tasks, "
-        md += "\(report.dataset.sprints) sprints; loaded in \(String(format: "%.2f", report.dataset.loadS)) s |\n"
+        md += "\(report.dataset.sprints) sprints; " + (report.dataset.reused == true
+            ? "reused from the stores (\(report.dataset.runsBefore ?? 0) earlier runs, \(report.dataset.writesBefore ?? 0) writes since it was loaded) |\n"
+            : "loaded in \(String(format: "%.2f", report.dataset.loadS)) s |\n")
         md += "| schedule | \(report.scheduleLag.late) of \(report.scheduleLag.intended) arrivals later than \(Format.ms(report.scheduleLag.toleranceMs)) ms "
         md += "(max \(Format.ms(report.scheduleLag.maxLagMs)) ms) |\n"
         if let note = abandonedNote(report) { md += "| graceful stop | \(escape(note)) |\n" }
@@ -183,9 +228,9 @@ public enum TextReports {
 
     /// One progress line: phase, elapsed/total, achieved vs target rate, errors, p50/p99.
     public static func progressLine(elapsed: Double, total: Double, phase: String, rate: Double, target: Double?,
-                                    errors: Int, totalErrors: Int, p50: Double, p99: Double, queueDepth: Int) -> String {
+                                    errors: Int, totalErrors: Int, p50: Double, p99: Double, queueDepth: Int?) -> String {
         let rateText = target.map { "\(Format.number(rate))/\(Format.number($0)) req/s" } ?? "\(Format.number(rate)) req/s"
         return "[\(phase)] \(String(format: "%4.0f", elapsed))/\(String(format: "%.0f", total)) s  \(rateText)  "
-            + "errors \(errors) (total \(totalErrors))  p50 \(Format.ms(p50)) ms  p99 \(Format.ms(p99)) ms  queue \(queueDepth)"
+            + "errors \(errors) (total \(totalErrors))  p50 \(Format.ms(p50)) ms  p99 \(Format.ms(p99)) ms  queue \(queueDepth.map(String.init) ?? "?")"
     }
 }

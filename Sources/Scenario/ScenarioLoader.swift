@@ -125,6 +125,8 @@ public struct ScenarioLoader {
             if let t = p["max"] { s.pool.max = try t.int() }
             if let t = p["connect_timeout"] { s.pool.connectTimeout = try t.duration() }
             if let t = p["idle_timeout"] { s.pool.idleTimeout = try t.duration() }
+            if let t = p["wait_timeout"] { s.pool.waitTimeout = try t.duration() }
+            if let t = p["call_timeout"] { s.pool.callTimeout = try t.duration() }
         }
         if let v = f["app_workers"] { s.appWorkers = try v.int() }
         if let v = f["rate_limit"] { s.rateLimitPerMinute = try v.fields().required("per_minute").int() }

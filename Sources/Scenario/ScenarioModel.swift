@@ -96,6 +96,10 @@ public struct PoolSpec: Sendable, Equatable {
     public var max = 20
     public var connectTimeout: Duration = .seconds(10)
     public var idleTimeout: Duration = .seconds(30)
+    /// How long a caller waits for a free connection before `pool_timeout`.
+    public var waitTimeout: Duration = .seconds(5)
+    /// How long one store call may take before `timeout`; also bounds the end of a run.
+    public var callTimeout: Duration = .seconds(5)
 
     public init() {}
 }

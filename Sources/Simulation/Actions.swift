@@ -8,6 +8,8 @@ public struct ActionContext: Sendable {
     public let cache: CacheService
     public let sync: SnapshotSync
     public let time: any TimeSource
+    /// Keeps the writes the stack acknowledged, to read them back after the run.
+    public let ledger: WriteLedger
 }
 
 /// Who is making a request.
@@ -82,7 +84,10 @@ public enum BuiltInActions {
             let snapshot = try await ctx.stores.documents.snapshots(userIDs: [who.userID]).first
             let task = DatasetGenerator.newTask(organizationID: who.organizationID, creator: who.userID, assignee: snapshot,
                                                 sprintID: rng.chance(0.7) ? sprint : nil, now: now, &rng)
-            try await ctx.stores.documents.insertTask(task)
+            try await ctx.ledger.track(.taskCreated(task)) {
+                try await ctx.stores.documents.insertTask(task)
+                return true
+            }
             await who.tenant.add(taskID: task.id, for: who.userID)
             try await recordActivity(ctx, who, "task.created", task.id, ["status": task.status.rawValue], &rng)
             try await ctx.cache.invalidateTasks(organizationID: who.organizationID)
@@ -90,8 +95,12 @@ public enum BuiltInActions {
         .init(name: "update-status", resource: "task", permission: "update") { ctx, who, rng in
             guard let taskID = await who.tenant.pickTask(for: who.userID, rng.next()) else { return }
             let status = rng.pick(TaskStatus.allCases)
-            guard let before = try await ctx.stores.documents.updateStatus(taskID: taskID, to: status, at: ctx.time.now())
-            else { return }
+            var changed: ProjectTask?
+            try await ctx.ledger.track(.statusChanged(task: taskID, to: status)) {
+                changed = try await ctx.stores.documents.updateStatus(taskID: taskID, to: status, at: ctx.time.now())
+                return changed != nil
+            }
+            guard let before = changed else { return }
             try await recordActivity(ctx, who, "task.status_changed", taskID,
                                      ["from": before.status.rawValue, "to": status.rawValue], &rng)
             try await ctx.cache.invalidateTasks(organizationID: who.organizationID)
@@ -103,14 +112,18 @@ public enum BuiltInActions {
             guard let taskID = await who.tenant.pickTask(for: who.userID, rng.next()) else { return }
             let entry = TimeEntry(userID: who.userID, hours: Double(rng.int(in: 1...8)) / 2,
                                   description: rng.pick(DatasetGenerator.timeEntryNotes), loggedAt: ctx.time.now())
-            guard try await ctx.stores.documents.logTime(taskID: taskID, entry: entry) else { return }
+            guard try await ctx.ledger.track(.timeLogged(task: taskID, entry), {
+                try await ctx.stores.documents.logTime(taskID: taskID, entry: entry)
+            }) else { return }
             try await recordActivity(ctx, who, "task.time_logged", taskID, ["hours": String(entry.hours)], &rng)
             try await ctx.cache.invalidateTasks(organizationID: who.organizationID)
         },
         .init(name: "update-profile", resource: "organization", permission: "read") { ctx, who, rng in
             let now = ctx.time.now()
             let change = DatasetGenerator.profileChange(&rng)
-            guard try await ctx.stores.relational.updateProfile(userID: who.userID, change: change, at: now) != nil else { return }
+            guard try await ctx.ledger.track(.profileUpdated(user: who.userID, change), {
+                try await ctx.stores.relational.updateProfile(userID: who.userID, change: change, at: now) != nil
+            }) else { return }
             try await ctx.stores.relational.appendAudit(AuditLogEntry(
                 id: rng.uuid(), organizationID: who.organizationID, userID: who.userID, action: "user.profile_updated",
                 resourceType: "User", resourceID: who.userID, changes: ["name": change.name],

@@ -47,13 +47,15 @@ actor IntervalCollector {
         }
         histogramLog.append(HistogramLog.Line(tag: nil, start: start, length: length, histogram: merged.latency))
         totalErrors += merged.errors
-        let depth = (try? await sync.depth()) ?? -1
+        // Asked with a short deadline: a cache that does not answer must not stall the time series.
+        let depth = try? await Deadline.run(until: .now + .milliseconds(250)) { [sync] in try await sync.depth() }
         let targetRate = schedule.targetRate(at: t - 1)
         stackSamples.append(StackSample(t: seconds, phase: phaseName, queueDepth: depth,
                                         snapshotLagP99Ms: lag.milliseconds(atPercentile: 99),
                                         throughputPerS: Double(merged.count) / length, targetRatePerS: targetRate,
                                         p50Ms: merged.latency.milliseconds(atPercentile: 50),
-                                        p99Ms: merged.latency.milliseconds(atPercentile: 99), errors: merged.errors))
+                                        p99Ms: merged.latency.milliseconds(atPercentile: 99), errors: merged.errors,
+                                        errorsByClass: merged.errorClasses))
 
         if t - lastAbortCheck >= 5_000_000_000 {
             lastAbortCheck = t

@@ -45,15 +45,33 @@ final class RequestRunner: Sendable {
     let workers: AppWorkers
     let clock: RunClock
     let rateLimitPerMinute: Int
+    let sessionTTL: Duration
+    let salt: UInt64
     let observer: any StackObserver
     /// Set when the graceful stop has run out: requests not started by then are abandoned.
     private let cutOff = Atomic<Bool>(false)
+    private let reloginCount = Atomic<Int>(0)
+    /// Requests started and not yet recorded, so that each intended request is recorded exactly
+    /// once even when the run's deadline comes before its end.
+    private let running = Mutex(RunningRequests())
+
+    private struct RunningRequests {
+        var next = 0
+        var requests: [Int: (operation: String, intended: Int64, phase: Phase, shard: Int, tenantClass: String)] = [:]
+    }
+
+    /// The error class of a request still running when the run's deadline passed.
+    static let unfinished = "unfinished"
 
     init(context: ActionContext, actions: [String: ActionDefinition], recorder: Recorder, workers: AppWorkers,
-         clock: RunClock, rateLimitPerMinute: Int, observer: any StackObserver) {
+         clock: RunClock, rateLimitPerMinute: Int, sessionTTL: Duration, salt: UInt64, observer: any StackObserver) {
         self.context = context; self.actions = actions; self.recorder = recorder; self.workers = workers
-        self.clock = clock; self.rateLimitPerMinute = rateLimitPerMinute; self.observer = observer
+        self.clock = clock; self.rateLimitPerMinute = rateLimitPerMinute; self.sessionTTL = sessionTTL; self.salt = salt
+        self.observer = observer
     }
+
+    /// Requests whose session was gone and whose user logged in again.
+    var relogins: Int { reloginCount.load(ordering: .relaxed) }
 
     /// Runs `operation` for `requester`, latency counted from `intended` (ns after run start).
     func execute(_ operation: String, argument: UInt64, requester: Requester, intended: Int64, phase: Phase, shard: Int) async {
@@ -64,6 +82,11 @@ final class RequestRunner: Sendable {
             return abandon(operation, requester: requester, intended: intended, phase: phase, shard: shard)
         }
         let actualStart = clock.now()
+        let id = running.withLock { r in
+            r.next += 1
+            r.requests[r.next] = (operation, intended, phase, shard, requester.tenantClass)
+            return r.next
+        }
         let trace = StoreCallTrace()
         var errorClass: String?
         var denied = false
@@ -76,6 +99,8 @@ final class RequestRunner: Sendable {
         }
         let end = clock.now()
         workers.release()
+        // Already recorded as unfinished when the run's deadline passed first.
+        guard running.withLock({ $0.requests.removeValue(forKey: id) }) != nil else { return }
         // Waiting for a pooled connection is reported beside the store's calls, as `<store>-pool-wait`.
         let calls = trace.recorded.map {
             StoreCallSample(store: $0.operation == StoreCallTrace.connectionWait ? "\($0.store.rawValue)-pool-wait" : $0.store.rawValue,
@@ -93,6 +118,22 @@ final class RequestRunner: Sendable {
 
     private var isCutOff: Bool { cutOff.load(ordering: .relaxed) }
 
+    /// The run's deadline passed: requests still running are recorded now as `unfinished`
+    /// errors, with the time they had taken as latency (a lower bound), and not again later.
+    func recordUnfinished() {
+        let now = clock.now()
+        let left = running.withLock { r in
+            defer { r.requests.removeAll() }
+            return r.requests.values
+        }
+        for request in left {
+            recorder.record(OperationSample(operation: request.operation, latencyNanos: now - request.intended, serviceNanos: 0,
+                                            errorClass: Self.unfinished, storeCalls: [], denied: false,
+                                            recorded: request.phase.record, phase: request.phase.name, tenantClass: request.tenantClass),
+                            shard: request.shard)
+        }
+    }
+
     /// A request that never started: an error whose latency is how long it waited, a lower bound.
     private func abandon(_ operation: String, requester: Requester, intended: Int64, phase: Phase, shard: Int) {
         recorder.record(OperationSample(operation: operation, latencyNanos: clock.now() - intended, serviceNanos: 0,
@@ -107,21 +148,29 @@ final class RequestRunner: Sendable {
         let cache = context.stores.cache
         let session = try await cache.get("session:\(requester.sessionToken)")
         observer.cacheLookup(family: "session", hit: session != nil)
-        guard session != nil else { throw RequestFailure.sessionMissing }
+        if session == nil { try await logIn(requester) }
         let minute = Int(context.time.now().timeIntervalSince1970 / 60)
         let requests = try await cache.increment("rate:\(requester.userID):\(minute)", ttl: .seconds(60))
         guard requests <= rateLimitPerMinute else { throw RequestFailure.rateLimited }
         guard try await context.stores.relational.hasPermission(userID: requester.userID, organizationID: requester.organizationID,
                                                                 resource: action.resource, action: action.permission)
         else { return true }
-        var rng = SeededRandom(seed: argument)
+        var rng = SeededRandom(seed: argument ^ salt)
         try await action.run(context, requester, &rng)
         return false
     }
 
+    /// The session is gone (expired, or lost with a cache restart): the application sends the
+    /// user to log in again — their account is read, a new session stored — and the request goes on.
+    private func logIn(_ requester: Requester) async throws {
+        guard try await context.stores.relational.user(id: requester.userID) != nil else { throw RequestFailure.sessionMissing }
+        try await context.stores.cache.set("session:\(requester.sessionToken)", "\(requester.userID)", ttl: sessionTTL)
+        reloginCount.add(1, ordering: .relaxed)
+    }
+
     static func classify(_ error: any Error) -> String {
         switch error {
-        case let e as StoreError: return "\(e.store.rawValue)_\(e.code.rawValue)"
+        case let e as StoreError: return e.errorClass
         case let e as RequestFailure: return e.rawValue
         case is CancellationError: return "cancelled"
         default: return "internal"

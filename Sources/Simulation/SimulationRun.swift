@@ -9,14 +9,19 @@ import StackModel
 public enum StopReason: Sendable, Equatable {
     /// An `abort_on_fail` threshold failed on the running totals.
     case threshold(String)
-    /// Someone asked it to stop (SIGINT).
-    case interrupted
+    /// Someone asked it to stop: the signal's name (SIGINT, SIGTERM).
+    case interrupted(String)
 
     public var message: String {
         switch self {
         case .threshold(let why): return why
-        case .interrupted: return "interrupted by SIGINT"
+        case .interrupted(let signal): return "interrupted by \(signal)"
         }
+    }
+
+    public var isInterruption: Bool {
+        if case .interrupted = self { return true }
+        return false
     }
 }
 
@@ -46,6 +51,13 @@ public struct RunOptions: Sendable {
     /// Called once per second with the last interval.
     public var progress: (@Sendable (ProgressUpdate) -> Void)?
     public var stop = RunStop()
+    /// Which stores to load the dataset into; the others already hold it (a reused live dataset).
+    public var load: Set<StoreKind> = Set(StoreKind.allCases)
+    /// The time the dataset's dates are generated around; nil: now. A reused dataset keeps its own.
+    public var anchor: Date?
+    /// Mixed into every request's random stream, so the ids a run creates differ from those of
+    /// earlier runs on the same stores (a reused dataset's run number); 0 on fresh stores.
+    public var runSalt: UInt64 = 0
 
     public init() {}
 }
@@ -60,7 +72,8 @@ public struct ProgressUpdate: Sendable {
     public var totalErrors: Int
     public var p50Ms: Double
     public var p99Ms: Double
-    public var queueDepth: Int
+    /// nil when the cache could not be asked.
+    public var queueDepth: Int?
 }
 
 public struct DatasetSummary: Sendable, Codable {
@@ -108,6 +121,15 @@ public struct RunResult: Sendable {
     public var consistency: Result<ConsistencyFindings, ConsistencyCheckFailure>
     public var schedule: ScheduleStats
     public var syncFailures: Int
+    /// Snapshot-sync jobs enqueued that never came out of the queue (a cache that lost them).
+    public var syncJobsLost: Int
+    /// Requests whose session was gone (a cache restart): the user logged in again and went on.
+    public var relogins: Int
+    /// The acknowledged writes read back after the run, or why they could not be.
+    public var ledger: Result<LedgerFindings, ConsistencyCheckFailure>
+    /// Writes the stores acknowledged, and writes whose call failed without an answer.
+    public var writesAcknowledged: Int
+    public var writesUnknown: Int
     /// CPU time (user + system) the whole process used during the load, stores included when embedded.
     public var processCPUSeconds: Double
     /// Set when the run stopped before the end of its last phase.
@@ -149,18 +171,21 @@ public enum SimulationRun {
         try await stores.documents.ping()
         try await stores.cache.ping()
 
-        let (dataset, summary) = try await seed(scenario, into: stores, anchor: time.now(), steps: options.datasetSteps)
+        let (dataset, summary) = try await seed(scenario, into: stores, anchor: options.anchor ?? time.now(), steps: options.datasetSteps,
+                                                load: options.load)
 
         let recorder = Recorder(shards: max(4, 2 * ProcessInfo.processInfo.activeProcessorCount))
         let observer = RecordingObserver(recorder: recorder)
         let sync = SnapshotSync(stores: stores, strategy: scenario.syncStrategy, workers: scenario.stack.syncWorkers,
                                 time: time, observer: observer)
-        let context = ActionContext(stores: stores, cache: CacheService(stores: stores, settings: scenario.cacheSettings, observer: observer),
-                                    sync: sync, time: time)
         let clock = RunClock()
+        let ledger = WriteLedger(clock: clock)
+        let context = ActionContext(stores: stores, cache: CacheService(stores: stores, settings: scenario.cacheSettings, observer: observer),
+                                    sync: sync, time: time, ledger: ledger)
         let runner = RequestRunner(context: context, actions: Dictionary(options.actions.map { ($0.name, $0) }) { a, _ in a },
                                    recorder: recorder, workers: AppWorkers(limit: scenario.stack.appWorkers), clock: clock,
-                                   rateLimitPerMinute: scenario.stack.rateLimitPerMinute, observer: observer)
+                                   rateLimitPerMinute: scenario.stack.rateLimitPerMinute, sessionTTL: scenario.stack.sessionTTL,
+                                   salt: options.runSalt, observer: observer)
         let tenants = dataset.tenants.enumerated().map { index, tenant in
             TenantActor(tenant: tenant, sprint: SprintActor(sprints: dataset.sprints.filter { $0.organizationID == tenant.organization.id },
                                                             seed: scenario.seed &+ UInt64(index)))
@@ -182,6 +207,10 @@ public enum SimulationRun {
         let sprintTask = Task { await driver.rollSprints(tenants: tenants, stores: stores, time: time, every: scenario.stack.sprintLength) }
         let schedule = await driver.drive()
         let loadEnded = clock.now()
+        // Whatever the servers do, the load and its drain end by here: queued requests get the
+        // graceful stop to start, running ones one call timeout more; any still running then are
+        // recorded as unfinished.
+        let hardDeadline = ContinuousClock.now + scenario.load.gracefulStop + scenario.stack.pool.callTimeout
         let gracefulStop = Task { [stop = options.stop] in
             let deadline = ContinuousClock.now + scenario.load.gracefulStop
             while stop.requested == nil, ContinuousClock.now < deadline {
@@ -189,9 +218,14 @@ public enum SimulationRun {
             }
             runner.cutOffQueuedRequests()
         }
-        for user in users { await user.drain() }
+        do {
+            try await Deadline.run(until: hardDeadline) { for user in users { await user.drain() } }
+        } catch {
+            runner.cutOffQueuedRequests()
+            runner.recordUnfinished()
+        }
         gracefulStop.cancel()
-        await waitForSync(sync, limit: .seconds(30))
+        let syncJobsLost = await waitForSync(sync, until: min(hardDeadline, ContinuousClock.now + .seconds(30)))
         sprintTask.cancel()
         await driver.finishIntervals()
         let cpuSeconds = processCPUSeconds() - cpuStart
@@ -200,17 +234,19 @@ public enum SimulationRun {
         var syncFailures = 0
         for worker in workers { syncFailures += await worker.failures }
 
-        let consistency: Result<ConsistencyFindings, ConsistencyCheckFailure>
-        do {
-            consistency = .success(try await ConsistencyCheck(stores: stores, batchSize: scenario.stack.batchSize).run())
-        } catch {
-            consistency = .failure(ConsistencyCheckFailure(message: "\(error)"))
+        // The checks after the run: at most one call timeout past the drain's deadline.
+        let checksDeadline = max(hardDeadline, ContinuousClock.now) + scenario.stack.pool.callTimeout
+        let consistency = await check(until: checksDeadline) {
+            try await ConsistencyCheck(stores: stores, batchSize: scenario.stack.batchSize).run()
         }
+        let ledgerFindings = await check(until: checksDeadline) { try await ledger.verify(stores) }
         return RunResult(scenario: scenario, target: options.target, startedAt: startedAt, durationSeconds: duration,
                          recordedSeconds: driver.series.recordedSeconds(upTo: min(loadEnded, driver.end)),
                          dataset: summary, totals: recorder.totals(), intervals: await driver.series.intervals,
                          stackSamples: await driver.series.stackSamples, histogramLog: await driver.series.histogramLog, consistency: consistency, schedule: schedule,
-                         syncFailures: syncFailures, processCPUSeconds: cpuSeconds,
+                         syncFailures: syncFailures, syncJobsLost: syncJobsLost, relogins: runner.relogins, ledger: ledgerFindings,
+                         writesAcknowledged: ledger.acknowledged, writesUnknown: ledger.unknownOutcome,
+                         processCPUSeconds: cpuSeconds,
                          stopReason: options.stop.requested)
     }
 
@@ -220,14 +256,26 @@ public enum SimulationRun {
         return Array(ArrivalSchedule(scenario: scenario, userCount: users).prefix(count))
     }
 
-    /// Generates the scenario's dataset as of `anchor` and loads it into empty stores.
+    /// A check after the run, bounded by `deadline`; its failure is reported, not thrown.
+    static func check<T: Sendable>(until deadline: ContinuousClock.Instant,
+                                   _ body: @escaping @Sendable () async throws -> T) async -> Result<T, ConsistencyCheckFailure> {
+        do {
+            return .success(try await Deadline.run(until: deadline, body))
+        } catch is DeadlineExceeded {
+            return .failure(ConsistencyCheckFailure(message: "not finished by the run's deadline (a store did not answer in time)"))
+        } catch {
+            return .failure(ConsistencyCheckFailure(message: "\(error)"))
+        }
+    }
+
+    /// Generates the scenario's dataset as of `anchor` and loads it into the `load` stores.
     @discardableResult
     public static func seed(_ scenario: Scenario, into stores: StackStores, anchor: Date = Date(),
-                            steps: [DatasetStep] = []) async throws -> (Dataset, DatasetSummary) {
+                            steps: [DatasetStep] = [], load parts: Set<StoreKind> = Set(StoreKind.allCases)) async throws -> (Dataset, DatasetSummary) {
         let generateStart = Date()
         let dataset = DatasetStep.generate(scenario, anchor: anchor, steps: steps)
         let loadStart = Date()
-        try await load(dataset, into: stores, scenario: scenario)
+        try await load(dataset, into: stores, scenario: scenario, parts: parts)
         let summary = DatasetSummary(organizations: dataset.organizations.count, users: dataset.users.count,
                                      tasks: dataset.tasks.count, sprints: dataset.sprints.count,
                                      activityLogs: dataset.activityLogs.count,
@@ -236,13 +284,15 @@ public enum SimulationRun {
         return (dataset, summary)
     }
 
-    /// The dataset into the three stores, plus a session per user.
-    static func load(_ dataset: Dataset, into stores: StackStores, scenario: Scenario) async throws {
-        async let relational: Void = stores.relational.load(dataset)
-        async let documents: Void = stores.documents.load(dataset)
-        let sessions = dataset.users.map { (key: "session:\(sessionToken($0.id))", value: "\($0.id)") }
-        for start in stride(from: 0, to: sessions.count, by: 1000) {
-            try await stores.cache.setMany(Array(sessions[start..<min(start + 1000, sessions.count)]), ttl: scenario.stack.sessionTTL)
+    /// The dataset into the chosen stores: its tables, its documents, a session per user.
+    static func load(_ dataset: Dataset, into stores: StackStores, scenario: Scenario, parts: Set<StoreKind>) async throws {
+        async let relational: Void = parts.contains(.relational) ? stores.relational.load(dataset) : ()
+        async let documents: Void = parts.contains(.document) ? stores.documents.load(dataset) : ()
+        if parts.contains(.cache) {
+            let sessions = dataset.users.map { (key: "session:\(sessionToken($0.id))", value: "\($0.id)") }
+            for start in stride(from: 0, to: sessions.count, by: 1000) {
+                try await stores.cache.setMany(Array(sessions[start..<min(start + 1000, sessions.count)]), ttl: scenario.stack.sessionTTL)
+            }
         }
         _ = try await (relational, documents)
     }
@@ -251,12 +301,18 @@ public enum SimulationRun {
         String(userID.high ^ 0x5EED_5EED_5EED_5EED, radix: 16) + String(userID.low.byteSwapped, radix: 16)
     }
 
-    /// Waits (up to `limit`) until every sync job of the run has been applied.
-    static func waitForSync(_ sync: SnapshotSync, limit: Duration) async {
-        let deadline = ContinuousClock.now + limit
+    /// Waits (up to `deadline`) until every sync job of the run has been applied or is known
+    /// lost; returns how many were lost — enqueued, but gone from the queue without being
+    /// applied (a cache restarted without persistence).
+    static func waitForSync(_ sync: SnapshotSync, until deadline: ContinuousClock.Instant) async -> Int {
+        var emptyChecks = 0
         while ContinuousClock.now < deadline, !sync.isSettled {
+            // Nothing queued and nothing being applied, twice in a row: the rest were lost.
+            if sync.inProgress == 0, (try? await sync.depth()) == 0 { emptyChecks += 1 } else { emptyChecks = 0 }
+            if emptyChecks >= 2 { break }
             try? await Task.sleep(for: .milliseconds(10))
         }
+        return sync.unsettled
     }
 
     static func processCPUSeconds() -> Double {

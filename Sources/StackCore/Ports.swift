@@ -50,6 +50,8 @@ public protocol DocumentPort: Sendable {
     /// Tasks of a sprint (no index in the seed: a collection scan).
     func sprintTasks(sprintID: UUIDValue) async throws -> [ProjectTask]
     func task(id: UUIDValue) async throws -> ProjectTask?
+    /// The tasks among these ids that exist, in no particular order (reading a run's writes back).
+    func tasks(ids: [UUIDValue]) async throws -> [ProjectTask]
     func insertTask(_ task: ProjectTask) async throws
     /// Sets a task's status; returns the task as it was before, or nil when there is no such task.
     func updateStatus(taskID: UUIDValue, to status: TaskStatus, at: Date) async throws -> ProjectTask?
@@ -116,19 +118,69 @@ public struct StackStores: Sendable {
 
 /// An error from a store, with the store, the call and what went wrong; never a credential.
 public struct StoreError: Error, CustomStringConvertible, Sendable {
-    public enum Code: String, Sendable {
-        case injected, protocolError = "protocol", constraint
-        /// The server could not be reached or the connection broke.
+    /// What kind of failure: reports count errors by `<store>_<code>`.
+    public enum Code: String, Sendable, CaseIterable {
+        /// A failure the embedded store's knobs injected.
+        case injected
+        /// The reply was not what the protocol promised.
+        case protocolError = "protocol"
+        /// A unique key was already taken (PostgreSQL 23505, MongoDB 11000).
+        case uniqueViolation = "unique_violation"
+        /// Another integrity constraint failed (PostgreSQL 23xxx).
+        case constraint
+        /// The server could not be reached, or was found down moments ago: failed fast.
         case unavailable
+        /// The connection broke while the call was on it (reset, EOF, server shutdown).
+        case connectionLost = "connection_lost"
+        /// No answer within the call timeout.
+        case timeout
+        /// No pooled connection became free within the pool's wait timeout.
+        case poolTimeout = "pool_timeout"
+        /// PostgreSQL 40P01.
+        case deadlock
+        /// PostgreSQL 40001.
+        case serializationFailure = "serialization_failure"
+        /// PostgreSQL 53300, or a Redis/MongoDB refusal for the same reason.
+        case tooManyConnections = "too_many_connections"
+        /// PostgreSQL 57014 (statement timeout, cancel request), MongoDB 50 (maxTimeMS).
+        case queryCanceled = "query_canceled"
+        /// The server refused the credentials.
+        case authentication
+        /// Any other error the server answered; `serverCode` says which.
+        case server
     }
     public var code: Code
     public var store: StoreKind
     public var operation: String
     public var detail: String
+    /// The server's own code: a PostgreSQL SQLSTATE, a Redis error prefix, a MongoDB error code.
+    public var serverCode: String?
 
-    public init(_ code: Code, store: StoreKind, operation: String, detail: String) {
-        self.code = code; self.store = store; self.operation = operation; self.detail = detail
+    public init(_ code: Code, store: StoreKind, operation: String, detail: String, serverCode: String? = nil) {
+        self.code = code; self.store = store; self.operation = operation; self.detail = detail; self.serverCode = serverCode
     }
 
-    public var description: String { "\(store.rawValue) \(operation): \(code.rawValue): \(detail)" }
+    /// The class reports count this error under, e.g. `postgres_timeout`, `redis_server_LOADING`.
+    public var errorClass: String {
+        let base = "\(store.rawValue)_\(code.rawValue)"
+        guard code == .server, let serverCode, !serverCode.isEmpty else { return base }
+        return base + "_" + serverCode
+    }
+
+    public var description: String {
+        "\(store.rawValue) \(operation): \(code.rawValue)\(serverCode.map { " [\($0)]" } ?? ""): \(detail)"
+    }
+}
+
+/// A live store's address or settings are malformed: bad input, found before anything connects.
+public struct StoreConfigurationError: Error, CustomStringConvertible, Sendable {
+    public var store: StoreKind
+    public var message: String
+
+    public init(store: StoreKind, message: String) {
+        self.store = store
+        self.message = message
+    }
+
+    public var description: String { "\(store.rawValue): \(message)" }
 }

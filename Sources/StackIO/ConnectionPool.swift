@@ -8,118 +8,143 @@ public protocol PooledConnection: AnyObject, Sendable {
     func close()
 }
 
-/// Pool sizes and timeouts (seed 002: at most 20 connections, 10 s to connect, 30 s idle).
-public struct PoolSettings: Sendable {
-    public var max = 20
-    public var connectTimeout: Duration = .seconds(10)
-    public var idleTimeout: Duration = .seconds(30)
-
-    public init(max: Int = 20, connectTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(30)) {
-        self.max = max
-        self.connectTimeout = connectTimeout
-        self.idleTimeout = idleTimeout
-    }
-}
-
-/// Hands out up to `settings.max` connections, opening them on demand and closing those idle too
-/// long. A caller that finds none free waits; that wait is recorded as the store's
-/// `connection-wait` call, so reports show it per operation.
-public final class ConnectionPool<Connection: PooledConnection>: Sendable {
+/// Hands out up to `settings.max` healthy connections, opening them on demand, closing those
+/// idle too long or broken. A caller that finds none free waits at most `waitTimeout`
+/// (`pool_timeout`); after a failed connect, callers fail fast (`unavailable`) for a backoff
+/// instead of queueing behind a dead server. The decisions are `PoolStateMachine`'s; this is its
+/// driver, with the clock as a parameter so tests run it on a manual one.
+public final class ConnectionPool<Connection: PooledConnection, PoolClock: Clock>: Sendable
+where PoolClock.Duration == Duration, PoolClock: Sendable {
     public let store: StoreKind
     public let settings: PoolSettings
+    private let clock: PoolClock
     private let open: @Sendable () async throws -> Connection
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     private struct State: ~Copyable {
-        var idle: [(connection: Connection, since: ContinuousClock.Instant)] = []
-        var count = 0
-        var waiters: [CheckedContinuation<Next, Never>] = []
-        var closed = false
+        var machine: PoolStateMachine<Connection, PoolClock.Instant>
+        var waiters: [Int: CheckedContinuation<Connection?, any Error>] = [:]
+        var nextWaiter = 0
     }
 
-    private enum Next: Sendable { case use(Connection), open, closed }
-
-    public init(store: StoreKind, settings: PoolSettings, open: @escaping @Sendable () async throws -> Connection) {
+    public init(store: StoreKind, settings: PoolSettings, clock: PoolClock,
+                open: @escaping @Sendable () async throws -> Connection) {
         self.store = store
         self.settings = settings
+        self.clock = clock
         self.open = open
+        state = Mutex(State(machine: PoolStateMachine(settings: settings)))
     }
 
-    /// Runs `body` with a connection of its own, returned to the pool afterwards (dropped if broken).
+    /// Runs `body` with a connection of its own, returned to the pool afterwards (closed if broken).
     public func withConnection<T>(_ body: (Connection) async throws -> T) async throws -> T {
         let connection = try await StoreCallTrace.measureConnectionWait(store) { try await acquire() }
         defer { release(connection) }
         return try await body(connection)
     }
 
-    /// Closes every idle connection; later requests fail.
+    /// Closes every idle connection and fails every waiter; connections in use close when returned.
     public func shutdown() {
-        let (idle, waiters) = state.withLock { s in
-            s.closed = true
-            defer { s.idle.removeAll(); s.waiters.removeAll() }
-            return (s.idle.map(\.connection), s.waiters)
+        let (close, failed) = state.withLock { s in
+            let (close, ids) = s.machine.shutdown()
+            return (close, ids.compactMap { s.waiters.removeValue(forKey: $0) })
         }
-        idle.forEach { $0.close() }
-        waiters.forEach { $0.resume(returning: .closed) }
+        close.forEach { $0.close() }
+        failed.forEach { $0.resume(throwing: failure(.shutDown)) }
     }
 
-    private func acquire() async throws -> Connection {
-        var expired: [Connection] = []
-        let next: Next = await withCheckedContinuation { continuation in
-            let now = ContinuousClock.now
-            let immediate: Next? = state.withLock { s in
-                if s.closed { return .closed }
-                while let first = s.idle.first, now - first.since > settings.idleTimeout {
-                    expired.append(s.idle.removeFirst().connection)
-                    s.count -= 1
-                }
-                if let free = s.idle.popLast() { return .use(free.connection) }
-                if s.count < settings.max {
-                    s.count += 1
-                    return .open
-                }
-                s.waiters.append(continuation)
-                return nil
-            }
-            if let immediate { continuation.resume(returning: immediate) }
+    public func acquire() async throws -> Connection {
+        let id = state.withLock { s in
+            s.nextWaiter += 1
+            return s.nextWaiter
         }
-        expired.forEach { $0.close() }
-        switch next {
-        case .use(let connection): return connection
-        case .closed: throw StoreError(.unavailable, store: store, operation: "connect", detail: "the pool is shut down")
-        case .open:
-            do {
-                return try await open()
-            } catch {
-                freeSlot()
-                throw error
+        let connection: Connection? = try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let now = clock.now
+                let (action, close) = state.withLock { s in
+                    let decision = s.machine.lease(id, now: now) { $0.isBroken }
+                    if case .wait = decision.action { s.waiters[id] = continuation }
+                    return decision
+                }
+                close.forEach { $0.close() }
+                switch action {
+                case .use(let connection): continuation.resume(returning: connection)
+                case .open: continuation.resume(returning: nil)
+                case .fail(let reason): continuation.resume(throwing: failure(reason))
+                case .wait(let deadline): expire(id, at: deadline)
+                }
             }
+        } onCancel: {
+            let waiter = state.withLock { s in s.machine.cancelled(id) ? s.waiters.removeValue(forKey: id) : nil }
+            waiter?.resume(throwing: CancellationError())
+        }
+        if let connection { return connection }
+        return try await openConnection()
+    }
+
+    /// Opens a connection in a slot the state machine reserved.
+    private func openConnection() async throws -> Connection {
+        do {
+            let connection = try await open()
+            state.withLock { $0.machine.opened() }
+            return connection
+        } catch {
+            let serverDown = (error as? StoreError).map { [.unavailable, .timeout, .connectionLost].contains($0.code) } ?? false
+            let now = clock.now
+            let (failed, next) = state.withLock { s in
+                let (ids, next) = s.machine.openFailed(now: now, serverDown: serverDown)
+                return (ids.compactMap { s.waiters.removeValue(forKey: $0) }, next.flatMap { s.waiters.removeValue(forKey: $0) })
+            }
+            failed.forEach { $0.resume(throwing: error) }
+            next?.resume(returning: nil)
+            throw error
         }
     }
 
     private func release(_ connection: Connection) {
-        if connection.isBroken {
+        let now = clock.now
+        let (action, waiter) = state.withLock { s in
+            let action = s.machine.release(connection, broken: connection.isBroken, now: now)
+            switch action {
+            case .handOver(_, let id): return (action, s.waiters.removeValue(forKey: id))
+            case .close(_, let id?): return (action, s.waiters.removeValue(forKey: id))
+            default: return (action, nil)
+            }
+        }
+        switch action {
+        case .handOver(let connection, _): waiter?.resume(returning: connection)
+        case .close(let connection, _):
             connection.close()
-            freeSlot()
-            return
+            waiter?.resume(returning: nil)
+        case .keep: break
         }
-        let waiter: CheckedContinuation<Next, Never>? = state.withLock { s in
-            if !s.waiters.isEmpty { return s.waiters.removeFirst() }
-            s.idle.append((connection, ContinuousClock.now))
-            return nil
-        }
-        waiter?.resume(returning: .use(connection))
     }
 
-    /// A connection slot was freed (failed to open, or broken): let a waiter open a new one.
-    private func freeSlot() {
-        let waiter: CheckedContinuation<Next, Never>? = state.withLock { s in
-            guard !s.waiters.isEmpty else {
-                s.count -= 1
-                return nil
-            }
-            return s.waiters.removeFirst()
+    /// Fails the waiter with `pool_timeout` if it is still waiting at `deadline`.
+    private func expire(_ id: Int, at deadline: PoolClock.Instant) {
+        Task { [clock] in
+            try? await clock.sleep(until: deadline, tolerance: nil)
+            let waiter = state.withLock { s in s.machine.timedOut(id) ? s.waiters.removeValue(forKey: id) : nil }
+            waiter?.resume(throwing: failure(.waitTimedOut))
         }
-        waiter?.resume(returning: .open)
+    }
+
+    private func failure(_ reason: PoolStateMachine<Connection, PoolClock.Instant>.Failure) -> StoreError {
+        switch reason {
+        case .shutDown:
+            return StoreError(.unavailable, store: store, operation: "connect", detail: "the pool is shut down")
+        case .serverDown:
+            return StoreError(.unavailable, store: store, operation: "connect",
+                              detail: "the server did not answer the last connect; failing fast until the next try")
+        case .waitTimedOut:
+            return StoreError(.poolTimeout, store: store, operation: "connect",
+                              detail: "no connection came free within \(settings.waitTimeout)")
+        }
+    }
+}
+
+extension ConnectionPool where PoolClock == ContinuousClock {
+    public convenience init(store: StoreKind, settings: PoolSettings, open: @escaping @Sendable () async throws -> Connection) {
+        self.init(store: store, settings: settings, clock: ContinuousClock(), open: open)
     }
 }

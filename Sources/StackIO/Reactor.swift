@@ -14,11 +14,12 @@ public final class Reactor: Sendable {
     private let loop: ReactorLoop
 
     init() {
-        epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
-        wake = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        // Without its epoll instance and wake-up descriptor no live store can work at all.
+        epoll = SystemCall.must("epoll_create1") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
+        wake = SystemCall.must("eventfd") { eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC)) }
         loop = ReactorLoop(epoll: epoll)
         var event = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(fd: wake))
-        epoll_ctl(epoll, EPOLL_CTL_ADD, wake, &event)
+        _ = SystemCall.must("epoll_ctl") { epoll_ctl(epoll, EPOLL_CTL_ADD, wake, &event) }
         let thread = Thread { [self] in run() }
         thread.name = "stacksim-reactor"
         thread.start()
@@ -33,7 +34,8 @@ public final class Reactor: Sendable {
         }
         guard first else { return }
         var one: UInt64 = 1
-        _ = write(wake, &one, 8)
+        // EAGAIN: the counter is saturated, so the reactor is already due to wake.
+        _ = SystemCall.retrying("write(eventfd)", allowing: [EAGAIN]) { write(wake, &one, 8) }
     }
 
     /// The reactor thread's own state; use only from a job or a handler.
@@ -42,11 +44,11 @@ public final class Reactor: Sendable {
     private func run() {
         var events = [epoll_event](repeating: epoll_event(), count: 64)
         while true {
-            let ready = epoll_wait(epoll, &events, Int32(events.count), loop.timeoutMilliseconds())
+            let ready = SystemCall.retrying("epoll_wait") { epoll_wait(epoll, &events, Int32(events.count), loop.timeoutMilliseconds()) }
             for event in events.prefix(max(0, Int(ready))) {
                 if event.data.fd == wake {
                     var count: UInt64 = 0
-                    _ = read(wake, &count, 8)
+                    _ = SystemCall.retrying("read(eventfd)", allowing: [EAGAIN]) { read(wake, &count, 8) }
                     for job in jobs.withLock({ queue in defer { queue.removeAll() }; return queue }) { job() }
                     loop.runSoon()
                 } else {
@@ -71,25 +73,38 @@ public final class ReactorLoop: @unchecked Sendable {
     init(epoll: Int32) { self.epoll = epoll }
 
     /// Watches `fd` for readability and, when `write`, writability; replaces an earlier watch.
-    public func watch(_ fd: Int32, write: Bool, handler: @escaping Handler) {
-        let known = handlers.updateValue(handler, forKey: fd) != nil
+    public func watch(_ fd: Int32, write: Bool, handler: @escaping Handler) throws {
+        let known = handlers[fd] != nil
+        try control(known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, write: write)
+        handlers[fd] = handler
         if write { writing.insert(fd) } else { writing.remove(fd) }
-        var event = epoll_event(events: EPOLLIN.rawValue | (write ? EPOLLOUT.rawValue : 0), data: epoll_data_t(fd: fd))
-        epoll_ctl(epoll, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &event)
     }
 
     /// Turns writability interest on or off for a watched `fd`; a system call only on a change.
-    public func interest(_ fd: Int32, write: Bool) {
+    public func interest(_ fd: Int32, write: Bool) throws {
         guard handlers[fd] != nil, writing.contains(fd) != write else { return }
+        try control(EPOLL_CTL_MOD, fd, write: write)
         if write { writing.insert(fd) } else { writing.remove(fd) }
-        var event = epoll_event(events: EPOLLIN.rawValue | (write ? EPOLLOUT.rawValue : 0), data: epoll_data_t(fd: fd))
-        epoll_ctl(epoll, EPOLL_CTL_MOD, fd, &event)
     }
 
+    /// Stops watching an `fd` that is still open.
     public func unwatch(_ fd: Int32) {
         guard handlers.removeValue(forKey: fd) != nil else { return }
         writing.remove(fd)
-        epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nil)
+        // ENOENT/EBADF: the descriptor is already gone from the epoll set; nothing is left to undo.
+        try? control(EPOLL_CTL_DEL, fd, write: false)
+    }
+
+    /// Forgets an `fd` its library has already closed: closing removed it from the epoll set, and
+    /// its number may by now belong to someone else, so no system call names it.
+    public func forget(_ fd: Int32) {
+        handlers.removeValue(forKey: fd)
+        writing.remove(fd)
+    }
+
+    private func control(_ operation: Int32, _ fd: Int32, write: Bool) throws {
+        var event = epoll_event(events: EPOLLIN.rawValue | (write ? EPOLLOUT.rawValue : 0), data: epoll_data_t(fd: fd))
+        try SystemCall.check("epoll_ctl") { epoll_ctl(epoll, operation, fd, &event) }
     }
 
     /// Runs `work` once the current batch of jobs is done: a connection flushes the commands of

@@ -1,4 +1,5 @@
 import Foundation
+import Redaction
 import StackCore
 import StackIO
 import StackModel
@@ -6,26 +7,29 @@ import StackMongo
 import StackPostgres
 import StackRedis
 
-/// Where the live servers are: flags, else `STACKSIM_POSTGRES_URL`, `STACKSIM_MONGO_URL`,
-/// `STACKSIM_REDIS_URL`, else the ports `make services-up` uses.
+/// Where the live servers are, and the places in them stacksim owns: flags, else
+/// `STACKSIM_POSTGRES_URL`, `STACKSIM_MONGO_URL`, `STACKSIM_REDIS_URL`, else the ports
+/// `make services-up` uses.
 public struct LiveURLs: Sendable {
     public var postgres: String
     public var mongo: String
     public var redis: String
+    /// stacksim's PostgreSQL schema.
+    public var postgresSchema: String
+    /// The prefix of every Redis key stacksim reads or writes.
+    public var redisPrefix: String
 
-    public init(postgres: String? = nil, mongo: String? = nil, redis: String? = nil,
-                environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(postgres: String? = nil, mongo: String? = nil, redis: String? = nil, postgresSchema: String? = nil,
+                redisPrefix: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.postgres = postgres ?? environment["STACKSIM_POSTGRES_URL"] ?? "postgresql://stacksim:stacksim@127.0.0.1:55432/stacksim"
         self.mongo = mongo ?? environment["STACKSIM_MONGO_URL"] ?? "mongodb://127.0.0.1:57017/stacksim"
         self.redis = redis ?? environment["STACKSIM_REDIS_URL"] ?? "redis://127.0.0.1:56379"
+        self.postgresSchema = postgresSchema ?? environment["STACKSIM_POSTGRES_SCHEMA"] ?? "stacksim"
+        self.redisPrefix = redisPrefix ?? environment["STACKSIM_REDIS_PREFIX"] ?? "stacksim:"
     }
 
     /// A URL with its password replaced by `***`, for messages and reports.
-    public static func redacted(_ url: String) -> String {
-        guard var parts = URLComponents(string: url), parts.password != nil else { return url }
-        parts.password = "***"
-        return parts.string ?? "(a URL)"
-    }
+    public static func redacted(_ url: String) -> String { Redaction.redact(url) }
 }
 
 /// A live server's identity, for reports.
@@ -37,21 +41,30 @@ public struct LiveServer: Sendable {
 }
 
 /// The three live stores behind the ports, chosen through this factory so nothing above the
-/// adapters knows a C type.
+/// adapters knows a C type. stacksim touches only its own places in them: a PostgreSQL schema,
+/// a MongoDB database and a Redis key prefix, each with a marker.
 public final class LiveStack: Sendable {
     public let urls: LiveURLs
     public let postgres: PostgresStore
     public let mongo: MongoStore
     public let redis: RedisStore
 
+    /// Checks every address first: a malformed one throws `StoreConfigurationError` (bad input).
     public init(urls: LiveURLs, pool: PoolSettings) throws {
         self.urls = urls
-        postgres = PostgresStore(url: urls.postgres, pool: pool)
+        postgres = try PostgresStore(url: urls.postgres, schema: urls.postgresSchema, pool: pool)
         mongo = try MongoStore(url: urls.mongo, pool: pool)
-        redis = try RedisStore(url: urls.redis, pool: pool)
+        redis = try RedisStore(url: urls.redis, prefix: urls.redisPrefix, pool: pool)
     }
 
     public var stores: StackStores { StackStores(relational: postgres, documents: mongo, cache: redis) }
+
+    /// Where stacksim works in each store, for messages.
+    public var places: [StoreKind: String] {
+        [.relational: "schema '\(postgres.schema)' of \(LiveURLs.redacted(urls.postgres))",
+         .document: "database '\(mongo.database)' of \(LiveURLs.redacted(urls.mongo))",
+         .cache: "keys '\(redis.prefix)*' of \(LiveURLs.redacted(urls.redis))"]
+    }
 
     /// `SELECT 1`, `ping` and `PING`; each failure names the store, its URL (password redacted) and why.
     public func healthProblems() async -> [String] {
@@ -65,8 +78,8 @@ public final class LiveStack: Sendable {
             do {
                 try await ping()
             } catch {
-                let why = (error as? StoreError)?.detail ?? "\(error)"
-                problems.append("\(store.rawValue) at \(LiveURLs.redacted(url)) is unreachable: \(Self.redactingPasswords(why))")
+                let why = (error as? StoreError).map { "\($0.code.rawValue): \($0.detail)" } ?? "\(error)"
+                problems.append(Redaction.redact("\(store.rawValue) at \(url) is unreachable: \(why)"))
             }
         }
         return problems
@@ -84,38 +97,75 @@ public final class LiveStack: Sendable {
         ]
     }
 
-    /// Creates the schema: PostgreSQL tables and indexes, MongoDB collections and indexes; empties Redis.
-    /// Returns notes on corrections made for the server at hand.
+    // MARK: - What stacksim owns
+
+    /// What each store holds where stacksim would work.
+    public func holdings() async throws -> [StoreKind: StoreHolding] {
+        let pg = try await postgres.inspect()
+        let mongoFound = try await mongo.inspect()
+        let redisMarker = try await redis.ownedValue("marker")
+        let keys = redisMarker == nil ? try await redis.ownedKeys(limit: 5) : []
+        return [.relational: Self.holding(pg.marker, pg.tables.isEmpty ? nil : "\(pg.tables.count) table(s) (\(Self.some(pg.tables)))"),
+                .document: Self.holding(mongoFound.marker, mongoFound.collections.isEmpty ? nil
+                                            : "\(mongoFound.collections.count) collection(s) (\(Self.some(mongoFound.collections)))"),
+                .cache: Self.holding(redisMarker, keys.isEmpty ? nil : "key(s) such as \(Self.some(keys))")]
+    }
+
+    /// A place with a marker is stacksim's; without one it is empty or holds `found`.
+    private static func holding(_ marker: String?, _ found: String?) -> StoreHolding {
+        if let marker { return DatasetMarker.parse(marker).map { .stacksim($0) } ?? .foreign("a marker stacksim cannot read") }
+        return found.map { .foreign($0) } ?? .empty
+    }
+
+    private static func some(_ names: [String]) -> String { names.prefix(5).joined(separator: ", ") }
+
+    /// Creates stacksim's objects in the given stores, with `marker`. Returns notes on
+    /// corrections made for the server at hand.
     @discardableResult
-    public func createSchema() async throws -> [String] {
-        try await postgres.createSchema()
-        try await redis.reset()
-        return try await mongo.createSchema()
+    public func create(_ stores: Set<StoreKind>, marker: DatasetMarker) async throws -> [String] {
+        var notes: [String] = []
+        if stores.contains(.relational) { try await postgres.createSchema(marker: marker.text) }
+        if stores.contains(.document) { notes += try await mongo.createSchema(marker: marker.text) }
+        if stores.contains(.cache) { try await redis.setOwnedValue("marker", marker.text) }
+        return notes
     }
 
-    /// Empties every store, keeping the schema.
+    /// Writes `marker` into every store.
+    public func writeMarkers(_ marker: DatasetMarker) async throws {
+        try await postgres.writeMarker(marker.text)
+        try await mongo.writeMarker(marker.text)
+        try await redis.setOwnedValue("marker", marker.text)
+    }
+
+    /// Deletes what stacksim made in the stores whose marker says so; returns what it deleted,
+    /// per store. Foreign or empty places are not touched.
+    public func dropOwned(_ holdings: [StoreKind: StoreHolding]) async throws -> [String] {
+        var done: [String] = []
+        let places = self.places
+        for store in StoreKind.allCases {
+            guard case .stacksim = holdings[store] else { continue }
+            switch store {
+            case .relational: try await postgres.dropOwned()
+            case .document: try await mongo.dropOwned()
+            case .cache: try await redis.deleteOwnedKeys()
+            }
+            done.append("deleted stacksim's \(places[store]!)")
+        }
+        return done
+    }
+
+    /// Empties the stack's tables, collections and keys, keeping schema and markers (tests).
     public func clear() async throws {
-        try await postgres.reset()
+        try await postgres.clear()
         try await mongo.clear()
-        try await redis.reset()
-    }
-
-    /// Drops everything stacksim created.
-    public func drop() async throws {
-        try await postgres.dropSchema()
-        try await mongo.reset()
-        try await redis.reset()
+        let marker = try await redis.ownedValue("marker")
+        try await redis.deleteOwnedKeys()
+        if let marker { try await redis.setOwnedValue("marker", marker) }
     }
 
     public func shutdown() {
         postgres.shutdown()
         mongo.shutdown()
         redis.shutdown()
-    }
-
-    /// Hides anything after `password=` or between `:` and `@` of a URL inside a message.
-    static func redactingPasswords(_ text: String) -> String {
-        text.replacingOccurrences(of: #"password=\S+"#, with: "password=***", options: .regularExpression)
-            .replacingOccurrences(of: #"://([^:/@\s]+):[^@\s]+@"#, with: "://$1:***@", options: .regularExpression)
     }
 }

@@ -6,19 +6,35 @@ import Synchronization
 
 /// libmongoc is blocking only: commands run on a sized pool of threads, each with its own client
 /// from one `mongoc_client_pool_t`. Callers await a slot; the time spent waiting is recorded as
-/// the store's `connection-wait`. The pool and clients are freed in `shutdown` only.
+/// the store's `connection-wait`. Every command has a deadline on the caller's side (the wait for
+/// a thread plus the call timeout) and on the socket's (`socketTimeoutMS`); after the server is
+/// found unreachable, commands fail fast for a backoff. The pool and clients are freed in
+/// `shutdown` only.
 final class MongoClient: Sendable {
+    /// The database stacksim owns: the URL's, else `stacksim`.
     let database: String
     private let jobs = Jobs()
     private let workers: Int
+    private let settings: PoolSettings
+    private let failFast: Mutex<FailFast<ContinuousClock.Instant>>
 
     init(url: String, settings: PoolSettings) throws {
         mongoc_init()
-        let timeout = Int(settings.connectTimeout / .milliseconds(1)), idle = Int(settings.idleTimeout / .milliseconds(1))
-        let options = "connectTimeoutMS=\(timeout)&serverSelectionTimeoutMS=\(timeout)&maxIdleTimeMS=\(idle)"
+        // libmongoc's own log lines (monitor retries, stream warnings) would interleave with the
+        // progress output; every failure reaches the caller as a typed error instead.
+        mongoc_log_set_handler(nil, nil)
+        self.settings = settings
+        failFast = Mutex(FailFast(backoff: settings.backoff, maxBackoff: settings.maxBackoff))
+        func ms(_ d: Duration) -> Int { max(1, Int(d / .milliseconds(1))) }
+        let options = "connectTimeoutMS=\(ms(settings.connectTimeout))&serverSelectionTimeoutMS=\(ms(min(settings.connectTimeout, settings.callTimeout)))"
+            + "&socketTimeoutMS=\(ms(settings.callTimeout))&maxIdleTimeMS=\(ms(settings.idleTimeout))&heartbeatFrequencyMS=1000"
         var error = bson_error_t()
-        guard let uri = mongoc_uri_new_with_error(url + (url.contains("?") ? "&" : "?") + options, &error)
-        else { throw StoreError(.unavailable, store: .document, operation: "connect", detail: "not a MongoDB URL: \(Self.message(&error))") }
+        guard url.hasPrefix("mongodb://") || url.hasPrefix("mongodb+srv://"),
+              let uri = mongoc_uri_new_with_error(url + (url.contains("?") ? "&" : "?") + options, &error)
+        else {
+            let why = url.hasPrefix("mongodb") ? Self.message(&error) : "expected mongodb://host:port/database"
+            throw StoreConfigurationError(store: .document, message: "not a MongoDB URL: \(why)")
+        }
         defer { mongoc_uri_destroy(uri) }
         database = mongoc_uri_get_database(uri).map { String(cString: $0) } ?? "stacksim"
         guard let pool = mongoc_client_pool_new(uri) else {
@@ -45,15 +61,39 @@ final class MongoClient: Sendable {
     /// Runs a command document (extended JSON, command name first) and returns its reply.
     func command(_ name: String, _ json: String) async throws -> MongoReply {
         let enqueued = ContinuousClock.now
-        let (waited, reply) = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(Duration, MongoReply), any Error>) in
-            let database = self.database
-            jobs.submit { client in
-                let waited = ContinuousClock.now - enqueued
-                continuation.resume(with: Result { (waited, try Self.run(client, database, name, json)) })
-            }
+        if failFast.withLock({ $0.admit(now: enqueued) }) != nil {
+            throw StoreError(.unavailable, store: .document, operation: name,
+                             detail: "the server did not answer a moment ago; failing fast until the next try")
         }
-        StoreCallTrace.record(.document, StoreCallTrace.connectionWait, duration: waited, failed: false)
-        return reply
+        let settings = self.settings, database = self.database
+        do {
+            let (waited, reply) = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(Duration, MongoReply), any Error>) in
+                let once = OnceContinuation(continuation)
+                let limit = settings.waitTimeout + settings.callTimeout
+                let deadline = Task {
+                    try await Task.sleep(for: limit)
+                    once.resume(with: .failure(StoreError(.timeout, store: .document, operation: name, detail: "no answer within \(limit)")))
+                }
+                jobs.submit { client in
+                    let waited = ContinuousClock.now - enqueued
+                    guard !once.isDone else { return }
+                    guard waited <= settings.waitTimeout else {
+                        deadline.cancel()
+                        return once.resume(with: .failure(StoreError(.poolTimeout, store: .document, operation: name,
+                                                                     detail: "no client thread came free within \(settings.waitTimeout)")))
+                    }
+                    let result = Result { (waited, try Self.run(client, database, name, json)) }
+                    deadline.cancel()
+                    once.resume(with: result)
+                }
+            }
+            failFast.withLock { $0.succeeded() }
+            StoreCallTrace.record(.document, StoreCallTrace.connectionWait, duration: waited, failed: false)
+            return reply
+        } catch let error as StoreError {
+            failFast.withLock { error.code == .unavailable ? $0.failed(now: .now) : $0.probeAbandoned() }
+            throw error
+        }
     }
 
     func shutdown() { jobs.close() }
@@ -71,17 +111,32 @@ final class MongoClient: Sendable {
         let replyDocument = OpaquePointer(reply)
         let ok = mongoc_client_command_simple(client, database, command, nil, replyDocument, &error)
         defer { bson_destroy(replyDocument) }
-        guard ok else {
-            let code: StoreError.Code = error.domain == MONGOC_ERROR_SERVER_SELECTION.rawValue || error.domain == MONGOC_ERROR_STREAM.rawValue
-                ? .unavailable : error.code == 11000 ? .constraint : .protocolError
-            throw StoreError(code, store: .document, operation: name, detail: message(&error))
-        }
+        guard ok else { throw failure(name, &error) }
         var length = 0
         guard let text = bson_as_relaxed_extended_json(replyDocument, &length) else {
             throw StoreError(.protocolError, store: .document, operation: name, detail: "the reply is not valid BSON")
         }
         defer { bson_free(text) }
         return MongoReply(command: name, json: Data(bytes: text, count: length))
+    }
+
+    /// A libmongoc error as a `StoreError` with MongoDB's own code where the server gave one.
+    private static func failure(_ name: String, _ error: inout bson_error_t) -> StoreError {
+        let text = message(&error)
+        switch error.domain {
+        case MONGOC_ERROR_SERVER_SELECTION.rawValue:
+            return StoreError(.unavailable, store: .document, operation: name, detail: text)
+        case MONGOC_ERROR_STREAM.rawValue:
+            let timedOut = text.contains("timeout") || text.contains("timed out")
+            return StoreError(timedOut ? .timeout : .connectionLost, store: .document, operation: name, detail: text)
+        case MONGOC_ERROR_CLIENT.rawValue where error.code == MONGOC_ERROR_CLIENT_AUTHENTICATE.rawValue:
+            return StoreError(.authentication, store: .document, operation: name, detail: text)
+        case MONGOC_ERROR_SERVER.rawValue, MONGOC_ERROR_QUERY.rawValue, MONGOC_ERROR_WRITE_CONCERN.rawValue:
+            return StoreError(MongoErrorCode.code(Int(error.code)), store: .document, operation: name, detail: text,
+                              serverCode: String(error.code))
+        default:
+            return StoreError(.protocolError, store: .document, operation: name, detail: text)
+        }
     }
 
     private static func message(_ error: inout bson_error_t) -> String {
@@ -101,9 +156,9 @@ struct MongoReply: Sendable {
             throw StoreError(.protocolError, store: .document, operation: command, detail: "the reply is not a document")
         }
         if let errors = object["writeErrors"] as? [[String: Any]], let first = errors.first {
-            let duplicate = (first["code"] as? Int) == 11000
-            throw StoreError(duplicate ? .constraint : .protocolError, store: .document, operation: command,
-                             detail: first["errmsg"] as? String ?? "write error")
+            let code = first["code"] as? Int ?? 0
+            throw StoreError(MongoErrorCode.code(code), store: .document, operation: command,
+                             detail: first["errmsg"] as? String ?? "write error", serverCode: String(code))
         }
         return object
     }
@@ -120,6 +175,20 @@ struct MongoReply: Sendable {
     private struct CursorReply<Document: Decodable>: Decodable {
         struct Cursor: Decodable { var firstBatch: [Document] }
         var cursor: Cursor
+    }
+}
+
+/// What a MongoDB error code means for the caller.
+enum MongoErrorCode {
+    static func code(_ code: Int) -> StoreError.Code {
+        switch code {
+        case 11000, 11001: return .uniqueViolation
+        case 50: return .queryCanceled
+        case 18: return .authentication
+        // Interrupted at shutdown, shutdown in progress, not primary, primary stepped down.
+        case 11600, 11602, 91, 189, 10107, 13435: return .connectionLost
+        default: return .server
+        }
     }
 }
 

@@ -77,11 +77,36 @@ public final class MongoStore: DocumentPort {
         return (info["version"] as? String ?? "unknown", info["stacksimTestServer"] as? Bool ?? false)
     }
 
-    /// Drops the collections and creates them with the seed's indexes (and its corrections: the
-    /// text index in language `none`, as MongoDB has no Korean; the active-status partial index
-    /// only where the server accepts `$in` in it, a plain index otherwise).
-    public func createSchema() async throws -> [String] {
-        try await reset()
+    /// The collections stacksim creates in its database, the marker's last.
+    public static let ownedCollections = ["tasks", "sprints", "activity_logs", "user_snapshots", markerCollection]
+    static let markerCollection = "stacksim_marker"
+
+    /// The database stacksim works in.
+    public var database: String { client.database }
+
+    /// The collections in stacksim's database, and the marker's text if there is one.
+    public func inspect() async throws -> (collections: [String], marker: String?) {
+        let reply = try await client.command("list-collections", DocumentCodec.ordered([("listCollections", 1), ("nameOnly", true)])).document()
+        let names = Self.batch(reply).compactMap { $0["name"] as? String }.sorted()
+        guard names.contains(Self.markerCollection) else { return (names, nil) }
+        let found = try await client.command("read-marker", DocumentCodec.ordered([("find", Self.markerCollection), ("filter", ["_id": "marker"])]))
+        let marker = Self.batch(try found.document()).first?["text"] as? String
+        return (names, marker)
+    }
+
+    /// Writes (or replaces) the marker saying what stacksim made here.
+    public func writeMarker(_ text: String) async throws {
+        _ = try await client.command("write-marker", DocumentCodec.ordered([
+            ("update", Self.markerCollection),
+            ("updates", [["q": ["_id": "marker"], "u": ["_id": "marker", "text": text], "upsert": true]]),
+        ])).document()
+    }
+
+    /// Creates the collections with the seed's indexes (and its corrections: the text index in
+    /// language `none`, as MongoDB has no Korean; the active-status partial index only where the
+    /// server accepts `$in` in it, a plain index otherwise), then the marker. Only into a
+    /// database that holds nothing else (the caller checked).
+    public func createSchema(marker: String) async throws -> [String] {
         let version = try await serverInfo().version
         let major = Int(version.prefix { $0.isNumber }) ?? 0
         var notes = ["text index language 'none' (MongoDB has no Korean analyser)"]
@@ -91,6 +116,7 @@ public final class MongoStore: DocumentPort {
         } else {
             notes.append("server \(version) refuses $in in a partial index: org_assignee_active is a full index")
         }
+        try await writeMarker(marker)
         try await indexes("tasks", [
             [("key", Ordered([("organization_id", 1), ("status", 1), ("created_at", -1)])), ("name", "org_status_created")],
             [("key", Ordered([("assignee_id", 1), ("status", 1)])), ("name", "assignee_status")],
@@ -110,20 +136,21 @@ public final class MongoStore: DocumentPort {
         _ = try await run("create-indexes", "createIndexes", collection, [("indexes", specs.map(Ordered.init))])
     }
 
-    /// Drops the stack's collections.
-    public func reset() async throws {
-        for collection in ["tasks", "sprints", "activity_logs", "user_snapshots"] {
+    /// Drops the collections stacksim created, the marker last, and nothing else.
+    public func dropOwned() async throws {
+        for collection in Self.ownedCollections {
             do {
                 _ = try await run("drop", "drop", collection, [])
-            } catch let error as StoreError where error.detail.contains("ns not found") || error.detail.contains("NamespaceNotFound") {
+            } catch let error as StoreError where error.serverCode == "26" || error.detail.contains("ns not found") {
                 continue
             }
         }
     }
 
-    /// Deletes every document, keeping collections and indexes.
+    /// Deletes every document of the stack's collections, keeping collections, indexes and the
+    /// marker (the integration tests).
     public func clear() async throws {
-        for collection in ["tasks", "sprints", "activity_logs", "user_snapshots"] {
+        for collection in Self.ownedCollections.dropLast() {
             _ = try await run("clear", "delete", collection, [("deletes", [["q": [String: Any](), "limit": 0]])])
         }
     }
@@ -186,6 +213,11 @@ public final class MongoStore: DocumentPort {
 
     public func task(id: UUIDValue) async throws -> ProjectTask? {
         try await find("task", ProjectTask.self, in: "tasks", ["_id": "\(id)"], limit: 1).first
+    }
+
+    public func tasks(ids: [UUIDValue]) async throws -> [ProjectTask] {
+        guard !ids.isEmpty else { return [] }
+        return try await find("tasks", ProjectTask.self, in: "tasks", ["_id": ["$in": ids.map { "\($0)" }]])
     }
 
     public func insertTask(_ task: ProjectTask) async throws {

@@ -17,30 +17,36 @@ public typealias Rows = [[String?]]
 
 /// One nonblocking libpq connection driven by the reactor: connect with `PQconnectPoll`, prepare
 /// and execute with `PQsendPrepare`/`PQsendQueryPrepared`, read with `PQconsumeInput`/`PQisBusy`.
-/// Its handle is used on the reactor thread only.
+/// Its handle is used on the reactor thread only. Every call has a deadline; a call that misses
+/// it, or a connection that breaks, leaves the connection broken for the pool to replace.
 final class PostgresConnection: PooledConnection, @unchecked Sendable {
     private var handle: OpaquePointer?
+    /// The socket the reactor watches, or -1.
     private var socket: Int32 = -1
     private var prepared: Set<String> = []
     private var request: Request?
     private var connecting: (continuation: CheckedContinuation<Void, any Error>, timer: Int)?
     private let broken = Atomic(false)
     private let reactor = Reactor.shared
+    private let callTimeout: Duration
 
     private struct Request {
         var statement: Statement
         var parameters: [String?]
         var continuation: CheckedContinuation<Rows, any Error>
         var preparing: Bool
+        var timer: Int
         var rows: Rows = []
         var failure: StoreError?
     }
 
+    private init(callTimeout: Duration) { self.callTimeout = callTimeout }
+
     var isBroken: Bool { broken.load(ordering: .relaxed) }
 
-    /// Connects within `timeout` to a libpq connection string or `postgresql://` URL.
-    static func open(_ conninfo: String, timeout: Duration) async throws -> PostgresConnection {
-        let connection = PostgresConnection()
+    /// Connects within `timeout`.
+    static func open(_ conninfo: PostgresConninfo, timeout: Duration, callTimeout: Duration) async throws -> PostgresConnection {
+        let connection = PostgresConnection(callTimeout: callTimeout)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             connection.reactor.execute { connection.start(conninfo, timeout: timeout, continuation) }
         }
@@ -49,7 +55,12 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
 
     func query(_ statement: Statement, _ parameters: [String?]) async throws -> Rows {
         try await withCheckedThrowingContinuation { continuation in
-            reactor.execute { [self] in begin(Request(statement: statement, parameters: parameters, continuation: continuation, preparing: false)) }
+            reactor.execute { [self] in
+                let timer = reactor.thread.after(callTimeout) { [self] in
+                    fail(.timeout, "no answer within \(callTimeout)", breaking: true)
+                }
+                begin(Request(statement: statement, parameters: parameters, continuation: continuation, preparing: false, timer: timer))
+            }
         }
     }
 
@@ -62,20 +73,23 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
     /// The one place the libpq handle is freed.
     private func finish() {
         guard let handle else { return }
-        if socket >= 0 { reactor.thread.unwatch(socket) }
-        socket = -1
+        broken.store(true, ordering: .relaxed)
+        stopWatching()
         PQfinish(handle)
         self.handle = nil
+        fail(.connectionLost, "the connection was closed", breaking: true)
     }
 
-    private func start(_ conninfo: String, timeout: Duration, _ continuation: CheckedContinuation<Void, any Error>) {
-        guard let handle = PQconnectStart(conninfo), PQstatus(handle) != CONNECTION_BAD else {
-            continuation.resume(throwing: StoreError(.unavailable, store: .relational, operation: "connect", detail: "cannot start a connection"))
-            return
+    private func start(_ conninfo: PostgresConninfo, timeout: Duration, _ continuation: CheckedContinuation<Void, any Error>) {
+        let handle = conninfo.withParameters { PQconnectStartParams($0, $1, 0) }
+        guard let handle else {
+            return continuation.resume(throwing: StoreError(.unavailable, store: .relational, operation: "connect",
+                                                            detail: "cannot allocate a connection"))
         }
         self.handle = handle
-        let timer = reactor.thread.after(timeout) { [self] in connected("no answer within \(timeout)") }
+        let timer = reactor.thread.after(timeout) { [self] in connected(.unavailable, "no answer within \(timeout)") }
         connecting = (continuation, timer)
+        guard PQstatus(handle) != CONNECTION_BAD else { return connected(.unavailable, Self.message(PQerrorMessage(handle))) }
         poll(PGRES_POLLING_WRITING)
     }
 
@@ -84,35 +98,56 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
         guard let handle else { return }
         switch status {
         case PGRES_POLLING_READING, PGRES_POLLING_WRITING:
-            rewatch(write: status == PGRES_POLLING_WRITING) { [self] _, _ in poll(PQconnectPoll(handle)) }
+            watch(write: status == PGRES_POLLING_WRITING) { [self] _, _ in poll(PQconnectPoll(handle)) }
         case PGRES_POLLING_OK:
-            PQsetnonblocking(handle, 1)
-            rewatch(write: false) { [self] readable, writable in
+            guard PQsetnonblocking(handle, 1) == 0 else { return connected(.unavailable, Self.message(PQerrorMessage(handle))) }
+            watch(write: false) { [self] readable, writable in
                 if writable { flush() }
                 if readable { receive() }
             }
-            connected(nil)
+            connected(nil, nil)
         default:
-            connected(Self.message(PQerrorMessage(handle)))
+            let message = Self.message(PQerrorMessage(handle))
+            connected(PostgresErrorCode.connectCode(message: message), message)
         }
     }
 
-    private func rewatch(write: Bool, _ handler: @escaping ReactorLoop.Handler) {
+    /// Watches libpq's current socket; libpq may switch sockets while connecting (several hosts)
+    /// and closes its socket itself when the connection drops, so the watch follows `PQsocket`.
+    private func watch(write: Bool, _ handler: @escaping ReactorLoop.Handler) {
         guard let handle else { return }
         let fd = PQsocket(handle)
-        if fd != socket, socket >= 0 { reactor.thread.unwatch(socket) }
-        socket = fd
-        if fd >= 0 { reactor.thread.watch(fd, write: write, handler: handler) }
+        if fd != socket { stopWatching() }
+        guard fd >= 0 else { return }
+        do {
+            try reactor.thread.watch(fd, write: write, handler: handler)
+            socket = fd
+        } catch {
+            fail(.connectionLost, "\(error)", breaking: true)
+            connected(.unavailable, "\(error)")
+        }
     }
 
-    private func connected(_ failure: String?) {
+    /// Stops watching the socket: unregistered while libpq still has it open, only forgotten once
+    /// libpq has closed it (its number may already belong to another connection).
+    private func stopWatching() {
+        guard socket >= 0 else { return }
+        if let handle, PQsocket(handle) == socket {
+            reactor.thread.unwatch(socket)
+        } else {
+            reactor.thread.forget(socket)
+        }
+        socket = -1
+    }
+
+    private func connected(_ code: StoreError.Code?, _ failure: String?) {
         guard let (continuation, timer) = connecting else { return }
         connecting = nil
         reactor.thread.cancel(timer: timer)
-        if let failure {
+        if let code, let failure {
             broken.store(true, ordering: .relaxed)
             finish()
-            continuation.resume(throwing: StoreError(.unavailable, store: .relational, operation: "connect", detail: failure))
+            continuation.resume(throwing: StoreError(code, store: .relational, operation: "connect", detail: failure))
         } else {
             continuation.resume()
         }
@@ -120,7 +155,8 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
 
     private func begin(_ next: Request) {
         guard let handle, !isBroken else {
-            next.continuation.resume(throwing: StoreError(.unavailable, store: .relational, operation: next.statement.name,
+            reactor.thread.cancel(timer: next.timer)
+            next.continuation.resume(throwing: StoreError(.connectionLost, store: .relational, operation: next.statement.name,
                                                           detail: "the connection is closed"))
             return
         }
@@ -136,7 +172,7 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
             let pointers: [UnsafePointer<CChar>?] = values.map { $0.map { UnsafePointer($0) } }
             sent = PQsendQueryPrepared(handle, next.statement.name, Int32(pointers.count), pointers, nil, nil, 0)
         }
-        guard sent == 1 else { return fail(Self.message(PQerrorMessage(handle)), breaking: true) }
+        guard sent == 1 else { return lost() }
         flush()
     }
 
@@ -144,18 +180,24 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
     private func flush() {
         guard let handle, socket >= 0 else { return }
         let pending = PQflush(handle)
-        if pending < 0 { return fail(Self.message(PQerrorMessage(handle)), breaking: true) }
-        reactor.thread.interest(socket, write: pending == 1)
+        if pending < 0 { return lost() }
+        do {
+            try reactor.thread.interest(socket, write: pending == 1)
+        } catch {
+            fail(.connectionLost, "\(error)", breaking: true)
+        }
     }
 
     private func receive() {
         guard let handle else { return }
-        guard PQconsumeInput(handle) == 1 else { return fail(Self.message(PQerrorMessage(handle)), breaking: true) }
+        guard PQconsumeInput(handle) == 1 else { return lost() }
         while request != nil, PQisBusy(handle) == 0 {
             guard let result = PQgetResult(handle) else { return finished() }
             collect(result)
             PQclear(result)
         }
+        // An idle connection that reads EOF (a server restart) is broken before anyone uses it.
+        if request == nil, PQstatus(handle) == CONNECTION_BAD { lost() }
     }
 
     private func collect(_ result: OpaquePointer) {
@@ -171,11 +213,11 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
             break
         default:
             let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) } ?? ""
-            // 23xxx: integrity constraint violations (unique, foreign key, not null, check).
-            let code: StoreError.Code = state.hasPrefix("23") ? .constraint : .protocolError
+            let code = PostgresErrorCode.code(sqlstate: state)
+            if code == .connectionLost { broken.store(true, ordering: .relaxed) }
             let operation = request?.statement.name ?? ""
             request?.failure = StoreError(code, store: .relational, operation: operation,
-                                          detail: "\(state) \(Self.message(PQresultErrorMessage(result)))")
+                                          detail: Self.message(PQresultErrorMessage(result)), serverCode: state.isEmpty ? nil : state)
         }
     }
 
@@ -187,6 +229,7 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
             return begin(current)
         }
         request = nil
+        reactor.thread.cancel(timer: current.timer)
         if let failure = current.failure {
             current.continuation.resume(throwing: failure)
         } else {
@@ -194,13 +237,23 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
         }
     }
 
-    private func fail(_ message: String, breaking: Bool) {
+    /// The connection broke (EOF, reset, a failed write): libpq may have closed its socket.
+    private func lost() {
+        let message = handle.map { Self.message(PQerrorMessage($0)) } ?? "the connection is closed"
+        broken.store(true, ordering: .relaxed)
+        stopWatching()
+        fail(.connectionLost, message, breaking: true)
+    }
+
+    private func fail(_ code: StoreError.Code, _ message: String, breaking: Bool) {
         if breaking { broken.store(true, ordering: .relaxed) }
         guard let current = request else { return }
         request = nil
-        current.continuation.resume(throwing: StoreError(.unavailable, store: .relational, operation: current.statement.name, detail: message))
+        reactor.thread.cancel(timer: current.timer)
+        current.continuation.resume(throwing: StoreError(code, store: .relational, operation: current.statement.name, detail: message))
     }
 
+    /// libpq's message, copied at once: the text lives in the handle or result it came from.
     static func message(_ text: UnsafePointer<CChar>?) -> String {
         text.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? "unknown error"
     }

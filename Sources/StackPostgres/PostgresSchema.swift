@@ -6,10 +6,25 @@ import Foundation
 enum PostgresSchema {
     static let tables = ["permission_audit_logs", "role_permissions", "permissions", "roles", "organization_memberships", "users",
                          "organizations"]
+    static let markerTable = "stacksim_marker"
 
-    static func create(now: Date) -> [String] {
+    /// The marker: one row saying stacksim made this schema's tables (and whether the schema too).
+    static func createMarker(schema: String, ownsSchema: Bool) -> String {
+        """
+        CREATE TABLE \(schema).\(markerTable) AS
+        SELECT 'stacksim'::text AS created_by, \(ownsSchema)::boolean AS owns_schema, now() AS created_at, ''::text AS text
+        """
+    }
+
+    /// A SQL string literal.
+    static func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+
+    /// The tables and indexes, created in `schema` (unqualified names resolve there through the
+    /// connection's `search_path`); the trigram operator class from wherever `pg_trgm` lives.
+    static func create(schema: String, trigramSchema: String, now: Date) -> [String] {
         [
-            "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+            // Set again here: a search_path naming a schema that did not exist yet skipped it.
+            "SET search_path TO \(schema), public",
             """
             CREATE TABLE organizations (
                 id uuid PRIMARY KEY, name text NOT NULL, subdomain text NOT NULL, plan text NOT NULL,
@@ -28,7 +43,7 @@ enum PostgresSchema {
             "CREATE UNIQUE INDEX users_email ON users (email)",
             "CREATE UNIQUE INDEX users_provider_uid ON users (provider, uid)",
             "CREATE INDEX users_active_admins ON users (id) WHERE role = 'admin' AND active = true",
-            "CREATE INDEX users_name_trgm ON users USING gin (name gin_trgm_ops)",
+            "CREATE INDEX users_name_trgm ON users USING gin (name \(trigramSchema).gin_trgm_ops)",
             """
             CREATE TABLE organization_memberships (
                 id uuid PRIMARY KEY, user_id uuid NOT NULL REFERENCES users, organization_id uuid NOT NULL REFERENCES organizations,
@@ -88,6 +103,11 @@ enum PostgresSchema {
         return f.string(from: date)
     }
 
-    static let drop = "DROP TABLE IF EXISTS " + tables.joined(separator: ", ") + " CASCADE"
-    static let truncate = "TRUNCATE " + tables.joined(separator: ", ") + " CASCADE"
+    /// Only stacksim's own tables, qualified; no CASCADE, so nothing of anyone else's that
+    /// depends on them goes with them (the drop fails instead).
+    static func drop(schema: String) -> String {
+        "DROP TABLE IF EXISTS " + (tables + [markerTable]).map { "\(schema).\($0)" }.joined(separator: ", ")
+    }
+
+    static func truncate(schema: String) -> String { "TRUNCATE " + tables.map { "\(schema).\($0)" }.joined(separator: ", ") }
 }

@@ -7,14 +7,17 @@ import StackCore
 final class PostgresSession {
     private let handle: OpaquePointer
 
-    init(_ conninfo: String) throws {
-        guard let handle = PQconnectdb(conninfo) else {
+    init(_ conninfo: PostgresConninfo, timeout: Duration) throws {
+        // connect_timeout bounds the blocking connect (libpq takes whole seconds, at least 2).
+        var parameters = conninfo
+        parameters.set("connect_timeout", String(max(2, Int((timeout / .seconds(1)).rounded(.up)))))
+        guard let handle = parameters.withParameters({ PQconnectdbParams($0, $1, 0) }) else {
             throw StoreError(.unavailable, store: .relational, operation: "connect", detail: "cannot allocate a connection")
         }
         guard PQstatus(handle) == CONNECTION_OK else {
             let message = PostgresConnection.message(PQerrorMessage(handle))
             PQfinish(handle)
-            throw StoreError(.unavailable, store: .relational, operation: "connect", detail: message)
+            throw StoreError(PostgresErrorCode.connectCode(message: message), store: .relational, operation: "connect", detail: message)
         }
         self.handle = handle
         try execute("SET client_min_messages = warning")
@@ -67,8 +70,10 @@ final class PostgresSession {
     }
 
     private func failure(_ operation: String, _ message: UnsafePointer<CChar>?, state: UnsafePointer<CChar>? = nil) -> StoreError {
-        let code = state.map { String(cString: $0) } ?? ""
-        return StoreError(code.hasPrefix("23") ? .constraint : .protocolError, store: .relational, operation: operation,
-                          detail: (code.isEmpty ? "" : code + " ") + PostgresConnection.message(message))
+        let sqlstate = state.map { String(cString: $0) } ?? ""
+        let code: StoreError.Code = sqlstate.isEmpty ? (PQstatus(handle) == CONNECTION_BAD ? .connectionLost : .protocolError)
+            : PostgresErrorCode.code(sqlstate: sqlstate)
+        return StoreError(code, store: .relational, operation: operation, detail: PostgresConnection.message(message),
+                          serverCode: sqlstate.isEmpty ? nil : sqlstate)
     }
 }

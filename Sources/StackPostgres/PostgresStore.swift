@@ -5,19 +5,26 @@ import StackModel
 
 /// The relational port on PostgreSQL: prepared statements on nonblocking libpq connections
 /// driven by the reactor, a pool per the scenario; schema and bulk loads (COPY) on a blocking
-/// session in a thread of its own.
+/// session in a thread of its own. Everything lives in stacksim's own schema (default
+/// `stacksim`), first on every connection's `search_path`.
 public final class PostgresStore: RelationalPort {
-    private let conninfo: String
-    private let pool: ConnectionPool<PostgresConnection>
+    private let conninfo: PostgresConninfo
+    private let settings: PoolSettings
+    private let pool: ConnectionPool<PostgresConnection, ContinuousClock>
 
-    /// `postgresql://user:password@host:port/database`; the password never appears in errors.
-    public init(url: String, pool settings: PoolSettings) {
-        conninfo = url
-        let conninfo = url
+    /// Any address libpq takes (`postgresql://…` or `host=… dbname=…`); the password never
+    /// appears in errors. A malformed address or schema name throws `StoreConfigurationError`.
+    public init(url: String, schema: String, pool settings: PoolSettings) throws {
+        let conninfo = try PostgresConninfo(url, schema: schema)
+        self.conninfo = conninfo
+        self.settings = settings
         pool = ConnectionPool(store: .relational, settings: settings) {
-            try await PostgresConnection.open(conninfo, timeout: settings.connectTimeout)
+            try await PostgresConnection.open(conninfo, timeout: settings.connectTimeout, callTimeout: settings.callTimeout)
         }
     }
+
+    /// The schema stacksim works in.
+    public var schema: String { conninfo.schema }
 
     public func shutdown() { pool.shutdown() }
 
@@ -28,27 +35,68 @@ public final class PostgresStore: RelationalPort {
     }
 
     private func session<T: Sendable>(_ work: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
-        let conninfo = conninfo
-        return try await BlockingThread.run("stacksim-postgres-session") { try work(try PostgresSession(conninfo)) }
+        let conninfo = conninfo, timeout = settings.connectTimeout
+        return try await BlockingThread.run("stacksim-postgres-session") { try work(try PostgresSession(conninfo, timeout: timeout)) }
     }
 
-    // MARK: - Schema
+    // MARK: - What stacksim owns
 
-    /// Creates the schema (dropping an earlier one).
-    public func createSchema(now: Date = Date()) async throws {
-        try await session { s in
-            try s.execute(PostgresSchema.drop)
-            for statement in PostgresSchema.create(now: now) { try s.execute(statement) }
+    /// Whether stacksim's schema exists, the marker's text if it has one, and the tables in it.
+    public func inspect() async throws -> (schemaExists: Bool, marker: String?, tables: [String]) {
+        let schema = self.schema
+        return try await session { s in
+            let exists = try s.execute("SELECT 1 FROM pg_namespace WHERE nspname = '\(schema)'").isEmpty == false
+            guard exists else { return (false, nil, []) }
+            let tables = try s.execute("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                       + "WHERE n.nspname = '\(schema)' AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT c.relispartition "
+                                       + "ORDER BY 1")
+            let marker = tables.contains(PostgresSchema.markerTable)
+                ? try s.execute("SELECT text FROM \(schema).\(PostgresSchema.markerTable)").first : nil
+            return (true, marker, tables)
         }
     }
 
-    public func dropSchema() async throws {
-        try await session { _ = try $0.execute(PostgresSchema.drop) }
+    /// Creates stacksim's schema (or fills an empty one someone made for it), its tables and
+    /// indexes, and the marker. `pg_trgm` is used where it is installed, else installed into
+    /// stacksim's schema, so it goes with it.
+    public func createSchema(marker: String, now: Date = Date()) async throws {
+        let schema = self.schema
+        try await session { s in
+            let created = try s.execute("SELECT 1 FROM pg_namespace WHERE nspname = '\(schema)'").isEmpty
+            if created { try s.execute("CREATE SCHEMA \(schema)") }
+            try s.execute(PostgresSchema.createMarker(schema: schema, ownsSchema: created))
+            try s.execute("UPDATE \(schema).\(PostgresSchema.markerTable) SET text = \(PostgresSchema.literal(marker))")
+            let trgm = try s.execute("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+                                     + "WHERE e.extname = 'pg_trgm'").first
+            if trgm == nil { try s.execute("CREATE EXTENSION pg_trgm SCHEMA \(schema)") }
+            for statement in PostgresSchema.create(schema: schema, trigramSchema: trgm ?? schema, now: now) { try s.execute(statement) }
+        }
     }
 
-    /// Empties every table, keeping the schema.
-    public func reset() async throws {
-        try await session { _ = try $0.execute(PostgresSchema.truncate) }
+    /// Replaces the marker's text.
+    public func writeMarker(_ text: String) async throws {
+        let schema = self.schema
+        try await session { _ = try $0.execute("UPDATE \(schema).\(PostgresSchema.markerTable) SET text = \(PostgresSchema.literal(text))") }
+    }
+
+    /// Drops what the marker says stacksim made: the whole schema when stacksim created it, else
+    /// its tables and the marker only.
+    public func dropOwned() async throws {
+        let schema = self.schema
+        try await session { s in
+            let owns = try s.execute("SELECT owns_schema FROM \(schema).\(PostgresSchema.markerTable)").first == "t"
+            if owns {
+                try s.execute("DROP SCHEMA \(schema) CASCADE")
+            } else {
+                try s.execute(PostgresSchema.drop(schema: schema))
+            }
+        }
+    }
+
+    /// Empties every table, keeping the schema and the marker (the integration tests).
+    public func clear() async throws {
+        let schema = self.schema
+        try await session { _ = try $0.execute(PostgresSchema.truncate(schema: schema)) }
     }
 
     public func version() async throws -> String {
@@ -123,6 +171,7 @@ public final class PostgresStore: RelationalPort {
 
     /// Loads the relational part of a dataset with one COPY per table.
     public func load(_ dataset: Dataset) async throws {
+        let schema = self.schema
         try await StoreCallTrace.measure(.relational, "load") {
             try await session { s in
                 let c = CopyText()
@@ -149,7 +198,7 @@ public final class PostgresStore: RelationalPort {
                            lines: dataset.auditLogs.map { c.line("\($0.id)", "\($0.organizationID)", "\($0.userID)", $0.action,
                                                                  $0.resourceType, $0.resourceID.map { "\($0)" }, Self.json($0.changes),
                                                                  $0.ipAddress, $0.userAgent, c.time($0.createdAt)) })
-                try s.execute("ANALYZE")
+                for table in PostgresSchema.tables { try s.execute("ANALYZE \(schema).\(table)") }
             }
         }
     }

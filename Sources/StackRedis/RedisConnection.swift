@@ -20,12 +20,25 @@ public indirect enum RedisReply: Sendable, Equatable {
         case REDIS_REPLY_INTEGER: self = .integer(Int(r.integer))
         case REDIS_REPLY_NIL: self = .null
         case REDIS_REPLY_ARRAY: self = .array(try (0..<r.elements).map { try RedisReply(r.element[$0]!) })
-        default: throw RedisServerError(message: String(cString: r.str))
+        default: throw RedisServerError(message: r.str.map { String(cString: $0) } ?? "an error reply without text")
         }
     }
 }
 
-struct RedisServerError: Error { var message: String }
+/// An error reply (`-LOADING …`, `-NOAUTH …`): its first word is Redis's own code.
+struct RedisServerError: Error {
+    var message: String
+
+    var storeError: StoreError {
+        let prefix = String(message.prefix { !$0.isWhitespace })
+        let code: StoreError.Code = switch prefix {
+        case "NOAUTH", "WRONGPASS": .authentication
+        case "LOADING", "MASTERDOWN", "BUSY": .unavailable
+        default: message.hasPrefix("ERR max number of clients") ? .tooManyConnections : .server
+        }
+        return StoreError(code, store: .cache, operation: "reply", detail: message, serverCode: prefix.isEmpty ? nil : prefix)
+    }
+}
 
 /// One hiredis async context driven by the reactor: commands are written and replies read on
 /// the reactor thread; callers await them. Pipelining is free — several commands in one call.
@@ -39,12 +52,15 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
     private var timeout: Int?
     private let broken = Atomic(false)
     private let reactor = Reactor.shared
+    private let callTimeout: Duration
+
+    private init(callTimeout: Duration) { self.callTimeout = callTimeout }
 
     var isBroken: Bool { broken.load(ordering: .relaxed) }
 
-    /// Opens a connection within `timeout`.
-    static func open(host: String, port: Int, timeout: Duration) async throws -> RedisConnection {
-        let connection = RedisConnection()
+    /// Opens a connection within `timeout`; each later `send` gets `callTimeout` to answer.
+    static func open(host: String, port: Int, timeout: Duration, callTimeout: Duration) async throws -> RedisConnection {
+        let connection = RedisConnection(callTimeout: callTimeout)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             connection.reactor.execute { connection.start(host: host, port: port, timeout: timeout, continuation) }
         }
@@ -52,12 +68,22 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
     }
 
     /// Sends `commands` together (pipelined) and returns their replies in order; a server error
-    /// in any throws.
-    func send(_ commands: [[String]]) async throws -> [RedisReply] {
+    /// in any throws. A reply that takes longer than the call timeout (plus `extra`, for blocking
+    /// commands) fails with `timeout` and breaks the connection: its reply can no longer be told
+    /// apart from the next call's.
+    func send(_ commands: [[String]], extra: Duration = .zero) async throws -> [RedisReply] {
         guard !commands.isEmpty else { return [] }
+        let limit = callTimeout + extra
         return try await withCheckedThrowingContinuation { continuation in
             reactor.execute { [self] in
                 let batch = Batch(count: commands.count, continuation)
+                let timer = reactor.thread.after(limit) { [self] in
+                    guard batch.isPending else { return }
+                    batch.fail(StoreError(.timeout, store: .cache, operation: commands[0].first ?? "", detail: "no answer within \(limit)"))
+                    broken.store(true, ordering: .relaxed)
+                    if let context { redisAsyncDisconnect(context) }
+                }
+                batch.onFinish = { [reactor] in reactor.thread.cancel(timer: timer) }
                 for (index, command) in commands.enumerated() { write(command, batch, index) }
             }
         }
@@ -65,6 +91,7 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
 
     func close() {
         reactor.execute { [self] in
+            broken.store(true, ordering: .relaxed)
             if let context { redisAsyncDisconnect(context) }
         }
     }
@@ -72,10 +99,15 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
     // MARK: - On the reactor thread
 
     private func start(host: String, port: Int, timeout: Duration, _ continuation: CheckedContinuation<Void, any Error>) {
-        guard let context = redisAsyncConnect(host, Int32(port)), context.pointee.err == 0 else {
-            continuation.resume(throwing: StoreError(.unavailable, store: .cache, operation: "connect",
-                                                     detail: "cannot connect to \(host):\(port)"))
-            return
+        guard let context = redisAsyncConnect(host, Int32(port)) else {
+            return continuation.resume(throwing: StoreError(.unavailable, store: .cache, operation: "connect",
+                                                            detail: "cannot allocate a connection to \(host):\(port)"))
+        }
+        guard context.pointee.err == 0 else {
+            let reason = Self.errorText(context)
+            redisAsyncFree(context)
+            return continuation.resume(throwing: StoreError(.unavailable, store: .cache, operation: "connect",
+                                                            detail: "cannot connect to \(host):\(port): \(reason)"))
         }
         self.context = context
         connected = continuation
@@ -90,23 +122,36 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
             connection.ended(reason: "the connection closed")
         }
         context.pointee.data = me
-        reactor.thread.watch(context.pointee.c.fd, write: false) { [self] readable, writable in
-            if readable, let context = self.context { redisAsyncHandleRead(context) }
-            if writable, let context = self.context { redisAsyncHandleWrite(context) }
+        do {
+            try reactor.thread.watch(context.pointee.c.fd, write: false) { [self] readable, writable in
+                if readable, let context = self.context { redisAsyncHandleRead(context) }
+                if writable, let context = self.context { redisAsyncHandleWrite(context) }
+            }
+        } catch {
+            finishConnect("cannot watch the socket: \(error)")
+            return redisAsyncDisconnect(context)
         }
         redisAsyncSetConnectCallback(context) { context, status in
             let connection = RedisConnection.from(context!.pointee.data)
             if status == 0 {
                 connection.finishConnect(nil)
             } else {
-                let reason = withUnsafeBytes(of: context!.pointee.errstr) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                connection.finishConnect("cannot connect: \(reason)")
+                // Read now: hiredis frees the context (and its error text) after this callback.
+                connection.finishConnect("cannot connect: \(RedisConnection.errorText(context!))")
             }
         }
         self.timeout = reactor.thread.after(timeout) { [self] in
             finishConnect("no answer within \(timeout)")
             if let context = self.context { redisAsyncFree(context) }
         }
+    }
+
+    /// hiredis's error text for a context, copied while it is valid. In the async context
+    /// `errstr` is a pointer into the inner context's `errstr` buffer.
+    private static func errorText(_ context: UnsafePointer<redisAsyncContext>) -> String {
+        guard let text = context.pointee.errstr else { return "unknown error" }
+        let message = String(cString: text)
+        return message.isEmpty ? "unknown error (hiredis error \(context.pointee.err))" : message
     }
 
     private static func from(_ data: UnsafeMutableRawPointer?) -> RedisConnection {
@@ -136,7 +181,12 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
 
     private func interest(write: Bool) {
         guard let context else { return }
-        reactor.thread.interest(context.pointee.c.fd, write: write)
+        do {
+            try reactor.thread.interest(context.pointee.c.fd, write: write)
+        } catch {
+            broken.store(true, ordering: .relaxed)
+            redisAsyncDisconnect(context)
+        }
     }
 
     /// hiredis has output to send. Connected, it is written once the reactor's current batch of
@@ -157,7 +207,7 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
 
     private func write(_ command: [String], _ batch: Batch, _ index: Int) {
         guard let context else {
-            return batch.fail(StoreError(.unavailable, store: .cache, operation: command.first ?? "", detail: "the connection is closed"))
+            return batch.fail(StoreError(.connectionLost, store: .cache, operation: command.first ?? "", detail: "the connection is closed"))
         }
         let arguments = command.map { strdup($0) }
         defer { arguments.forEach { free($0) } }
@@ -167,19 +217,20 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
         let status = redisAsyncCommandArgv(context, { _, reply, slot in
             let slot = Unmanaged<Slot>.fromOpaque(slot!).takeRetainedValue()
             guard let reply = reply?.assumingMemoryBound(to: redisReply.self) else {
-                return slot.batch.fail(StoreError(.unavailable, store: .cache, operation: "reply", detail: "the connection closed"))
+                return slot.batch.fail(StoreError(.connectionLost, store: .cache, operation: "reply", detail: "the connection closed"))
             }
             do {
                 slot.batch.set(slot.index, try RedisReply(reply))
             } catch let error as RedisServerError {
-                slot.batch.fail(StoreError(.protocolError, store: .cache, operation: "reply", detail: error.message))
+                slot.batch.fail(error.storeError)
             } catch {
                 slot.batch.fail(error)
             }
         }, slot, Int32(command.count), &pointers, &lengths)
         if status != REDIS_OK {
             Unmanaged<Slot>.fromOpaque(slot).release()
-            batch.fail(StoreError(.unavailable, store: .cache, operation: command.first ?? "", detail: "cannot send"))
+            broken.store(true, ordering: .relaxed)
+            batch.fail(StoreError(.connectionLost, store: .cache, operation: command.first ?? "", detail: "cannot send: \(Self.errorText(context))"))
         }
     }
 }
@@ -190,6 +241,8 @@ private final class Batch {
     private var replies: [RedisReply]
     private var missing: Int
     private var continuation: CheckedContinuation<[RedisReply], any Error>?
+    /// Runs once, when the caller is answered (cancels the deadline).
+    var onFinish: (() -> Void)?
 
     init(count: Int, _ continuation: CheckedContinuation<[RedisReply], any Error>) {
         replies = Array(repeating: .null, count: count)
@@ -197,15 +250,22 @@ private final class Batch {
         self.continuation = continuation
     }
 
+    var isPending: Bool { continuation != nil }
+
     func set(_ index: Int, _ reply: RedisReply) {
         replies[index] = reply
         missing -= 1
-        if missing == 0 { continuation?.resume(returning: replies); continuation = nil }
+        if missing == 0 { answer(.success(replies)) }
     }
 
-    func fail(_ error: any Error) {
-        continuation?.resume(throwing: error)
-        continuation = nil
+    func fail(_ error: any Error) { answer(.failure(error)) }
+
+    private func answer(_ result: Result<[RedisReply], any Error>) {
+        guard let continuation else { return }
+        self.continuation = nil
+        continuation.resume(with: result)
+        onFinish?()
+        onFinish = nil
     }
 }
 

@@ -2,32 +2,50 @@ import Foundation
 import StackCore
 import StackIO
 
-/// The cache port on a Redis server, through hiredis's async API on the reactor.
+/// The cache port on a Redis server, through hiredis's async API on the reactor. Every key it
+/// reads or writes carries its prefix (default `stacksim:`), so it shares a server with other
+/// applications without touching their keys.
 public final class RedisStore: CachePort {
-    private let pool: ConnectionPool<RedisConnection>
-    private let password: String?
+    private let pool: ConnectionPool<RedisConnection, ContinuousClock>
+    /// Put before every key: the keys stacksim owns.
+    public let prefix: String
 
-    /// `redis://[:password@]host:port`; the password is used for AUTH and never shown.
-    public init(url: String, pool settings: PoolSettings) throws {
-        guard let parts = URLComponents(string: url), parts.scheme == "redis", let host = parts.host else {
-            throw StoreError(.unavailable, store: .cache, operation: "connect", detail: "expected a URL like redis://127.0.0.1:6379")
+    /// `redis://[[user]:password@]host[:port][/db]`; the password is used for AUTH and never shown.
+    public init(url: String, prefix: String, pool settings: PoolSettings) throws {
+        let address = try RedisAddress(url)
+        guard !prefix.isEmpty else {
+            throw StoreConfigurationError(store: .cache, message: "key prefix: expected a non-empty prefix such as 'stacksim:'")
         }
-        let port = parts.port ?? 6379
-        password = parts.password ?? parts.user.flatMap { $0.isEmpty ? nil : $0 }
-        let password = self.password
+        self.prefix = prefix
         pool = ConnectionPool(store: .cache, settings: settings) {
-            let connection = try await RedisConnection.open(host: host, port: port, timeout: settings.connectTimeout)
-            if let password { _ = try await connection.send([["AUTH", password]]) }
+            let connection = try await RedisConnection.open(host: address.host, port: address.port, timeout: settings.connectTimeout,
+                                                            callTimeout: settings.callTimeout)
+            var setup: [[String]] = []
+            if let password = address.password { setup.append(["AUTH"] + (address.user.map { [$0] } ?? []) + [password]) }
+            if let database = address.database { setup.append(["SELECT", String(database)]) }
+            do {
+                if !setup.isEmpty { _ = try await connection.send(setup) }
+            } catch {
+                connection.close()
+                throw error
+            }
             return connection
         }
     }
 
     /// Runs commands on one pooled connection, timed as the call `name`.
-    private func run(_ name: String, _ commands: [[String]]) async throws -> [RedisReply] {
+    private func run(_ name: String, _ commands: [[String]], extra: Duration = .zero) async throws -> [RedisReply] {
         try await StoreCallTrace.measure(.cache, name) {
-            try await pool.withConnection { try await $0.send(commands) }
+            try await pool.withConnection { try await $0.send(commands, extra: extra) }
         }
     }
+
+    /// Runs commands outside any measured call (set-up, markers, clean-up).
+    func unmeasured(_ commands: [[String]]) async throws -> [RedisReply] {
+        try await pool.withConnection { try await $0.send(commands) }
+    }
+
+    private func key(_ name: String) -> String { prefix + name }
 
     private func one(_ name: String, _ command: [String]) async throws -> RedisReply {
         try await run(name, [command])[0]
@@ -48,17 +66,17 @@ public final class RedisStore: CachePort {
     }
 
     public func get(_ key: String) async throws -> String? {
-        if case .string(let value) = try await one("get", ["GET", key]) { return value }
+        if case .string(let value) = try await one("get", ["GET", self.key(key)]) { return value }
         return nil
     }
 
     public func set(_ key: String, _ value: String, ttl: Duration?) async throws {
-        _ = try await one("set", Self.setCommand(key, value, ttl))
+        _ = try await one("set", Self.setCommand(self.key(key), value, ttl))
     }
 
     public func setMany(_ entries: [(key: String, value: String)], ttl: Duration?) async throws {
         guard !entries.isEmpty else { return }
-        _ = try await run("set-many", entries.map { Self.setCommand($0.key, $0.value, ttl) })
+        _ = try await run("set-many", entries.map { Self.setCommand(key($0.key), $0.value, ttl) })
     }
 
     private static func setCommand(_ key: String, _ value: String, _ ttl: Duration?) -> [String] {
@@ -67,11 +85,12 @@ public final class RedisStore: CachePort {
 
     public func delete(_ keys: [String]) async throws -> Int {
         guard !keys.isEmpty else { return 0 }
-        if case .integer(let n) = try await one("del", ["DEL"] + keys) { return n }
+        if case .integer(let n) = try await one("del", ["DEL"] + keys.map { self.key($0) }) { return n }
         return 0
     }
 
     public func increment(_ key: String, ttl: Duration) async throws -> Int {
+        let key = self.key(key)
         let replies = try await run("incr", [["INCR", key], ["PEXPIRE", key, Self.milliseconds(ttl), "NX"]])
         guard case .integer(let value) = replies[0] else {
             throw StoreError(.protocolError, store: .cache, operation: "incr", detail: "INCR did not answer a number")
@@ -80,30 +99,106 @@ public final class RedisStore: CachePort {
     }
 
     public func timeToLive(_ key: String) async throws -> Duration? {
-        guard case .integer(let ms) = try await one("ttl", ["PTTL", key]), ms >= 0 else { return nil }
+        guard case .integer(let ms) = try await one("ttl", ["PTTL", self.key(key)]), ms >= 0 else { return nil }
         return .milliseconds(ms)
     }
 
     public func push(_ queue: String, _ value: String) async throws {
-        _ = try await one("lpush", ["LPUSH", queue, value])
+        _ = try await one("lpush", ["LPUSH", self.key(queue), value])
     }
 
     public func pop(_ queue: String, timeout: Duration) async throws -> String? {
         let seconds = String(format: "%.3f", max(0.001, Double(timeout / .milliseconds(1)) / 1000))
-        guard case .array(let pair) = try await one("brpop", ["BRPOP", queue, seconds]), pair.count == 2,
+        // BRPOP blocks on the server for `timeout`: the call's deadline starts after it.
+        guard case .array(let pair) = try await run("brpop", [["BRPOP", self.key(queue), seconds]], extra: timeout)[0], pair.count == 2,
               case .string(let value) = pair[1] else { return nil }
         return value
     }
 
     public func length(_ queue: String) async throws -> Int {
-        if case .integer(let n) = try await one("llen", ["LLEN", queue]) { return n }
+        if case .integer(let n) = try await one("llen", ["LLEN", self.key(queue)]) { return n }
         return 0
     }
 
-    /// Deletes every key (FLUSHDB): `db reset` and the integration tests.
-    public func reset() async throws {
-        _ = try await one("flushdb", ["FLUSHDB"])
+    // MARK: - What stacksim owns
+
+    /// Up to `limit` keys under the prefix (SCAN, never KEYS: it does not block the server).
+    public func ownedKeys(limit: Int = .max) async throws -> [String] {
+        var keys: [String] = [], cursor = "0"
+        repeat {
+            let reply = try await unmeasured([["SCAN", cursor, "MATCH", Self.globEscaped(prefix) + "*", "COUNT", "1000"]])[0]
+            guard case .array(let parts) = reply, parts.count == 2, case .string(let next) = parts[0], case .array(let found) = parts[1]
+            else { throw StoreError(.protocolError, store: .cache, operation: "scan", detail: "SCAN did not answer [cursor, keys]") }
+            keys += found.compactMap { if case .string(let key) = $0 { return key } else { return nil } }
+            cursor = next
+        } while cursor != "0" && keys.count < limit
+        return keys
+    }
+
+    /// Deletes every key under the prefix and nothing else; returns how many.
+    @discardableResult
+    public func deleteOwnedKeys() async throws -> Int {
+        var deleted = 0
+        let keys = try await ownedKeys()
+        for start in stride(from: 0, to: keys.count, by: 1000) {
+            if case .integer(let n) = try await unmeasured([["UNLINK"] + keys[start..<min(start + 1000, keys.count)]])[0] { deleted += n }
+        }
+        return deleted
+    }
+
+    /// The value of an owned key, outside any measured call.
+    public func ownedValue(_ name: String) async throws -> String? {
+        if case .string(let value) = try await unmeasured([["GET", key(name)]])[0] { return value }
+        return nil
+    }
+
+    public func setOwnedValue(_ name: String, _ value: String) async throws {
+        _ = try await unmeasured([["SET", key(name), value]])
+    }
+
+    /// `prefix` with SCAN's glob characters escaped, so it matches itself only.
+    static func globEscaped(_ prefix: String) -> String {
+        var escaped = ""
+        for character in prefix {
+            if "*?[]\\^".contains(character) { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
     }
 
     public func shutdown() { pool.shutdown() }
+}
+
+/// A Redis URL, checked: a malformed one is bad input, not an unreachable server.
+struct RedisAddress {
+    var host: String
+    var port: Int
+    var user: String?
+    var password: String?
+    var database: Int?
+
+    init(_ url: String) throws {
+        let expected = "expected a URL like redis://[:password@]127.0.0.1:6379[/0]"
+        guard url.hasPrefix("redis://") else { throw StoreConfigurationError(store: .cache, message: "not a Redis URL: \(expected)") }
+        guard let parts = URLComponents(string: url), let host = parts.host, !host.isEmpty else {
+            throw StoreConfigurationError(store: .cache, message: "not a valid Redis URL (check the port and any special characters "
+                                          + "in the password, which must be percent-encoded): \(expected)")
+        }
+        self.host = host
+        port = parts.port ?? 6379
+        // redis://secret@host: a lone userinfo is the password; redis://user:secret@host: ACL user and password.
+        if let password = parts.password {
+            self.password = password.removingPercentEncoding ?? password
+            user = parts.user.flatMap { $0.isEmpty ? nil : $0 }
+        } else {
+            self.password = parts.user.flatMap { $0.isEmpty ? nil : ($0.removingPercentEncoding ?? $0) }
+        }
+        let path = parts.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        if !path.isEmpty {
+            guard let database = Int(path), database >= 0 else {
+                throw StoreConfigurationError(store: .cache, message: "database '\(path)': expected a number such as /0")
+            }
+            self.database = database
+        }
+    }
 }

@@ -40,7 +40,7 @@ public enum ReportBuilder {
             consistency: ConsistencyInfo(
                 snapshotLagMs: t.snapshotLag.summary, snapshotSyncs: Int(t.snapshotLag.count),
                 cacheHitRatio: t.cache.mapValues(\.ratio), cacheLookups: t.cache, invalidations: t.invalidations,
-                invalidatedKeys: t.invalidatedKeys, queueDepthMax: run.stackSamples.map(\.queueDepth).max() ?? 0,
+                invalidatedKeys: t.invalidatedKeys, queueDepthMax: run.stackSamples.compactMap(\.queueDepth).max() ?? 0,
                 syncFailures: run.syncFailures, tasksResynced: t.tasksResynced,
                 consistencyCheck: ConsistencyCheckInfo(orphans: check.orphans, missingSnapshots: check.missingSnapshots,
                                                        staleSnapshots: check.staleSnapshots, usersChecked: check.usersChecked,
@@ -51,6 +51,13 @@ public enum ReportBuilder {
             breakdowns: Breakdowns(byTenantSize: Breakdowns.rows(t.byTenantClass, order: ["small", "medium", "large"]),
                                    byPhase: Breakdowns.rows(t.byPhase, order: scenario.load.phases.map(\.name))),
             intervals: run.intervals, stackSamples: run.stackSamples)
+        report.errorClasses = ErrorClassInfo.classes(operations: operations, samples: run.stackSamples)
+        let ledger = try? run.ledger.get()
+        let ledgerError: String? = if case .failure(let failure) = run.ledger { failure.message } else { nil }
+        report.integrity = IntegrityInfo(acknowledgedWrites: run.writesAcknowledged, unknownOutcomeWrites: run.writesUnknown,
+                                         checked: ledger?.checked ?? 0, missing: ledger?.missing ?? 0, different: ledger?.different ?? 0,
+                                         examples: ledger?.examples ?? [], error: ledgerError, syncJobsLost: run.syncJobsLost,
+                                         relogins: run.relogins)
         if !run.schedule.valid {
             report.invalidReasons.append(
                 "schedule_lag: \(run.schedule.late) of \(run.schedule.intended) arrivals were dispatched more than "
@@ -59,7 +66,7 @@ public enum ReportBuilder {
                     + "the harness could not keep up, so these latencies describe the harness, not the stack")
         }
         report.thresholds = ThresholdEvaluator.evaluate(scenario.thresholds, on: report)
-        report.verdict = run.stopReason == .interrupted ? "interrupted"
+        report.verdict = run.stopReason?.isInterruption == true ? "interrupted"
             : !report.invalidReasons.isEmpty ? "invalid"
             : report.thresholds.allSatisfy(\.passed) && run.stopReason == nil ? "pass" : "fail"
         return report

@@ -33,13 +33,13 @@ struct BenchCommand: AsyncParsableCommand {
             pool.max = counts.max()!
             let stack = try await live.liveOnly().connect(pool: pool)
             defer { stack.shutdown() }
-            try await stack.createSchema()
-            let (dataset, _) = try await SimulationRun.seed(scenario, into: stack.stores)
+            let plan = try await LiveDataset.prepare(stack, scenario: scenario)
+            let (dataset, _) = try await SimulationRun.seed(scenario, into: stack.stores, anchor: plan.marker.anchor ?? Date(), load: plan.load)
             let tenant = dataset.tenants.max { $0.memberIDs.count < $1.memberIDs.count }!
             let user = tenant.memberIDs[0], organization = tenant.organization.id
             let key = "bench:key"
             try await stack.redis.set(key, String(repeating: "x", count: 64), ttl: nil)
-            print("PARAMS user=\(user) organization=\(organization) resource=task action=read key=\(key)")
+            print("PARAMS user=\(user) organization=\(organization) resource=task action=read key=\(stack.redis.prefix)\(key) schema=\(stack.postgres.schema)")
             let calls: [(String, @Sendable () async throws -> Void)] = [
                 ("permission-check", { _ = try await stack.postgres.hasPermission(userID: user, organizationID: organization,
                                                                                   resource: "task", action: "read") }),

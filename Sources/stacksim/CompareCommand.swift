@@ -38,6 +38,19 @@ enum ReportFiles {
             throw CommandFailure(status: .badInput, message: "\(path): not a stacksim report.json (\(error))")
         }
     }
+
+    /// Makes sure the report can be written before anything runs, so no run is lost to it.
+    static func checkWritable(_ directory: URL, flag: String) throws {
+        let probe = directory.appendingPathComponent(".stacksim-write-check")
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try Data().write(to: probe)
+            try FileManager.default.removeItem(at: probe)
+        } catch {
+            throw CommandFailure(status: .badInput, message: "\(flag): cannot write reports into \(directory.path) "
+                                 + "(expected a directory that can be created and written): \(error.localizedDescription)")
+        }
+    }
 }
 
 struct CompareCommand: AsyncParsableCommand {

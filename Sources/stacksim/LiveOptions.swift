@@ -1,21 +1,30 @@
 import ArgumentParser
+import Redaction
+import Scenario
+import StackCore
 import StackIO
 import StackLive
 import StackSim
 
-/// Where the live servers are, shared by `run` and `db`.
+/// Where the live servers are, and the places in them stacksim owns; shared by `run`, `db` and `bench`.
 struct LiveOptions: ParsableArguments {
     @Option(help: "Where to run: embedded (in-process stack) or live (PostgreSQL, MongoDB and Redis at the URLs below).")
     var target = "embedded"
 
-    @Option(name: .customLong("postgres-url"), help: "PostgreSQL URL (default: $STACKSIM_POSTGRES_URL, else make services-up's server).")
+    @Option(name: .customLong("postgres-url"), help: "PostgreSQL URL or conninfo (default: $STACKSIM_POSTGRES_URL, else make services-up's server).")
     var postgresURL: String?
 
-    @Option(name: .customLong("mongo-url"), help: "MongoDB URL (default: $STACKSIM_MONGO_URL, else make services-up's test server).")
+    @Option(name: .customLong("mongo-url"), help: "MongoDB URL; its database is stacksim's (default: $STACKSIM_MONGO_URL, else make services-up's test server).")
     var mongoURL: String?
 
     @Option(name: .customLong("redis-url"), help: "Redis URL (default: $STACKSIM_REDIS_URL, else make services-up's server).")
     var redisURL: String?
+
+    @Option(name: .customLong("postgres-schema"), help: "The PostgreSQL schema stacksim owns (default: $STACKSIM_POSTGRES_SCHEMA, else stacksim).")
+    var postgresSchema: String?
+
+    @Option(name: .customLong("redis-prefix"), help: "The prefix of every Redis key stacksim owns (default: $STACKSIM_REDIS_PREFIX, else 'stacksim:').")
+    var redisPrefix: String?
 
     func validateTarget() throws {
         guard ["embedded", "live"].contains(target) else {
@@ -23,13 +32,21 @@ struct LiveOptions: ParsableArguments {
         }
     }
 
-    /// Connects to the live servers and checks each answers; exit 69 naming any that does not.
-    func connect(pool: PoolSpec) async throws -> LiveStack {
+    /// Checks the addresses (exit 64 for a malformed one), connects and checks each server
+    /// answers (exit 69 naming any that does not).
+    func connect(pool spec: PoolSpec) async throws -> LiveStack {
         let stack: LiveStack
         do {
-            stack = try LiveStack(urls: LiveURLs(postgres: postgresURL, mongo: mongoURL, redis: redisURL), pool: PoolSettings(max: pool.max, connectTimeout: pool.connectTimeout, idleTimeout: pool.idleTimeout))
-        } catch let error as StoreError {
-            throw CommandFailure(status: .targetUnreachable, message: "\(error.store.rawValue): \(error.detail)")
+            let urls = LiveURLs(postgres: postgresURL, mongo: mongoURL, redis: redisURL, postgresSchema: postgresSchema, redisPrefix: redisPrefix)
+            stack = try LiveStack(urls: urls, pool: PoolSettings(max: spec.max, connectTimeout: spec.connectTimeout, idleTimeout: spec.idleTimeout,
+                                                                 waitTimeout: spec.waitTimeout, callTimeout: spec.callTimeout))
+        } catch let error as StoreConfigurationError {
+            let flag = switch error.store {
+            case .relational: "--postgres-url/--postgres-schema"
+            case .document: "--mongo-url"
+            case .cache: "--redis-url/--redis-prefix"
+            }
+            throw CommandFailure(status: .badInput, message: "\(flag): \(error.message)")
         }
         let problems = await stack.healthProblems()
         guard problems.isEmpty else {

@@ -3,6 +3,7 @@ import Foundation
 import Reporting
 import Scenario
 import Simulation
+import StackCore
 import StackLive
 import StackSim
 
@@ -44,9 +45,11 @@ struct RunCommand: AsyncParsableCommand {
                     throw CommandFailure(status: .badInput, message: "--dry-run: expected a positive count for an open-model scenario "
                                          + "(a closed model's schedule depends on response times)")
                 }
-                for op in SimulationRun.dryRun(scenario, count: dryRun) { print(op) }
+                for op in SimulationRun.dryRun(scenario, count: dryRun) { Output.line("\(op)") }
                 return .ok
             }
+            let directory = out.map { URL(fileURLWithPath: $0) } ?? Self.defaultDirectory(for: scenario.name, at: Date())
+            try ReportFiles.checkWritable(directory, flag: out == nil ? "the report directory" : "--out")
             let base = try baseline.map(ReportFiles.read)
             _ = try limits.relative()
             var options = RunOptions()
@@ -55,35 +58,47 @@ struct RunCommand: AsyncParsableCommand {
             let stack = live.target == "live" ? try await live.connect(pool: scenario.stack.pool) : nil
             defer { stack?.shutdown() }
             var servers: [ServerInfo]?
+            var plan: DatasetPlan?
             if let stack {
                 do {
-                    for note in try await stack.createSchema() { print("schema: \(note)") }
+                    plan = try await LiveDataset.prepare(stack, scenario: scenario)
                     servers = try await stack.servers().map {
                         ServerInfo(store: $0.store.rawValue, url: $0.url, version: $0.version, note: $0.note)
                     }
-                } catch {
-                    throw CommandFailure(status: .targetUnreachable, message: "preparing the live stack failed: \(error)")
+                } catch let error as StoreError {
+                    throw CommandFailure(status: Self.status(of: error), message: "preparing the live stack failed: \(error)")
                 }
                 options.stores = stack.stores
+                options.load = plan!.load
+                options.anchor = plan!.marker.anchor
+                options.runSalt = UInt64(plan!.marker.runs)
             }
             let interrupts = InterruptHandler(stop: options.stop)
+            defer { interrupts.cancel() }
             let result: RunResult
             do {
                 result = try await SimulationRun.run(scenario, options: options)
-            } catch {
-                throw CommandFailure(status: .targetUnreachable, message: "the \(live.target) target failed: \(error)")
+            } catch let error as StoreError {
+                throw CommandFailure(status: Self.status(of: error), message: "the \(live.target) target failed before the load began: \(error)")
+            }
+            if let stack, let plan {
+                await LiveDataset.recordRun(stack, plan: plan, acknowledgedWrites: result.writesAcknowledged)
             }
             var report = ReportBuilder.report(from: result)
-            if let servers {
+            if let servers, let plan {
                 report.servers = servers
                 report.targetNote = ReportBuilder.liveNote(servers)
+                if plan.reuses {
+                    report.dataset.reused = true
+                    report.dataset.loadS = 0
+                }
+                report.dataset.runsBefore = plan.marker.runs - 1
+                report.dataset.writesBefore = plan.marker.writes
             }
             if let base, let baseline { report.baseline = try limits.compare(base: base, baseName: baseline, current: report) }
-            let directory = out.map { URL(fileURLWithPath: $0) } ?? Self.defaultDirectory(for: scenario.name, at: result.startedAt)
             let files = try ReportWriter.write(report, histogramLog: result.histogramLog, to: directory)
-            interrupts.cancel()
-            print(TextReports.summary(report))
-            print("\nreports: " + files.map(\.relativePath).joined(separator: ", "))
+            Output.line(TextReports.summary(report))
+            Output.line("\nreports: " + files.map(\.relativePath).joined(separator: ", "))
             switch report.verdict {
             case "interrupted": return .interrupted
             case "invalid": return .invalidRun
@@ -91,6 +106,13 @@ struct RunCommand: AsyncParsableCommand {
             default: return report.baseline?.regressions.isEmpty == false ? .regression : .ok
             }
         }
+    }
+
+    /// A store that could not be reached (or answer) before the load is exit 69; anything else it
+    /// refused is an internal failure to report, not an unreachable target.
+    static func status(of error: StoreError) -> ExitStatus {
+        [.unavailable, .timeout, .connectionLost, .poolTimeout, .authentication, .tooManyConnections].contains(error.code)
+            ? .targetUnreachable : .internalError
     }
 
     static func safeName(_ name: String) -> String {
@@ -112,10 +134,11 @@ enum ProgressPrinter {
     static func make() -> @Sendable (ProgressUpdate) -> Void {
         let terminal = isatty(STDOUT_FILENO) == 1
         return { update in
-            let line = TextReports.progressLine(elapsed: update.elapsedSeconds, total: update.totalSeconds, phase: update.phase,
+            let raw = TextReports.progressLine(elapsed: update.elapsedSeconds, total: update.totalSeconds, phase: update.phase,
                                                 rate: update.throughputPerSecond, target: update.targetRate, errors: update.errors,
                                                 totalErrors: update.totalErrors, p50: update.p50Ms, p99: update.p99Ms,
                                                 queueDepth: update.queueDepth)
+            let line = Output.clean(raw).replacingOccurrences(of: "\n", with: " ")
             if terminal {
                 FileHandle.standardOutput.write(Data("\r\u{1B}[2K\(line)".utf8))
                 if update.elapsedSeconds >= update.totalSeconds { FileHandle.standardOutput.write(Data("\n".utf8)) }
@@ -126,24 +149,28 @@ enum ProgressPrinter {
     }
 }
 
-/// On the first SIGINT the run stops its load, drains and writes its report (exit 130); a
-/// second SIGINT exits at once.
+/// On the first SIGINT or SIGTERM (what CI systems send on cancel) the run stops its load,
+/// drains and writes its report (exit 130); a second signal exits at once.
 final class InterruptHandler {
-    private let source: any DispatchSourceSignal
+    private static let signals: [(Int32, String)] = [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")]
+    private let sources: [any DispatchSourceSignal]
 
     init(stop: RunStop) {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler {
-            if stop.requested == .interrupted { exit(ExitStatus.interrupted.rawValue) }
-            FileHandle.standardError.write(Data("\nstacksim: stopping; writing the report of what ran (SIGINT again to quit now)\n".utf8))
-            stop.request(.interrupted)
+        sources = Self.signals.map { number, name in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                if stop.requested?.isInterruption == true { exit(ExitStatus.interrupted.rawValue) }
+                Output.error("\nstacksim: \(name): stopping; writing the report of what ran (again to quit now)")
+                stop.request(.interrupted(name))
+            }
+            source.resume()
+            return source
         }
-        source.resume()
     }
 
     func cancel() {
-        source.cancel()
-        signal(SIGINT, SIG_DFL)
+        sources.forEach { $0.cancel() }
+        for (number, _) in Self.signals { signal(number, SIG_DFL) }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Redaction
 import StackSim
 
 @main
@@ -9,7 +10,8 @@ struct StackSimCommand: AsyncParsableCommand {
         abstract: "Load-test harness and simulator for the PostgreSQL + MongoDB + Redis task-management stack.",
         discussion: """
             Exit codes: 0 ok, 1 internal error, 10 thresholds failed, 11 regression, 12 invalid run \
-            (the harness fell behind its schedule), 64 bad input, 69 target unreachable, 130 interrupted.
+            (the harness fell behind its schedule), 64 bad input (including a live target that holds data stacksim did \
+            not create, or another dataset), 69 target unreachable before the run, 130 interrupted (SIGINT or SIGTERM).
             """,
         version: ReportBuilder.version,
         subcommands: [RunCommand.self, CompareCommand.self, BaselineCommand.self, ScenariosCommand.self, NewCommand.self, DbCommand.self, BenchCommand.self]
@@ -21,9 +23,34 @@ struct StackSimCommand: AsyncParsableCommand {
         do {
             status = try await body()
         } catch let failure as CommandFailure {
-            FileHandle.standardError.write(Data("stacksim: \(failure.message)\n".utf8))
+            Output.error("stacksim: \(failure.message)")
             throw failure.status.exitCode
         }
         if status != .ok { throw status.exitCode }
+    }
+}
+
+/// Everything the commands print goes through here: credentials redacted, control characters
+/// of names and data escaped so they cannot drive the terminal.
+enum Output {
+    static func line(_ text: String) {
+        FileHandle.standardOutput.write(Data((clean(text) + "\n").utf8))
+    }
+
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data((clean(text) + "\n").utf8))
+    }
+
+    /// Redacts credentials and escapes control characters other than line breaks and tabs.
+    static func clean(_ text: String) -> String {
+        var out = ""
+        for scalar in Redaction.redact(text).unicodeScalars {
+            if scalar.properties.generalCategory == .control, scalar != "\n", scalar != "\t" {
+                out += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }

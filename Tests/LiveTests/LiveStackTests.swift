@@ -12,8 +12,22 @@ import Testing
 /// from STACKSIM_*_URL or the services' defaults.
 enum Live {
     static let enabled = ProcessInfo.processInfo.environment["STACKSIM_LIVE_TESTS"] == "1"
-    static let stack: LiveStack? = enabled ? try? LiveStack(urls: LiveURLs(), pool: PoolSettings()) : nil
-    static let prepared: Task<Void, any Error> = Task { try await stack!.createSchema() }
+    /// The tests' own places, apart from those the command-line checks use.
+    static let urls = LiveURLs(mongo: mongoURL(database: "stacksim_tests"), postgresSchema: "stacksim_tests", redisPrefix: "stacksim-tests:")
+    static let stack: LiveStack? = enabled ? try? LiveStack(urls: urls, pool: PoolSettings()) : nil
+    /// Fresh places with a marker and no dataset: the tests load their own.
+    static let prepared: Task<Void, any Error> = Task {
+        let stack = Live.stack!
+        _ = try await stack.dropOwned(try await stack.holdings())
+        try await stack.create(Set(StoreKind.allCases), marker: DatasetMarker(dataset: nil, description: nil, anchor: nil))
+    }
+
+    static func mongoURL(database: String) -> String {
+        let base = ProcessInfo.processInfo.environment["STACKSIM_MONGO_URL"] ?? "mongodb://127.0.0.1:57017/stacksim"
+        guard var parts = URLComponents(string: base) else { return base }
+        parts.path = "/" + database
+        return parts.string ?? base
+    }
 }
 
 @Suite("Live stack", .enabled(if: Live.enabled, "set STACKSIM_LIVE_TESTS=1 with the servers up (make test does)"), .serialized)

@@ -122,17 +122,25 @@ if [[ ${STACKSIM_LIVE_TESTS:-} == 1 ]]; then
         "$bin" run "$work/short.yaml" --target live --rate 20/s --out "$work/live" --quiet
     check "its report says target live, with server versions" 0 '"target" : "live"' -- grep '"target" : "live"' "$work/live/report.json"
     check "…and that MongoDB was the test server" 0 "latencies do not describe MongoDB" -- grep -o "latencies do not describe MongoDB" "$work/live/report.md"
-    check "db reset drops it all" 0 "dropped" -- "$bin" db reset --target live
+    check "a second run of the same dataset loads nothing and says so" 0 "reusing the one in the stores.*loading nothing" -- \
+        "$bin" run "$work/short.yaml" --target live --rate 20/s --out "$work/live2" --quiet
+    check "…and its report says the dataset was reused" 0 '"reused" : true' -- grep '"reused" : true' "$work/live2/report.json"
+    check "db reset asks for --yes when not on a terminal: exit 64" 64 "confirm with --yes" -- "$bin" db reset --target live </dev/null
+    check "db reset --yes deletes stacksim's own places" 0 "deleted stacksim's schema 'stacksim'" -- "$bin" db reset --target live --yes
+    source "$(dirname "$0")/live.sh"
 fi
 
-# SIGINT: the load stops, what ran is reported, exit 130.
-"$bin" run "$work/short.yaml" --duration 30s --out "$work/int" --quiet >"$work/int.log" 2>&1 &
-pid=$!
-sleep 5
-kill -INT "$pid"
-wait "$pid"; code=$?
-check "SIGINT stops the run with exit 130" 0 "^130$" -- echo "$code"
-check "…and still writes the report of what ran" 0 '"verdict" : "interrupted"' -- grep '"verdict"' "$work/int/report.json"
+# SIGINT and SIGTERM (what CI systems send on cancel): the load stops, what ran is reported, exit 130.
+for sig in INT TERM; do
+    "$bin" run "$work/short.yaml" --duration 30s --out "$work/sig$sig" --quiet >"$work/sig$sig.log" 2>&1 &
+    pid=$!
+    sleep 5
+    kill -$sig "$pid"
+    wait "$pid"; code=$?
+    check "SIG$sig stops the run with exit 130" 0 "^130$" -- echo "$code"
+    check "…and still writes the report of what ran" 0 '"verdict" : "interrupted"' -- grep '"verdict"' "$work/sig$sig/report.json"
+    check "…saying which signal" 0 "interrupted by SIG$sig" -- cat "$work/sig$sig/report.md"
+done
 
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -4,11 +4,17 @@ protocol, python3-mongomock keeps the data and evaluates queries. It answers eve
 libmongoc sends for the stack's operations, so the libmongoc path is exercised end to end
 without a MongoDB server (Debian ships none). Its speed says nothing about MongoDB's.
 
-Usage: mongo_test_server.py PORT
+Like a MongoDB with a journal, it keeps what it acknowledged across a restart: on SIGTERM it
+saves every collection and index spec to DATA_FILE and loads them when it starts again.
+
+Usage: mongo_test_server.py PORT [DATA_FILE]
 """
 import copy
 import datetime
+import os
+import pickle
 import re
+import signal
 import sys
 
 import mockupdb
@@ -292,8 +298,41 @@ def drop_database(_request, db):
     return {"ok": 1}
 
 
+def list_collections(_request, db):
+    return cursor_reply(db, "$cmd.listCollections",
+                        [{"name": name, "type": "collection"} for name in sorted(db.list_collection_names())])
+
+
 def ok(_request, _db):
     return {"ok": 1}
+
+
+def save(path):
+    """Every database's documents and the index specs, written atomically."""
+    state = {"indexes": indexes, "databases": {}}
+    for name in client.list_database_names():
+        db = client[name]
+        state["databases"][name] = {c: list(db[c]._store._documents.values()) for c in db.list_collection_names()}
+    with open(path + ".tmp", "wb") as f:
+        pickle.dump(state, f)
+    os.replace(path + ".tmp", path)
+
+
+def load(path):
+    if not os.path.exists(path):
+        return
+    with open(path, "rb") as f:
+        state = pickle.load(f)
+    indexes.update(state["indexes"])
+    for name, collections in state["databases"].items():
+        for collection, documents in collections.items():
+            client[name].create_collection(collection)
+            if documents:
+                client[name][collection].insert_many(documents)
+    for (database, collection), specs in indexes.items():
+        for spec in specs:
+            if spec.get("unique") and all(v in (1, -1) for v in spec["key"].values()):
+                client[database][collection].create_index(list(spec["key"].items()), unique=True, name=spec["name"])
 
 
 COMMANDS = {
@@ -301,25 +340,48 @@ COMMANDS = {
     "ping": ok, "endSessions": ok, "killCursors": ok, "find": find, "aggregate": aggregate, "count": count,
     "insert": insert, "update": update, "delete": delete, "findAndModify": find_and_modify, "findandmodify": find_and_modify,
     "createIndexes": create_indexes, "listIndexes": list_indexes, "drop": drop, "dropDatabase": drop_database,
+    "listCollections": list_collections,
 }
+
+
+def serve(request):
+    name = next(iter(request.doc), "") if request.doc else ""
+    handler = COMMANDS.get(name)
+    db = client[request.namespace.split(".")[0] or "admin"]
+    if handler is None:
+        request.reply({"ok": 0, "errmsg": f"no such command: '{name}' (stacksim test server)", "code": 59})
+        return
+    try:
+        request.reply(handler(request, db))
+    except Exception as error:  # a bug here must reach the client as an error, not a hang
+        request.reply({"ok": 0, "errmsg": f"{type(error).__name__}: {error}", "code": 1})
 
 
 def main():
     port = int(sys.argv[1])
+    data_file = sys.argv[2] if len(sys.argv) > 2 else None
+    if data_file:
+        load(data_file)
+    # Started from a thread that blocks signals (a test's), it would inherit that mask.
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    # SIGTERM only sets a flag: saving from inside the handler could wait forever on a lock
+    # mongomock holds in the very frame the signal interrupted.
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stopping.append(True))
     server = mockupdb.MockupDB(port=port, request_timeout=3600)
     server.run()
     print(f"mongo test server on 127.0.0.1:{port}", flush=True)
-    for request in server:
-        name = next(iter(request.doc), "") if request.doc else ""
-        handler = COMMANDS.get(name)
-        db = client[request.namespace.split(".")[0] or "admin"]
-        if handler is None:
-            request.reply({"ok": 0, "errmsg": f"no such command: '{name}' (stacksim test server)", "code": 59})
-            continue
+    while not stopping:
         try:
-            request.reply(handler(request, db))
-        except Exception as error:  # a bug here must reach the client as an error, not a hang
-            request.reply({"ok": 0, "errmsg": f"{type(error).__name__}: {error}", "code": 1})
+            request = server.receives(timeout=0.2)
+        except AssertionError:  # nothing arrived within the timeout
+            continue
+        if request is None:
+            break
+        serve(request)
+    if data_file:
+        save(data_file)
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -106,7 +106,7 @@ public final class EmbeddedDocumentStore: DocumentPort {
             try state.withLock { c in
                 for task in dataset.tasks {
                     guard c.tasks.updateValue(task, forKey: task.id) == nil else {
-                        throw StoreError(.constraint, store: .document, operation: "load", detail: "duplicate task _id")
+                        throw StoreError(.uniqueViolation, store: .document, operation: "load", detail: "duplicate task _id")
                     }
                     c.index(task, bulk: true)
                 }
@@ -205,11 +205,15 @@ public final class EmbeddedDocumentStore: DocumentPort {
         try await behaviour.serve("task") { state.withLock { $0.tasks[id] } }
     }
 
+    public func tasks(ids: [UUIDValue]) async throws -> [ProjectTask] {
+        try await behaviour.serve("tasks") { state.withLock { c in ids.compactMap { c.tasks[$0] } } }
+    }
+
     public func insertTask(_ task: ProjectTask) async throws {
         try await behaviour.serve("insert-task") {
             try state.withLock { c in
                 guard c.tasks[task.id] == nil else {
-                    throw StoreError(.constraint, store: .document, operation: "insert-task", detail: "duplicate task _id")
+                    throw StoreError(.uniqueViolation, store: .document, operation: "insert-task", detail: "duplicate task _id")
                 }
                 c.tasks[task.id] = task
                 c.index(task)

@@ -59,9 +59,15 @@ public struct SnapshotSync: Sendable {
 
     /// True when every job this process enqueued has been applied (or failed): the end of a run
     /// waits for this, not for an empty queue, which a popped job still being applied would fool.
-    public var isSettled: Bool {
-        progress.finished.load(ordering: .relaxed) >= progress.enqueued.load(ordering: .relaxed)
+    public var isSettled: Bool { unsettled == 0 }
+
+    /// Jobs enqueued by this process and not yet applied or failed.
+    public var unsettled: Int {
+        max(0, progress.enqueued.load(ordering: .relaxed) - progress.finished.load(ordering: .relaxed))
     }
+
+    /// Jobs taken from a queue and being applied now.
+    public var inProgress: Int { progress.applying.load(ordering: .relaxed) }
 
     /// Jobs waiting across all worker queues.
     public func depth() async throws -> Int {
@@ -73,7 +79,11 @@ public struct SnapshotSync: Sendable {
     /// Takes one job from a worker's queue and applies it; false when the queue stayed empty.
     public func processNext(worker index: Int, wait: Duration) async throws -> Bool {
         guard let raw = try await stores.cache.pop(queue(forWorker: index), timeout: wait) else { return false }
-        defer { progress.finished.add(1, ordering: .relaxed) }
+        progress.applying.add(1, ordering: .relaxed)
+        defer {
+            progress.finished.add(1, ordering: .relaxed)
+            progress.applying.subtract(1, ordering: .relaxed)
+        }
         let job = try JSONDecoder().decode(SyncJob.self, from: Data(raw.utf8))
         try await apply(job)
         return true
@@ -133,4 +143,6 @@ public struct BatchSync: Sendable {
 private final class SyncProgress: Sendable {
     let enqueued = Atomic<Int>(0)
     let finished = Atomic<Int>(0)
+    /// Jobs taken from a queue and not yet finished.
+    let applying = Atomic<Int>(0)
 }

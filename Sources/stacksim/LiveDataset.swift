@@ -1,0 +1,57 @@
+import Foundation
+import Scenario
+import StackCore
+import StackLive
+import StackSim
+
+/// Puts a scenario's dataset on the live stores: reuses it where stacksim's markers say it is
+/// already there, creates and loads it where the stores are empty, and refuses — touching
+/// nothing — where they hold anything else.
+enum LiveDataset {
+    /// The dataset a scenario generates, named by what determines it: seed, sizes, dataset
+    /// steps and the stores' layout. The scenario's name, load and thresholds do not count.
+    static func identity(_ scenario: Scenario, steps: [String] = []) -> DatasetIdentity {
+        let d = scenario.dataset
+        let description = "seed \(scenario.seed), \(d.organizations) organizations, users per organization \(d.usersPerOrganization), "
+            + "tasks per user \(d.tasksPerUser), \(d.sprintsPerOrganization) sprints per organization"
+            + (steps.isEmpty ? "" : ", steps \(steps.joined(separator: ", "))")
+        let text = "layout \(DatasetMarker.currentLayout); \(description)"
+        let hash = text.utf8.reduce(UInt64(0xCBF2_9CE4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
+        return DatasetIdentity(fingerprint: String(hash, radix: 16), description: description)
+    }
+
+    /// Decides and prepares; throws exit 64 with what was found and what to do when the stores
+    /// hold anything stacksim did not make or another dataset. The run takes its number on the
+    /// markers before it begins, so no two runs share one (it salts the ids a run creates), even
+    /// when a run cannot record its end.
+    static func prepare(_ stack: LiveStack, scenario: Scenario) async throws -> DatasetPlan {
+        var plan = DatasetPlan.decide(try await stack.holdings(), want: identity(scenario), places: stack.places, anchor: Date())
+        guard plan.refusals.isEmpty else {
+            throw CommandFailure(status: .badInput, message: "the live stores were not touched:\n  "
+                                 + plan.refusals.joined(separator: "\n  "))
+        }
+        if plan.reuses {
+            Output.line("dataset: reusing the one in the stores (\(plan.marker.datasetDescription ?? "?")); loading nothing. "
+                        + "\(plan.marker.runs) earlier run(s) wrote \(plan.marker.writes) acknowledged change(s) to it since it was loaded")
+        } else {
+            for note in try await stack.create(plan.load, marker: plan.marker) { Output.line("schema: \(note)") }
+            let kept = Set(StoreKind.allCases).subtracting(plan.load)
+            Output.line("dataset: loading into " + plan.load.map(\.rawValue).sorted().joined(separator: ", ")
+                        + (kept.isEmpty ? "" : "; reusing it in " + kept.map(\.rawValue).sorted().joined(separator: ", ")))
+        }
+        plan.marker.runs += 1
+        try await stack.writeMarkers(plan.marker)
+        return plan
+    }
+
+    /// Records the run's writes on the markers: the dataset now carries them too.
+    static func recordRun(_ stack: LiveStack, plan: DatasetPlan, acknowledgedWrites: Int) async {
+        var marker = plan.marker
+        marker.writes += acknowledgedWrites
+        do {
+            try await stack.writeMarkers(marker)
+        } catch {
+            Output.error("stacksim: warning: could not record this run on the stores' markers: \(error)")
+        }
+    }
+}

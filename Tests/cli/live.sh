@@ -1,0 +1,83 @@
+# Live-target checks, sourced by run.sh with the servers of scripts/services.sh up: stacksim
+# touches nothing it did not create, and no password leaves in any output.
+pg_port=${STACKSIM_PG_PORT:-55432} redis_port=${STACKSIM_REDIS_PORT:-56379} mongo_port=${STACKSIM_MONGO_PORT:-57017}
+psql_app() { PGPASSWORD=stacksim psql -q -X -h 127.0.0.1 -p "$pg_port" -U stacksim -d stacksim "$@"; }
+
+# Another application's data beside stacksim's places: tables named like the seed's in `public`,
+# keys named like stacksim's own without its prefix, a MongoDB database with a `tasks` collection.
+psql_app -c "DROP TABLE IF EXISTS public.users, public.organizations" \
+    -c "CREATE TABLE public.organizations (id int PRIMARY KEY, name text)" \
+    -c "CREATE TABLE public.users (id int PRIMARY KEY, email text, organization_id int REFERENCES public.organizations)" \
+    -c "INSERT INTO public.organizations VALUES (1, 'Their org'), (2, 'Another')" \
+    -c "INSERT INTO public.users SELECT g, 'user' || g || '@their.app', 1 + g % 2 FROM generate_series(1, 500) g"
+redis-cli -p "$redis_port" mset "session:theirs" "u1" "task_stats:org1" "{}" >/dev/null
+redis-cli -p "$redis_port" rpush "queue:snapshot_sync:0" "their job" >/dev/null
+redis-cli -p "$redis_port" hset "app:user:1" name Ann >/dev/null
+/usr/bin/python3 - "$mongo_port" <<'PY'
+import sys, pymongo
+db = pymongo.MongoClient(f"mongodb://127.0.0.1:{sys.argv[1]}").app
+db.tasks.drop()
+db.tasks.insert_many([{"_id": i, "title": f"their task {i}", "status": "todo"} for i in range(200)])
+PY
+fingerprint() {
+    pg_dump -h 127.0.0.1 -p "$pg_port" -U stacksim -n public --no-owner stacksim | grep -v '^--' | md5sum
+    for key in $(redis-cli -p "$redis_port" --scan | grep -v '^stacksim' | sort); do
+        echo "$key $(redis-cli -p "$redis_port" --no-raw dump "$key")"
+    done | md5sum
+    /usr/bin/python3 - "$mongo_port" <<'PY' | md5sum
+import sys, pymongo
+client = pymongo.MongoClient(f"mongodb://127.0.0.1:{sys.argv[1]}")
+for name in sorted(client.app.list_collection_names()):
+    for doc in client.app[name].find().sort("_id"):
+        print(name, sorted(doc.items()))
+PY
+}
+PGPASSWORD=stacksim fingerprint >"$work/foreign.before"
+"$bin" run "$work/short.yaml" --target live --rate 20/s --out "$work/own1" --quiet >"$work/own1.log" 2>&1
+"$bin" db seed "$work/short.yaml" --target live >"$work/own2.log" 2>&1
+"$bin" db reset --target live --yes >"$work/own3.log" 2>&1
+PGPASSWORD=stacksim fingerprint >"$work/foreign.after"
+check "a live run, db seed and db reset --yes leave another application's tables, keys and collection byte-for-byte as they were" \\
+    0 "^" -- cmp "$work/foreign.before" "$work/foreign.after"
+check "…while they did their work" 0 "deleted stacksim's" -- cat "$work/own1.log" "$work/own2.log" "$work/own3.log"
+check "a MongoDB database holding a collection stacksim did not create is refused, exit 64" 64 \\
+    "database 'app' .* holds 1 collection\(s\) \(tasks\) that stacksim did not create" -- \\
+    "$bin" run "$work/short.yaml" --target live --mongo-url "mongodb://127.0.0.1:$mongo_port/app" --quiet
+check "a PostgreSQL schema holding tables stacksim did not create is refused, exit 64" 64 "schema 'public' .* holds 2 table" -- \\
+    "$bin" db seed "$work/short.yaml" --target live --postgres-schema public
+check "db reset leaves such places alone" 0 "left alone: database 'app'" -- \\
+    "$bin" db reset --target live --yes --mongo-url "mongodb://127.0.0.1:$mongo_port/app"
+PGPASSWORD=stacksim fingerprint >"$work/foreign.after2"
+check "…and they are still as they were" 0 "^" -- cmp "$work/foreign.before" "$work/foreign.after2"
+sed 's/seed: 42/seed: 43/; s/^name: short/name: short\nseed: 43/' "$work/short.yaml" >"$work/other.yaml"
+"$bin" db seed "$work/short.yaml" --target live >/dev/null 2>&1
+check "stacksim's own places holding another dataset: refused, exit 64, saying what to do" 64 "db seed SCENARIO" -- \\
+    "$bin" run "$work/other.yaml" --target live --quiet
+"$bin" db reset --target live --yes >/dev/null 2>&1
+psql_app -c "DROP TABLE public.users, public.organizations"
+redis-cli -p "$redis_port" del "session:theirs" "task_stats:org1" "queue:snapshot_sync:0" "app:user:1" >/dev/null
+
+# Passwords in every form each store's address takes: never in stdout, stderr or a report.
+secret=S3cretPw0rd
+pg="127.0.0.1:$pg_port"
+leak_check() { # leak_check NAME EXPECTED_EXIT FLAG URL
+    local out="$work/secret-$1" code
+    "$bin" run "$work/short.yaml" --target live --rate 10/s --duration 1s --out "$out" --quiet "$3" "$4" >"$out.log" 2>&1; code=$?
+    check "$1: exit $2" "$2" "^" -- echo "exit $code"
+    [[ $code -eq $2 ]] || sed 's/^/     /' "$out.log" | head -5
+    check "$1: the password appears in no output or report" 1 "^" -- grep -rl "$secret" "$out.log" "$out"
+    check "$1: the output is readable text" 1 "^" -- grep -P '[^\x09\x0A\x0D\x20-\x7E]' "$out.log"
+    "$bin" db reset --target live --yes >/dev/null 2>&1
+}
+leak_check "postgres URL with a password" 0 --postgres-url "postgresql://stacksim:$secret@$pg/stacksim"
+leak_check "postgres key-value conninfo" 0 --postgres-url "host=127.0.0.1 port=$pg_port user=stacksim password=$secret dbname=stacksim"
+leak_check "postgres ?password= parameter" 0 --postgres-url "postgresql://stacksim@$pg/stacksim?password=$secret"
+leak_check "postgres URL with a bad port" 64 --postgres-url "postgresql://stacksim:$secret@127.0.0.1:abc/stacksim"
+leak_check "postgres wrong password on an unreachable host" 69 --postgres-url "postgresql://stacksim:$secret@127.0.0.1:1/stacksim"
+leak_check "redis URL with a password the server refuses" 69 --redis-url "redis://:$secret@127.0.0.1:$redis_port"
+leak_check "redis URL with a bad port" 64 --redis-url "redis://:$secret@127.0.0.1:abc"
+leak_check "redis unreachable" 69 --redis-url "redis://:$secret@127.0.0.1:1"
+check "…with its reason in words" 0 "Connection refused" -- cat "$work/secret-redis unreachable.log"
+leak_check "mongo URL with credentials the server refuses" 69 --mongo-url "mongodb://app:$secret@127.0.0.1:$mongo_port/stacksim"
+leak_check "mongo URL with a bad port" 64 --mongo-url "mongodb://app:$secret@127.0.0.1:abc/stacksim"
+leak_check "mongo unreachable" 69 --mongo-url "mongodb://app:$secret@127.0.0.1:1/stacksim"
