@@ -67,7 +67,13 @@ public final class ReactorLoop: @unchecked Sendable {
     private var handlers: [Int32: Handler] = [:]
     private var writing: Set<Int32> = []
     private var soon: [() -> Void] = []
+    /// Sorted by deadline; a cancelled timer stays until its deadline and is skipped then, so
+    /// arming and cancelling a call's deadline cost no search (deadlines of one length arrive in
+    /// order, so arming is an append).
     private var timers: [(deadline: ContinuousClock.Instant, id: Int, job: () -> Void)] = []
+    private var cancelled: Set<Int> = []
+    /// The timer whose job is running: cancelling it from inside (a deadline failing its call) is a no-op.
+    private var firing: Int?
     private var nextTimer = 0
 
     init(epoll: Int32) { self.epoll = epoll }
@@ -123,11 +129,16 @@ public final class ReactorLoop: @unchecked Sendable {
     @discardableResult
     public func after(_ delay: Duration, _ job: @escaping () -> Void) -> Int {
         nextTimer += 1
-        timers.append((ContinuousClock.now + delay, nextTimer, job))
+        let deadline = ContinuousClock.now + delay
+        var index = timers.endIndex
+        while index > timers.startIndex, timers[index - 1].deadline > deadline { index -= 1 }
+        timers.insert((deadline, nextTimer, job), at: index)
         return nextTimer
     }
 
-    public func cancel(timer id: Int) { timers.removeAll { $0.id == id } }
+    public func cancel(timer id: Int) {
+        if id != firing { cancelled.insert(id) }
+    }
 
     func dispatch(fd: Int32, events: UInt32) {
         let failed = events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0
@@ -135,15 +146,21 @@ public final class ReactorLoop: @unchecked Sendable {
     }
 
     func timeoutMilliseconds() -> Int32 {
-        guard let first = timers.map(\.deadline).min() else { return -1 }
+        guard let first = timers.first?.deadline else { return -1 }
         let wait = first - ContinuousClock.now
         return wait <= .zero ? 0 : Int32(min(wait / .milliseconds(1), 60_000).rounded(.up))
     }
 
     func fireTimers() {
         let now = ContinuousClock.now
-        let due = timers.filter { $0.deadline <= now }
-        timers.removeAll { $0.deadline <= now }
-        for timer in due { timer.job() }
+        var due = 0
+        while due < timers.count, timers[due].deadline <= now { due += 1 }
+        let fired = timers[..<due]
+        timers.removeFirst(due)
+        for timer in fired where cancelled.remove(timer.id) == nil {
+            firing = timer.id
+            timer.job()
+        }
+        firing = nil
     }
 }

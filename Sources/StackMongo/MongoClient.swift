@@ -70,21 +70,22 @@ final class MongoClient: Sendable {
             let (waited, reply) = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(Duration, MongoReply), any Error>) in
                 let once = OnceContinuation(continuation)
                 let limit = settings.waitTimeout + settings.callTimeout
-                let deadline = Task {
-                    try await Task.sleep(for: limit)
-                    once.resume(with: .failure(StoreError(.timeout, store: .document, operation: name, detail: "no answer within \(limit)")))
+                // The deadline is a reactor timer: no task on Swift's pool per call. Resuming once
+                // makes it a no-op when the call answered first.
+                let reactor = Reactor.shared
+                reactor.execute {
+                    reactor.thread.after(limit) {
+                        once.resume(with: .failure(StoreError(.timeout, store: .document, operation: name, detail: "no answer within \(limit)")))
+                    }
                 }
                 jobs.submit { client in
                     let waited = ContinuousClock.now - enqueued
                     guard !once.isDone else { return }
                     guard waited <= settings.waitTimeout else {
-                        deadline.cancel()
                         return once.resume(with: .failure(StoreError(.poolTimeout, store: .document, operation: name,
                                                                      detail: "no client thread came free within \(settings.waitTimeout)")))
                     }
-                    let result = Result { (waited, try Self.run(client, database, name, json)) }
-                    deadline.cancel()
-                    once.resume(with: result)
+                    once.resume(with: Result { (waited, try Self.run(client, database, name, json)) })
                 }
             }
             failFast.withLock { $0.succeeded() }
