@@ -14,7 +14,9 @@ while read -r line; do
 done < <(scripts/services.sh env)
 out=$(mktemp -d)
 list=$(IFS=,; echo "${counts[*]}")
-"$bin" bench Scenarios/default.yaml --target live --connections "$list" --duration "${seconds}s" >"$out/stacksim.txt"
+# Places of the benchmark's own, so it never meets a dataset of the user's runs.
+"$bin" bench Scenarios/default.yaml --target live --connections "$list" --duration "${seconds}s" \
+    --postgres-schema stacksim_bench --redis-prefix stacksim-bench: --mongo-url "${STACKSIM_MONGO_URL%/*}/stacksim_bench" >"$out/stacksim.txt"
 read -r user organization key schema < <(sed -n 's/^PARAMS user=\([^ ]*\) organization=\([^ ]*\) .* key=\([^ ]*\) schema=\([^ ]*\)/\1 \2 \3 \4/p' "$out/stacksim.txt")
 # The same SQL as PostgresStore's permission-check, the same parameters, prepared as stacksim does,
 # on stacksim's own schema (pgbench gets it first on its search_path, as stacksim's connections do).

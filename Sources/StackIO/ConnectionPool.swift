@@ -53,7 +53,7 @@ where PoolClock.Duration == Duration, PoolClock: Sendable {
         failed.forEach { $0.resume(throwing: failure(.shutDown)) }
     }
 
-    public func acquire() async throws -> Connection {
+    func acquire() async throws -> Connection {
         let id = state.withLock { s in
             s.nextWaiter += 1
             return s.nextWaiter

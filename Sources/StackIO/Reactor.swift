@@ -71,6 +71,8 @@ public final class ReactorLoop: @unchecked Sendable {
     /// arming and cancelling a call's deadline cost no search (deadlines of one length arrive in
     /// order, so arming is an append).
     private var timers: [(deadline: ContinuousClock.Instant, id: Int, job: () -> Void)] = []
+    /// Timers before this index have fired; the array is compacted now and then, not per firing.
+    private var firstPending = 0
     private var cancelled: Set<Int> = []
     /// The timer whose job is running: cancelling it from inside (a deadline failing its call) is a no-op.
     private var firing: Int?
@@ -131,7 +133,7 @@ public final class ReactorLoop: @unchecked Sendable {
         nextTimer += 1
         let deadline = ContinuousClock.now + delay
         var index = timers.endIndex
-        while index > timers.startIndex, timers[index - 1].deadline > deadline { index -= 1 }
+        while index > firstPending, timers[index - 1].deadline > deadline { index -= 1 }
         timers.insert((deadline, nextTimer, job), at: index)
         return nextTimer
     }
@@ -146,18 +148,25 @@ public final class ReactorLoop: @unchecked Sendable {
     }
 
     func timeoutMilliseconds() -> Int32 {
-        guard let first = timers.first?.deadline else { return -1 }
+        guard firstPending < timers.count else { return -1 }
+        let first = timers[firstPending].deadline
         let wait = first - ContinuousClock.now
         return wait <= .zero ? 0 : Int32(min(wait / .milliseconds(1), 60_000).rounded(.up))
     }
 
     func fireTimers() {
         let now = ContinuousClock.now
-        var due = 0
-        while due < timers.count, timers[due].deadline <= now { due += 1 }
-        let fired = timers[..<due]
-        timers.removeFirst(due)
-        for timer in fired where cancelled.remove(timer.id) == nil {
+        var fired: [(id: Int, job: () -> Void)] = []
+        while firstPending < timers.count, timers[firstPending].deadline <= now {
+            let timer = timers[firstPending]
+            firstPending += 1
+            if cancelled.remove(timer.id) == nil { fired.append((timer.id, timer.job)) }
+        }
+        if firstPending > 1024, firstPending * 2 > timers.count {
+            timers.removeFirst(firstPending)
+            firstPending = 0
+        }
+        for timer in fired {
             firing = timer.id
             timer.job()
         }

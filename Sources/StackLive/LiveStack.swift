@@ -27,9 +27,6 @@ public struct LiveURLs: Sendable {
         self.postgresSchema = postgresSchema ?? environment["STACKSIM_POSTGRES_SCHEMA"] ?? "stacksim"
         self.redisPrefix = redisPrefix ?? environment["STACKSIM_REDIS_PREFIX"] ?? "stacksim:"
     }
-
-    /// A URL with its password replaced by `***`, for messages and reports.
-    public static func redacted(_ url: String) -> String { Redaction.redact(url) }
 }
 
 /// A live server's identity, for reports.
@@ -61,9 +58,9 @@ public final class LiveStack: Sendable {
 
     /// Where stacksim works in each store, for messages.
     public var places: [StoreKind: String] {
-        [.relational: "schema '\(postgres.schema)' of \(LiveURLs.redacted(urls.postgres))",
-         .document: "database '\(mongo.database)' of \(LiveURLs.redacted(urls.mongo))",
-         .cache: "keys '\(redis.prefix)*' of \(LiveURLs.redacted(urls.redis))"]
+        [.relational: "schema '\(postgres.schema)' of \(Redaction.redact(urls.postgres))",
+         .document: "database '\(mongo.database)' of \(Redaction.redact(urls.mongo))",
+         .cache: "keys '\(redis.prefix)*' of \(Redaction.redact(urls.redis))"]
     }
 
     /// `SELECT 1`, `ping` and `PING`; each failure names the store, its URL (password redacted) and why.
@@ -89,11 +86,11 @@ public final class LiveStack: Sendable {
     public func servers() async throws -> [LiveServer] {
         let mongoInfo = try await mongo.serverInfo()
         return [
-            LiveServer(store: .relational, url: LiveURLs.redacted(urls.postgres), version: try await postgres.version(), note: nil),
-            LiveServer(store: .document, url: LiveURLs.redacted(urls.mongo), version: mongoInfo.version,
+            LiveServer(store: .relational, url: Redaction.redact(urls.postgres), version: try await postgres.version(), note: nil),
+            LiveServer(store: .document, url: Redaction.redact(urls.mongo), version: mongoInfo.version,
                        note: mongoInfo.testServer ? "the MongoDB wire-protocol test server (mockupdb + mongomock): it proves the libmongoc "
                            + "path, but its latencies do not describe MongoDB" : nil),
-            LiveServer(store: .cache, url: LiveURLs.redacted(urls.redis), version: try await redis.version(), note: nil),
+            LiveServer(store: .cache, url: Redaction.redact(urls.redis), version: try await redis.version(), note: nil),
         ]
     }
 
