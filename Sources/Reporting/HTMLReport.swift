@@ -123,7 +123,7 @@ public enum HTMLReport {
             max \(Format.ms(c.snapshotLagMs.max)) ms; \(c.syncFailures) failed jobs; queue depth max \(c.queueDepthMax).</li>
             <li>Invalidations: \(c.invalidations), deleting \(c.invalidatedKeys) keys.</li>
             \(check.error.map { "<li><strong>Consistency check could not run:</strong> \(HTML.escape($0))</li>" } ?? "")
-            \(report.integrity.map { "<li>Acknowledged writes read back: \(HTML.escape(TextReports.integritySentence($0)))</li>" } ?? "")
+            \(report.integrity.map { "<li>Acknowledged \(HTML.escape(TextReports.integritySentence($0)))</li>" } ?? "")
             \(report.errorClasses.isEmpty ? "" : "<li>Errors by class: " + report.errorClasses.map {
                 "<code>\(HTML.escape($0.errorClass))</code> \($0.count)\(HTML.escape(TextReports.seen($0)))" }.joined(separator: ", ") + "</li>")
             <li>Consistency check: \(check.orphans) orphaned tasks, \(check.missingSnapshots) missing and \(check.staleSnapshots) stale \

@@ -59,7 +59,7 @@ public enum TextReports {
         guard !report.errorClasses.isEmpty else { return "" }
         var md = "\n## Errors by class\n\n| class | store | count | seen |\n|---|---|---:|---|\n"
         for e in report.errorClasses {
-            md += "| \(escape(e.errorClass)) | \(e.store ?? "—") | \(e.count) | \(seen(e).trimmingCharacters(in: .whitespaces)) |\n"
+            md += "| \(escape(e.errorClass)) | \(e.store ?? "—") | \(e.count) | \(seen(e).trimmingCharacters(in: CharacterSet(charactersIn: " ()"))) |\n"
         }
         let seconds = report.stackSamples.filter { !$0.errorsByClass.isEmpty }
         if !seconds.isEmpty {
@@ -161,7 +161,7 @@ public enum TextReports {
         md += "- Consistency check: \(check.orphans) orphaned tasks, \(check.missingSnapshots) missing and \(check.staleSnapshots) stale "
         md += "snapshots over \(check.usersChecked) users.\n"
         if let i = report.integrity {
-            md += "- Acknowledged writes read back: \(escape(integritySentence(i))).\n"
+            md += "- Acknowledged \(escape(integritySentence(i))).\n"
             for example in i.examples { md += "  - \(escape(example))\n" }
         }
         md += "\n"

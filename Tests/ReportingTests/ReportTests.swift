@@ -32,6 +32,30 @@ struct ReportTests {
             breakdowns: Breakdowns(byTenantSize: [], byPhase: []), intervals: [], stackSamples: [])
     }
 
+    @Test func errorClassesAndTheLedgerReachEveryReaderFacingFormat() throws {
+        var operations = [operation("board", p99: 30)]
+        operations[0].errors = 7
+        operations[0].errorsByClass = ["postgres_timeout": 5, "abandoned": 2]
+        let samples = [StackSample(t: 3, phase: "steady", queueDepth: nil, snapshotLagP99Ms: 0, throughputPerS: 1, targetRatePerS: 10,
+                                   p50Ms: 1, p99Ms: 2, errors: 5, errorsByClass: ["postgres_timeout": 5]),
+                       StackSample(t: 9, phase: "steady", queueDepth: 0, snapshotLagP99Ms: 0, throughputPerS: 1, targetRatePerS: 10,
+                                   p50Ms: 1, p99Ms: 2, errors: 2, errorsByClass: ["abandoned": 2])]
+        var r = report(operations)
+        r.stackSamples = samples
+        r.errorClasses = ErrorClassInfo.classes(operations: operations, samples: samples)
+        r.integrity = IntegrityInfo(acknowledgedWrites: 40, unknownOutcomeWrites: 1, checked: 39, missing: 0, different: 0, examples: [],
+                                    error: nil, syncJobsLost: 3, relogins: 12)
+        #expect(r.errorClasses == [ErrorClassInfo(errorClass: "abandoned", store: nil, count: 2, firstS: 9, lastS: 9),
+                                   ErrorClassInfo(errorClass: "postgres_timeout", store: "postgres", count: 5, firstS: 3, lastS: 3)])
+        let markdown = TextReports.markdown(r), html = HTMLReport.render(r), summary = TextReports.summary(r)
+        #expect(markdown.contains("| postgres\\_timeout | postgres | 5 | at 3.0 s |"))
+        #expect(markdown.contains("3.0 s: postgres\\_timeout × 5"))
+        #expect(html.contains("<code>postgres_timeout</code> 5") && html.contains("3 sync jobs lost"))
+        #expect(summary.contains("postgres_timeout 5 (at 3.0 s)") && summary.contains("12 re-logins"))
+        let json = String(decoding: try r.jsonData(), as: UTF8.self)
+        #expect(json.contains("\"errors_by_class\" : {") && json.contains("\"sync_jobs_lost\" : 3"))
+    }
+
     func thresholds(_ yaml: String) throws -> [Threshold] {
         try ScenarioLoader().parse("name: t\nthresholds:\n" + yaml, file: "t.yaml").thresholds
     }
