@@ -95,7 +95,14 @@ restart_mongo() {
 down() {
     if [[ -d "$dir/pg/data" ]]; then as_postgres "$pg_bin/pg_ctl" -D "$dir/pg/data" -m fast stop >/dev/null 2>&1 || true; fi
     redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
-    if [[ -f "$dir/mongo.pid" ]]; then kill "$(cat "$dir/mongo.pid")" 2>/dev/null || true; fi
+    if [[ -f "$dir/mongo.pid" ]]; then
+        # It saves its data on SIGTERM: let it finish before its folder goes.
+        local pid
+        pid=$(cat "$dir/mongo.pid")
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
     rm -rf "$dir"
     echo "# servers are down"
 }
