@@ -116,10 +116,18 @@ public final class LiveStack: Sendable {
 
     private static func some(_ names: [String]) -> String { names.prefix(5).joined(separator: ", ") }
 
-    /// Creates stacksim's objects in the given stores, with `marker`. Returns notes on
-    /// corrections made for the server at hand.
+    /// Creates stacksim's objects in `stores` with `marker`, first deleting whatever stacksim had
+    /// made there (`holdings` says what: a place created without data, an older load). Places
+    /// holding anything else must have been refused before. Returns what was deleted, and notes
+    /// on corrections made for the server at hand.
     @discardableResult
-    public func create(_ stores: Set<StoreKind>, marker: DatasetMarker) async throws -> [String] {
+    public func recreate(_ stores: Set<StoreKind>, marker: DatasetMarker,
+                         holdings: [StoreKind: StoreHolding]) async throws -> (deleted: [String], notes: [String]) {
+        let deleted = try await dropOwned(holdings.filter { stores.contains($0.key) })
+        return (deleted, try await create(stores, marker: marker))
+    }
+
+    private func create(_ stores: Set<StoreKind>, marker: DatasetMarker) async throws -> [String] {
         var notes: [String] = []
         if stores.contains(.relational) { try await postgres.createSchema(marker: marker.text) }
         if stores.contains(.document) { notes += try await mongo.createSchema(marker: marker.text) }

@@ -27,9 +27,8 @@ struct DbCommand: AsyncParsableCommand {
                 let holdings = try await stack.holdings()
                 let empty = Set(StoreKind.allCases.filter { holdings[$0] == .empty })
                 try DbCommand.refuseForeign(holdings, stack)
-                for note in try await stack.create(empty, marker: DatasetMarker(dataset: nil, description: nil, anchor: nil)) {
-                    Output.line("schema: \(note)")
-                }
+                let marker = DatasetMarker(dataset: nil, description: nil, anchor: nil)
+                for note in try await stack.recreate(empty, marker: marker, holdings: holdings).notes { Output.line("schema: \(note)") }
                 Output.line(empty.isEmpty ? "stacksim's places already exist; nothing created"
                             : "created stacksim's places in " + empty.map(\.rawValue).sorted().joined(separator: ", "))
                 return .ok
@@ -50,11 +49,11 @@ struct DbCommand: AsyncParsableCommand {
                 defer { stack.shutdown() }
                 let holdings = try await stack.holdings()
                 try DbCommand.refuseForeign(holdings, stack)
-                for line in try await stack.dropOwned(holdings) { Output.line(line) }
                 let identity = LiveDataset.identity(scenario)
                 let anchor = Date()
                 let marker = DatasetMarker(dataset: identity.fingerprint, description: identity.description, anchor: anchor)
-                for note in try await stack.create(Set(StoreKind.allCases), marker: marker) { Output.line("schema: \(note)") }
+                let (deleted, notes) = try await stack.recreate(Set(StoreKind.allCases), marker: marker, holdings: holdings)
+                for line in deleted + notes.map({ "schema: \($0)" }) { Output.line(line) }
                 let (_, summary) = try await SimulationRun.seed(scenario, into: stack.stores, anchor: anchor)
                 let rows = summary.organizations + summary.users + summary.tasks + summary.sprints + summary.activityLogs
                 let rate = Double(rows) / max(summary.loadSeconds, 1e-9)

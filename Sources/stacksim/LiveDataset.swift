@@ -25,7 +25,8 @@ enum LiveDataset {
     /// markers before it begins, so no two runs share one (it salts the ids a run creates), even
     /// when a run cannot record its end.
     static func prepare(_ stack: LiveStack, scenario: Scenario) async throws -> DatasetPlan {
-        var plan = DatasetPlan.decide(try await stack.holdings(), want: identity(scenario), places: stack.places, anchor: Date())
+        let holdings = try await stack.holdings()
+        var plan = DatasetPlan.decide(holdings, want: identity(scenario), places: stack.places, anchor: Date())
         guard plan.refusals.isEmpty else {
             throw CommandFailure(status: .badInput, message: "the live stores were not touched:\n  "
                                  + plan.refusals.joined(separator: "\n  "))
@@ -34,7 +35,9 @@ enum LiveDataset {
             Output.line("dataset: reusing the one in the stores (\(plan.marker.datasetDescription ?? "?")); loading nothing. "
                         + "\(plan.marker.runs) earlier run(s) wrote \(plan.marker.writes) acknowledged change(s) to it since it was loaded")
         } else {
-            for note in try await stack.create(plan.load, marker: plan.marker) { Output.line("schema: \(note)") }
+            // A place of stacksim's made without data (`db init`) is cleared and created anew.
+            let (deleted, notes) = try await stack.recreate(plan.load, marker: plan.marker, holdings: holdings)
+            for line in deleted + notes.map({ "schema: \($0)" }) { Output.line(line) }
             let kept = Set(StoreKind.allCases).subtracting(plan.load)
             Output.line("dataset: loading into " + plan.load.map(\.rawValue).sorted().joined(separator: ", ")
                         + (kept.isEmpty ? "" : "; reusing it in " + kept.map(\.rawValue).sorted().joined(separator: ", ")))

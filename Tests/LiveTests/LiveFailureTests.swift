@@ -37,8 +37,8 @@ struct LiveFailureTests {
         let p = scenario.stack.pool
         let stack = try LiveStack(urls: urls, pool: PoolSettings(max: p.max, connectTimeout: p.connectTimeout, idleTimeout: p.idleTimeout,
                                                                 waitTimeout: p.waitTimeout, callTimeout: p.callTimeout))
-        _ = try await stack.dropOwned(try await stack.holdings())
-        try await stack.create(Set(StoreKind.allCases), marker: DatasetMarker(dataset: nil, description: nil, anchor: nil))
+        try await stack.recreate(Set(StoreKind.allCases), marker: DatasetMarker(dataset: nil, description: nil, anchor: nil),
+                                holdings: try await stack.holdings())
         return stack
     }
 

@@ -18,8 +18,8 @@ enum Live {
     /// Fresh places with a marker and no dataset: the tests load their own.
     static let prepared: Task<Void, any Error> = Task {
         let stack = Live.stack!
-        _ = try await stack.dropOwned(try await stack.holdings())
-        try await stack.create(Set(StoreKind.allCases), marker: DatasetMarker(dataset: nil, description: nil, anchor: nil))
+        try await stack.recreate(Set(StoreKind.allCases), marker: DatasetMarker(dataset: nil, description: nil, anchor: nil),
+                                holdings: try await stack.holdings())
     }
 
     static func mongoURL(database: String) -> String {
