@@ -458,9 +458,6 @@ public struct IntegrityInfo: Codable, Sendable, Equatable {
         self.missing = missing; self.different = different; self.examples = examples; self.error = error
         self.syncJobsLost = syncJobsLost; self.relogins = relogins
     }
-
-    /// Nothing acknowledged was lost and the check ran.
-    public var clean: Bool { error == nil && missing == 0 && different == 0 }
 }
 
 extension ErrorClassInfo {

@@ -154,7 +154,7 @@ public struct DatasetStep: Sendable {
         var dataset = generator.generate()
         let base = SeededRandom(seed: scenario.seed)
         for step in steps {
-            var rng = base.fork(step.name.utf8.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 })
+            var rng = base.fork(SeededRandom.stableHash(step.name))
             step.apply(&dataset, &rng)
         }
         return dataset

@@ -84,7 +84,7 @@ public final class WriteLedger: Sendable {
     /// Reads every acknowledged write back from the stores.
     func verify(_ stores: StackStores) async throws -> LedgerFindings {
         let s = state.withLock { $0 }
-        var findings = LedgerFindings(acknowledged: s.acknowledged, unknownOutcome: s.unknownOutcome)
+        var findings = LedgerFindings()
         var taskIDs = Set(s.created)
         taskIDs.formUnion(s.statuses.keys)
         taskIDs.formUnion(s.timeEntries.map(\.task))
@@ -127,11 +127,8 @@ public final class WriteLedger: Sendable {
 }
 
 /// What reading the acknowledged writes back found.
+/// (The counts of writes acknowledged and of unknown outcome are the ledger's own, in `RunResult`.)
 public struct LedgerFindings: Sendable, Equatable {
-    /// Writes the stores acknowledged during the run.
-    public var acknowledged: Int
-    /// Writes whose call failed without saying whether they were applied.
-    public var unknownOutcome: Int
     /// Keys read back (a task created, a status, a time entry, a profile).
     public var checked = 0
     public var missing = 0

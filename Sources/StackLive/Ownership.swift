@@ -84,24 +84,21 @@ public struct DatasetPlan: Sendable {
                               anchor: Date) -> DatasetPlan {
         var plan = DatasetPlan(load: [], marker: DatasetMarker(dataset: want.fingerprint, description: want.description, anchor: anchor),
                                refusals: [])
-        var found: DatasetMarker?
+        var matching: [DatasetMarker] = []
         for store in StoreKind.allCases {
             let place = places[store] ?? store.rawValue
             switch holdings[store] ?? .empty {
             case .empty:
                 plan.load.insert(store)
             case .foreign(let what):
-                plan.refusals.append("\(store.rawValue): \(place) holds \(what) that stacksim did not create; it is left alone. "
-                                     + "Point stacksim at an empty place (\(Self.option(store))) or clear it yourself.")
-            case .stacksim(let marker) where marker.dataset == nil || marker.layout != DatasetMarker.currentLayout:
-                if marker.layout != DatasetMarker.currentLayout {
-                    plan.refusals.append("\(store.rawValue): \(place) holds stacksim objects of an older layout (\(marker.layout)); "
-                                         + "run `stacksim db reset --yes --target live` to delete them")
-                } else {
-                    plan.load.insert(store)
-                }
+                plan.refusals.append(foreignRefusal(store, place: place, what: what))
+            case .stacksim(let marker) where marker.layout != DatasetMarker.currentLayout:
+                plan.refusals.append("\(store.rawValue): \(place) holds stacksim objects of an older layout (\(marker.layout)); "
+                                     + "run `stacksim db reset --yes --target live` to delete them")
+            case .stacksim(let marker) where marker.dataset == nil:
+                plan.load.insert(store)
             case .stacksim(let marker) where marker.dataset == want.fingerprint:
-                if found == nil || marker.runs > found!.runs { found = marker }
+                matching.append(marker)
             case .stacksim(let marker):
                 plan.refusals.append("\(store.rawValue): \(place) holds stacksim's dataset '\(marker.datasetDescription ?? "?")', "
                                      + "not this scenario's '\(want.description)'. Load this one with `stacksim db seed SCENARIO "
@@ -109,11 +106,17 @@ public struct DatasetPlan: Sendable {
                                      + "`stacksim db reset --yes --target live`")
             }
         }
-        if let found {
+        if let found = matching.max(by: { $0.runs < $1.runs }) {
             plan.marker = found
             if !plan.load.isEmpty, found.anchor == nil { plan.marker.anchor = anchor }
         }
         return plan
+    }
+
+    /// Why a place holding something stacksim did not make is left alone, and what to do.
+    public static func foreignRefusal(_ store: StoreKind, place: String, what: String) -> String {
+        "\(store.rawValue): \(place) holds \(what) that stacksim did not create; it is left alone. "
+            + "Point stacksim at an empty place (\(option(store))) or clear it yourself."
     }
 
     static func option(_ store: StoreKind) -> String {

@@ -10,6 +10,12 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         state = (Self.splitMix(&mixer), Self.splitMix(&mixer), Self.splitMix(&mixer), Self.splitMix(&mixer))
     }
 
+    /// A name as a number that is the same on every machine and in every run (FNV-1a): for
+    /// deriving streams and identities from text, where `hashValue` changes per process.
+    public static func stableHash(_ text: String) -> UInt64 {
+        text.utf8.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
+    }
+
     /// An independent stream for `purpose`, derived from this generator's seed state only.
     public func fork(_ purpose: UInt64) -> SeededRandom {
         SeededRandom(seed: state.0 ^ (purpose &* 0x9E37_79B9_7F4A_7C15) ^ state.2.rotatedLeft(17))

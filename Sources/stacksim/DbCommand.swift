@@ -107,11 +107,10 @@ struct DbCommand: AsyncParsableCommand {
         let places = stack.places
         let foreign = StoreKind.allCases.compactMap { store -> String? in
             guard case .foreign(let what) = holdings[store] else { return nil }
-            return "\(places[store]!) holds \(what) that stacksim did not create"
+            return DatasetPlan.foreignRefusal(store, place: places[store]!, what: what)
         }
         guard foreign.isEmpty else {
-            throw CommandFailure(status: .badInput, message: "the live stores were not touched: " + foreign.joined(separator: "; ")
-                                 + " (choose another schema, database or key prefix)")
+            throw CommandFailure(status: .badInput, message: "the live stores were not touched:\n  " + foreign.joined(separator: "\n  "))
         }
     }
 }

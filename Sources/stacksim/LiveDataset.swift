@@ -2,6 +2,7 @@ import Foundation
 import Scenario
 import StackCore
 import StackLive
+import StackModel
 import StackSim
 
 /// Puts a scenario's dataset on the live stores: reuses it where stacksim's markers say it is
@@ -16,8 +17,7 @@ enum LiveDataset {
             + "tasks per user \(d.tasksPerUser), \(d.sprintsPerOrganization) sprints per organization"
             + (steps.isEmpty ? "" : ", steps \(steps.joined(separator: ", "))")
         let text = "layout \(DatasetMarker.currentLayout); \(description)"
-        let hash = text.utf8.reduce(UInt64(0xCBF2_9CE4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
-        return DatasetIdentity(fingerprint: String(hash, radix: 16), description: description)
+        return DatasetIdentity(fingerprint: String(SeededRandom.stableHash(text), radix: 16), description: description)
     }
 
     /// Decides and prepares; throws exit 64 with what was found and what to do when the stores
