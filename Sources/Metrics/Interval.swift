@@ -6,8 +6,11 @@ public struct IntervalRow: Sendable, Codable, Equatable {
     /// False for warm-up intervals: kept in the time series, excluded from the totals.
     public var recorded: Bool
     public var operation: String
+    /// Requests completed this second, successful (`ok`) or failed (`errors`).
     public var count: Int
+    public var ok: Int
     public var errors: Int
+    /// Latency of this second's successful requests.
     public var p50Ms: Double
     public var p99Ms: Double
     public var maxMs: Double
@@ -15,7 +18,7 @@ public struct IntervalRow: Sendable, Codable, Equatable {
     public init(t: Double, phase: String, recorded: Bool, operation: String, count: Int, errors: Int,
                 p50Ms: Double, p99Ms: Double, maxMs: Double) {
         self.t = t; self.phase = phase; self.recorded = recorded; self.operation = operation; self.count = count
-        self.errors = errors; self.p50Ms = p50Ms; self.p99Ms = p99Ms; self.maxMs = maxMs
+        self.ok = count - errors; self.errors = errors; self.p50Ms = p50Ms; self.p99Ms = p99Ms; self.maxMs = maxMs
     }
 }
 
@@ -26,19 +29,21 @@ public struct StackSample: Sendable, Codable, Equatable {
     /// Sync jobs queued; nil when the cache could not be asked (it was down).
     public var queueDepth: Int?
     public var snapshotLagP99Ms: Double
+    /// Successful requests completed this second (goodput), and all completed (`attemptedPerS`).
     public var throughputPerS: Double
+    public var attemptedPerS: Double
     public var targetRatePerS: Double?
-    /// All operations together, this second.
+    /// All operations' successful requests together, this second.
     public var p50Ms: Double
     public var p99Ms: Double
     public var errors: Int
     /// This second's errors by class (`postgres_timeout`, `redis_connection_lost`, …).
     public var errorsByClass: [String: Int]
 
-    public init(t: Double, phase: String, queueDepth: Int?, snapshotLagP99Ms: Double, throughputPerS: Double, targetRatePerS: Double?,
-                p50Ms: Double, p99Ms: Double, errors: Int, errorsByClass: [String: Int] = [:]) {
+    public init(t: Double, phase: String, queueDepth: Int?, snapshotLagP99Ms: Double, throughputPerS: Double, attemptedPerS: Double,
+                targetRatePerS: Double?, p50Ms: Double, p99Ms: Double, errors: Int, errorsByClass: [String: Int] = [:]) {
         self.t = t; self.phase = phase; self.queueDepth = queueDepth; self.snapshotLagP99Ms = snapshotLagP99Ms
-        self.throughputPerS = throughputPerS; self.targetRatePerS = targetRatePerS
+        self.throughputPerS = throughputPerS; self.attemptedPerS = attemptedPerS; self.targetRatePerS = targetRatePerS
         self.p50Ms = p50Ms; self.p99Ms = p99Ms; self.errors = errors; self.errorsByClass = errorsByClass
     }
 }

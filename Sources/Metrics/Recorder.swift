@@ -39,12 +39,17 @@ public struct StoreCallSample: Sendable {
     }
 }
 
-/// Everything measured about one operation.
+/// Everything measured about one operation. Successful requests (a 403 is an answer, so
+/// successful) and failed ones are kept apart: a failure that returns fast must not make the
+/// latency look better, so `latency`, `service` and `queue` are of successful requests only.
 public struct OperationStats: Sendable, Equatable {
     public var latency = LatencyHistogram()
     public var service = LatencyHistogram()
     /// Latency minus service time: how long requests waited before they started.
     public var queue = LatencyHistogram(.coarse)
+    /// Latency of the failed requests, from their intended start to the failure.
+    public var failedLatency = LatencyHistogram()
+    /// Requests completed, successful or not.
     public var count = 0
     public var denied = 0
     public var errors: [String: Int] = [:]
@@ -54,14 +59,19 @@ public struct OperationStats: Sendable, Equatable {
     public init() {}
 
     public var errorCount: Int { errors.values.reduce(0, +) }
+    public var succeeded: Int { count - errorCount }
 
     mutating func add(_ sample: OperationSample) {
-        latency.record(nanoseconds: sample.latencyNanos)
-        service.record(nanoseconds: sample.serviceNanos)
-        queue.record(nanoseconds: sample.latencyNanos - sample.serviceNanos)
+        if let errorClass = sample.errorClass {
+            failedLatency.record(nanoseconds: sample.latencyNanos)
+            errors[errorClass, default: 0] += 1
+        } else {
+            latency.record(nanoseconds: sample.latencyNanos)
+            service.record(nanoseconds: sample.serviceNanos)
+            queue.record(nanoseconds: sample.latencyNanos - sample.serviceNanos)
+        }
         count += 1
         if sample.denied { denied += 1 }
-        if let errorClass = sample.errorClass { errors[errorClass, default: 0] += 1 }
         for call in sample.storeCalls { storeCalls[call.store, default: StoreCallStats()].add(call) }
     }
 
@@ -69,6 +79,7 @@ public struct OperationStats: Sendable, Equatable {
         latency.add(other.latency)
         service.add(other.service)
         queue.add(other.queue)
+        failedLatency.add(other.failedLatency)
         count += other.count
         denied += other.denied
         errors.merge(other.errors, uniquingKeysWith: +)
@@ -87,22 +98,26 @@ public struct BreakdownKey: Hashable, Sendable {
     }
 }
 
-/// Count, errors and a 2-digit latency histogram: enough for time series and breakdowns, light
-/// enough to roll every second.
+/// Count, errors and a 2-digit latency histogram of the successful requests: enough for time
+/// series and breakdowns, light enough to roll every second.
 public struct CoarseStats: Sendable, Equatable {
     public var latency = LatencyHistogram(.coarse)
+    /// Requests completed, successful or not.
     public var count = 0
     public var errors = 0
     public var errorClasses: [String: Int] = [:]
 
     public init() {}
 
+    public var succeeded: Int { count - errors }
+
     mutating func add(_ sample: OperationSample) {
-        latency.record(nanoseconds: sample.latencyNanos)
         count += 1
         if let errorClass = sample.errorClass {
             errors += 1
             errorClasses[errorClass, default: 0] += 1
+        } else {
+            latency.record(nanoseconds: sample.latencyNanos)
         }
     }
 
@@ -229,6 +244,7 @@ public final class Recorder: Sendable {
             let totals = shard.lock.withLock { $0.totals }
             for (name, stats) in totals {
                 operations[name, default: LatencyTotals.Operation()].latency.add(stats.latency)
+                operations[name]!.failedLatency.add(stats.failedLatency)
                 operations[name]!.count += stats.count
                 operations[name]!.errors += stats.errorCount
             }
@@ -287,7 +303,9 @@ final class Locked<Value: Sendable>: Sendable {
 /// What running thresholds need of the totals.
 public struct LatencyTotals: Sendable {
     public struct Operation: Sendable {
+        /// Successful requests' latency, and the failed ones'.
         public var latency = LatencyHistogram()
+        public var failedLatency = LatencyHistogram()
         public var count = 0
         public var errors = 0
     }

@@ -51,14 +51,15 @@ public struct BaselineComparison: Codable, Sendable {
 /// slower machine from a change on every request's path.
 public enum Comparison {
     public static let percentiles = ["p50", "p99"]
-    static let minimumCount = 30
+    /// Successful requests an operation needs in both runs to be compared.
+    public static let minimumCount = 30
     static let minimumSeconds = 5
 
     public static func compare(base: RunReport, current: RunReport, baseName: String, relative: Double = 0.2,
                                absoluteMs: Double = 0.5, alpha: Double = 0.01) -> BaselineComparison {
         let pairs = current.operations.compactMap { op -> (old: OperationReport, new: OperationReport)? in
             guard let old = base.operations.first(where: { $0.name == op.name }),
-                  old.count >= minimumCount, op.count >= minimumCount else { return nil }
+                  old.ok >= minimumCount, op.ok >= minimumCount else { return nil }
             return (old, op)
         }
         var findings: [ComparisonFinding] = []
@@ -103,7 +104,7 @@ public enum Comparison {
     }
 
     static func perSecond(_ report: RunReport, _ operation: String, _ percentile: String) -> [Double] {
-        report.intervals.filter { $0.recorded && $0.operation == operation && $0.count > 0 }
+        report.intervals.filter { $0.recorded && $0.operation == operation && $0.ok > 0 }
             .map { percentile == "p50" ? $0.p50Ms : $0.p99Ms }
     }
 

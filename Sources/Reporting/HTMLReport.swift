@@ -18,8 +18,9 @@ public enum HTMLReport {
 
             """
         page += verdictBox(report)
-        page += "<section><h2>Operations</h2><p>Latency is measured from each request's intended start; service time from when it got a worker.</p>"
+        page += "<section><h2>Operations</h2><p>\(HTML.escape(TextReports.operationsNote))</p>"
         page += operationsTable(report) + "</section>"
+        page += errorsTable(report)
         page += "<section><h2>Over time</h2><div class=\"grid\">"
         page += timeCharts(report).joined()
         page += "</div></section>"
@@ -65,6 +66,18 @@ public enum HTMLReport {
         return html + "</tbody></table>"
     }
 
+    /// Error classes, their store, count and when they were seen (the chart below shows them over time).
+    static func errorsTable(_ report: RunReport) -> String {
+        guard !report.errorClasses.isEmpty else { return "" }
+        var html = "<section><h2>Errors by class</h2><p>Failed requests by class; <em>Errors over time</em> below shows each class "
+        html += "per second.</p><table><thead><tr><th>class</th><th>store</th><th>count</th><th>first s</th><th>last s</th></tr></thead><tbody>"
+        for e in report.errorClasses {
+            html += "<tr><td><code>\(HTML.escape(e.errorClass))</code></td><td>\(e.store ?? "–")</td><td>\(e.count)</td>"
+            html += "<td>\(e.firstS.map(Format.number) ?? "–")</td><td>\(e.lastS.map(Format.number) ?? "–")</td></tr>"
+        }
+        return html + "</tbody></table></section>"
+    }
+
     /// Phase boundaries, in seconds since the start, for markers on time charts.
     static func phaseMarkers(_ report: RunReport) -> [(Double, String)] {
         var t = 0.0
@@ -82,12 +95,13 @@ public enum HTMLReport {
         }
         let target = samples.compactMap { s in s.targetRatePerS.map { (x: s.t, y: $0) } }
         return [
-            chart("latency-over-time", "Latency over time (all operations)", "ms", [
+            chart("latency-over-time", "Latency over time (all operations' successful requests)", "ms", [
                 .init(name: "p50", points: samples.map { ($0.t, $0.p50Ms) }, color: palette[0]),
                 .init(name: "p99", points: samples.map { ($0.t, $0.p99Ms) }, color: palette[1]),
             ], logY: true),
-            chart("throughput-over-time", "Throughput: achieved and target", "requests/s", [
-                .init(name: "achieved", points: samples.map { ($0.t, $0.throughputPerS) }, color: palette[0]),
+            chart("throughput-over-time", "Throughput: successful, attempted and target", "requests/s", [
+                .init(name: "ok (goodput)", points: samples.map { ($0.t, $0.throughputPerS) }, color: palette[0]),
+                .init(name: "attempted", points: samples.map { ($0.t, $0.attemptedPerS) }, color: palette[3]),
                 .init(name: "target", points: target, color: palette[5], dashed: true),
             ]),
             chart("errors-over-time", "Errors over time, by class (the six most frequent)", "errors/s",
@@ -124,8 +138,6 @@ public enum HTMLReport {
             <li>Invalidations: \(c.invalidations), deleting \(c.invalidatedKeys) keys.</li>
             \(check.error.map { "<li><strong>Consistency check could not run:</strong> \(HTML.escape($0))</li>" } ?? "")
             \(report.integrity.map { "<li>Acknowledged \(HTML.escape(TextReports.integritySentence($0)))</li>" } ?? "")
-            \(report.errorClasses.isEmpty ? "" : "<li>Errors by class: " + report.errorClasses.map {
-                "<code>\(HTML.escape($0.errorClass))</code> \($0.count)\(HTML.escape(TextReports.seen($0)))" }.joined(separator: ", ") + "</li>")
             <li>Consistency check: \(check.orphans) orphaned tasks, \(check.missingSnapshots) missing and \(check.staleSnapshots) stale \
             snapshots over \(check.usersChecked) users.</li></ul>
             """

@@ -7,9 +7,9 @@ public enum ReportWriter {
     /// Writes `report.json`, `report.md`, `report.html`, `junit.xml`, `intervals.csv` and
     /// `latency.hlog`; returns the files written.
     @discardableResult
-    public static func write(_ report: RunReport, histogramLog: [HistogramLog.Line], to directory: URL) throws -> [URL] {
+    public static func write(_ report: RunReport, histogramLog: [String], to directory: URL) throws -> [URL] {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let hlog = HistogramLog.header(startTime: report.startedAt) + histogramLog.map { HistogramLog.format($0) + "\n" }.joined()
+        let hlog = HistogramLog.header(startTime: report.startedAt) + histogramLog.map { $0 + "\n" }.joined()
         let files: [(String, String)] = [
             ("report.json", String(decoding: try report.jsonData(), as: UTF8.self)),
             ("report.md", TextReports.markdown(report)),
@@ -26,11 +26,11 @@ public enum ReportWriter {
         }
     }
 
-    /// time, operation, count, errors, p50, p99, max — one row per operation per second.
+    /// One row per operation per second: completed, successful, failed, and the successful ones' latency.
     public static func intervalsCSV(_ rows: [IntervalRow]) -> String {
-        var csv = "t_s,phase,recorded,operation,count,errors,p50_ms,p99_ms,max_ms\n"
+        var csv = "t_s,phase,recorded,operation,count,ok,errors,p50_ms,p99_ms,max_ms\n"
         for r in rows {
-            csv += "\(String(format: "%.3f", r.t)),\(csvField(r.phase)),\(r.recorded),\(r.operation),\(r.count),\(r.errors),"
+            csv += "\(String(format: "%.3f", r.t)),\(csvField(r.phase)),\(r.recorded),\(csvField(r.operation)),\(r.count),\(r.ok),\(r.errors),"
             csv += "\(String(format: "%.4f", r.p50Ms)),\(String(format: "%.4f", r.p99Ms)),\(String(format: "%.4f", r.maxMs))\n"
         }
         return csv

@@ -4,7 +4,7 @@ import Metrics
 /// `report.json`: the contract CI users build on. Documented in docs/report-schema.md; any
 /// change that removes or renames a field bumps `schemaVersion`.
 public struct RunReport: Codable, Sendable {
-    public static let currentSchemaVersion = 1
+    public static let currentSchemaVersion = 2
 
     public var schemaVersion = RunReport.currentSchemaVersion
     public var tool: ToolInfo
@@ -182,19 +182,36 @@ public struct ScheduleInfo: Codable, Sendable {
     }
 }
 
+/// The recorded requests. Throughput is goodput — successful requests per second; the attempted
+/// and offered rates beside it show overload as the gap between them.
 public struct TotalsInfo: Codable, Sendable {
+    /// Requests completed, successful (`ok`, 403s included) or failed (`errors`).
     public var count: Int
+    public var ok: Int
     public var errors: Int
     public var denied: Int
     public var errorRate: Double
+    /// Successful requests per recorded second.
     public var throughputPerS: Double
+    /// Completed requests (successful or failed) per recorded second.
+    public var attemptedPerS: Double
+    /// Open model: arrivals the schedule intended per recorded second (nil for the closed model,
+    /// whose users only ask when answered).
+    public var offeredPerS: Double?
+    /// Open model: arrivals never sent because the requests outstanding had reached the
+    /// harness's bound (`load.max_outstanding`); they count in the offered rate only.
+    public var dropped: Int
 
-    public init(count: Int, errors: Int, denied: Int, errorRate: Double, throughputPerS: Double) {
+    public init(count: Int, errors: Int, denied: Int, seconds: Double, offered: Int?, dropped: Int) {
         self.count = count
+        self.ok = count - errors
         self.errors = errors
         self.denied = denied
-        self.errorRate = errorRate
-        self.throughputPerS = throughputPerS
+        errorRate = count > 0 ? Double(errors) / Double(count) : 0
+        throughputPerS = seconds > 0 ? Double(count - errors) / seconds : 0
+        attemptedPerS = seconds > 0 ? Double(count) / seconds : 0
+        offeredPerS = offered.map { seconds > 0 ? Double($0) / seconds : 0 }
+        self.dropped = dropped
     }
 }
 
@@ -216,14 +233,20 @@ public struct StoreCallReport: Codable, Sendable {
 
 public struct OperationReport: Codable, Sendable {
     public var name: String
+    /// Requests completed, successful (`ok`) or failed (`errors`).
     public var count: Int
+    public var ok: Int
     public var errors: Int
     public var errorsByClass: [String: Int]
     /// Requests the permission check refused (answered 403; not errors).
     public var denied: Int
+    /// Successful requests per recorded second (goodput); `attemptedPerS` counts failures too.
     public var throughputPerS: Double
-    /// From the intended start: what a user felt.
+    public var attemptedPerS: Double
+    /// From the intended start: what a user felt. Successful requests only, like service and queue.
     public var latencyMs: PercentileSummary
+    /// The failed requests' latency, from intended start to failure (nil when none failed).
+    public var failedLatencyMs: PercentileSummary?
     /// From the actual start: what the stack took once the request got a worker.
     public var serviceMs: PercentileSummary
     /// Latency minus service time: the wait before the request started (its user busy, no worker free).
@@ -233,14 +256,17 @@ public struct OperationReport: Codable, Sendable {
     public var serviceCurve: [CurvePoint]
     public var stores: [StoreCallReport]
 
-    public init(name: String, count: Int, errors: Int, errorsByClass: [String: Int], denied: Int, throughputPerS: Double, latencyMs: PercentileSummary, serviceMs: PercentileSummary, queueMs: PercentileSummary, latencyCurve: [CurvePoint] = [], serviceCurve: [CurvePoint] = [], stores: [StoreCallReport]) {
+    public init(name: String, count: Int, errors: Int, errorsByClass: [String: Int], denied: Int, seconds: Double, latencyMs: PercentileSummary, failedLatencyMs: PercentileSummary? = nil, serviceMs: PercentileSummary, queueMs: PercentileSummary, latencyCurve: [CurvePoint] = [], serviceCurve: [CurvePoint] = [], stores: [StoreCallReport]) {
         self.name = name
         self.count = count
+        self.ok = count - errors
         self.errors = errors
         self.errorsByClass = errorsByClass
         self.denied = denied
-        self.throughputPerS = throughputPerS
+        throughputPerS = seconds > 0 ? Double(count - errors) / seconds : 0
+        attemptedPerS = seconds > 0 ? Double(count) / seconds : 0
         self.latencyMs = latencyMs
+        self.failedLatencyMs = failedLatencyMs
         self.serviceMs = serviceMs
         self.queueMs = queueMs
         self.latencyCurve = latencyCurve
@@ -388,8 +414,8 @@ extension OperationReport {
     /// An operation's report from its merged stats over `seconds` of recorded load.
     public init(name: String, stats: OperationStats, seconds: Double) {
         self.init(name: name, count: stats.count, errors: stats.errorCount, errorsByClass: stats.errors, denied: stats.denied,
-                  throughputPerS: seconds > 0 ? Double(stats.count) / seconds : 0,
-                  latencyMs: stats.latency.summary, serviceMs: stats.service.summary, queueMs: stats.queue.summary,
+                  seconds: seconds, latencyMs: stats.latency.summary,
+                  failedLatencyMs: stats.failedLatency.count > 0 ? stats.failedLatency.summary : nil, serviceMs: stats.service.summary, queueMs: stats.queue.summary,
                   latencyCurve: stats.latency.curve, serviceCurve: stats.service.curve,
                   stores: stats.storeCalls.keys.sorted().map { store in
                       let calls = stats.storeCalls[store]!

@@ -123,19 +123,41 @@ struct SVGChart {
 
 /// Escaping for text and attribute values that come from data or scenario files.
 enum HTML {
+    /// Text from names and data, made safe for HTML, SVG and XML, in content and attributes:
+    /// markup escaped; characters XML 1.0 cannot carry (NUL, most C0 controls, U+FFFE/U+FFFF)
+    /// replaced by U+FFFD; and text with right-to-left characters or bidirectional controls
+    /// isolated between FSI and PDI, so an override inside cannot reverse what follows it.
     static func escape(_ text: String) -> String {
         var out = ""
-        out.reserveCapacity(text.count)
-        for ch in text {
-            switch ch {
+        out.reserveCapacity(text.utf8.count)
+        var isolate = false
+        for scalar in text.unicodeScalars {
+            if scalar.properties.isBidiControl || isRightToLeft(scalar) { isolate = true }
+            switch scalar {
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "&": out += "&amp;"
             case "\"": out += "&quot;"
             case "'": out += "&#39;"
-            default: out.append(ch)
+            default: out.unicodeScalars.append(xmlCanCarry(scalar) ? scalar : "\u{FFFD}")
             }
         }
-        return out
+        return isolate ? "\u{2068}" + out + "\u{2069}" : out
+    }
+
+    static func xmlCanCarry(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x9, 0xA, 0xD, 0x20...0xD7FF, 0xE000...0xFFFD, 0x10000...0x10FFFF: return true
+        default: return false
+        }
+    }
+
+    /// The blocks of the right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko, … and
+    /// their presentation forms).
+    static func isRightToLeft(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x0590...0x08FF, 0xFB1D...0xFDFF, 0xFE70...0xFEFF, 0x10800...0x10FFF, 0x1E800...0x1EFFF: return true
+        default: return false
+        }
     }
 }

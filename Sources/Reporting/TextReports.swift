@@ -8,15 +8,13 @@ public enum TextReports {
         let rows = report.operations.map { op in
             [op.name, "\(op.count)", "\(op.errors)", "\(op.denied)", Format.number(op.throughputPerS),
              Format.ms(op.latencyMs.p50), Format.ms(op.latencyMs.p99), Format.ms(op.latencyMs.p999), Format.ms(op.latencyMs.max),
-             Format.ms(op.serviceMs.p99)]
+             Format.ms(op.serviceMs.p99), op.failedLatencyMs.map { Format.ms($0.p99) } ?? "–"]
         }
         let c = report.consistency
         var lines = [
-            "\(report.scenario.name) on \(report.target): \(report.verdict.uppercased()) — \(report.totals.count) requests in "
-                + "\(Format.number(report.recordedS)) s recorded, \(Format.number(report.totals.throughputPerS))/s, "
-                + "errors \(Format.percent(report.totals.errorRate))",
+            "\(report.scenario.name) on \(report.target): \(report.verdict.uppercased()) — \(headline(report))",
             "",
-            Format.table(["operation", "count", "err", "403", "rate/s", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "svc p99"], rows),
+            Format.table(["operation", "count", "err", "403", "ok/s", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "svc p99", "failed p99"], rows),
             "",
             "snapshot lag: \(c.snapshotSyncs) syncs, p50 \(Format.ms(c.snapshotLagMs.p50)) ms, p99 \(Format.ms(c.snapshotLagMs.p99)) ms, "
                 + "max \(Format.ms(c.snapshotLagMs.max)) ms; queue depth max \(c.queueDepthMax)",
@@ -32,6 +30,7 @@ public enum TextReports {
         }
         lines += report.integrity.map { [integritySentence($0)] } ?? []
         lines += abandonedNote(report).map { [$0] } ?? []
+        lines += droppedNote(report).map { [$0] } ?? []
         lines += report.invalidReasons.map { "INVALID: \($0)" }
         lines += report.aborted.map { ["ABORTED: \($0)"] } ?? []
         lines += report.baseline?.regressions.map { "REGRESSION \($0.summary)" } ?? []
@@ -53,6 +52,11 @@ public enum TextReports {
         return "writes: \(i.acknowledgedWrites) acknowledged, \(readBack); \(i.unknownOutcomeWrites) with unknown outcome; "
             + "\(i.syncJobsLost) sync jobs lost; \(i.relogins) re-logins"
     }
+
+    /// What the operations table's columns mean, in every format.
+    static let operationsNote = "Latency is measured from each request's intended start, service time from when it got a worker — "
+        + "both of successful requests (a 403 answer included); ok/s is successful requests per recorded second. Failed requests' "
+        + "latency, from intended start to failure, is in the last columns."
 
     /// Errors by class and store, when they happened, and a second-by-second timeline.
     static func errorsSection(_ report: RunReport) -> String {
@@ -81,6 +85,13 @@ public enum TextReports {
             + "they count as 'abandoned' errors, with the time they waited as latency"
     }
 
+    /// Arrivals never sent: the requests outstanding had reached the harness's bound.
+    static func droppedNote(_ report: RunReport) -> String? {
+        guard report.totals.dropped > 0 else { return nil }
+        return "dropped: \(report.totals.dropped) arrivals were not sent because load.max_outstanding requests were unfinished — "
+            + "the target fell far behind the offered load; they count in the offered rate only"
+    }
+
     static func describe(_ t: ThresholdResult) -> String {
         let actual = t.actual.map(value(t.metric)) ?? "no data"
         return "\(actual) against a limit of \(value(t.metric)(t.limit))"
@@ -92,22 +103,27 @@ public enum TextReports {
         return { Format.percent($0) }
     }
 
-    /// The operations table's columns, the same in every report format.
-    static let operationColumns = ["operation", "count", "errors", "403", "rate/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms",
-                                   "max ms", "service p99 ms", "queue p99 ms"]
+    /// The operations table's columns, the same in every report format: latency and service time
+    /// of successful requests, then the failed requests' own latency.
+    static let operationColumns = ["operation", "count", "errors", "403", "ok/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms",
+                                   "max ms", "service p99 ms", "queue p99 ms", "failed p50 ms", "failed p99 ms"]
 
     /// One operation's cells under `operationColumns`; the name is left for the format to escape.
     static func operationCells(_ op: OperationReport) -> [String] {
         let l = op.latencyMs
         return [op.name, "\(op.count)", "\(op.errors)", "\(op.denied)", Format.number(op.throughputPerS), Format.ms(l.p50),
                 Format.ms(l.p90), Format.ms(l.p99), Format.ms(l.p999), Format.ms(l.max), Format.ms(op.serviceMs.p99),
-                Format.ms(op.queueMs.p99)]
+                Format.ms(op.queueMs.p99), op.failedLatencyMs.map { Format.ms($0.p50) } ?? "–",
+                op.failedLatencyMs.map { Format.ms($0.p99) } ?? "–"]
     }
 
-    /// The run in one sentence: requests, rate, recorded time, errors.
+    /// The run in one sentence: requests, goodput beside the attempted and offered rates, errors.
     static func headline(_ report: RunReport) -> String {
-        "\(report.totals.count) requests, \(Format.number(report.totals.throughputPerS))/s over \(Format.number(report.recordedS)) s "
-            + "recorded, errors \(Format.percent(report.totals.errorRate))"
+        let t = report.totals
+        let offered = t.offeredPerS.map { ", offered \(Format.number($0))/s" } ?? ""
+        return "\(t.count) requests (\(t.ok) ok, \(t.errors) failed) in \(Format.number(report.recordedS)) s recorded: "
+            + "goodput \(Format.number(t.throughputPerS))/s (attempted \(Format.number(t.attemptedPerS))/s\(offered)), "
+            + "errors \(Format.percent(t.errorRate))"
     }
 
     /// `report.md`: verdict first, then a table per operation, then the stack's consistency.
@@ -125,7 +141,7 @@ public enum TextReports {
             }
             md += "\n"
         }
-        md += "## Operations\n\nLatency is measured from each request's intended start; service time from when it got a worker.\n\n"
+        md += "## Operations\n\n\(operationsNote)\n\n"
         md += "| " + operationColumns.joined(separator: " | ") + " |\n"
         md += "|---" + String(repeating: "|---:", count: operationColumns.count - 1) + "|\n"
         for op in report.operations {
@@ -179,6 +195,7 @@ public enum TextReports {
         md += "| schedule | \(report.scheduleLag.late) of \(report.scheduleLag.intended) arrivals later than \(Format.ms(report.scheduleLag.toleranceMs)) ms "
         md += "(max \(Format.ms(report.scheduleLag.maxLagMs)) ms) |\n"
         if let note = abandonedNote(report) { md += "| graceful stop | \(escape(note)) |\n" }
+        if let note = droppedNote(report) { md += "| dropped | \(escape(note)) |\n" }
         md += "| harness | \(String(format: "%.2f", report.harness.coresUsed)) cores busy (\(String(format: "%.1f", report.harness.processCpuS)) CPU s) |\n"
         let m = report.machine
         md += "| machine | \(m.cores) cores, \(m.memoryBytes / (1 << 20)) MiB, \(escape(m.os)), kernel \(escape(m.kernel)), Swift \(m.swiftVersion) |\n"
@@ -229,7 +246,8 @@ public enum TextReports {
     /// One progress line: phase, elapsed/total, achieved vs target rate, errors, p50/p99.
     public static func progressLine(elapsed: Double, total: Double, phase: String, rate: Double, target: Double?,
                                     errors: Int, totalErrors: Int, p50: Double, p99: Double, queueDepth: Int?) -> String {
-        let rateText = target.map { "\(Format.number(rate))/\(Format.number($0)) req/s" } ?? "\(Format.number(rate)) req/s"
+        let rateText = target.map { "ok \(Format.number(rate))/\(Format.number($0)) req/s" } ?? "ok \(Format.number(rate)) req/s"
+        let phase = phase.count > 24 ? phase.prefix(23) + "…" : phase
         return "[\(phase)] \(String(format: "%4.0f", elapsed))/\(String(format: "%.0f", total)) s  \(rateText)  "
             + "errors \(errors) (total \(totalErrors))  p50 \(Format.ms(p50)) ms  p99 \(Format.ms(p99)) ms  queue \(queueDepth.map(String.init) ?? "?")"
     }

@@ -19,12 +19,13 @@ extension ScenarioSchema {
         case .text: schema = ["type": "string"]
         case .choice(let values): schema = ["enum": values]
         case .integer(let range): schema = ["type": "integer", "minimum": range.lowerBound, "maximum": range.upperBound]
-        case .number(let minimum): schema = ["type": "number", "minimum": minimum]
+        case .number(let range): schema = ["type": "number", "minimum": range.lowerBound, "maximum": range.upperBound]
         case .seed: schema = ["type": "integer", "minimum": 0]
         case .boolean: schema = ["type": "boolean"]
         case .duration: schema = ["type": "string", "pattern": ScalarGrammar.duration]
         case .rate(let allowZero):
-            let number: [String: Any] = allowZero ? ["type": "number", "minimum": 0] : ["type": "number", "exclusiveMinimum": 0]
+            var number: [String: Any] = allowZero ? ["type": "number", "minimum": 0] : ["type": "number", "exclusiveMinimum": 0]
+            number["maximum"] = ScenarioLimits.maxRate
             schema = ["anyOf": [number, ["type": "string", "pattern": ScalarGrammar.rate]]]
         case .fraction:
             schema = ["anyOf": [["type": "number", "minimum": 0, "maximum": 1], ["type": "string", "pattern": ScalarGrammar.percentage]]]

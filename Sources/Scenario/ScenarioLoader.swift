@@ -40,7 +40,9 @@ public struct ScenarioLoader {
     }
 
     public func parse(_ text: String, file: String) throws -> Scenario {
-        let doc = try YAMLValue(node: try Self.compose(text, file: file), path: "", file: file, schema: schema.root).fields()
+        let root = try Self.compose(text, file: file)
+        try Self.refuseTags(root, file: file)
+        let doc = try YAMLValue(node: root, path: "", file: file, schema: schema.root).fields()
         var scenario = Scenario(name: try doc.required("name").string())
         scenario.file = file
         if let v = doc["description"] { scenario.description = try v.string() }
@@ -49,7 +51,41 @@ public struct ScenarioLoader {
         if let v = doc["stack"] { scenario.stack = try stack(v) }
         if let v = doc["load"] { scenario.load = try load(v) }
         if let v = doc["thresholds"] { try thresholds(v, into: &scenario) }
+        if let (path, message) = ScenarioLimits.current.violation(in: scenario) {
+            let mark = Self.node(at: path, in: root)?.mark
+            throw ScenarioError(file: file, line: mark?.line ?? 0, column: mark?.column ?? 0, path: path, message: message)
+        }
         return scenario
+    }
+
+    /// The node at a dotted path of mapping keys, when the file has it.
+    static func node(at path: String, in root: Node) -> Node? {
+        path.split(separator: ".").reduce(Optional(root)) { node, key in node?.mapping?[Node(String(key))] }
+    }
+
+    /// Tags the scenario format does not use: `!!binary`, `!!timestamp`, custom `!tags`. Yams
+    /// would read most as plain text, silently; only the core schema's own may be written.
+    static let allowedTags: Set<String> = ["tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+                                           "tag:yaml.org,2002:bool", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq",
+                                           "tag:yaml.org,2002:null"]
+
+    static func refuseTags(_ node: Node, file: String) throws {
+        let tag = node.tag.description
+        if tag != "?" && tag != "!" && !tag.isEmpty && !allowedTags.contains(tag) {
+            throw ScenarioError(file: file, line: node.mark?.line ?? 0, column: node.mark?.column ?? 0, path: "",
+                                message: "the YAML tag '\(tag)' is not part of the scenario format; write the value without it")
+        }
+        switch node {
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                try refuseTags(key, file: file)
+                try refuseTags(value, file: file)
+            }
+        case .sequence(let sequence):
+            for item in sequence { try refuseTags(item, file: file) }
+        case .scalar, .alias:
+            break
+        }
     }
 
     static func locate(_ error: YamlError, file: String) -> ScenarioError {
@@ -151,6 +187,11 @@ public struct ScenarioLoader {
             k.stallEvery = every
             k.stallFor = duration
         }
+        if let v = f["outage"] {
+            let o = try v.fields()
+            k.outageAt = try o.required("at").duration()
+            k.outageFor = try o.required("for").duration()
+        }
         if let v = f["errors"] { k.errorRate = try v.fraction() }
         if let v = f["operations"] {
             for (name, body) in try v.entries() { k.operations[name] = try knobs(body) }
@@ -169,6 +210,7 @@ public struct ScenarioLoader {
         if let v = f["max_late_fraction"] { l.maxLateFraction = try v.fraction() }
         if let v = f["max_rate"] { l.maxRate = try v.rate() }
         if let v = f["graceful_stop"] { l.gracefulStop = try v.duration() }
+        if let v = f["max_outstanding"] { l.maxOutstanding = try v.int() }
         if let v = f["mix"] { l.mix = try mix(v) }
         if let v = f["phases"] {
             l.phases = try v.list().map { try phase($0, model: l.model) }
@@ -244,7 +286,8 @@ public struct ScenarioLoader {
             }
             let entries = try body.entries()
             let abort = try entries.first { $0.key == "abort_on_fail" }?.value.bool() ?? false
-            for (metric, limitValue) in entries where metric != "abort_on_fail" {
+            let includeFailed = try entries.first { $0.key == "include_failed" }?.value.bool() ?? false
+            for (metric, limitValue) in entries where metric != "abort_on_fail" && metric != "include_failed" {
                 let location = "\(limitValue.file):\(limitValue.node.mark?.line ?? 0)"
                 let limit: Double
                 var name = metric
@@ -256,7 +299,8 @@ public struct ScenarioLoader {
                     limit = try limitValue.fraction()
                     if metric == "errors" { name = "rate" }
                 }
-                scenario.thresholds.append(Threshold(target: target, metric: name, limit: limit, abortOnFail: abort, location: location))
+                scenario.thresholds.append(Threshold(target: target, metric: name, limit: limit, abortOnFail: abort,
+                                                     includeFailed: includeFailed, location: location))
             }
         }
     }

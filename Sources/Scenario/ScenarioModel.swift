@@ -108,6 +108,9 @@ public struct StoreKnobSpec: Sendable, Equatable {
     public var latency: DelaySpec?
     public var stallEvery: Duration?
     public var stallFor: Duration?
+    /// Every call fails at once from `outageAt` after the load started, for `outageFor`.
+    public var outageAt: Duration?
+    public var outageFor: Duration?
     /// Fraction of calls that fail, 0...1.
     public var errorRate: Double?
     /// Overrides by store call name (e.g. `board`, `get`, `permission-check`).
@@ -266,6 +269,9 @@ public struct LoadSettings: Sendable, Equatable {
     /// the rest are recorded as `abandoned` errors, so a run against a target that cannot keep up
     /// still ends.
     public var gracefulStop: Duration = .seconds(30)
+    /// Open model: requests sent and not yet finished at most; an arrival beyond is dropped and
+    /// counted. nil: what this machine's memory holds (`ScenarioLimits.maxOutstanding`).
+    public var maxOutstanding: Int?
 
     public init() {}
 
@@ -302,11 +308,16 @@ public struct Threshold: Sendable, Equatable {
     public var limit: Double
     /// Stop the run as soon as this threshold fails on the running totals (after `abort_after`).
     public var abortOnFail = false
+    /// Latency percentiles of successful and failed requests together; by default successful
+    /// requests only, so fast failures cannot make a slow operation pass.
+    public var includeFailed = false
     /// Where it was declared, for messages.
     public var location: String
 
-    public init(target: String, metric: String, limit: Double, abortOnFail: Bool = false, location: String) {
-        self.target = target; self.metric = metric; self.limit = limit; self.abortOnFail = abortOnFail; self.location = location
+    public init(target: String, metric: String, limit: Double, abortOnFail: Bool = false, includeFailed: Bool = false,
+                location: String) {
+        self.target = target; self.metric = metric; self.limit = limit; self.abortOnFail = abortOnFail
+        self.includeFailed = includeFailed; self.location = location
     }
 
     /// The latency metrics a threshold may bound, in milliseconds.
@@ -322,6 +333,20 @@ public struct Threshold: Sendable, Equatable {
     }
 }
 
+extension Threshold {
+    /// The value this threshold bounds for one operation: its error fraction, its goodput, or a
+    /// latency percentile — of successful requests, or of all with `includeFailed` — that
+    /// `latency(includeFailed)` reads. nil when the operation has no data for it.
+    public func operationValue(count: Int, errors: Int, goodput: Double, latency: (_ includeFailed: Bool) -> Double?) -> Double? {
+        guard count > 0 else { return nil }
+        switch metric {
+        case "rate": return Double(errors) / Double(count)
+        case "throughput": return goodput
+        default: return includeFailed || count > errors ? latency(includeFailed) : nil
+        }
+    }
+}
+
 /// One threshold judged for one target (an `all` threshold is judged once per operation).
 public struct ThresholdVerdict: Sendable, Equatable {
     public var threshold: Threshold
@@ -331,14 +356,14 @@ public struct ThresholdVerdict: Sendable, Equatable {
 }
 
 extension Threshold {
-    /// Judges thresholds against any source of results: `value(target, metric)` answers for an
-    /// operation name, `errors`, `snapshot-lag` or `cache-hit-ratio`, nil when there is no data.
+    /// Judges thresholds against any source of results: `value(target, threshold)` answers for
+    /// an operation name, `errors`, `snapshot-lag` or `cache-hit-ratio`, nil when there is no data.
     public static func judge(_ thresholds: [Threshold], operations: [String],
-                             value: (_ target: String, _ metric: String) -> Double?) -> [ThresholdVerdict] {
+                             value: (_ target: String, _ threshold: Threshold) -> Double?) -> [ThresholdVerdict] {
         thresholds.flatMap { t -> [ThresholdVerdict] in
             let targets = t.target == "all" ? operations : [t.target]
             return targets.map { target in
-                let actual = value(target, t.metric)
+                let actual = value(target, t)
                 return ThresholdVerdict(threshold: t, target: target, actual: actual, passed: t.passes(actual))
             }
         }
@@ -350,6 +375,19 @@ public enum Operations {
     public static let builtIn = [
         "board", "my-tasks", "my-active", "due-soon", "search", "task-stats", "dashboard", "sprint-board",
         "sprint-metrics", "create-task", "update-status", "log-time", "update-profile", "permission-check", "members",
+    ]
+
+    /// The calls each embedded store serves, by the names `stack.embedded.<store>.operations`
+    /// overrides take (what reports list under each store).
+    public static let storeCalls: KeyValuePairs<String, [String]> = [
+        "postgres": ["audit", "load", "members", "organization-ids", "permission-check", "ping", "update-profile", "user",
+                     "users-page"],
+        "mongo": ["board", "bulk-upsert-snapshots", "count-missing-snapshots", "count-stale-snapshots", "due-soon",
+                  "insert-activity", "insert-task", "load", "log-time", "move-task", "my-active", "my-tasks", "ping",
+                  "recent-activity", "save-sprint", "search", "set-snapshot", "set-snapshots", "snapshots", "sprint",
+                  "sprint-tasks", "task", "task-counts", "task-ids-assignee", "task-ids-reviewer", "task-stats", "tasks",
+                  "update-status", "upsert-snapshot"],
+        "redis": ["brpop", "del", "get", "incr", "llen", "lpush", "ping", "set", "set-many", "ttl"],
     ]
 
     /// The read-through cache families whose hit ratio a threshold may bound.

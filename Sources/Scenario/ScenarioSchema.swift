@@ -7,11 +7,13 @@ public indirect enum SchemaNode: Sendable {
     case text
     case choice([String])
     case integer(ClosedRange<Int>)
-    case number(minimum: Double)
+    case number(ClosedRange<Double>)
     /// A whole number ≥ 0 that fits 64 bits.
     case seed
     case boolean
+    /// At most `ScenarioLimits.maxDuration`.
     case duration(allowZero: Bool)
+    /// At most `ScenarioLimits.maxRate`.
     case rate(allowZero: Bool)
     case fraction
     /// A mapping with these keys and no others.
@@ -141,7 +143,7 @@ public struct ScenarioSchema: Sendable {
             SchemaKey("zipf", .object([
                 SchemaKey("min", count, "smallest size", required: true),
                 SchemaKey("max", count, "largest size (≥ min)", required: true),
-                SchemaKey("s", .number(minimum: 0.01), "skew: higher means more small ones (default 1.1)"),
+                SchemaKey("s", .number(0.01...100), "skew: higher means more small ones (default 1.1)"),
             ]), "many small, a few large"),
         ])
     }
@@ -179,22 +181,28 @@ public struct ScenarioSchema: Sendable {
         SchemaKey("sessions", .object([SchemaKey("ttl", .duration(allowZero: false), "lifetime", required: true)]),
                   "session lifetime (seed 003)"),
         SchemaKey("sprint_length", .duration(allowZero: false), "run time each tenant's active sprint lasts before it closes"),
-        SchemaKey("embedded", .map(keys: ["postgres", "mongo", "redis"], value: knobs(withOperations: true)),
-                  "service-time and failure knobs of the embedded stores: postgres, mongo, redis"),
+        SchemaKey("embedded", .object(Operations.storeCalls.map { store, calls in
+            SchemaKey(store, knobs(calls: calls), "knobs of the embedded \(store) store")
+        }), "service-time and failure knobs of the embedded stores: postgres, mongo, redis"),
     ])
 
-    static func knobs(withOperations: Bool) -> SchemaNode {
+    /// A store's knobs; with `calls`, the store-wide ones and overrides for those calls by name.
+    static func knobs(calls: [String]?) -> SchemaNode {
         var keys = [SchemaKey("latency", delay, "added service time per call: a duration, {uniform: {min, max}} or {exponential: {mean}}")]
-        if withOperations {
+        if calls != nil {
             keys.append(SchemaKey("stall", .object([
                 SchemaKey("every", .duration(allowZero: false), "period", required: true),
                 SchemaKey("for", .duration(allowZero: false), "pause (shorter than the period)", required: true),
             ]), "a periodic pause: calls wait it out"))
         }
         keys.append(SchemaKey("errors", .fraction, "fraction of calls that fail"))
-        if withOperations {
-            keys.append(SchemaKey("operations", .map(keys: nil, value: knobs(withOperations: false)),
-                                  "per store-call overrides of latency and errors (e.g. board, get, permission-check)"))
+        if let calls {
+            keys.append(SchemaKey("outage", .object([
+                SchemaKey("at", .duration(allowZero: true), "start, after the run began", required: true),
+                SchemaKey("for", .duration(allowZero: false), "length", required: true),
+            ]), "every call fails at once ('unavailable') for a while: a store going down and coming back"))
+            keys.append(SchemaKey("operations", .map(keys: calls, value: knobs(calls: nil)),
+                                  "per store-call overrides of latency and errors, by the call names reports show"))
         }
         return .object(keys)
     }
@@ -209,6 +217,8 @@ public struct ScenarioSchema: Sendable {
             SchemaKey("max_late_fraction", .fraction, "more late arrivals than this makes the run invalid (exit 12)"),
             SchemaKey("max_rate", .rate(allowZero: false), "a cap on every phase's instantaneous arrival rate"),
             SchemaKey("graceful_stop", .duration(allowZero: true), "after the load, queued requests get this long to start; the rest are 'abandoned' errors"),
+            SchemaKey("max_outstanding", .integer(1...Int(Int32.max)),
+                      "open model: requests sent and unfinished at most; arrivals beyond are dropped and counted (default: what memory holds)"),
             SchemaKey("phases", .list(phase(operations: operations), minItems: 1),
                       "run in order; each: name, duration, rate (open) or users (closed), record and an optional mix"),
             SchemaKey("mix", mix(operations: operations), "relative weights of the operations"),
@@ -216,7 +226,7 @@ public struct ScenarioSchema: Sendable {
     }
 
     static func mix(operations: [String]) -> SchemaNode {
-        .map(keys: operations, value: .number(minimum: 0))
+        .map(keys: operations, value: .number(0...ScenarioLimits.maxWeight))
     }
 
     static func phase(operations: [String]) -> SchemaNode {
@@ -261,8 +271,9 @@ public struct ScenarioSchema: Sendable {
         let abort = SchemaKey("abort_on_fail", .boolean, "stop the run as soon as this fails (after abort_after)")
         let perOperation = SchemaNode.object(latency + [
             SchemaKey("errors", .fraction, "upper bound on the error fraction"),
-            SchemaKey("throughput", .rate(allowZero: false), "a floor on requests per second"),
+            SchemaKey("throughput", .rate(allowZero: false), "a floor on successful requests per second"),
             abort,
+            SchemaKey("include_failed", .boolean, "latency bounds over failed requests too (default: successful requests only)"),
         ])
         let families = Operations.cacheFamilies.map { SchemaKey($0, .fraction, "a floor on this cache family's hit ratio") }
         return .object(operations.map { SchemaKey($0, perOperation, "bounds on this operation") } + [

@@ -127,6 +127,9 @@ public enum ScenarioWriter {
         if let every = k.stallEvery, let pause = k.stallFor {
             entries.append(YAMLEntry("stall", .mapping([YAMLEntry("every", duration(every)), YAMLEntry("for", duration(pause))])))
         }
+        if let at = k.outageAt, let length = k.outageFor {
+            entries.append(YAMLEntry("outage", .mapping([YAMLEntry("at", duration(at)), YAMLEntry("for", duration(length))])))
+        }
         if let rate = k.errorRate { entries.append(YAMLEntry("errors", number(rate))) }
         if !k.operations.isEmpty {
             entries.append(YAMLEntry("operations", .mapping(k.operations.keys.sorted().map { YAMLEntry($0, knobs(k.operations[$0]!)) })))
@@ -145,6 +148,7 @@ public enum ScenarioWriter {
         ]
         if let cap = l.maxRate { entries.append(YAMLEntry("max_rate", rate(cap))) }
         entries.append(YAMLEntry("graceful_stop", duration(l.gracefulStop)))
+        if let limit = l.maxOutstanding { entries.append(YAMLEntry("max_outstanding", .scalar(String(limit)))) }
         entries.append(YAMLEntry("phases", .list(l.phases.map(phase))))
         entries.append(YAMLEntry("mix", mix(l.mix)))
         return .mapping(entries)
@@ -186,8 +190,8 @@ public enum ScenarioWriter {
         }
     }
 
-    /// One mapping per target in order of first appearance; `abort_on_fail` when any of the
-    /// target's thresholds has it.
+    /// One mapping per target in order of first appearance; `abort_on_fail` and `include_failed`
+    /// when any of the target's thresholds has them.
     static func thresholds(_ thresholds: [Threshold], abortAfter: Duration) -> YAMLTree {
         var targets: [String] = []
         for t in thresholds where !targets.contains(t.target) { targets.append(t.target) }
@@ -200,6 +204,7 @@ public enum ScenarioWriter {
                 return YAMLEntry(t.metric == "rate" && target != "errors" ? "errors" : t.metric, number(t.limit))
             }
             if group.contains(where: \.abortOnFail) { limits.append(YAMLEntry("abort_on_fail", .scalar("true"))) }
+            if group.contains(where: \.includeFailed) { limits.append(YAMLEntry("include_failed", .scalar("true"))) }
             entries.append(YAMLEntry(target, .mapping(limits)))
         }
         return .mapping(entries)

@@ -80,10 +80,12 @@ struct YAMLValue {
     }
 
     func double() throws -> Double {
-        guard case .number(let minimum) = scalarSchema else { mismatch("a number") }
+        guard case .number(let range) = scalarSchema else { mismatch("a number") }
         let text = try scalar(expected: "a number")
         guard let value = Double(text), value.isFinite else { throw error("expected a number, got '\(text)'") }
-        guard value >= minimum else { throw error("expected a number of at least \(minimum), got \(text)") }
+        guard range.contains(value) else {
+            throw error("expected a number in \(ScenarioText.number(range.lowerBound))...\(ScenarioText.number(range.upperBound)), got \(text)")
+        }
         return value
     }
 
@@ -108,7 +110,7 @@ struct YAMLValue {
     func duration() throws -> Duration {
         guard case .duration(let allowZero) = scalarSchema else { mismatch("a duration") }
         let text = try scalar(expected: "a duration like 200ms or 30s")
-        guard let value = ScenarioText.duration(text) else { throw error("expected a duration like 200ms, 30s or 5m, got '\(text)'") }
+        guard let value = ScenarioText.duration(text) else { throw error(ScenarioText.durationProblem(text)) }
         if !allowZero && value <= .zero { throw error("expected a duration above zero, got '\(text)'") }
         return value
     }
@@ -117,7 +119,7 @@ struct YAMLValue {
     func rate() throws -> Double {
         guard case .rate(let allowZero) = scalarSchema else { mismatch("a rate") }
         let text = try scalar(expected: "a rate like 200/s")
-        guard let value = ScenarioText.rate(text) else { throw error("expected a rate like 200/s, 3000/m or 36000/h, got '\(text)'") }
+        guard let value = ScenarioText.rate(text) else { throw error(ScenarioText.rateProblem(text)) }
         guard value > 0 || (allowZero && value == 0) else { throw error("expected a rate above zero, got '\(text)'") }
         return value
     }
@@ -214,14 +216,25 @@ public enum ScenarioText {
         ("ms", 1_000_000), ("us", 1_000), ("µs", 1_000), ("ns", 1),
     ]
 
+    /// A duration, or nil when the text is not one or is longer than `ScenarioLimits.maxDuration`
+    /// (`durationProblem` says which).
     public static func duration(_ text: String) -> Duration? {
         guard text.wholeMatch(of: try! Regex(ScalarGrammar.duration)) != nil else { return nil }
         // Longest unit suffix first, so `ms` is not read as `s`.
         for (unit, ns) in durationUnits.sorted(by: { $0.unit.count > $1.unit.count }) where text.hasSuffix(unit) {
             guard let number = Double(text.dropLast(unit.count)) else { return nil }
-            return .nanoseconds(Int64((number * Double(ns)).rounded()))
+            let nanoseconds = (number * Double(ns)).rounded()
+            guard nanoseconds <= ScenarioLimits.maxDuration.seconds * 1e9 else { return nil }
+            return .nanoseconds(Int64(nanoseconds))
         }
         return nil
+    }
+
+    /// What is wrong with a text `duration` refused.
+    public static func durationProblem(_ text: String) -> String {
+        text.wholeMatch(of: try! Regex(ScalarGrammar.duration)) != nil
+            ? "expected a duration of at most \(Self.text(ScenarioLimits.maxDuration)), got '\(text)'"
+            : "expected a duration like 200ms, 30s or 5m, got '\(text)'"
     }
 
     /// The shortest exact text for a duration: `10s`, `1500ms`, `333333333ns`.
@@ -232,12 +245,22 @@ public enum ScenarioText {
         return "\(ns / size)\(unit)"
     }
 
+    /// A rate per second, or nil when the text is not one or is above `ScenarioLimits.maxRate`
+    /// (`rateProblem` says which).
     public static func rate(_ text: String) -> Double? {
         guard text.wholeMatch(of: try! Regex(ScalarGrammar.rate)) != nil else { return nil }
         let parts = text.split(separator: "/")
         guard let number = Double(parts[0]) else { return nil }
         let per: [Substring: Double] = ["s": 1, "m": 60, "h": 3600]
-        return parts.count == 2 ? number / per[parts[1]]! : number
+        let value = parts.count == 2 ? number / per[parts[1]]! : number
+        return value <= ScenarioLimits.maxRate ? value : nil
+    }
+
+    /// What is wrong with a text `rate` refused.
+    public static func rateProblem(_ text: String) -> String {
+        text.wholeMatch(of: try! Regex(ScalarGrammar.rate)) != nil
+            ? "expected a rate of at most \(Self.text(rate: ScenarioLimits.maxRate)), got '\(text)'"
+            : "expected a rate like 200/s, 3000/m or 36000/h, got '\(text)'"
     }
 
     public static func text(rate: Double) -> String { "\(number(rate))/s" }

@@ -40,38 +40,47 @@ public struct MixChooser: Sendable {
 }
 
 /// The cumulative arrival intensity Λ(t) of one phase — the expected number of arrivals by
-/// time t — tabulated every 10 ms. Arrival times come from inverting it (time rescaling), which
-/// turns unit-rate arrivals into arrivals that follow any rate shape.
+/// time t — integrated in 10 ms steps as the arrivals ask for it, so its memory does not grow
+/// with the phase's length. Arrival times come from inverting it (time rescaling), which turns
+/// unit-rate arrivals into arrivals that follow any rate shape.
 struct CumulativeIntensity {
     static let step = 0.01
-    let values: [Double]
+    let shape: RateShape
     let length: Double
+    let cap: Double?
+    let steps: Int
+    /// The step the last target fell in, and Λ at its start and its end.
+    private var index = 1
+    private var below = 0.0
+    private var above: Double
 
     init(shape: RateShape, length: Double, cap: Double?) {
-        self.length = length
-        let n = max(1, Int((length / Self.step).rounded(.up)))
-        var values = [0.0]
-        values.reserveCapacity(n + 1)
-        for k in 1...n {
-            let t0 = Double(k - 1) * Self.step, t1 = min(Double(k) * Self.step, length)
-            let rate = min(max(shape.rate(at: (t0 + t1) / 2, length: length), 0), cap ?? .infinity)
-            values.append(values[k - 1] + rate * max(0, t1 - t0))
-        }
-        self.values = values
+        self.shape = shape; self.length = length; self.cap = cap
+        steps = max(1, Int((length / Self.step).rounded(.up)))
+        above = 0
+        above = increment(1)
+    }
+
+    /// Λ's growth over step `k` (1-based): the capped rate at its middle times its width.
+    private func increment(_ k: Int) -> Double {
+        let t0 = Double(k - 1) * Self.step, t1 = min(Double(k) * Self.step, length)
+        let rate = min(max(shape.rate(at: (t0 + t1) / 2, length: length), 0), cap ?? .infinity)
+        return rate * max(0, t1 - t0)
     }
 
     /// The moment (seconds into the phase) at which Λ reaches `target`; nil when it never does.
-    func time(reaching target: Double) -> Double? {
-        guard target <= values.last! else { return nil }
-        var low = 0, high = values.count - 1
-        while low < high {
-            let mid = (low + high) / 2
-            if values[mid] < target { low = mid + 1 } else { high = mid }
+    /// Targets must not decrease from one call to the next.
+    mutating func time(reaching target: Double) -> Double? {
+        while above < target {
+            guard index < steps else { return nil }
+            index += 1
+            below = above
+            above += increment(index)
         }
-        guard low > 0 else { return 0 }
-        let rise = values[low] - values[low - 1]
-        let fraction = rise > 0 ? (target - values[low - 1]) / rise : 0
-        return min(length, (Double(low - 1) + fraction) * Self.step)
+        guard target > 0 else { return 0 }
+        let rise = above - below
+        let fraction = rise > 0 ? (target - below) / rise : 0
+        return min(length, (Double(index - 1) + fraction) * Self.step)
     }
 }
 
@@ -138,9 +147,9 @@ public struct ArrivalSchedule: Sequence, Sendable {
 
         public mutating func next() -> IntendedOperation? {
             while true {
-                if let intensity {
+                if intensity != nil {
                     target += schedule.arrivals == .poisson ? -log(1 - rng.unit()) : 1
-                    if let t = intensity.time(reaching: target), t < intensity.length {
+                    if let t = intensity?.time(reaching: target), let length = intensity?.length, t < length {
                         let op = IntendedOperation(index: index, at: starts[phase] + Int64(t * 1e9), phase: phase,
                                                    operation: schedule.mixes[phase].choose(&rng),
                                                    userIndex: schedule.chooser.choose(count: schedule.userCount, &rng),

@@ -51,7 +51,9 @@ extension StoreKnobSpec {
     var knobs: StoreKnobs {
         var stall: Stall?
         if let every = stallEvery, let duration = stallFor { stall = Stall(every: every, duration: duration) }
-        return StoreKnobs(latency: latency?.distribution, stall: stall, errorRate: errorRate ?? 0,
+        var outage: Outage?
+        if let at = outageAt, let duration = outageFor { outage = Outage(at: at, duration: duration) }
+        return StoreKnobs(latency: latency?.distribution, stall: stall, outage: outage, errorRate: errorRate ?? 0,
                           operations: operations.mapValues(\.knobs))
     }
 }

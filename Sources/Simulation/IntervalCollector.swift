@@ -14,9 +14,9 @@ actor IntervalCollector {
 
     private(set) var intervals: [IntervalRow] = []
     private(set) var stackSamples: [StackSample] = []
-    private(set) var histogramLog: [HistogramLog.Line] = []
+    /// `latency.hlog` lines, encoded as they are cut: a second costs a few hundred bytes, not a histogram.
+    private(set) var histogramLog: [String] = []
     private var lastCollected: Int64 = 0
-    private var lastAbortCheck: Int64 = 0
     private var totalErrors = 0
     let stop: RunStop
 
@@ -43,26 +43,25 @@ actor IntervalCollector {
         var merged = CoarseStats()
         for name in operations.keys.sorted() {
             merged.merge(operations[name]!)
-            histogramLog.append(HistogramLog.Line(tag: name, start: start, length: length, histogram: operations[name]!.latency))
+            histogramLog.append(HistogramLog.format(HistogramLog.Line(tag: name, start: start, length: length,
+                                                                      histogram: operations[name]!.latency)))
         }
-        histogramLog.append(HistogramLog.Line(tag: nil, start: start, length: length, histogram: merged.latency))
+        histogramLog.append(HistogramLog.format(HistogramLog.Line(tag: nil, start: start, length: length, histogram: merged.latency)))
         totalErrors += merged.errors
         // Asked with a short deadline: a cache that does not answer must not stall the time series.
         let depth = try? await Deadline.run(until: .now + .milliseconds(250)) { [sync] in try await sync.depth() }
         let targetRate = schedule.targetRate(at: t - 1)
         stackSamples.append(StackSample(t: seconds, phase: phaseName, queueDepth: depth,
                                         snapshotLagP99Ms: lag.milliseconds(atPercentile: 99),
-                                        throughputPerS: Double(merged.count) / length, targetRatePerS: targetRate,
+                                        throughputPerS: Double(merged.succeeded) / length,
+                                        attemptedPerS: Double(merged.count) / length, targetRatePerS: targetRate,
                                         p50Ms: merged.latency.milliseconds(atPercentile: 50),
                                         p99Ms: merged.latency.milliseconds(atPercentile: 99), errors: merged.errors,
                                         errorsByClass: merged.errorClasses))
 
-        if t - lastAbortCheck >= 5_000_000_000 {
-            lastAbortCheck = t
-            checkAbortThresholds(at: t)
-        }
+        checkAbortThresholds(at: t)
         progress?(ProgressUpdate(elapsedSeconds: seconds, totalSeconds: Double(end) / 1e9, phase: phaseName,
-                                 throughputPerSecond: Double(merged.count) / length, targetRate: targetRate,
+                                 throughputPerSecond: Double(merged.succeeded) / length, targetRate: targetRate,
                                  errors: merged.errors, totalErrors: totalErrors,
                                  p50Ms: merged.latency.milliseconds(atPercentile: 50),
                                  p99Ms: merged.latency.milliseconds(atPercentile: 99), queueDepth: depth))
@@ -76,14 +75,15 @@ actor IntervalCollector {
         }
     }
 
-    /// Judges `abort_on_fail` thresholds on the running totals, once enough recorded load has run.
+    /// Judges `abort_on_fail` thresholds on the running totals, every second once enough recorded
+    /// load has run, so a failing run stops within a second of failing.
     private func checkAbortThresholds(at t: Int64) {
         let watched = scenario.thresholds.filter(\.abortOnFail)
         let seconds = recordedSeconds(upTo: t)
         guard !watched.isEmpty, seconds >= scenario.abortAfter.seconds, stop.requested == nil else { return }
         let totals = recorder.latencyTotals()
-        let failed = Threshold.judge(watched, operations: totals.operations.keys.sorted()) { target, metric in
-            RunningTotals(totals: totals, recordedSeconds: seconds).value(target: target, metric: metric)
+        let failed = Threshold.judge(watched, operations: totals.operations.keys.sorted()) { target, threshold in
+            RunningTotals(totals: totals, recordedSeconds: seconds).value(target: target, threshold: threshold)
         }.first { !$0.passed }
         if let failed {
             let actual = failed.actual.map { String(format: "%.3f", $0) } ?? "no data"
@@ -99,21 +99,20 @@ struct RunningTotals {
     let totals: LatencyTotals
     let recordedSeconds: Double
 
-    func value(target: String, metric: String) -> Double? {
+    func value(target: String, threshold: Threshold) -> Double? {
         switch target {
         case "errors":
             let count = totals.operations.values.reduce(0) { $0 + $1.count }
             return count > 0 ? Double(totals.operations.values.reduce(0) { $0 + $1.errors }) / Double(count) : nil
         case "snapshot-lag":
-            return totals.snapshotLag.count > 0 ? totals.snapshotLag.summary.value(named: metric) : nil
+            return totals.snapshotLag.count > 0 ? totals.snapshotLag.summary.value(named: threshold.metric) : nil
         case "cache-hit-ratio":
-            return totals.cache[metric]?.ratio
+            return totals.cache[threshold.metric]?.ratio
         default:
-            guard let op = totals.operations[target], op.count > 0 else { return nil }
-            switch metric {
-            case "rate": return Double(op.errors) / Double(op.count)
-            case "throughput": return recordedSeconds > 0 ? Double(op.count) / recordedSeconds : nil
-            default: return op.latency.summary.value(named: metric)
+            guard let op = totals.operations[target] else { return nil }
+            let goodput = recordedSeconds > 0 ? Double(op.count - op.errors) / recordedSeconds : 0
+            return threshold.operationValue(count: op.count, errors: op.errors, goodput: goodput) { includeFailed in
+                (includeFailed ? op.latency.adding(op.failedLatency) : op.latency).summary.value(named: threshold.metric)
             }
         }
     }

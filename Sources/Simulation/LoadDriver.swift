@@ -3,6 +3,24 @@ import Metrics
 import Scenario
 import StackCore
 import StackModel
+import Synchronization
+
+/// Requests sent and not yet finished, up to a limit.
+final class Outstanding: Sendable {
+    private let count = Atomic<Int>(0)
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Takes a place; false when all `limit` are taken.
+    func enter() -> Bool {
+        if count.wrappingAdd(1, ordering: .relaxed).newValue <= limit { return true }
+        count.wrappingSubtract(1, ordering: .relaxed)
+        return false
+    }
+
+    func leave() { count.wrappingSubtract(1, ordering: .relaxed) }
+}
 
 /// Drives the load through the scenario's phases — the open model's arrival schedule or the
 /// closed model's users — while its `series` cuts the measurements into one-second intervals.
@@ -31,11 +49,13 @@ actor LoadDriver {
 
     nonisolated var end: Int64 { schedule.end }
 
-    /// Runs the load to the end of the last phase; returns how well the schedule was kept.
+    /// Runs the load to the end of the last phase, or until a stop is asked for (then within a
+    /// tenth of a second, wherever the run is in its phases); returns how well the schedule was kept.
     func drive() async -> ScheduleStats {
-        let phaseToggles = Task { [recorder, clock, boundaries = schedule.boundaries, scenario] in
+        let phaseToggles = Task { [recorder, clock, boundaries = schedule.boundaries, scenario, stop] in
             for (index, phase) in scenario.load.phases.enumerated() {
-                try? await clock.sleep(until: boundaries[index])
+                await clock.sleep(until: boundaries[index], unless: stop)
+                guard stop.requested == nil else { return }
                 recorder.setRecording(phase.record)
             }
         }
@@ -51,6 +71,7 @@ actor LoadDriver {
         case .open: await dispatchOpen()
         case .closed: await runClosed()
         }
+        phaseToggles.cancel()
         await phaseToggles.value
         return stats
     }
@@ -65,26 +86,34 @@ actor LoadDriver {
     /// Open model: every arrival is handed to its user at its intended time, whether or not
     /// earlier requests have finished. The loop runs on a thread of its own, so store work
     /// occupying the cooperative pool never delays an arrival; lateness of the harness itself
-    /// is counted.
+    /// is counted. An arrival finding `load.max_outstanding` requests not yet finished is not
+    /// sent but counted as dropped: memory stays bounded however far the stack falls behind.
     private func dispatchOpen() async -> ScheduleStats {
         let (schedule, clock, users, runner, stop, phases) = (schedule, clock, users, runner, stop, scenario.load.phases)
         let tolerance = scenario.load.scheduleTolerance.nanoseconds
         let shards = recorder.shardCount
         let empty = emptyScheduleStats()
+        let outstanding = Outstanding(limit: scenario.load.maxOutstanding ?? ScenarioLimits.current.maxOutstanding)
         return await withCheckedContinuation { (done: CheckedContinuation<ScheduleStats, Never>) in
             let thread = Thread {
                 var stats = empty
                 for op in schedule {
-                    if op.at > clock.now() { clock.block(until: op.at) }
+                    if op.at > clock.now() { clock.block(until: op.at, unless: stop) }
                     if stop.requested != nil { break }
-                    let lag = clock.now() - op.at
+                    let phase = phases[op.phase]
                     stats.intended += 1
+                    if phase.record { stats.intendedRecorded += 1 }
+                    guard outstanding.enter() else {
+                        stats.dropped += 1
+                        continue
+                    }
+                    let lag = clock.now() - op.at
                     if lag > tolerance { stats.late += 1 }
                     stats.maxLagMs = max(stats.maxLagMs, Double(lag) / 1e6)
-                    let phase = phases[op.phase]
                     users[op.userIndex].submit { requester in
                         await runner.execute(op.operation, argument: op.argument, requester: requester, intended: op.at,
                                              phase: phase, shard: op.userIndex % shards)
+                        outstanding.leave()
                     }
                 }
                 done.resume(returning: stats)
@@ -95,7 +124,7 @@ actor LoadDriver {
     }
 
     private func emptyScheduleStats() -> ScheduleStats {
-        ScheduleStats(intended: 0, late: 0, maxLagMs: 0, toleranceMs: scenario.load.scheduleTolerance.seconds * 1000,
+        ScheduleStats(intended: 0, intendedRecorded: 0, dropped: 0, late: 0, maxLagMs: 0, toleranceMs: scenario.load.scheduleTolerance.seconds * 1000,
                       maxLateFraction: scenario.load.maxLateFraction)
     }
 
@@ -126,7 +155,8 @@ actor LoadDriver {
                 intended = min(schedule.boundaries[phaseIndex + 1], intended + 50_000_000)
                 continue
             }
-            if intended > clock.now() { try? await clock.sleep(until: intended) }
+            if intended > clock.now() { await clock.sleep(until: intended, unless: stop) }
+            guard stop.requested == nil else { return }
             let operation = mixes[phaseIndex].choose(&rng)
             await runner.execute(operation, argument: rng.next(), requester: user.requester, intended: intended,
                                  phase: phase, shard: index % recorder.shardCount)

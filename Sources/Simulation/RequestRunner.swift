@@ -25,14 +25,27 @@ public struct RunClock: Sendable {
         try await clock.sleep(until: start + .nanoseconds(nanos), tolerance: .microseconds(50))
     }
 
-    /// Blocks the calling thread until that moment: only for the dispatcher's own thread,
-    /// never on the cooperative pool.
-    public func block(until nanos: Int64) {
-        let wait = nanos - now()
-        guard wait > 0 else { return }
-        var request = timespec(tv_sec: Int(wait / 1_000_000_000), tv_nsec: Int(wait % 1_000_000_000))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0 { request = remaining }
+    /// How often a long wait looks whether the run was asked to stop.
+    static let stopCheck: Int64 = 100_000_000
+
+    /// Sleeps until that moment, or until `stop` is asked for (seen within `stopCheck`), or the
+    /// task is cancelled.
+    func sleep(until nanos: Int64, unless stop: RunStop) async {
+        while stop.requested == nil, !Task.isCancelled, now() < nanos {
+            try? await sleep(until: min(nanos, now() + Self.stopCheck))
+        }
+    }
+
+    /// Blocks the calling thread until that moment or until `stop` is asked for: only for the
+    /// dispatcher's own thread, never on the cooperative pool.
+    func block(until nanos: Int64, unless stop: RunStop) {
+        while stop.requested == nil {
+            let wait = min(nanos - now(), Self.stopCheck)
+            guard wait > 0 else { return }
+            var request = timespec(tv_sec: Int(wait / 1_000_000_000), tv_nsec: Int(wait % 1_000_000_000))
+            var remaining = timespec()
+            while nanosleep(&request, &remaining) != 0 { request = remaining }
+        }
     }
 }
 

@@ -34,19 +34,46 @@ public struct Stall: Sendable, Equatable {
     }
 }
 
+/// A store down for a while: from `at` after the load started, for `duration`, every call
+/// fails at once as `unavailable` — the fast failure of a refused connection.
+public struct Outage: Sendable, Equatable {
+    public var at: Duration
+    public var duration: Duration
+
+    public init(at: Duration, duration: Duration) {
+        self.at = at
+        self.duration = duration
+    }
+
+    public func contains(_ elapsed: Duration) -> Bool { elapsed >= at && elapsed < at + duration }
+}
+
+/// When the run's load started, for knobs timed from it; unset while the dataset loads.
+public final class LoadStart: Sendable {
+    private let instant = Mutex<ContinuousClock.Instant?>(nil)
+
+    public init() {}
+
+    public func mark() { instant.withLock { $0 = .now } }
+
+    /// Time since the load started; nil before.
+    public var elapsed: Duration? { instant.withLock { $0.map { .now - $0 } } }
+}
+
 /// Behaviour injected into an embedded store, for the whole store or one call by name.
 public struct StoreKnobs: Sendable, Equatable {
     /// Added service time per call (nil: none).
     public var latency: DelayDistribution?
     public var stall: Stall?
+    public var outage: Outage?
     /// Fraction of calls that fail with an injected error, 0...1.
     public var errorRate: Double
     /// Per-call overrides of `latency` and `errorRate`, by call name (e.g. `board`, `get`).
     public var operations: [String: StoreKnobs]
 
-    public init(latency: DelayDistribution? = nil, stall: Stall? = nil, errorRate: Double = 0,
+    public init(latency: DelayDistribution? = nil, stall: Stall? = nil, outage: Outage? = nil, errorRate: Double = 0,
                 operations: [String: StoreKnobs] = [:]) {
-        self.latency = latency; self.stall = stall; self.errorRate = errorRate; self.operations = operations
+        self.latency = latency; self.stall = stall; self.outage = outage; self.errorRate = errorRate; self.operations = operations
     }
 
     public static let none = StoreKnobs()
@@ -109,22 +136,27 @@ public final class StoreCallTrace: Sendable {
     }
 }
 
-/// Applies a store's knobs to each call: waits out a stall, adds latency, injects errors, then
-/// runs the store's own work — all inside the call's measurement.
+/// Applies a store's knobs to each call: fails it in an outage, waits out a stall, adds latency,
+/// injects errors, then runs the store's own work — all inside the call's measurement.
 public final class StoreBehaviour: Sendable {
     let store: StoreKind
     let knobs: StoreKnobs
     private let origin = ContinuousClock.now
+    private let loadStart: LoadStart
     private let rng: Mutex<SeededRandom>
 
-    public init(store: StoreKind, knobs: StoreKnobs, seed: UInt64) {
+    public init(store: StoreKind, knobs: StoreKnobs, seed: UInt64, loadStart: LoadStart = LoadStart()) {
         self.store = store
         self.knobs = knobs
+        self.loadStart = loadStart
         self.rng = Mutex(SeededRandom(seed: seed))
     }
 
     public func serve<T>(_ operation: String, _ work: () throws -> T) async throws -> T {
         try await StoreCallTrace.measure(store, operation) {
+            if let outage = knobs.outage, let elapsed = loadStart.elapsed, outage.contains(elapsed) {
+                throw StoreError(.unavailable, store: store, operation: operation, detail: "outage (stack.embedded knob)")
+            }
             let specific = knobs.operations[operation]
             let latency = specific?.latency ?? knobs.latency
             let errorRate = specific?.errorRate ?? knobs.errorRate

@@ -18,6 +18,8 @@ public enum ReportBuilder {
         let operations = names.map { OperationReport(name: $0, stats: run.totals.operations[$0] ?? OperationStats(), seconds: seconds) }
         let count = operations.reduce(0) { $0 + $1.count }
         let errors = operations.reduce(0) { $0 + $1.errors }
+        let denied = operations.reduce(0) { $0 + $1.denied }
+        let offered: Int? = scenario.load.model == .open ? run.schedule.intendedRecorded : nil
         let t = run.totals
         let check = (try? run.consistency.get()) ?? ConsistencyFindings(orphans: 0, missingSnapshots: 0, staleSnapshots: 0, usersChecked: 0)
         let checkError: String? = if case .failure(let failure) = run.consistency { failure.message } else { nil }
@@ -33,9 +35,8 @@ public enum ReportBuilder {
                            phases: scenario.load.phases.map(phaseInfo)),
             scheduleLag: ScheduleInfo(intended: run.schedule.intended, late: run.schedule.late, maxLagMs: run.schedule.maxLagMs,
                                    toleranceMs: run.schedule.toleranceMs, maxLateFraction: run.schedule.maxLateFraction),
-            totals: TotalsInfo(count: count, errors: errors, denied: operations.reduce(0) { $0 + $1.denied },
-                               errorRate: count > 0 ? Double(errors) / Double(count) : 0,
-                               throughputPerS: seconds > 0 ? Double(count) / seconds : 0),
+            totals: TotalsInfo(count: count, errors: errors, denied: denied, seconds: seconds, offered: offered,
+                               dropped: run.schedule.dropped),
             operations: operations,
             consistency: ConsistencyInfo(
                 snapshotLagMs: t.snapshotLag.summary, snapshotSyncs: Int(t.snapshotLag.count),
@@ -65,7 +66,8 @@ public enum ReportBuilder {
                     + "\(Format.percent(run.schedule.maxLateFraction)) (max \(Format.ms(run.schedule.maxLagMs)) ms); "
                     + "the harness could not keep up, so these latencies describe the harness, not the stack")
         }
-        report.thresholds = ThresholdEvaluator.evaluate(scenario.thresholds, on: report)
+        report.thresholds = ThresholdEvaluator.evaluate(scenario.thresholds, on: report,
+                                                        allRequests: run.totals.operations.mapValues { $0.latency.adding($0.failedLatency).summary })
         report.verdict = run.stopReason?.isInterruption == true ? "interrupted"
             : !report.invalidReasons.isEmpty ? "invalid"
             : report.thresholds.allSatisfy(\.passed) && run.stopReason == nil ? "pass" : "fail"

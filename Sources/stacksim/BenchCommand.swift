@@ -39,7 +39,7 @@ struct BenchCommand: AsyncParsableCommand {
             let user = tenant.memberIDs[0], organization = tenant.organization.id
             let key = "bench:key"
             try await stack.redis.set(key, String(repeating: "x", count: 64), ttl: nil)
-            print("PARAMS user=\(user) organization=\(organization) resource=task action=read key=\(stack.redis.prefix)\(key) schema=\(stack.postgres.schema)")
+            Output.line("PARAMS user=\(user) organization=\(organization) resource=task action=read key=\(stack.redis.prefix)\(key) schema=\(stack.postgres.schema)")
             let calls: [(String, @Sendable () async throws -> Void)] = [
                 ("permission-check", { _ = try await stack.postgres.hasPermission(userID: user, organizationID: organization,
                                                                                   resource: "task", action: "read") }),
@@ -49,7 +49,7 @@ struct BenchCommand: AsyncParsableCommand {
             for count in counts {
                 for (name, call) in calls {
                     let (done, seconds) = try await Self.closedLoop(callers: count, for: length, call)
-                    print("RESULT call=\(name) connections=\(count) calls=\(done) rate=" + String(format: "%.0f", Double(done) / seconds))
+                    Output.line("RESULT call=\(name) connections=\(count) calls=\(done) rate=" + String(format: "%.0f", Double(done) / seconds))
                 }
             }
             return .ok

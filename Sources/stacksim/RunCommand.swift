@@ -51,7 +51,7 @@ struct RunCommand: AsyncParsableCommand {
             let directory = out.map { URL(fileURLWithPath: $0) } ?? Self.defaultDirectory(for: scenario.name, at: Date())
             try ReportFiles.checkWritable(directory, flag: out == nil ? "the report directory" : "--out")
             let base = try baseline.map(ReportFiles.read)
-            _ = try limits.relative()
+            if let base, let baseline { try limits.check(base: base, baseName: baseline, scenario: scenario.name) }
             var options = RunOptions()
             options.target = live.target
             if !quiet { options.progress = ProgressPrinter.make() }
@@ -138,7 +138,7 @@ enum ProgressPrinter {
                                                 rate: update.throughputPerSecond, target: update.targetRate, errors: update.errors,
                                                 totalErrors: update.totalErrors, p50: update.p50Ms, p99: update.p99Ms,
                                                 queueDepth: update.queueDepth)
-            let line = Output.clean(raw).replacingOccurrences(of: "\n", with: " ")
+            let line = Output.clean(raw, singleLine: true)
             if terminal {
                 FileHandle.standardOutput.write(Data("\r\u{1B}[2K\(line)".utf8))
                 if update.elapsedSeconds >= update.totalSeconds { FileHandle.standardOutput.write(Data("\n".utf8)) }

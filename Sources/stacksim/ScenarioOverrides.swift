@@ -26,7 +26,7 @@ struct ScenarioOverrides: ParsableArguments {
         }
         if let duration {
             guard let total = ScenarioText.duration(duration), total > .zero else {
-                throw CommandFailure(status: .badInput, message: "--duration: expected a duration like 20s or 5m, got '\(duration)'")
+                throw CommandFailure(status: .badInput, message: "--duration: " + ScenarioText.durationProblem(duration))
             }
             let recorded = scenario.load.phases.filter(\.record).reduce(Duration.zero) { $0 + $1.duration }
             guard recorded > .zero else { throw CommandFailure(status: .badInput, message: "--duration: the scenario has no recorded phase") }
@@ -40,7 +40,7 @@ struct ScenarioOverrides: ParsableArguments {
                 throw CommandFailure(status: .badInput, message: "--rate: the scenario uses the closed model; use --users")
             }
             guard let value = ScenarioText.rate(rate), value > 0 else {
-                throw CommandFailure(status: .badInput, message: "--rate: expected a rate like 500/s, got '\(rate)'")
+                throw CommandFailure(status: .badInput, message: "--rate: " + ScenarioText.rateProblem(rate))
             }
             for index in phases {
                 scenario.load.phases[index].rate = .constant(value)
@@ -55,6 +55,10 @@ struct ScenarioOverrides: ParsableArguments {
                 scenario.load.phases[index].users = .constant(users)
                 sources["load.phases[\(index)].users"] = "--users \(users)"
             }
+        }
+        if let (path, message) = ScenarioLimits.current.violation(in: scenario) {
+            let flag = sources.first { $0.key.hasPrefix(path) }?.value
+            throw CommandFailure(status: .badInput, message: "\(flag ?? scenario.file ?? scenario.name): \(path): \(message)")
         }
         return sources
     }

@@ -9,10 +9,10 @@ struct ScenariosCommand: AsyncParsableCommand {
             + "--schema prints the format's JSON Schema."
     )
 
-    @Argument(help: "The directory to list.")
+    @Argument(help: "The directory to list, or one scenario file.")
     var directory = "Scenarios"
 
-    @Flag(help: "Load every scenario and report all errors; exit 64 if any is invalid.")
+    @Flag(help: "Load every scenario (or the one file) and report all errors; exit 64 if any is invalid.")
     var validate = false
 
     @Option(help: ArgumentHelp("Print this scenario file with every default filled in and where each value came from "
@@ -34,8 +34,7 @@ struct ScenariosCommand: AsyncParsableCommand {
                 var scenario = try ScenarioFiles.load(explain)
                 let flags = try overrides.apply(to: &scenario)
                 let text = try ScenarioFiles.failing { try ScenarioLoader.read(explain) }
-                print(try ScenarioFiles.failing { try ScenarioExplanation.render(scenario, file: explain, text: text, flags: flags) },
-                      terminator: "")
+                Output.text(try ScenarioFiles.failing { try ScenarioExplanation.render(scenario, file: explain, text: text, flags: flags) })
                 return .ok
             }
             let files = try ScenarioFiles.list(directory)
@@ -43,14 +42,14 @@ struct ScenariosCommand: AsyncParsableCommand {
             for file in files {
                 do {
                     let scenario = try ScenarioFiles.load(file)
-                    print("\(file)\n    \(scenario.name): \(scenario.description)")
+                    Output.line("\(file)\n    \(scenario.name): \(scenario.description)")
                 } catch let failure as CommandFailure {
                     invalid += 1
-                    print("\(file)\n    INVALID: \(failure.message)")
+                    Output.line("\(file)\n    INVALID: \(failure.message)")
                 }
             }
             if validate {
-                print("\(files.count - invalid) valid, \(invalid) invalid")
+                Output.line("\(files.count - invalid) valid, \(invalid) invalid")
                 return invalid == 0 ? .ok : .badInput
             }
             return .ok
@@ -89,7 +88,7 @@ struct NewCommand: AsyncParsableCommand {
             guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
                 throw CommandFailure(status: .badInput, message: "\(path): cannot write the file")
             }
-            print("wrote \(path); check it with: stacksim scenarios --explain \(path)")
+            Output.line("wrote \(path); check it with: stacksim scenarios --explain \(path)")
             return .ok
         }
     }
@@ -101,9 +100,12 @@ enum ScenarioFiles {
         try failing { try ScenarioLoader().load(file: path) }
     }
 
+    /// The scenario files of a directory, or the one file given.
     static func list(_ directory: String) throws -> [String] {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), !isDirectory.boolValue { return [directory] }
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
-            throw CommandFailure(status: .badInput, message: "\(directory): cannot read the directory")
+            throw CommandFailure(status: .badInput, message: "\(directory): cannot read the directory (expected a directory or a scenario file)")
         }
         return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { "\(directory)/\($0)" }
     }

@@ -34,18 +34,28 @@ struct StackSimCommand: AsyncParsableCommand {
 /// of names and data escaped so they cannot drive the terminal.
 enum Output {
     static func line(_ text: String) {
-        FileHandle.standardOutput.write(Data((clean(text) + "\n").utf8))
+        Self.text(text + "\n")
+    }
+
+    /// Text as it is, cleaned: for output that brings its own line breaks.
+    static func text(_ text: String) {
+        FileHandle.standardOutput.write(Data(clean(text).utf8))
     }
 
     static func error(_ text: String) {
         FileHandle.standardError.write(Data((clean(text) + "\n").utf8))
     }
 
-    /// Redacts credentials and escapes control characters other than line breaks and tabs.
-    static func clean(_ text: String) -> String {
+    /// Redacts credentials and escapes control characters other than line breaks and tabs (all
+    /// of them with `singleLine`), and the bidirectional controls that could make text display
+    /// reversed: written as `\u{1b}`.
+    static func clean(_ text: String, singleLine: Bool = false) -> String {
         var out = ""
         for scalar in Redaction.redact(text).unicodeScalars {
-            if scalar.properties.generalCategory == .control, scalar != "\n", scalar != "\t" {
+            let category = scalar.properties.generalCategory
+            let lineBreak = scalar == "\n" || scalar == "\t"
+            let control = category == .control || category == .lineSeparator || category == .paragraphSeparator
+            if (control && (singleLine || !lineBreak)) || scalar.properties.isBidiControl {
                 out += "\\u{\(String(scalar.value, radix: 16))}"
             } else {
                 out.unicodeScalars.append(scalar)

@@ -18,11 +18,37 @@ struct RecorderTests {
         let board = recorder.totals().operations["board"]!
         #expect(board.count == 1000)
         #expect(board.errors == ["injected": 10])
-        #expect(abs(board.latency.milliseconds(atPercentile: 50) - 500) <= 0.5)
+        // The ten failures (100, 200, … 1000 ms) are not in the latency: the 495th of 990 successes is 499 ms.
+        #expect(abs(board.latency.milliseconds(atPercentile: 50) - 499) <= 0.5)
         #expect(abs(board.latency.milliseconds(atPercentile: 99) - 990) <= 1)
         #expect(abs(board.latency.maxMilliseconds - 1000) <= 1)
         #expect(abs(board.service.milliseconds(atPercentile: 99) - 99) <= 0.1)
         #expect(board.storeCalls["mongo"]?.calls == 1000 && board.storeCalls["mongo"]?.failures == 10)
+    }
+
+    @Test func fastFailuresStayOutOfTheSuccessfulRequestsLatency() {
+        let recorder = Recorder(shards: 2)
+        for i in 0..<100 { recorder.record(sample("board", latencyMs: 20, serviceMs: 18), shard: i) }
+        for i in 0..<400 { recorder.record(sample("board", latencyMs: 0.5, serviceMs: 0.5, error: "redis_unavailable"), shard: i) }
+        let board = recorder.totals().operations["board"]!
+        #expect(board.count == 500 && board.succeeded == 100 && board.errorCount == 400)
+        #expect(abs(board.latency.milliseconds(atPercentile: 50) - 20) <= 0.02, "p50 of successes only, not dragged to 0.5 ms")
+        #expect(board.latency.count == 100 && board.service.count == 100)
+        #expect(board.failedLatency.count == 400 && abs(board.failedLatency.milliseconds(atPercentile: 99) - 0.5) <= 0.001)
+        let second = recorder.takeInterval().operations["board"]!
+        #expect(second.count == 500 && second.succeeded == 100 && second.latency.count == 100)
+    }
+
+    @Test func percentilesInOneWalkEqualThemOneByOne() {
+        var rng = SystemRandomNumberGenerator()
+        for precision in [LatencyHistogram.Precision.full, .coarse] {
+            for size in [1, 2, 7, 1000, 20_000] {
+                var h = LatencyHistogram(precision)
+                for _ in 0..<size { h.record(nanoseconds: Int64.random(in: 1...5_000_000_000, using: &rng) / Int64.random(in: 1...1000, using: &rng)) }
+                let percentiles: [Double] = [0, 1, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 99.999, 100]
+                #expect(h.milliseconds(atPercentiles: percentiles) == percentiles.map { h.milliseconds(atPercentile: $0) }, "\(size) values")
+            }
+        }
     }
 
     @Test func unrecordedSamplesStayInIntervalsOnly() {

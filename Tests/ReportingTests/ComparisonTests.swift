@@ -1,6 +1,6 @@
 import Foundation
 import Metrics
-import Reporting
+@testable import Reporting
 import Testing
 
 @Suite("Baseline comparison")
@@ -117,7 +117,7 @@ struct HTMLAndJUnitTests {
         var r = fixture.report([fixture.operation("board", p99: 3)], name: "<script>alert('x')</script>")
         r.scenario.description = "a \"quoted\" <b>description</b>"
         r.load.phases[0].name = "<img src=x onerror=alert(1)>"
-        r.stackSamples = (1...5).map { StackSample(t: Double($0), phase: "steady", queueDepth: $0, snapshotLagP99Ms: 2, throughputPerS: 10,
+        r.stackSamples = (1...5).map { StackSample(t: Double($0), phase: "steady", queueDepth: $0, snapshotLagP99Ms: 2, throughputPerS: 10, attemptedPerS: 10,
                                                    targetRatePerS: 10, p50Ms: 1, p99Ms: 3, errors: 0) }
         r.operations[0].latencyCurve = [CurvePoint(percentile: 0, ms: 0.1), CurvePoint(percentile: 99, ms: 3)]
         let html = HTMLReport.render(r)
@@ -139,5 +139,20 @@ struct HTMLAndJUnitTests {
         #expect(xml.contains("tests=\"3\" failures=\"1\""))
         #expect(xml.contains("<testcase classname=\"stacksim.thresholds\" name=\"board p99 ≤ 10.0 ms\""))
         #expect(xml.contains("<failure message=\"30.0 ms against a limit of 10.0 ms (x.yaml:3)\""))
+    }
+
+    @Test func anyTextGivesWellFormedXMLAndIsolatedBidirectionalText() {
+        let hostile = "run\u{0}\u{1B}[31m\u{202E}desrever\u{FFFF} שלום"
+        var r = fixture.report([fixture.operation("board", p99: 3)], name: hostile)
+        r.thresholds = [ThresholdResult(target: "board", metric: "p99", limit: 1, actual: 3, passed: false, location: hostile)]
+        let junit = JUnitReport.render(r), html = HTMLReport.render(r)
+        for text in [junit, html] {
+            let forbidden = text.unicodeScalars.filter { !HTML.xmlCanCarry($0) }
+            #expect(forbidden.isEmpty, "characters XML 1.0 cannot carry: \(forbidden.map { String($0.value, radix: 16) })")
+        }
+        #expect(junit.contains("run\u{FFFD}\u{FFFD}[31m"), "NUL and ESC replaced")
+        // The override is closed inside an isolate: FSI … PDI around the name, wherever it appears.
+        #expect(html.contains("<h1>\u{2068}run\u{FFFD}\u{FFFD}[31m\u{202E}desrever\u{FFFD} שלום\u{2069}</h1>"))
+        #expect(!HTML.escape("plain ascii").contains("\u{2068}"), "plain text is left as it is")
     }
 }

@@ -9,7 +9,7 @@ struct ReportTests {
     func operation(_ name: String, p99: Double, errors: Int = 0, count: Int = 100) -> OperationReport {
         let summary = PercentileSummary(p50: p99 / 4, p90: p99 / 2, p99: p99, p999: p99 * 2, max: p99 * 3, mean: p99 / 3)
         return OperationReport(name: name, count: count, errors: errors, errorsByClass: errors > 0 ? ["injected": errors] : [:],
-                               denied: 0, throughputPerS: 10, latencyMs: summary, serviceMs: summary, queueMs: summary, stores: [])
+                               denied: 0, seconds: 10, latencyMs: summary, serviceMs: summary, queueMs: summary, stores: [])
     }
 
     func report(_ operations: [OperationReport], lagP99: Double = 40, name: String = "unit") -> RunReport {
@@ -22,7 +22,7 @@ struct ReportTests {
             dataset: DatasetInfo(organizations: 1, users: 2, tasks: 3, sprints: 4, activityLogs: 5, generateS: 0, loadS: 0),
             load: LoadInfo(model: "open", arrivals: "poisson", phases: [PhaseInfo(name: "steady", durationS: 10, rate: "10/s", meanRatePerS: 10, users: nil, record: true)]),
             scheduleLag: ScheduleInfo(intended: count, late: 0, maxLagMs: 0, toleranceMs: 10, maxLateFraction: 0.01),
-            totals: TotalsInfo(count: count, errors: errors, denied: 0, errorRate: Double(errors) / Double(max(1, count)), throughputPerS: 10),
+            totals: TotalsInfo(count: count, errors: errors, denied: 0, seconds: 10, offered: count, dropped: 0),
             operations: operations,
             consistency: ConsistencyInfo(snapshotLagMs: lag, snapshotSyncs: 3, cacheHitRatio: ["task_stats": 0.5],
                                          cacheLookups: ["task_stats": CacheCounts(hits: 1, misses: 1)], invalidations: 1, invalidatedKeys: 5,
@@ -36,9 +36,9 @@ struct ReportTests {
         var operations = [operation("board", p99: 30)]
         operations[0].errors = 7
         operations[0].errorsByClass = ["postgres_timeout": 5, "abandoned": 2]
-        let samples = [StackSample(t: 3, phase: "steady", queueDepth: nil, snapshotLagP99Ms: 0, throughputPerS: 1, targetRatePerS: 10,
+        let samples = [StackSample(t: 3, phase: "steady", queueDepth: nil, snapshotLagP99Ms: 0, throughputPerS: 1, attemptedPerS: 1, targetRatePerS: 10,
                                    p50Ms: 1, p99Ms: 2, errors: 5, errorsByClass: ["postgres_timeout": 5]),
-                       StackSample(t: 9, phase: "steady", queueDepth: 0, snapshotLagP99Ms: 0, throughputPerS: 1, targetRatePerS: 10,
+                       StackSample(t: 9, phase: "steady", queueDepth: 0, snapshotLagP99Ms: 0, throughputPerS: 1, attemptedPerS: 1, targetRatePerS: 10,
                                    p50Ms: 1, p99Ms: 2, errors: 2, errorsByClass: ["abandoned": 2])]
         var r = report(operations)
         r.stackSamples = samples
@@ -50,7 +50,8 @@ struct ReportTests {
         let markdown = TextReports.markdown(r), html = HTMLReport.render(r), summary = TextReports.summary(r)
         #expect(markdown.contains("| postgres\\_timeout | postgres | 5 | at 3.0 s |"))
         #expect(markdown.contains("3.0 s: postgres\\_timeout × 5"))
-        #expect(html.contains("<code>postgres_timeout</code> 5") && html.contains("3 sync jobs lost"))
+        #expect(html.contains("<td><code>postgres_timeout</code></td><td>postgres</td><td>5</td><td>3.0</td>") && html.contains("3 sync jobs lost"))
+        #expect(html.contains("id=\"errors-over-time\""), "and per second, by class, in a chart")
         #expect(summary.contains("postgres_timeout 5 (at 3.0 s)") && summary.contains("12 re-logins"))
         let json = String(decoding: try r.jsonData(), as: UTF8.self)
         #expect(json.contains("\"errors_by_class\" : {") && json.contains("\"sync_jobs_lost\" : 3"))

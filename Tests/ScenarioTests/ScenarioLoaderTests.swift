@@ -75,6 +75,20 @@ struct ScenarioLoaderTests {
         ("name: x\nseed: -4\n", 2, "seed", "whole number"),
         ("name: x\nload: [1, 2\n", 3, "", "not valid YAML"),
         ("name: x\nname: y\n", 1, "", "'name' appears more than once"),
+        // Values beyond what the program can represent or hold: refused with the bound.
+        ("name: x\nload:\n  phases:\n    - {name: a, duration: 99999999999d, rate: 5/s}\n", 4, "load.phases[0].duration", "at most 3650d"),
+        ("name: x\nstack:\n  sessions: {ttl: 1e400s}\n", 3, "stack.sessions.ttl", "duration like"),
+        ("name: x\nload:\n  phases:\n    - {name: a, duration: 1s, rate: 1000000000000/s}\n", 4, "load.phases[0].rate", "at most 1000000/s"),
+        ("name: x\nload:\n  mix: {board: 1e308, members: 1}\n", 3, "load.mix.board", "number in 0...1000000000"),
+        ("name: x\nload:\n  model: closed\n  phases:\n    - {name: a, duration: 1s, users: 100000000000}\n", 5,
+         "load.phases[0].users", "1...1000000"),
+        ("name: x\ndataset:\n  organizations: 100000\n  users_per_org: 1000000\n", 3, "dataset", "at most"),
+        ("name: x\nload:\n  phases:\n    - {name: a, duration: 3000d, rate: 5/s}\n", 4, "load.phases", "to last at most"),
+        // Mistakes: a misspelt store call, a YAML tag the format does not use.
+        ("name: x\nstack:\n  embedded:\n    mongo: {operations: {bord: {latency: 1ms}}}\n", 4, "stack.embedded.mongo.operations",
+         "unknown key 'bord'"),
+        ("name: !!binary aGVsbG8=\n", 1, "", "YAML tag 'tag:yaml.org,2002:binary'"),
+        ("name: x\ndescription: !custom thing\n", 2, "", "YAML tag '!custom'"),
     ]
 
     @Test(arguments: badFiles.indices)
@@ -92,6 +106,23 @@ struct ScenarioLoaderTests {
         } catch {
             Issue.record("unexpected error \(error)")
         }
+    }
+
+    @Test func limitsFollowTheMachinesMemory() throws {
+        var scenario = Scenario(name: "x")
+        scenario.load.phases = [Phase(name: "a", duration: .seconds(86_400), rate: .constant(1))]
+        let small = ScenarioLimits(memoryBytes: 1 << 30), large = ScenarioLimits(memoryBytes: 64 << 30)
+        #expect(small.violation(in: scenario)?.path == "load.phases", "a day of load is beyond what 1 GiB keeps")
+        #expect(large.violation(in: scenario) == nil)
+        #expect(small.maxVirtualUsers < large.maxVirtualUsers && small.maxOutstanding < large.maxOutstanding)
+        scenario.load.phases[0].duration = .seconds(60)
+        scenario.load.maxOutstanding = large.maxOutstanding
+        #expect(small.violation(in: scenario)?.path == "load.max_outstanding")
+    }
+
+    @Test func anOutageKnobIsReadWithItsTimes() throws {
+        let scenario = try ScenarioLoader().parse("name: x\nstack:\n  embedded:\n    redis: {outage: {at: 5s, for: 5s}}\n", file: "o.yaml")
+        #expect(scenario.stack.embedded["redis"]?.outageAt == .seconds(5) && scenario.stack.embedded["redis"]?.outageFor == .seconds(5))
     }
 
     @Test func aMissingFileIsAnError() {

@@ -83,7 +83,7 @@ struct ScenarioScriptTests {
             Phase(name: "shaped", duration: .seconds(10), rate: .custom(halfOn))
         }
         #expect(throws: Never.self) { try script.validate() }
-        let ops = SimulationRun.dryRun(script.scenario, count: 10_000)
+        let ops = Array(SimulationRun.dryRun(script.scenario, count: 10_000))
         #expect(abs(ops.count - 500) <= 1)
         #expect(ops.allSatisfy { $0.at < 5_000_000_000 })
     }

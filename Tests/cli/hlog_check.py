@@ -1,5 +1,5 @@
 """Reads a run's latency.hlog with HdrHistogram's Python implementation (an independent
-decoder) and checks it against the run's intervals.csv: the same requests per operation, the
+decoder) and checks it against the run's intervals.csv: the same successful requests per operation (the hlog holds successful requests only), the
 same per-second p99 within the histogram's precision.
 
 Usage: python3 hlog_check.py latency.hlog intervals.csv"""
@@ -37,14 +37,14 @@ while True:
 expected, expected_p99 = {}, {}
 with open(csv_path) as f:
     for row in csv.DictReader(f):
-        expected[row["operation"]] = expected.get(row["operation"], 0) + int(row["count"])
+        expected[row["operation"]] = expected.get(row["operation"], 0) + int(row["ok"])
         expected_p99.setdefault(row["operation"], []).append(float(row["p99_ms"]))
 problems = []
 if lines == 0:
     problems.append("no interval lines decoded")
 for operation, count in expected.items():
     if counts.get(operation) != count:
-        problems.append(f"{operation}: hlog has {counts.get(operation)} requests, intervals.csv {count}")
+        problems.append(f"{operation}: hlog has {counts.get(operation)} successful requests, intervals.csv {count}")
     for got, want in zip(p99s.get(operation, []), expected_p99[operation]):
         if abs(got - want) > max(0.01 * want, 0.002):
             problems.append(f"{operation}: p99 {got:.4f} ms in hlog, {want:.4f} ms in intervals.csv")

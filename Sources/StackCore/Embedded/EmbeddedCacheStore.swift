@@ -184,10 +184,11 @@ public final class EmbeddedCacheStore: CachePort {
 
 /// Builds the whole embedded stack.
 public enum EmbeddedStack {
+    /// `loadStart`: when the run's load began, for knobs timed from it (an outage).
     public static func make(knobs: [StoreKind: StoreKnobs] = [:], seed: UInt64 = 0,
-                            time: any TimeSource = WallTime()) -> StackStores {
+                            time: any TimeSource = WallTime(), loadStart: LoadStart = LoadStart()) -> StackStores {
         func behaviour(_ kind: StoreKind, _ salt: UInt64) -> StoreBehaviour {
-            StoreBehaviour(store: kind, knobs: knobs[kind] ?? .none, seed: seed &+ salt)
+            StoreBehaviour(store: kind, knobs: knobs[kind] ?? .none, seed: seed &+ salt, loadStart: loadStart)
         }
         return StackStores(
             relational: EmbeddedRelationalStore(behaviour: behaviour(.relational, 1)),
