@@ -1,5 +1,6 @@
 /// `junit.xml`: a test case per threshold and per baseline comparison, plus one for the run's
-/// validity, so CI systems show them natively.
+/// validity, so CI systems show them natively; the run suite's properties carry the rates and
+/// the failed requests by error class.
 public enum JUnitReport {
     struct Case {
         var suite: String
@@ -29,6 +30,7 @@ public enum JUnitReport {
             let members = cases.filter { $0.suite == suite }
             xml += "  <testsuite name=\"\(suite)\" tests=\"\(members.count)\" failures=\"\(members.count { $0.failure != nil })\" "
             xml += "errors=\"0\" skipped=\"0\" time=\"0\">\n"
+            if suite == "run" { xml += properties(report) }
             for c in members {
                 xml += "    <testcase classname=\"stacksim.\(suite)\" name=\"\(HTML.escape(c.name))\" time=\"0\""
                 if let failure = c.failure {
@@ -40,5 +42,15 @@ public enum JUnitReport {
             xml += "  </testsuite>\n"
         }
         return xml + "</testsuites>\n"
+    }
+
+    static func properties(_ report: RunReport) -> String {
+        let t = report.totals
+        var values = [("goodput_per_s", Format.number(t.throughputPerS)), ("attempted_per_s", Format.number(t.attemptedPerS)),
+                      ("requests_ok", "\(t.ok)"), ("requests_failed", "\(t.errors)")]
+        if let offered = t.offeredPerS { values.append(("offered_per_s", Format.number(offered))) }
+        values += report.errorClasses.map { ("error_class.\($0.errorClass)", "\($0.count)") }
+        return "    <properties>\n" + values.map { "      <property name=\"\(HTML.escape($0.0))\" value=\"\($0.1)\"/>\n" }.joined()
+            + "    </properties>\n"
     }
 }

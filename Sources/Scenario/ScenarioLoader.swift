@@ -41,7 +41,6 @@ public struct ScenarioLoader {
 
     public func parse(_ text: String, file: String) throws -> Scenario {
         let root = try Self.compose(text, file: file)
-        try Self.refuseTags(root, file: file)
         let doc = try YAMLValue(node: root, path: "", file: file, schema: schema.root).fields()
         var scenario = Scenario(name: try doc.required("name").string())
         scenario.file = file
@@ -61,31 +60,6 @@ public struct ScenarioLoader {
     /// The node at a dotted path of mapping keys, when the file has it.
     static func node(at path: String, in root: Node) -> Node? {
         path.split(separator: ".").reduce(Optional(root)) { node, key in node?.mapping?[Node(String(key))] }
-    }
-
-    /// Tags the scenario format does not use: `!!binary`, `!!timestamp`, custom `!tags`. Yams
-    /// would read most as plain text, silently; only the core schema's own may be written.
-    static let allowedTags: Set<String> = ["tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
-                                           "tag:yaml.org,2002:bool", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq",
-                                           "tag:yaml.org,2002:null"]
-
-    static func refuseTags(_ node: Node, file: String) throws {
-        let tag = node.tag.description
-        if tag != "?" && tag != "!" && !tag.isEmpty && !allowedTags.contains(tag) {
-            throw ScenarioError(file: file, line: node.mark?.line ?? 0, column: node.mark?.column ?? 0, path: "",
-                                message: "the YAML tag '\(tag)' is not part of the scenario format; write the value without it")
-        }
-        switch node {
-        case .mapping(let mapping):
-            for (key, value) in mapping {
-                try refuseTags(key, file: file)
-                try refuseTags(value, file: file)
-            }
-        case .sequence(let sequence):
-            for item in sequence { try refuseTags(item, file: file) }
-        case .scalar, .alias:
-            break
-        }
     }
 
     static func locate(_ error: YamlError, file: String) -> ScenarioError {

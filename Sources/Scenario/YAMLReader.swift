@@ -31,8 +31,24 @@ struct YAMLValue {
         ScenarioError(file: file, line: node.mark?.line ?? 0, column: node.mark?.column ?? 0, path: path, message: message)
     }
 
+    /// The core schema's tags, which say what the value already is; any other (`!!binary`,
+    /// `!!timestamp`, a custom `!tag`) would be read as plain text, silently, so it is refused.
+    static let coreTags: Set<String> = ["?", "!", "", "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+                                        "tag:yaml.org,2002:bool", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq",
+                                        "tag:yaml.org,2002:null"]
+
+    /// Checked on each value as it is read, so a value never read (an anchor's expansion under
+    /// an unknown key) costs nothing.
+    private func checkTag() throws {
+        let tag = node.tag.description
+        guard Self.coreTags.contains(tag) else {
+            throw error("the YAML tag '\(tag)' is not part of the scenario format; write the value without it")
+        }
+    }
+
     /// The scalar text, or an error naming what was expected.
     func scalar(expected: String) throws -> String {
+        try checkTag()
         guard case .scalar(let scalar) = node else { throw error("expected \(expected), got \(kind)") }
         return scalar.string
     }
@@ -136,6 +152,7 @@ struct YAMLValue {
 
     func list() throws -> [YAMLValue] {
         guard case .list(let item, let minItems) = schema else { mismatch("a list") }
+        try checkTag()
         guard case .sequence(let sequence) = node else { throw error("expected a list, got \(kind)") }
         guard sequence.count >= minItems else { throw error("expected at least \(minItems) item\(minItems == 1 ? "" : "s")") }
         return sequence.enumerated().map { YAMLValue(node: $1, path: "\(path)[\($0)]", file: file, schema: item) }
@@ -143,6 +160,7 @@ struct YAMLValue {
 
     /// The mapping's entries in file order, each key checked against the format.
     func entries() throws -> [(key: String, value: YAMLValue)] {
+        try checkTag()
         guard case .mapping(let mapping) = node else {
             if case .variants(_, let tagged) = schema {
                 throw error("expected \(scalarSchema.expectation) or a mapping with one of \(tagged.map(\.name).joined(separator: ", ")), got \(kind)")

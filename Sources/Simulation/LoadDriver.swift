@@ -71,6 +71,8 @@ actor LoadDriver {
         case .open: await dispatchOpen()
         case .closed: await runClosed()
         }
+        // The load lasts to the end of the last phase (past its last arrival), unless stopped.
+        await clock.sleep(until: schedule.end, unless: stop)
         phaseToggles.cancel()
         await phaseToggles.value
         return stats

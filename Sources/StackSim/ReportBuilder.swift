@@ -66,8 +66,9 @@ public enum ReportBuilder {
                     + "\(Format.percent(run.schedule.maxLateFraction)) (max \(Format.ms(run.schedule.maxLagMs)) ms); "
                     + "the harness could not keep up, so these latencies describe the harness, not the stack")
         }
-        report.thresholds = ThresholdEvaluator.evaluate(scenario.thresholds, on: report,
-                                                        allRequests: run.totals.operations.mapValues { $0.latency.adding($0.failedLatency).summary })
+        report.thresholds = ThresholdEvaluator.evaluate(scenario.thresholds, on: report) { operation in
+            run.totals.operations[operation].map { $0.latency.adding($0.failedLatency).summary }
+        }
         report.verdict = run.stopReason?.isInterruption == true ? "interrupted"
             : !report.invalidReasons.isEmpty ? "invalid"
             : report.thresholds.allSatisfy(\.passed) && run.stopReason == nil ? "pass" : "fail"

@@ -87,8 +87,8 @@ struct ScenarioLoaderTests {
         // Mistakes: a misspelt store call, a YAML tag the format does not use.
         ("name: x\nstack:\n  embedded:\n    mongo: {operations: {bord: {latency: 1ms}}}\n", 4, "stack.embedded.mongo.operations",
          "unknown key 'bord'"),
-        ("name: !!binary aGVsbG8=\n", 1, "", "YAML tag 'tag:yaml.org,2002:binary'"),
-        ("name: x\ndescription: !custom thing\n", 2, "", "YAML tag '!custom'"),
+        ("name: !!binary aGVsbG8=\n", 1, "name", "YAML tag 'tag:yaml.org,2002:binary'"),
+        ("name: x\ndescription: !custom thing\n", 2, "description", "YAML tag '!custom'"),
     ]
 
     @Test(arguments: badFiles.indices)

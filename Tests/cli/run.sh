@@ -49,7 +49,7 @@ check "a short run passes and writes its reports" 0 "short on embedded: PASS" --
 for f in report.json report.md report.html junit.xml intervals.csv latency.hlog; do
     check "the run wrote $f" 0 "^" -- test -s "$work/out/$f"
 done
-check "report.json names its target and schema" 0 '"schema_version" : 1' -- grep -E '"schema_version"|"target" : "embedded"' "$work/out/report.json"
+check "report.json names its target and schema" 0 '"schema_version" : 2' -- grep -E '"schema_version"|"target" : "embedded"' "$work/out/report.json"
 check "latency.hlog reads back with HdrHistogram's Python decoder" 0 "agree with intervals.csv" -- python3 "$(dirname "$0")/hlog_check.py" "$work/out/latency.hlog" "$work/out/intervals.csv"
 check "report.md breaks latency down by organization size and phase" 0 "By organization size" -- grep -E "## By (organization size|phase)" "$work/out/report.md"
 "$bin" run "$work/short.yaml" --dry-run 200 >"$work/dry1" 2>&1
@@ -132,17 +132,59 @@ if [[ ${STACKSIM_LIVE_TESTS:-} == 1 ]]; then
     source "$(dirname "$0")/live.sh"
 fi
 
-# SIGINT and SIGTERM (what CI systems send on cancel): the load stops, what ran is reported, exit 130.
-for sig in INT TERM; do
-    "$bin" run "$work/short.yaml" --duration 30s --out "$work/sig$sig" --quiet >"$work/sig$sig.log" 2>&1 &
-    pid=$!
-    sleep 5
-    kill -$sig "$pid"
-    wait "$pid"; code=$?
-    check "SIG$sig stops the run with exit 130" 0 "^130$" -- echo "$code"
-    check "…and still writes the report of what ran" 0 '"verdict" : "interrupted"' -- grep '"verdict"' "$work/sig$sig/report.json"
-    check "…saying which signal" 0 "interrupted by SIG$sig" -- cat "$work/sig$sig/report.md"
-done
+# Values beyond what the program can represent or hold, and mistakes: refused before anything runs.
+check "a duration past ten years: exit 64 with the bound" 64 "^stacksim: --duration: expected a duration of at most 3650d" -- \
+    "$bin" run "$work/short.yaml" --duration 99999999999d --dry-run 3
+printf 'name: huge\nload:\n  phases:\n    - { name: a, duration: 99999999999d, rate: 5/s }\n' >"$work/huge.yaml"
+check "…in any duration key, located" 64 "huge.yaml:4:.*load.phases\[0\].duration: expected a duration of at most 3650d" -- "$bin" run "$work/huge.yaml"
+check "a rate of 1e12/s: exit 64 with the bound" 64 "^stacksim: --rate: expected a rate of at most 1000000/s" -- "$bin" run "$work/short.yaml" --rate 1000000000000/s
+printf 'name: many\nload:\n  model: closed\n  phases:\n    - { name: a, duration: 1s, users: 10 }\n' >"$work/many.yaml"
+check "10^11 users: exit 64 with the bound" 64 "^stacksim: --users 100000000000: load.phases: expected at most [0-9]+ users" -- \
+    "$bin" run "$work/many.yaml" --users 100000000000
+printf 'name: heavy\nload:\n  mix: { board: 1e308, members: 1 }\n' >"$work/heavy.yaml"
+check "a mix weight of 1e308: exit 64 with the bound" 64 "heavy.yaml:3:.*load.mix.board: expected a number in 0...1000000000" -- "$bin" run "$work/heavy.yaml"
+printf 'name: long\ndataset: { organizations: 2, users_per_org: 3, tasks_per_user: 2 }\nload:\n  phases:\n    - { name: warmup, duration: 40h, rate: 0.001/s, record: false }\n    - { name: steady, duration: 1m, rate: 10/s }\n' >"$work/long.yaml"
+check "a 40-hour warm-up: --dry-run 3 without a schedule in memory (under 80 MB)" 0 "^ok$" -- \
+    bash -c "/usr/bin/time -f %M '$bin' run '$work/long.yaml' --dry-run 3 2>&1 >/dev/null | awk '{ print (\$1 < 80000 ? \"ok\" : \"maxrss \" \$1 \" KB\") }'"
+sed 's/^dataset:/stack: { embedded: { mongo: { operations: { bord: { latency: 4ms } } } } }\ndataset:/' "$work/short.yaml" >"$work/bord.yaml"
+check "a misspelt store call: exit 64 naming it and the known ones" 64 "unknown key 'bord'; expected one of: .*board" -- "$bin" run "$work/bord.yaml"
+check "--out under /proc: exit 64 before the run" 64 "^stacksim: --out: cannot write reports into /proc/x" -- "$bin" run "$work/short.yaml" --out /proc/x
+touch "$work/a-file"
+check "--out an existing file: exit 64 before the run" 64 "^stacksim: --out: cannot write reports into" -- "$bin" run "$work/short.yaml" --out "$work/a-file"
+sed 's/^name: short/name: other/' "$work/base.yaml" >"$work/other.yaml"
+"$bin" run "$work/other.yaml" --out "$work/other" --quiet >/dev/null 2>&1
+check "compare of two scenarios: exit 64" 64 "a baseline of scenario 'short', not 'other'; pass --allow-other-scenario" -- \
+    "$bin" compare "$work/b1/report.json" "$work/other/report.json"
+check "…unless a flag says it is meant" 0 "regressions in" -- "$bin" compare "$work/b1/report.json" "$work/other/report.json" --allow-other-scenario
+check "run --baseline of another scenario: exit 64 before the run" 64 "not 'other'" -- "$bin" run "$work/other.yaml" --baseline "$work/b1/report.json" --out "$work/o9"
+python3 -c "import json,sys; r=json.load(open(sys.argv[1])); r['operations']=[]; json.dump(r, open(sys.argv[2],'w'))" "$work/b1/report.json" "$work/empty.json"
+check "a baseline with no operations: exit 64" 64 "nothing to compare against" -- "$bin" compare "$work/empty.json" "$work/b2/report.json"
+python3 -c "import json,sys; r=json.load(open(sys.argv[1])); r['schema_version']=999; json.dump(r, open(sys.argv[2],'w'))" "$work/b1/report.json" "$work/future.json"
+check "a report of an unknown schema version: exit 64" 64 "report schema 999, but this stacksim reads schema 2" -- "$bin" compare "$work/future.json" "$work/b2/report.json"
+printf 'name: !!binary aGVsbG8=\n' >"$work/tagged.yaml"
+check "a YAML tag the format does not use: exit 64, located" 64 "tagged.yaml:1:.*YAML tag 'tag:yaml.org,2002:binary'" -- "$bin" scenarios --validate "$work/tagged.yaml"
+check "scenarios --validate FILE validates that file" 0 "^1 valid, 0 invalid" -- "$bin" scenarios --validate "$work/short.yaml"
+
+# Odd text: well-formed outputs, an escaped terminal, one progress line whatever the names.
+printf 'name: "odd\\0\\e[31m\\u202Eeman"\ndataset: { organizations: 2, users_per_org: 3, tasks_per_user: 2 }\nload:\n  phases:\n    - { name: "two\\nlines", duration: 2s, rate: 20/s }\n' >"$work/odd.yaml"
+"$bin" run "$work/odd.yaml" --out "$work/odd" >"$work/odd.log" 2>&1
+check "NUL and ESC in a name: junit.xml is well-formed XML" 0 "^well-formed$" -- \
+    python3 -c "import xml.etree.ElementTree as E,sys; E.parse(sys.argv[1]); print('well-formed')" "$work/odd/junit.xml"
+check "…the terminal gets no raw escape" 1 "^" -- grep -aP "\x1b|\x00|\xe2\x80\xae" "$work/odd.log"
+check "…but the name, escaped" 0 'odd\\u\{0\}\\u\{1b\}\[31m\\u\{202e\}eman' -- cat "$work/odd.log"
+check "…the HTML isolates the right-to-left override" 0 "^isolated$" -- \
+    python3 -c "import sys; t=open(sys.argv[1], encoding='utf-8').read(); print('isolated' if '<h1>\u2068' in t and '\u202eeman\u2069</h1>' in t else 'not')" "$work/odd/report.html"
+"$bin" run "$work/odd.yaml" --out "$work/odd2" --duration 10s >"$work/odd2.log" 2>&1
+check "a newline in a phase name: still one progress line" 0 "^1$" -- grep -cE '^\[two\\u\{a\}lines\] +10/10 s' "$work/odd2.log"
+
+# Goodput, outages, stops and aborts, against numbers computed from what each run was asked to do.
+mkdir -p "$work/edges"
+check "goodput under 5x overload, a store failing fast, SIGINT/SIGTERM/abort_on_fail stop within a second" 0 "^edges: 0 failed" -- \
+    python3 "$(dirname "$0")/edges.py" "$bin" "$work/edges"
+
+# A few hundred mutated scenarios: each runs or is refused with a located message; none crashes, hangs or grows.
+mkdir -p "$work/fuzz"
+check "fuzz: mutated scenarios through --validate and a 1-second run" 0 "; 0 failed$" -- python3 "$(dirname "$0")/fuzz.py" "$bin" "$work/fuzz" 300
 
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
