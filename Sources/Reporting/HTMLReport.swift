@@ -21,6 +21,7 @@ public enum HTMLReport {
         page += "<section><h2>Operations</h2><p>\(HTML.escape(TextReports.operationsNote))</p>"
         page += operationsTable(report) + "</section>"
         page += errorsTable(report)
+        page += serverSection(report.server)
         page += "<section><h2>Over time</h2><div class=\"grid\">"
         page += timeCharts(report).joined()
         page += "</div></section>"
@@ -76,6 +77,35 @@ public enum HTMLReport {
             html += "<td>\(e.firstS.map(Format.number) ?? "–")</td><td>\(e.lastS.map(Format.number) ?? "–")</td></tr>"
         }
         return html + "</tbody></table></section>"
+    }
+
+    /// "Where the time went", as in report.md.
+    static func serverSection(_ server: ServerEvidenceInfo?) -> String {
+        guard let server else { return "" }
+        let e = HTML.escape
+        var html = "<section><h2>Where the time went</h2><p>\(e(TextReports.serverNote))</p><table><thead><tr><th>store</th>"
+        html += "<th>evidence from</th><th>store ms</th><th>callers' ms</th><th>share</th></tr></thead><tbody>"
+        for store in server.stores {
+            let t = TextReports.storeTimes(store)
+            html += "<tr><td>\(store.store)</td><td>\(e(store.source))</td><td>\(t.server)</td><td>\(t.client)</td><td>\(t.share)</td></tr>"
+        }
+        html += "</tbody></table>"
+        let missing = server.stores.flatMap { store in store.missing.map { "<li>\(store.store): <strong>not available</strong> — \(e($0))</li>" } }
+        if !missing.isEmpty { html += "<ul>" + missing.joined() + "</ul>" }
+        let shapes = server.stores.flatMap { store in store.shapes.map { (store.store, $0) } }.sorted { $0.1.serverMs > $1.1.serverMs }
+        if !shapes.isEmpty {
+            html += "<table><thead><tr>" + ["store", "call", "served by", "on", "calls", "examined/call", "returned/call", "store ms"]
+                .map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>"
+            for (store, s) in shapes.prefix(15) {
+                html += "<tr><td>\(store)</td><td>\(e(s.call))</td><td>\(s.path.rawValue)</td><td>\(e(s.on))</td><td>\(s.calls)</td>"
+                html += "<td>\(Format.number(s.examinedPerCall))</td><td>\(Format.number(s.returnedPerCall))</td><td>\(Format.ms(s.serverMs))</td></tr>"
+            }
+            html += "</tbody></table>"
+        }
+        if !server.findings.isEmpty {
+            html += "<h3>Findings</h3><ul>" + server.findings.map { "<li class=\"warn\">\(e($0.text))</li>" }.joined() + "</ul>"
+        }
+        return html + "</section>"
     }
 
     /// Phase boundaries, in seconds since the start, for markers on time charts.

@@ -40,6 +40,8 @@ public struct RunReport: Codable, Sendable {
     public var errorClasses: [ErrorClassInfo] = []
     /// Whether what the stack acknowledged is still there after the run.
     public var integrity: IntegrityInfo?
+    /// What each store did, by its own account, and what that says.
+    public var server: ServerEvidenceInfo?
 
     public init(schemaVersion: Int = RunReport.currentSchemaVersion, tool: ToolInfo, scenario: ScenarioInfo, target: String, targetNote: String, machine: MachineInfo, startedAt: Date, durationS: Double, recordedS: Double, verdict: String, invalidReasons: [String], aborted: String? = nil, dataset: DatasetInfo, load: LoadInfo, scheduleLag: ScheduleInfo, totals: TotalsInfo, operations: [OperationReport], consistency: ConsistencyInfo, harness: HarnessInfo, thresholds: [ThresholdResult], baseline: BaselineComparison? = nil, breakdowns: Breakdowns, intervals: [IntervalRow], stackSamples: [StackSample]) {
         self.schemaVersion = schemaVersion
@@ -495,6 +497,98 @@ extension ErrorClassInfo {
             let seen = samples.filter { ($0.errorsByClass[name] ?? 0) > 0 }.map(\.t)
             let store = ["postgres", "mongo", "redis"].first { name.hasPrefix($0 + "_") }
             return ErrorClassInfo(errorClass: name, store: store, count: counts[name]!, firstS: seen.min(), lastS: seen.max())
+        }
+    }
+}
+
+/// The stores' own account of a run: per query shape, how it was served and what it touched.
+public struct ServerEvidenceInfo: Codable, Sendable, Equatable {
+    public var stores: [StoreEvidenceInfo]
+    /// What the evidence shows, in plain words, each with the shape it rests on.
+    public var findings: [Finding]
+
+    public init(stores: [StoreEvidenceInfo], findings: [Finding]) {
+        self.stores = stores; self.findings = findings
+    }
+}
+
+public struct StoreEvidenceInfo: Codable, Sendable, Equatable {
+    public var store: String
+    /// `embedded engine`, a server facility, or `none`.
+    public var source: String
+    public var shapes: [ShapeInfo]
+    public var counters: [String: Double]
+    /// What could not be had, and why.
+    public var missing: [String]
+    /// The store's time over the callers' time for the same calls (nil without both).
+    public var serverShareOfClientTime: Double?
+
+    public init(store: String, source: String, shapes: [ShapeInfo], counters: [String: Double], missing: [String]) {
+        self.store = store; self.source = source; self.shapes = shapes; self.counters = counters; self.missing = missing
+        let server = shapes.reduce(0) { $0 + $1.serverMs }, client = shapes.reduce(0) { $0 + $1.clientMs }
+        serverShareOfClientTime = client > 0 ? server / client : nil
+    }
+}
+
+/// One query shape (a store call by name) over the run.
+public struct ShapeInfo: Codable, Sendable, Equatable {
+    /// How the store reached the data (StackCore's `AccessPath`, as reports name it).
+    public enum Path: String, Codable, Sendable {
+        case indexScan = "index_scan", textIndex = "text_index", keyLookup = "key_lookup"
+        case collectionScan = "collection_scan", keyedWrite = "keyed_write"
+    }
+
+    public var call: String
+    public var path: Path
+    /// The index, collection or table it used.
+    public var on: String
+    public var calls: Int
+    public var examinedPerCall: Double
+    public var returnedPerCall: Double
+    /// The store's own time, and the callers' time, in total over the calls.
+    public var serverMs: Double
+    public var clientMs: Double
+
+    public init(call: String, path: Path, on: String, calls: Int, examined: Int, returned: Int, serverMs: Double, clientMs: Double) {
+        self.call = call; self.path = path; self.on = on; self.calls = calls
+        examinedPerCall = calls > 0 ? Double(examined) / Double(calls) : 0
+        returnedPerCall = calls > 0 ? Double(returned) / Double(calls) : 0
+        self.serverMs = serverMs; self.clientMs = clientMs
+    }
+}
+
+/// Something the evidence shows that the stack's owners should know.
+public struct Finding: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable {
+        /// Every document or row read to return a few.
+        case scan
+        /// An index read far more entries than the call returned (a filter after the index).
+        case unselectiveIndex = "unselective_index"
+    }
+
+    public var kind: Kind
+    public var store: String
+    public var call: String
+    public var text: String
+
+    /// Findings from the shapes: scans, and indexes examining ten or more entries per one returned.
+    public static func from(_ stores: [StoreEvidenceInfo]) -> [Finding] {
+        stores.flatMap { store in
+            store.shapes.compactMap { shape -> Finding? in
+                let ratio = shape.examinedPerCall / max(shape.returnedPerCall, 1)
+                let touched = "\(Format.number(shape.examinedPerCall)) examined per call for \(Format.number(shape.returnedPerCall)) returned"
+                guard ratio >= 10 else { return nil }
+                switch shape.path {
+                case .collectionScan:
+                    return Finding(kind: .scan, store: store.store, call: shape.call,
+                                   text: "\(shape.call): a scan of \(shape.on), \(touched) — no index serves it")
+                case .indexScan, .textIndex:
+                    return Finding(kind: .unselectiveIndex, store: store.store, call: shape.call,
+                                   text: "\(shape.call): index \(shape.on), \(touched) — the index does not narrow it to what is asked")
+                default:
+                    return nil
+                }
+            }
         }
     }
 }

@@ -53,6 +53,44 @@ public enum TextReports {
             + "\(i.syncJobsLost) sync jobs lost; \(i.relogins) re-logins"
     }
 
+    /// "Where the time went": per store, its own time against its callers'; the shapes by the
+    /// store's time, with how they were served; what the evidence shows.
+    static func serverSection(_ server: ServerEvidenceInfo?) -> String {
+        guard let server else { return "" }
+        var md = "\n## Where the time went\n\n\(serverNote)\n\n| store | evidence from | store ms | callers' ms | share |\n|---|---|---:|---:|---:|\n"
+        for store in server.stores {
+            let shares = storeTimes(store)
+            md += "| \(store.store) | \(escape(store.source)) | \(shares.server) | \(shares.client) | \(shares.share) |\n"
+        }
+        for store in server.stores where !store.missing.isEmpty {
+            md += "\n" + store.missing.map { "- \(store.store): **not available** — \(escape($0))" }.joined(separator: "\n") + "\n"
+        }
+        let shapes = server.stores.flatMap { store in store.shapes.map { (store.store, $0) } }.sorted { $0.1.serverMs > $1.1.serverMs }
+        if !shapes.isEmpty {
+            md += "\n| store | call | served by | on | calls | examined/call | returned/call | store ms | mean ms |\n"
+            md += "|---|---|---|---|---:|---:|---:|---:|---:|\n"
+            for (store, s) in shapes.prefix(15) {
+                md += "| \(store) | \(escape(s.call)) | \(s.path.rawValue) | \(escape(s.on)) | \(s.calls) | \(Format.number(s.examinedPerCall)) | "
+                md += "\(Format.number(s.returnedPerCall)) | \(Format.ms(s.serverMs)) | \(Format.ms(s.calls > 0 ? s.serverMs / Double(s.calls) : 0)) |\n"
+            }
+        }
+        if !server.findings.isEmpty {
+            md += "\n**Findings**\n\n" + server.findings.map { "- \(escape($0.text))" }.joined(separator: "\n") + "\n"
+        }
+        return md
+    }
+
+    /// A store's own time, its callers' time for the same calls, and the share, as printed.
+    static func storeTimes(_ store: StoreEvidenceInfo) -> (server: String, client: String, share: String) {
+        guard let share = store.serverShareOfClientTime else { return ("–", "–", "–") }
+        return (Format.ms(store.shapes.reduce(0) { $0 + $1.serverMs }), Format.ms(store.shapes.reduce(0) { $0 + $1.clientMs }),
+                Format.percent(share))
+    }
+
+    static let serverNote = "Each store's own account of the load (warm-up and background work included, from the start of "
+        + "the load until it drained): how each kind of call was served, what it examined for what it returned, and the "
+        + "store's time beside the time its callers saw for the same calls."
+
     /// What the operations table's columns mean, in every format.
     static let operationsNote = "Latency is measured from each request's intended start, service time from when it got a worker — "
         + "both of successful requests (a 403 answer included); ok/s is successful requests per recorded second. Failed requests' "
@@ -161,6 +199,7 @@ public enum TextReports {
             }
         }
         md += errorsSection(report)
+        md += serverSection(report.server)
         let c = report.consistency
         md += "\n## Consistency and caches\n\n"
         md += "- Snapshot lag (profile commit → all task snapshots updated): \(c.snapshotSyncs) syncs, p50 \(Format.ms(c.snapshotLagMs.p50)) ms, "

@@ -138,6 +138,8 @@ public struct RunResult: Sendable {
     public var processCPUSeconds: Double
     /// Set when the run stopped before the end of its last phase.
     public var stopReason: StopReason?
+    /// Each store's account of its work from the start of the load until it drained.
+    public var evidence: [StoreEvidence]
 }
 
 /// A change to the generated dataset before it is loaded, written in Swift — a tenant ten times
@@ -184,6 +186,7 @@ public enum SimulationRun {
         let observer = RecordingObserver(recorder: recorder)
         let sync = SnapshotSync(stores: stores, strategy: scenario.syncStrategy, workers: scenario.stack.syncWorkers,
                                 time: time, observer: observer)
+        let evidenceBefore = await evidence(of: stores, until: .now + scenario.stack.pool.callTimeout)
         let clock = RunClock()
         loadStart.mark()
         let ledger = WriteLedger(clock: clock)
@@ -233,6 +236,7 @@ public enum SimulationRun {
         }
         gracefulStop.cancel()
         let syncJobsLost = await waitForSync(sync, until: min(hardDeadline, ContinuousClock.now + .seconds(30)))
+        let evidenceAfter = await evidence(of: stores, until: max(hardDeadline, ContinuousClock.now) + scenario.stack.pool.callTimeout)
         sprintTask.cancel()
         await driver.finishIntervals()
         let cpuSeconds = processCPUSeconds() - cpuStart
@@ -254,7 +258,27 @@ public enum SimulationRun {
                          syncFailures: syncFailures, syncJobsLost: syncJobsLost, relogins: runner.relogins, ledger: ledgerFindings,
                          writesAcknowledged: ledger.acknowledged, writesUnknown: ledger.unknownOutcome,
                          processCPUSeconds: cpuSeconds,
-                         stopReason: options.stop.requested)
+                         stopReason: options.stop.requested,
+                         evidence: zip(evidenceAfter, evidenceBefore).map { $0.delta(since: $1) })
+    }
+
+    /// Each store's evidence now, in `StoreKind` order; a store that cannot give it (or not by
+    /// `deadline`) says why.
+    static func evidence(of stores: StackStores, until deadline: ContinuousClock.Instant) async -> [StoreEvidence] {
+        let sources: [(StoreKind, any Sendable)] = [(.relational, stores.relational), (.document, stores.documents), (.cache, stores.cache)]
+        var result: [StoreEvidence] = []
+        for (kind, store) in sources {
+            guard let source = store as? any EvidenceSource else {
+                result.append(.unavailable(kind, "server evidence is not collected from live servers in this version"))
+                continue
+            }
+            do {
+                result.append(try await Deadline.run(until: deadline) { try await source.evidence() })
+            } catch {
+                result.append(.unavailable(kind, "the store did not give its evidence: \(error)"))
+            }
+        }
+        return result
     }
 
     /// The first `count` operations the open model intends, generated as they are read.

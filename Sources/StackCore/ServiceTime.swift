@@ -144,12 +144,31 @@ public final class StoreBehaviour: Sendable {
     private let origin = ContinuousClock.now
     private let loadStart: LoadStart
     private let rng: Mutex<SeededRandom>
+    /// The engine's account of its work, per query shape.
+    public let evidence: EngineEvidence
 
     public init(store: StoreKind, knobs: StoreKnobs, seed: UInt64, loadStart: LoadStart = LoadStart()) {
         self.store = store
         self.knobs = knobs
         self.loadStart = loadStart
         self.rng = Mutex(SeededRandom(seed: seed))
+        evidence = EngineEvidence(store: store)
+    }
+
+    /// Serves a call whose engine work is accounted for: `work` reads through `path` on `on`,
+    /// adding what it looks at to its argument; the result's size is what it returned.
+    public func query<T>(_ operation: String, _ path: AccessPath, on: String, returned: (T) -> Int,
+                         _ work: (inout Int) throws -> T) async throws -> T {
+        let called = ContinuousClock.now
+        var examined = 0, engine = Duration.zero
+        let result = try await serve(operation) {
+            let start = ContinuousClock.now
+            defer { engine = ContinuousClock.now - start }
+            return try work(&examined)
+        }
+        evidence.record(operation, path, on: on, examined: examined, returned: returned(result), serverNanos: engine.nanoseconds,
+                        clientNanos: (ContinuousClock.now - called).nanoseconds)
+        return result
     }
 
     public func serve<T>(_ operation: String, _ work: () throws -> T) async throws -> T {

@@ -53,6 +53,7 @@ public enum ReportBuilder {
                                    byPhase: Breakdowns.rows(t.byPhase, order: scenario.load.phases.map(\.name))),
             intervals: run.intervals, stackSamples: run.stackSamples)
         report.errorClasses = ErrorClassInfo.classes(operations: operations, samples: run.stackSamples)
+        report.server = serverEvidence(run.evidence)
         let ledger = try? run.ledger.get()
         let ledgerError: String? = if case .failure(let failure) = run.ledger { failure.message } else { nil }
         report.integrity = IntegrityInfo(acknowledgedWrites: run.writesAcknowledged, unknownOutcomeWrites: run.writesUnknown,
@@ -73,6 +74,18 @@ public enum ReportBuilder {
             : !report.invalidReasons.isEmpty ? "invalid"
             : report.thresholds.allSatisfy(\.passed) && run.stopReason == nil ? "pass" : "fail"
         return report
+    }
+
+    /// The stores' evidence as the report shows it: shapes by server time, findings drawn from them.
+    static func serverEvidence(_ evidence: [StoreEvidence]) -> ServerEvidenceInfo {
+        let stores = evidence.map { e in
+            StoreEvidenceInfo(store: e.store.rawValue, source: e.source, shapes: e.shapes.map { call, shape in
+                ShapeInfo(call: call, path: ShapeInfo.Path(rawValue: shape.path.rawValue)!, on: shape.on, calls: shape.calls,
+                          examined: shape.examined, returned: shape.returned, serverMs: Double(shape.serverNanos) / 1e6,
+                          clientMs: Double(shape.clientNanos) / 1e6)
+            }.sorted { ($0.serverMs, $1.call) > ($1.serverMs, $0.call) }, counters: e.counters, missing: e.missing)
+        }
+        return ServerEvidenceInfo(stores: stores, findings: Finding.from(stores))
     }
 
     static func phaseInfo(_ phase: Phase) -> PhaseInfo {

@@ -4,7 +4,7 @@ import StackModel
 
 /// Redis in miniature: string values with TTLs (expired lazily on access and actively once a
 /// second, as Redis does), INCR counters, and lists with LPUSH / BRPOP that wake a blocked popper.
-public final class EmbeddedCacheStore: CachePort {
+public final class EmbeddedCacheStore: CachePort, EvidenceSource {
     private let state = Mutex(Keyspace())
     private let behaviour: StoreBehaviour
     private let time: any TimeSource
@@ -77,8 +77,16 @@ public final class EmbeddedCacheStore: CachePort {
         try await behaviour.serve("ping") {}
     }
 
+    public func evidence() async throws -> StoreEvidence { behaviour.evidence.snapshot }
+
+    /// A GET, counted as Redis counts it: a keyspace hit or miss.
     public func get(_ key: String) async throws -> String? {
-        try await behaviour.serve("get") { state.withLock { $0.live(key, now: time.now())?.value } }
+        let value = try await behaviour.query("get", .keyLookup, on: "keyspace", returned: { $0 == nil ? 0 : 1 }) { examined in
+            examined += 1
+            return state.withLock { $0.live(key, now: time.now())?.value }
+        }
+        behaviour.evidence.count(value == nil ? "keyspace_misses" : "keyspace_hits")
+        return value
     }
 
     public func set(_ key: String, _ value: String, ttl: Duration?) async throws {

@@ -7,7 +7,7 @@ import StackModel
 /// the partial `{organization_id, assignee_id}` for active statuses, the TTL index on
 /// `activity_logs.created_at`, unique `user_snapshots.user_id`. Queries the seed gives no index
 /// (tasks by sprint, by reviewer) scan the collection, as the server would.
-public final class EmbeddedDocumentStore: DocumentPort {
+public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
     private let state = Mutex(Collections())
     private let behaviour: StoreBehaviour
     private let time: any TimeSource
@@ -101,6 +101,8 @@ public final class EmbeddedDocumentStore: DocumentPort {
         try await behaviour.serve("ping") {}
     }
 
+    public func evidence() async throws -> StoreEvidence { behaviour.evidence.snapshot }
+
     public func load(_ dataset: Dataset) async throws {
         try await behaviour.serve("load") {
             try state.withLock { c in
@@ -125,39 +127,45 @@ public final class EmbeddedDocumentStore: DocumentPort {
     }
 
     public func board(organizationID: UUIDValue, status: TaskStatus, limit: Int) async throws -> [ProjectTask] {
-        try await behaviour.serve("board") {
+        try await behaviour.query("board", .indexScan, on: "org_status_created", returned: \.count) { examined in
             state.withLock { c in
                 guard let index = c.orgStatusCreated[OrgStatus(organization: organizationID, status: status)] else { return [] }
-                return index.entries.prefix(limit).compactMap { c.tasks[$0.id] }
+                let entries = index.entries.prefix(limit)
+                examined += entries.count
+                return entries.compactMap { c.tasks[$0.id] }
             }
         }
     }
 
     public func tasks(assigneeID: UUIDValue, status: TaskStatus) async throws -> [ProjectTask] {
-        try await behaviour.serve("my-tasks") {
+        try await behaviour.query("my-tasks", .indexScan, on: "assignee_status", returned: \.count) { examined in
             state.withLock { c in
-                (c.assigneeStatus[AssigneeStatus(assignee: assigneeID, status: status)] ?? []).sorted().compactMap { c.tasks[$0] }
+                let ids = c.assigneeStatus[AssigneeStatus(assignee: assigneeID, status: status)] ?? []
+                examined += ids.count
+                return ids.sorted().compactMap { c.tasks[$0] }
             }
         }
     }
 
     public func activeTasks(organizationID: UUIDValue, assigneeID: UUIDValue) async throws -> [ProjectTask] {
-        try await behaviour.serve("my-active") {
+        try await behaviour.query("my-active", .indexScan, on: "org_assignee_active", returned: \.count) { examined in
             state.withLock { c in
-                (c.orgAssigneeActive[OrgAssignee(organization: organizationID, assignee: assigneeID)] ?? []).sorted()
-                    .compactMap { c.tasks[$0] }
+                let ids = c.orgAssigneeActive[OrgAssignee(organization: organizationID, assignee: assigneeID)] ?? []
+                examined += ids.count
+                return ids.sorted().compactMap { c.tasks[$0] }
             }
         }
     }
 
     public func dueSoon(organizationID: UUIDValue, from: Date, to: Date, limit: Int) async throws -> [ProjectTask] {
-        try await behaviour.serve("due-soon") {
+        try await behaviour.query("due-soon", .indexScan, on: "due_date", returned: \.count) { examined in
             state.withLock { c in
                 let start = c.dueDate.lowerBound(from.timeIntervalSince1970)
                 let end = to.timeIntervalSince1970
                 var found: [ProjectTask] = []
                 for entry in c.dueDate.entries[start...] {
                     guard entry.sort < end, found.count < limit else { break }
+                    examined += 1
                     if let task = c.tasks[entry.id], task.organizationID == organizationID { found.append(task) }
                 }
                 return found
@@ -166,11 +174,13 @@ public final class EmbeddedDocumentStore: DocumentPort {
     }
 
     public func search(organizationID: UUIDValue, text: String, limit: Int) async throws -> [ProjectTask] {
-        try await behaviour.serve("search") {
+        try await behaviour.query("search", .textIndex, on: "text", returned: \.count) { examined in
             state.withLock { c in
                 var scores: [UUIDValue: Int] = [:]
                 for term in TextIndex.tokens(text) {
-                    for id in c.text[term] ?? [] { scores[id, default: 0] += 1 }
+                    let postings = c.text[term] ?? []
+                    examined += postings.count
+                    for id in postings { scores[id, default: 0] += 1 }
                 }
                 return scores.compactMap { id, score -> (ProjectTask, Int)? in
                     guard let task = c.tasks[id], task.organizationID == organizationID else { return nil }
@@ -183,11 +193,14 @@ public final class EmbeddedDocumentStore: DocumentPort {
     }
 
     public func taskStats(organizationID: UUIDValue) async throws -> [StatusStat] {
-        try await behaviour.serve("task-stats") {
+        // An aggregation: every entry it reads is used, so all count as returned.
+        try await behaviour.query("task-stats", .indexScan, on: "org_status_created",
+                                  returned: { $0.reduce(0) { $0 + $1.count } }) { examined in
             state.withLock { c in
                 TaskStatus.allCases.compactMap { status in
                     guard let index = c.orgStatusCreated[OrgStatus(organization: organizationID, status: status)],
                           index.count > 0 else { return nil }
+                    examined += index.count
                     let hours = index.entries.reduce(0.0) { $0 + (c.tasks[$1.id]?.estimatedHours ?? 0) }
                     return StatusStat(status: status, count: index.count, totalHours: hours)
                 }
@@ -196,17 +209,26 @@ public final class EmbeddedDocumentStore: DocumentPort {
     }
 
     public func sprintTasks(sprintID: UUIDValue) async throws -> [ProjectTask] {
-        try await behaviour.serve("sprint-tasks") {
-            state.withLock { c in c.tasks.values.filter { $0.sprintID == sprintID }.sorted { $0.position < $1.position } }
+        try await behaviour.query("sprint-tasks", .collectionScan, on: "tasks", returned: \.count) { examined in
+            state.withLock { c in
+                examined += c.tasks.count
+                return c.tasks.values.filter { $0.sprintID == sprintID }.sorted { $0.position < $1.position }
+            }
         }
     }
 
     public func task(id: UUIDValue) async throws -> ProjectTask? {
-        try await behaviour.serve("task") { state.withLock { $0.tasks[id] } }
+        try await behaviour.query("task", .keyLookup, on: "_id_", returned: { $0 == nil ? 0 : 1 }) { examined in
+            examined += 1
+            return state.withLock { $0.tasks[id] }
+        }
     }
 
     public func tasks(ids: [UUIDValue]) async throws -> [ProjectTask] {
-        try await behaviour.serve("tasks") { state.withLock { c in ids.compactMap { c.tasks[$0] } } }
+        try await behaviour.query("tasks", .keyLookup, on: "_id_", returned: \.count) { examined in
+            examined += ids.count
+            return state.withLock { c in ids.compactMap { c.tasks[$0] } }
+        }
     }
 
     public func insertTask(_ task: ProjectTask) async throws {
@@ -305,7 +327,14 @@ public final class EmbeddedDocumentStore: DocumentPort {
     }
 
     public func taskIDs(of userID: UUIDValue, as role: SnapshotRole) async throws -> [UUIDValue] {
-        try await behaviour.serve("task-ids-\(role.rawValue)") { state.withLock { $0.taskIDs(of: userID, as: role).sorted() } }
+        let (path, on): (AccessPath, String) = role == .assignee ? (.indexScan, "assignee_status") : (.collectionScan, "tasks")
+        return try await behaviour.query("task-ids-\(role.rawValue)", path, on: on, returned: \.count) { examined in
+            state.withLock { c in
+                let ids = c.taskIDs(of: userID, as: role)
+                examined += role == .assignee ? ids.count : c.tasks.count
+                return ids.sorted()
+            }
+        }
     }
 
     public func setSnapshot(_ snapshot: UserSnapshot, as role: SnapshotRole, taskID: UUIDValue) async throws {

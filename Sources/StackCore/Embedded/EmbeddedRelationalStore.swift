@@ -6,7 +6,7 @@ import StackModel
 /// indexes (email, (provider, uid), subdomain, memberships by user / by (organization, active),
 /// the partial active-admin index, roles by (organization, key), role-permissions by role),
 /// and the audit log partitioned by month.
-public final class EmbeddedRelationalStore: RelationalPort {
+public final class EmbeddedRelationalStore: RelationalPort, EvidenceSource {
     private let tables = Mutex(Tables())
     private let behaviour: StoreBehaviour
 
@@ -86,6 +86,8 @@ public final class EmbeddedRelationalStore: RelationalPort {
         try await behaviour.serve("ping") {}
     }
 
+    public func evidence() async throws -> StoreEvidence { behaviour.evidence.snapshot }
+
     public func load(_ dataset: Dataset) async throws {
         try await behaviour.serve("load") {
             try tables.withLock { t in
@@ -101,7 +103,10 @@ public final class EmbeddedRelationalStore: RelationalPort {
     }
 
     public func user(id: UUIDValue) async throws -> User? {
-        try await behaviour.serve("user") { tables.withLock { $0.users[id] } }
+        try await behaviour.query("user", .keyLookup, on: "users_pkey", returned: { $0 == nil ? 0 : 1 }) { examined in
+            examined += 1
+            return tables.withLock { $0.users[id] }
+        }
     }
 
     public func updateProfile(userID: UUIDValue, change: ProfileChange, at: Date) async throws -> User? {
@@ -120,9 +125,11 @@ public final class EmbeddedRelationalStore: RelationalPort {
     }
 
     public func memberIDs(organizationID: UUIDValue, activeOnly: Bool) async throws -> [UUIDValue] {
-        try await behaviour.serve("members") {
+        try await behaviour.query("members", .indexScan, on: "memberships_organization_active", returned: \.count) { examined in
             tables.withLock { t in
-                (t.membershipsByOrganization[organizationID] ?? []).compactMap { id in
+                let ids = t.membershipsByOrganization[organizationID] ?? []
+                examined += ids.count
+                return ids.compactMap { id in
                     guard let m = t.memberships[id], !activeOnly || m.active else { return nil }
                     return m.userID
                 }
@@ -131,8 +138,12 @@ public final class EmbeddedRelationalStore: RelationalPort {
     }
 
     public func hasPermission(userID: UUIDValue, organizationID: UUIDValue, resource: String, action: String) async throws -> Bool {
-        try await behaviour.serve("permission-check") {
-            tables.withLock { t in
+        // Membership by (user, organization), its role by (organization, key), the permission by
+        // (resource, action), the grant by (role, permission): four unique-index lookups.
+        try await behaviour.query("permission-check", .keyLookup, on: "memberships_user_organization",
+                                  returned: { $0 ? 1 : 0 }) { examined in
+            examined += 4
+            return tables.withLock { t in
                 guard let membershipID = t.membershipByUserOrganization[.init(a: userID, b: organizationID)],
                       let membership = t.memberships[membershipID], membership.active,
                       let roleID = t.roleByOrganizationKey["\(organizationID)/\(membership.role)"],

@@ -1,0 +1,116 @@
+import Synchronization
+
+/// How a store reached the data of one kind of call.
+public enum AccessPath: String, Sendable, Codable, Equatable {
+    /// Entries of an index, in its order.
+    case indexScan = "index_scan"
+    /// Postings of a text index.
+    case textIndex = "text_index"
+    /// One key or primary-key lookup per item asked for.
+    case keyLookup = "key_lookup"
+    /// Every document or row of a collection or table.
+    case collectionScan = "collection_scan"
+    /// A write that finds its target by key.
+    case keyedWrite = "keyed_write"
+}
+
+/// What a store did for one kind of call (a query shape): its access path and, summed over the
+/// calls, what it touched and how long it worked.
+public struct ShapeEvidence: Sendable, Codable, Equatable {
+    public var path: AccessPath
+    /// The index, collection or table the path is on (`org_status_created`, `tasks`).
+    public var on: String
+    public var calls: Int
+    /// Index entries, documents or rows looked at, and those returned.
+    public var examined: Int
+    public var returned: Int
+    /// Time the store's engine spent on these calls, and the time the calls took as their caller
+    /// saw it (round trips, waits and injected latency included).
+    public var serverNanos: Int64
+    public var clientNanos: Int64
+
+    public init(path: AccessPath, on: String, calls: Int = 0, examined: Int = 0, returned: Int = 0, serverNanos: Int64 = 0,
+                clientNanos: Int64 = 0) {
+        self.path = path; self.on = on; self.calls = calls; self.examined = examined; self.returned = returned
+        self.serverNanos = serverNanos; self.clientNanos = clientNanos
+    }
+}
+
+/// A store's own account of its work: per query shape (by store-call name), and its counters
+/// (commands, hits, misses, expired keys, …). Cumulative since the store started; `delta` turns
+/// two snapshots into what happened between them.
+public struct StoreEvidence: Sendable, Codable, Equatable {
+    public var store: StoreKind
+    /// Where it comes from: `embedded engine`, or the server facility asked.
+    public var source: String
+    public var shapes: [String: ShapeEvidence]
+    /// Counters that only grow (calls per command, keyspace hits and misses, expired keys).
+    public var counters: [String: Double]
+    /// What this store could not tell, in plain words (never a made-up value instead).
+    public var missing: [String]
+
+    public init(store: StoreKind, source: String, shapes: [String: ShapeEvidence] = [:], counters: [String: Double] = [:],
+                missing: [String] = []) {
+        self.store = store; self.source = source; self.shapes = shapes; self.counters = counters; self.missing = missing
+    }
+
+    /// Evidence that could not be had at all, with the reason.
+    public static func unavailable(_ store: StoreKind, _ why: String) -> StoreEvidence {
+        StoreEvidence(store: store, source: "none", missing: [why])
+    }
+
+    /// What happened between `earlier` and this snapshot.
+    public func delta(since earlier: StoreEvidence) -> StoreEvidence {
+        var result = self
+        for (name, shape) in shapes {
+            guard let before = earlier.shapes[name] else { continue }
+            result.shapes[name]!.calls -= before.calls
+            result.shapes[name]!.examined -= before.examined
+            result.shapes[name]!.returned -= before.returned
+            result.shapes[name]!.serverNanos -= before.serverNanos
+            result.shapes[name]!.clientNanos -= before.clientNanos
+            if shape.calls == before.calls { result.shapes[name] = nil }
+        }
+        for (name, value) in counters { result.counters[name] = value - (earlier.counters[name] ?? 0) }
+        return result
+    }
+}
+
+/// A store whose work can be accounted for.
+public protocol EvidenceSource: Sendable {
+    /// The store's cumulative evidence now.
+    func evidence() async throws -> StoreEvidence
+}
+
+/// Collects an embedded engine's evidence as its calls run.
+public final class EngineEvidence: Sendable {
+    private let store: StoreKind
+    private let state = Mutex(StoreEvidence(store: .relational, source: ""))
+
+    public init(store: StoreKind) {
+        self.store = store
+        state.withLock { $0 = StoreEvidence(store: store, source: "embedded engine") }
+    }
+
+    /// Counts one call of shape `call`, served by `path` on `on`, that examined and returned so
+    /// many entries in `serverNanos` of engine time and `clientNanos` as its caller saw it.
+    public func record(_ call: String, _ path: AccessPath, on: String, examined: Int, returned: Int, serverNanos: Int64,
+                       clientNanos: Int64) {
+        state.withLock { e in
+            var shape = e.shapes[call] ?? ShapeEvidence(path: path, on: on)
+            shape.calls += 1
+            shape.examined += examined
+            shape.returned += returned
+            shape.serverNanos += serverNanos
+            shape.clientNanos += clientNanos
+            e.shapes[call] = shape
+        }
+    }
+
+    /// Adds to a counter (a command's calls, cache hits, expired keys).
+    public func count(_ counter: String, _ amount: Double = 1) {
+        state.withLock { $0.counters[counter, default: 0] += amount }
+    }
+
+    public var snapshot: StoreEvidence { state.withLock { $0 } }
+}
