@@ -98,7 +98,7 @@ public enum HTMLReport {
                 .map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>"
             for (store, s) in shapes.prefix(15) {
                 html += "<tr><td>\(store)</td><td>\(e(s.call))</td><td>\(s.path.rawValue)</td><td>\(e(s.on))</td><td>\(s.calls)</td>"
-                html += "<td>\(Format.number(s.examinedPerCall))</td><td>\(Format.number(s.returnedPerCall))</td><td>\(Format.ms(s.serverMs))</td></tr>"
+                html += "<td>\(s.examinedPerCall.map(Format.number) ?? "–")</td><td>\(s.returnedPerCall.map(Format.number) ?? "–")</td><td>\(Format.ms(s.serverMs))</td></tr>"
             }
             html += "</tbody></table>"
         }

@@ -518,15 +518,24 @@ public struct StoreEvidenceInfo: Codable, Sendable, Equatable {
     public var source: String
     public var shapes: [ShapeInfo]
     public var counters: [String: Double]
+    /// Values at the end of the load (memory in use, bytes per key of a sample).
+    public var gauges: [String: Double]
     /// What could not be had, and why.
     public var missing: [String]
-    /// The store's time over the callers' time for the same calls (nil without both).
+    /// The store's time and its callers' time for the same calls, blocking calls left out, and
+    /// the share of the one in the other (nil without callers' time).
+    public var serverMs: Double
+    public var clientMs: Double
     public var serverShareOfClientTime: Double?
 
-    public init(store: String, source: String, shapes: [ShapeInfo], counters: [String: Double], missing: [String]) {
-        self.store = store; self.source = source; self.shapes = shapes; self.counters = counters; self.missing = missing
-        let server = shapes.reduce(0) { $0 + $1.serverMs }, client = shapes.reduce(0) { $0 + $1.clientMs }
-        serverShareOfClientTime = client > 0 ? server / client : nil
+    public init(store: String, source: String, shapes: [ShapeInfo], counters: [String: Double], gauges: [String: Double] = [:],
+                missing: [String]) {
+        self.store = store; self.source = source; self.shapes = shapes; self.counters = counters; self.gauges = gauges
+        self.missing = missing
+        let worked = shapes.filter { !$0.blocking }
+        serverMs = worked.reduce(0) { $0 + $1.serverMs }
+        clientMs = worked.reduce(0) { $0 + $1.clientMs }
+        serverShareOfClientTime = clientMs > 0 ? serverMs / clientMs : nil
     }
 }
 
@@ -543,16 +552,21 @@ public struct ShapeInfo: Codable, Sendable, Equatable {
     /// The index, collection or table it used.
     public var on: String
     public var calls: Int
-    public var examinedPerCall: Double
-    public var returnedPerCall: Double
+    /// nil when the store does not say.
+    public var examinedPerCall: Double?
+    public var returnedPerCall: Double?
     /// The store's own time, and the callers' time, in total over the calls.
     public var serverMs: Double
     public var clientMs: Double
+    /// A call that waits by design (a blocking pop), left out of the store's share of time.
+    public var blocking: Bool
 
-    public init(call: String, path: Path, on: String, calls: Int, examined: Int, returned: Int, serverMs: Double, clientMs: Double) {
+    public init(call: String, path: Path, on: String, calls: Int, examined: Int?, returned: Int?, serverMs: Double, clientMs: Double,
+                blocking: Bool = false) {
+        self.blocking = blocking
         self.call = call; self.path = path; self.on = on; self.calls = calls
-        examinedPerCall = calls > 0 ? Double(examined) / Double(calls) : 0
-        returnedPerCall = calls > 0 ? Double(returned) / Double(calls) : 0
+        examinedPerCall = examined.map { calls > 0 ? Double($0) / Double(calls) : 0 }
+        returnedPerCall = returned.map { calls > 0 ? Double($0) / Double(calls) : 0 }
         self.serverMs = serverMs; self.clientMs = clientMs
     }
 }
@@ -575,8 +589,9 @@ public struct Finding: Codable, Sendable, Equatable {
     public static func from(_ stores: [StoreEvidenceInfo]) -> [Finding] {
         stores.flatMap { store in
             store.shapes.compactMap { shape -> Finding? in
-                let ratio = shape.examinedPerCall / max(shape.returnedPerCall, 1)
-                let touched = "\(Format.number(shape.examinedPerCall)) examined per call for \(Format.number(shape.returnedPerCall)) returned"
+                guard let examined = shape.examinedPerCall, let returned = shape.returnedPerCall else { return nil }
+                let ratio = examined / max(returned, 1)
+                let touched = "\(Format.number(examined)) examined per call for \(Format.number(returned)) returned"
                 guard ratio >= 10 else { return nil }
                 switch shape.path {
                 case .collectionScan:

@@ -70,8 +70,8 @@ public enum TextReports {
             md += "\n| store | call | served by | on | calls | examined/call | returned/call | store ms | mean ms |\n"
             md += "|---|---|---|---|---:|---:|---:|---:|---:|\n"
             for (store, s) in shapes.prefix(15) {
-                md += "| \(store) | \(escape(s.call)) | \(s.path.rawValue) | \(escape(s.on)) | \(s.calls) | \(Format.number(s.examinedPerCall)) | "
-                md += "\(Format.number(s.returnedPerCall)) | \(Format.ms(s.serverMs)) | \(Format.ms(s.calls > 0 ? s.serverMs / Double(s.calls) : 0)) |\n"
+                md += "| \(store) | \(escape(s.call)) | \(s.path.rawValue) | \(escape(s.on)) | \(s.calls) | \(s.examinedPerCall.map(Format.number) ?? "–") | "
+                md += "\(s.returnedPerCall.map(Format.number) ?? "–") | \(Format.ms(s.serverMs)) | \(Format.ms(s.calls > 0 ? s.serverMs / Double(s.calls) : 0)) |\n"
             }
         }
         if !server.findings.isEmpty {
@@ -83,13 +83,12 @@ public enum TextReports {
     /// A store's own time, its callers' time for the same calls, and the share, as printed.
     static func storeTimes(_ store: StoreEvidenceInfo) -> (server: String, client: String, share: String) {
         guard let share = store.serverShareOfClientTime else { return ("–", "–", "–") }
-        return (Format.ms(store.shapes.reduce(0) { $0 + $1.serverMs }), Format.ms(store.shapes.reduce(0) { $0 + $1.clientMs }),
-                Format.percent(share))
+        return (Format.ms(store.serverMs), Format.ms(store.clientMs), Format.percent(share))
     }
 
     static let serverNote = "Each store's own account of the load (warm-up and background work included, from the start of "
         + "the load until it drained): how each kind of call was served, what it examined for what it returned, and the "
-        + "store's time beside the time its callers saw for the same calls."
+        + "store's time beside the time its callers saw for the same calls (blocking pops, which wait by design, left out)."
 
     /// What the operations table's columns mean, in every format.
     static let operationsNote = "Latency is measured from each request's intended start, service time from when it got a worker — "

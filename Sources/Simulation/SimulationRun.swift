@@ -58,6 +58,8 @@ public struct RunOptions: Sendable {
     /// Mixed into every request's random stream, so the ids a run creates differ from those of
     /// earlier runs on the same stores (a reused dataset's run number); 0 on fresh stores.
     public var runSalt: UInt64 = 0
+    /// Called once the dataset is in the stores (a live target marks it loaded then).
+    public var datasetLoaded: (@Sendable () async throws -> Void)?
 
     public init() {}
 }
@@ -181,6 +183,7 @@ public enum SimulationRun {
 
         let (dataset, summary) = try await seed(scenario, into: stores, anchor: options.anchor ?? time.now(), steps: options.datasetSteps,
                                                 load: options.load)
+        try await options.datasetLoaded?()
 
         let recorder = Recorder(shards: max(4, 2 * ProcessInfo.processInfo.activeProcessorCount))
         let observer = RecordingObserver(recorder: recorder)

@@ -21,15 +21,18 @@ public struct ShapeEvidence: Sendable, Codable, Equatable {
     /// The index, collection or table the path is on (`org_status_created`, `tasks`).
     public var on: String
     public var calls: Int
-    /// Index entries, documents or rows looked at, and those returned.
-    public var examined: Int
-    public var returned: Int
+    /// Index entries, documents or rows looked at, and those returned; nil when the store does
+    /// not say (Redis's command statistics count calls and time only).
+    public var examined: Int?
+    public var returned: Int?
     /// Time the store's engine spent on these calls, and the time the calls took as their caller
     /// saw it (round trips, waits and injected latency included).
     public var serverNanos: Int64
     public var clientNanos: Int64
+    /// A call that waits by design (a blocking pop): its callers' time is not work to account for.
+    public var blocking = false
 
-    public init(path: AccessPath, on: String, calls: Int = 0, examined: Int = 0, returned: Int = 0, serverNanos: Int64 = 0,
+    public init(path: AccessPath, on: String, calls: Int = 0, examined: Int? = 0, returned: Int? = 0, serverNanos: Int64 = 0,
                 clientNanos: Int64 = 0) {
         self.path = path; self.on = on; self.calls = calls; self.examined = examined; self.returned = returned
         self.serverNanos = serverNanos; self.clientNanos = clientNanos
@@ -46,6 +49,8 @@ public struct StoreEvidence: Sendable, Codable, Equatable {
     public var shapes: [String: ShapeEvidence]
     /// Counters that only grow (calls per command, keyspace hits and misses, expired keys).
     public var counters: [String: Double]
+    /// Values of the moment, not summed (memory in use, a sample's bytes per key).
+    public var gauges: [String: Double] = [:]
     /// What this store could not tell, in plain words (never a made-up value instead).
     public var missing: [String]
 
@@ -65,8 +70,8 @@ public struct StoreEvidence: Sendable, Codable, Equatable {
         for (name, shape) in shapes {
             guard let before = earlier.shapes[name] else { continue }
             result.shapes[name]!.calls -= before.calls
-            result.shapes[name]!.examined -= before.examined
-            result.shapes[name]!.returned -= before.returned
+            result.shapes[name]!.examined = shape.examined.map { $0 - (before.examined ?? 0) }
+            result.shapes[name]!.returned = shape.returned.map { $0 - (before.returned ?? 0) }
             result.shapes[name]!.serverNanos -= before.serverNanos
             result.shapes[name]!.clientNanos -= before.clientNanos
             if shape.calls == before.calls { result.shapes[name] = nil }
@@ -99,8 +104,8 @@ public final class EngineEvidence: Sendable {
         state.withLock { e in
             var shape = e.shapes[call] ?? ShapeEvidence(path: path, on: on)
             shape.calls += 1
-            shape.examined += examined
-            shape.returned += returned
+            shape.examined = (shape.examined ?? 0) + examined
+            shape.returned = (shape.returned ?? 0) + returned
             shape.serverNanos += serverNanos
             shape.clientNanos += clientNanos
             e.shapes[call] = shape

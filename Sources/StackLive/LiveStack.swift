@@ -121,10 +121,12 @@ public final class LiveStack: Sendable {
     /// holding anything else must have been refused before. Returns what was deleted, and notes
     /// on corrections made for the server at hand.
     @discardableResult
+    /// Clears stacksim's places in `stores` and creates them anew, marked as not loaded yet
+    /// (`writeMarkers` once the dataset is in).
     public func recreate(_ stores: Set<StoreKind>, marker: DatasetMarker,
                          holdings: [StoreKind: StoreHolding]) async throws -> (deleted: [String], notes: [String]) {
         let deleted = try await dropOwned(holdings.filter { stores.contains($0.key) })
-        return (deleted, try await create(stores, marker: marker))
+        return (deleted, try await create(stores, marker: marker.unloaded))
     }
 
     private func create(_ stores: Set<StoreKind>, marker: DatasetMarker) async throws -> [String] {
@@ -135,11 +137,11 @@ public final class LiveStack: Sendable {
         return notes
     }
 
-    /// Writes `marker` into every store.
-    public func writeMarkers(_ marker: DatasetMarker) async throws {
-        try await postgres.writeMarker(marker.text)
-        try await mongo.writeMarker(marker.text)
-        try await redis.setOwnedValue("marker", marker.text)
+    /// Writes `marker` into `stores` (every store by default).
+    public func writeMarkers(_ marker: DatasetMarker, to stores: Set<StoreKind> = Set(StoreKind.allCases)) async throws {
+        if stores.contains(.relational) { try await postgres.writeMarker(marker.text) }
+        if stores.contains(.document) { try await mongo.writeMarker(marker.text) }
+        if stores.contains(.cache) { try await redis.setOwnedValue("marker", marker.text) }
     }
 
     /// Deletes what stacksim made in the stores whose marker says so; returns what it deleted,

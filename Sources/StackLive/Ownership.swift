@@ -31,6 +31,16 @@ public struct DatasetMarker: Codable, Equatable, Sendable {
         case createdBy = "created_by", layout, dataset, datasetDescription = "dataset_description", anchor, runs, writes
     }
 
+    /// The marker of places made for this dataset before it is loaded: a load cut short (a
+    /// killed process, a lost server) leaves places that the next run loads again, never a
+    /// half-loaded dataset it would take as whole.
+    public var unloaded: DatasetMarker {
+        var marker = self
+        marker.dataset = nil
+        marker.datasetDescription = nil
+        return marker
+    }
+
     public var text: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

@@ -1,14 +1,18 @@
 import Foundation
 import StackCore
 import StackIO
+import Synchronization
 
 /// The cache port on a Redis server, through hiredis's async API on the reactor. Every key it
 /// reads or writes carries its prefix (default `stacksim:`), so it shares a server with other
 /// applications without touching their keys.
-public final class RedisStore: CachePort {
+public final class RedisStore: CachePort, EvidenceSource {
     private let pool: ConnectionPool<RedisConnection, ContinuousClock>
     /// Put before every key: the keys stacksim owns.
     public let prefix: String
+    /// Commands sent by name (`GET`, `SET`, …) and the time of the calls that sent them, to set
+    /// beside the server's own statistics.
+    private let sent = Mutex<[String: (commands: Int, callNanos: Int64)]>([:])
 
     /// `redis://[[user]:password@]host[:port][/db]`; the password is used for AUTH and never shown.
     public init(url: String, prefix: String, pool settings: PoolSettings) throws {
@@ -35,14 +39,129 @@ public final class RedisStore: CachePort {
 
     /// Runs commands on one pooled connection, timed as the call `name`.
     private func run(_ name: String, _ commands: [[String]], extra: Duration = .zero) async throws -> [RedisReply] {
-        try await StoreCallTrace.measure(.cache, name) {
+        let start = ContinuousClock.now
+        defer { count(commands, took: ContinuousClock.now - start) }
+        return try await StoreCallTrace.measure(.cache, name) {
             try await pool.withConnection { try await $0.send(commands, extra: extra) }
         }
     }
 
     /// Runs commands outside any measured call (set-up, markers, clean-up).
     func unmeasured(_ commands: [[String]]) async throws -> [RedisReply] {
-        try await pool.withConnection { try await $0.send(commands) }
+        let start = ContinuousClock.now
+        defer { count(commands, took: ContinuousClock.now - start) }
+        return try await pool.withConnection { try await $0.send(commands) }
+    }
+
+    /// Counts commands sent; the call's time goes to its first command.
+    private func count(_ commands: [[String]], took: Duration) {
+        sent.withLock { sent in
+            for (index, command) in commands.enumerated() {
+                let name = Self.statName(command)
+                sent[name, default: (0, 0)].commands += 1
+                if index == 0 { sent[name]!.callNanos += took.nanoseconds }
+            }
+        }
+    }
+
+    // MARK: - Evidence
+
+    /// The server's own statistics: calls and time per command (`INFO commandstats`), keyspace
+    /// hits and misses, expired and evicted keys, memory, slow-log entries, and bytes per key
+    /// family from a sample of stacksim's keys. Server-wide: other clients' commands count too.
+    /// The commands this asks with are sent outside the counts.
+    public func evidence() async throws -> StoreEvidence {
+        let asked = [["INFO", "commandstats"], ["INFO", "stats"], ["INFO", "memory"], ["SLOWLOG", "GET", "1"]]
+        let replies = try await pool.withConnection { try await $0.send(asked) }
+        // Counted after the replies are read, as the server counts a command once it has run.
+        defer { count(asked, took: .zero) }
+        let sentNow = sent.withLock { $0 }
+        var evidence = StoreEvidence(store: .cache, source: "redis INFO commandstats, stats, memory; SLOWLOG")
+        for (name, fields) in Self.infoSections(replies[0]) where name.hasPrefix("cmdstat_") {
+            let command = String(name.dropFirst("cmdstat_".count)).uppercased()
+            let stats = Self.fields(fields)
+            let calls = Int(stats["calls"] ?? 0)
+            evidence.counters["server_calls.\(command)"] = Double(calls)
+            evidence.counters["sent.\(command)"] = Double(sentNow[command]?.commands ?? 0)
+            // Every command the server has run, so that a delta starts from its count, not from zero.
+            guard !Self.evidenceCommands.contains(command) else { continue }
+            var shape = ShapeEvidence(path: Self.reads.contains(command) ? .keyLookup : .keyedWrite, on: "keyspace", calls: calls,
+                                      examined: nil, returned: nil, serverNanos: Int64((stats["usec"] ?? 0) * 1000),
+                                      clientNanos: sentNow[command]?.callNanos ?? 0)
+            shape.blocking = command == "BRPOP"
+            evidence.shapes[command.lowercased()] = shape
+        }
+        let stats = Self.numbers(replies[1])
+        for counter in ["keyspace_hits", "keyspace_misses", "expired_keys", "evicted_keys", "total_commands_processed"] {
+            if let value = stats[counter] { evidence.counters[counter] = value }
+        }
+        let memory = Self.numbers(replies[2])
+        for gauge in ["used_memory", "used_memory_peak", "maxmemory"] {
+            if let value = memory[gauge] { evidence.gauges[gauge] = value }
+        }
+        // Slow-log ids only grow: the newest id + 1 counts the entries ever raised.
+        if case .array(let entries) = replies[3], case .array(let newest)? = entries.first, case .integer(let id)? = newest.first {
+            evidence.counters["slowlog_entries"] = Double(id + 1)
+        } else {
+            evidence.counters["slowlog_entries"] = 0
+        }
+        for (family, bytes) in try await keyFamilyBytes() { evidence.gauges["key_bytes_mean.\(family)"] = bytes }
+        return evidence
+    }
+
+    static let reads: Set<String> = ["GET", "TTL", "PTTL", "LLEN", "BRPOP", "PING", "EXISTS"]
+    /// What asking for evidence sends: counted (so server and client counts stay comparable), not
+    /// shown as the load's work.
+    static let evidenceCommands: Set<String> = ["INFO", "SLOWLOG|GET", "MEMORY|USAGE", "SCAN"]
+
+    /// Mean bytes per key by family (the name's first part after the prefix), from MEMORY USAGE
+    /// of up to 200 of stacksim's keys.
+    private func keyFamilyBytes() async throws -> [String: Double] {
+        let reply = try await unmeasured([["SCAN", "0", "MATCH", Self.globEscaped(prefix) + "*", "COUNT", "200"]])[0]
+        guard case .array(let parts) = reply, parts.count == 2, case .array(let found) = parts[1] else { return [:] }
+        let keys = found.compactMap { if case .string(let key) = $0 { return key } else { return nil } }
+        guard !keys.isEmpty else { return [:] }
+        let sizes = try await unmeasured(keys.map { ["MEMORY", "USAGE", $0] })
+        var totals: [String: (bytes: Int, keys: Int)] = [:]
+        for (key, size) in zip(keys, sizes) {
+            guard case .integer(let bytes) = size else { continue }
+            let family = String(key.dropFirst(prefix.count).prefix { $0 != ":" })
+            totals[family, default: (0, 0)].bytes += bytes
+            totals[family]!.keys += 1
+        }
+        return totals.mapValues { Double($0.bytes) / Double($0.keys) }
+    }
+
+    /// A command's name as `INFO commandstats` reports it: `GET`, or `SLOWLOG|GET` for a container
+    /// command with its subcommand.
+    static func statName(_ command: [String]) -> String {
+        let name = command[0].uppercased()
+        return ["SLOWLOG", "MEMORY", "CONFIG", "CLIENT", "OBJECT"].contains(name) && command.count > 1
+            ? "\(name)|\(command[1].uppercased())" : name
+    }
+
+    /// `INFO` text as (field, value) lines, comments and blanks left out.
+    static func infoSections(_ reply: RedisReply) -> [(String, String)] {
+        guard case .string(let text) = reply else { return [] }
+        return text.split(whereSeparator: \.isNewline).compactMap { line in
+            guard !line.hasPrefix("#"), let colon = line.firstIndex(of: ":") else { return nil }
+            return (String(line[..<colon]), String(line[line.index(after: colon)...]))
+        }
+    }
+
+    /// The numeric fields of an `INFO` section.
+    static func numbers(_ reply: RedisReply) -> [String: Double] {
+        Dictionary(infoSections(reply).compactMap { name, value in Double(value).map { (name, $0) } }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// `calls=1,usec=2,…` (a commandstats line), as numbers.
+    static func fields(_ text: String) -> [String: Double] {
+        var result: [String: Double] = [:]
+        for pair in text.split(separator: ",") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            if parts.count == 2, let value = Double(parts[1]) { result[String(parts[0])] = value }
+        }
+        return result
     }
 
     private func key(_ name: String) -> String { prefix + name }

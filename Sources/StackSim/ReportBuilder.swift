@@ -82,8 +82,8 @@ public enum ReportBuilder {
             StoreEvidenceInfo(store: e.store.rawValue, source: e.source, shapes: e.shapes.map { call, shape in
                 ShapeInfo(call: call, path: ShapeInfo.Path(rawValue: shape.path.rawValue)!, on: shape.on, calls: shape.calls,
                           examined: shape.examined, returned: shape.returned, serverMs: Double(shape.serverNanos) / 1e6,
-                          clientMs: Double(shape.clientNanos) / 1e6)
-            }.sorted { ($0.serverMs, $1.call) > ($1.serverMs, $0.call) }, counters: e.counters, missing: e.missing)
+                          clientMs: Double(shape.clientNanos) / 1e6, blocking: shape.blocking)
+            }.sorted { ($0.serverMs, $1.call) > ($1.serverMs, $0.call) }, counters: e.counters, gauges: e.gauges, missing: e.missing)
         }
         return ServerEvidenceInfo(stores: stores, findings: Finding.from(stores))
     }

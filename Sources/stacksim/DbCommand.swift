@@ -55,6 +55,7 @@ struct DbCommand: AsyncParsableCommand {
                 let (deleted, notes) = try await stack.recreate(Set(StoreKind.allCases), marker: marker, holdings: holdings)
                 for line in deleted + notes.map({ "schema: \($0)" }) { Output.line(line) }
                 let (_, summary) = try await SimulationRun.seed(scenario, into: stack.stores, anchor: anchor)
+                try await stack.writeMarkers(marker)
                 let rows = summary.organizations + summary.users + summary.tasks + summary.sprints + summary.activityLogs
                 let rate = Double(rows) / max(summary.loadSeconds, 1e-9)
                 Output.line("loaded \(summary.organizations) organizations, \(summary.users) users, \(summary.tasks) tasks, \(summary.sprints) sprints, "

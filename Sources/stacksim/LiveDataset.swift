@@ -42,9 +42,15 @@ enum LiveDataset {
             Output.line("dataset: loading into " + plan.load.map(\.rawValue).sorted().joined(separator: ", ")
                         + (kept.isEmpty ? "" : "; reusing it in " + kept.map(\.rawValue).sorted().joined(separator: ", ")))
         }
+        // The stores being loaded get the dataset's marker once it is in (`datasetLoaded`).
         plan.marker.runs += 1
-        try await stack.writeMarkers(plan.marker)
+        try await stack.writeMarkers(plan.marker, to: Set(StoreKind.allCases).subtracting(plan.load))
         return plan
+    }
+
+    /// Marks the stores just loaded as holding the dataset.
+    static func datasetLoaded(_ stack: LiveStack, plan: DatasetPlan) async throws {
+        try await stack.writeMarkers(plan.marker, to: plan.load)
     }
 
     /// Records the run's writes on the markers: the dataset now carries them too.

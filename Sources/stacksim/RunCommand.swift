@@ -72,6 +72,7 @@ struct RunCommand: AsyncParsableCommand {
                 options.load = plan!.load
                 options.anchor = plan!.marker.anchor
                 options.runSalt = UInt64(plan!.marker.runs)
+                options.datasetLoaded = { [plan] in try await LiveDataset.datasetLoaded(stack, plan: plan!) }
             }
             let interrupts = InterruptHandler(stop: options.stop)
             defer { interrupts.cancel() }
