@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Throwaway servers for development and the integration tests, on loopback ports that do not
 # collide with default ones: PostgreSQL 15 (initdb into a temp dir, run as the postgres user,
-# seed-002 settings), redis-server without persistence, and the MongoDB wire-protocol test
+# seed-002 settings, pg_stat_statements loaded), redis-server without persistence, and the MongoDB wire-protocol test
 # server (Tests/support/mongo_test_server.py).
 # The MongoDB test server keeps its data across `restart-mongo` (saved on SIGTERM), as a real
 # one would; Redis runs without persistence, so `restart-redis` loses every key, as the seed's
@@ -40,6 +40,9 @@ up() {
         start_postgres
         as_postgres "$pg_bin/psql" -q -h 127.0.0.1 -p "$pg_port" -U postgres -c \
             "CREATE ROLE stacksim LOGIN PASSWORD 'stacksim' SUPERUSER" -c "CREATE DATABASE stacksim OWNER stacksim"
+        # Statement statistics for the report's server evidence (loaded at start, below).
+        as_postgres "$pg_bin/psql" -q -h 127.0.0.1 -p "$pg_port" -U postgres -d stacksim \
+            -c "CREATE SCHEMA monitoring" -c "CREATE EXTENSION pg_stat_statements SCHEMA monitoring"
     fi
     if ! redis-cli -p "$redis_port" ping >/dev/null 2>&1; then start_redis; fi
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$mongo_port") 2>/dev/null; then start_mongo; fi
@@ -52,7 +55,8 @@ start_postgres() {
         "-c listen_addresses=127.0.0.1 -c port=$pg_port -c unix_socket_directories=$dir/pg -c fsync=off \
          -c shared_buffers=256MB -c effective_cache_size=512MB -c maintenance_work_mem=128MB \
          -c checkpoint_completion_target=0.9 -c wal_buffers=16MB -c default_statistics_target=100 \
-         -c random_page_cost=1.1 -c effective_io_concurrency=200 -c max_connections=100" >/dev/null
+         -c random_page_cost=1.1 -c effective_io_concurrency=200 -c max_connections=100 \
+         -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all" >/dev/null
 }
 
 start_redis() {

@@ -97,10 +97,18 @@ public enum HTMLReport {
             html += "<table><thead><tr>" + ["store", "call", "served by", "on", "calls", "examined/call", "returned/call", "store ms"]
                 .map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>"
             for (store, s) in shapes.prefix(15) {
-                html += "<tr><td>\(store)</td><td>\(e(s.call))</td><td>\(s.path.rawValue)</td><td>\(e(s.on))</td><td>\(s.calls)</td>"
+                html += "<tr><td>\(store)</td><td>\(e(s.call))</td><td>\(s.path?.rawValue ?? "–")</td><td>\(e(s.on ?? "–"))</td><td>\(s.calls)</td>"
                 html += "<td>\(s.examinedPerCall.map(Format.number) ?? "–")</td><td>\(s.returnedPerCall.map(Format.number) ?? "–")</td><td>\(Format.ms(s.serverMs))</td></tr>"
             }
             html += "</tbody></table>"
+        }
+        let planned = shapes.filter { $0.1.plan != nil }
+        if !planned.isEmpty {
+            html += "<h3>Plans</h3><ul>" + planned.map { store, s in
+                let p = s.plan!
+                return "<li>\(store) \(e(s.call)): \(e(p.nodes.joined(separator: " → "))); \(p.examined) examined, \(p.returned) returned; "
+                    + "buffers \(p.buffersHit) hit, \(p.buffersRead) read</li>"
+            }.joined() + "</ul>"
         }
         if !server.findings.isEmpty {
             html += "<h3>Findings</h3><ul>" + server.findings.map { "<li class=\"warn\">\(e($0.text))</li>" }.joined() + "</ul>"

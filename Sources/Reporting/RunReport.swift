@@ -548,9 +548,12 @@ public struct ShapeInfo: Codable, Sendable, Equatable {
     }
 
     public var call: String
-    public var path: Path
+    /// nil when the store did not say (no plan).
+    public var path: Path?
     /// The index, collection or table it used.
-    public var on: String
+    public var on: String?
+    /// One execution the server planned with parameters from the run (`EXPLAIN (ANALYZE, BUFFERS)`).
+    public var plan: PlanInfo?
     public var calls: Int
     /// nil when the store does not say.
     public var examinedPerCall: Double?
@@ -561,13 +564,29 @@ public struct ShapeInfo: Codable, Sendable, Equatable {
     /// A call that waits by design (a blocking pop), left out of the store's share of time.
     public var blocking: Bool
 
-    public init(call: String, path: Path, on: String, calls: Int, examined: Int?, returned: Int?, serverMs: Double, clientMs: Double,
-                blocking: Bool = false) {
+    public init(call: String, path: Path?, on: String?, plan: PlanInfo? = nil, calls: Int, examined: Int?, returned: Int?,
+                serverMs: Double, clientMs: Double, blocking: Bool = false) {
         self.blocking = blocking
+        self.plan = plan
         self.call = call; self.path = path; self.on = on; self.calls = calls
         examinedPerCall = examined.map { calls > 0 ? Double($0) / Double(calls) : 0 }
         returnedPerCall = returned.map { calls > 0 ? Double($0) / Double(calls) : 0 }
         self.serverMs = serverMs; self.clientMs = clientMs
+    }
+}
+
+/// One planned execution of a statement.
+public struct PlanInfo: Codable, Sendable, Equatable {
+    public var examined: Int
+    public var returned: Int
+    public var buffersHit: Int
+    public var buffersRead: Int
+    /// The plan's nodes, outermost first.
+    public var nodes: [String]
+
+    public init(examined: Int, returned: Int, buffersHit: Int, buffersRead: Int, nodes: [String]) {
+        self.examined = examined; self.returned = returned; self.buffersHit = buffersHit; self.buffersRead = buffersRead
+        self.nodes = nodes
     }
 }
 
@@ -585,21 +604,27 @@ public struct Finding: Codable, Sendable, Equatable {
     public var call: String
     public var text: String
 
-    /// Findings from the shapes: scans, and indexes examining ten or more entries per one returned.
+    /// Findings from the shapes: scans, and indexes, that examine ten or more entries per one
+    /// returned and at least a hundred per call (reading a small lookup table whole is cheap).
     public static func from(_ stores: [StoreEvidenceInfo]) -> [Finding] {
         stores.flatMap { store in
             store.shapes.compactMap { shape -> Finding? in
-                guard let examined = shape.examinedPerCall, let returned = shape.returnedPerCall else { return nil }
+                // Per call from the store's counts, else from the one planned execution.
+                guard let examined = shape.examinedPerCall ?? shape.plan.map({ Double($0.examined) }),
+                      let returned = shape.returnedPerCall ?? shape.plan.map({ Double($0.returned) }),
+                      let path = shape.path, let on = shape.on else { return nil }
                 let ratio = examined / max(returned, 1)
-                let touched = "\(Format.number(examined)) examined per call for \(Format.number(returned)) returned"
+                guard examined >= 100 else { return nil }
+                let perCall = shape.examinedPerCall == nil ? "in the planned execution" : "per call"
+                let touched = "\(Format.number(examined)) examined \(perCall) for \(Format.number(returned)) returned"
                 guard ratio >= 10 else { return nil }
-                switch shape.path {
+                switch path {
                 case .collectionScan:
                     return Finding(kind: .scan, store: store.store, call: shape.call,
-                                   text: "\(shape.call): a scan of \(shape.on), \(touched) — no index serves it")
+                                   text: "\(shape.call): a scan of \(on), \(touched) — no index is used for it")
                 case .indexScan, .textIndex:
                     return Finding(kind: .unselectiveIndex, store: store.store, call: shape.call,
-                                   text: "\(shape.call): index \(shape.on), \(touched) — the index does not narrow it to what is asked")
+                                   text: "\(shape.call): index \(on), \(touched) — the index does not narrow it to what is asked")
                 default:
                     return nil
                 }

@@ -70,8 +70,18 @@ public enum TextReports {
             md += "\n| store | call | served by | on | calls | examined/call | returned/call | store ms | mean ms |\n"
             md += "|---|---|---|---|---:|---:|---:|---:|---:|\n"
             for (store, s) in shapes.prefix(15) {
-                md += "| \(store) | \(escape(s.call)) | \(s.path.rawValue) | \(escape(s.on)) | \(s.calls) | \(s.examinedPerCall.map(Format.number) ?? "–") | "
+                md += "| \(store) | \(escape(s.call)) | \(s.path?.rawValue ?? "–") | \(escape(s.on ?? "–")) | \(s.calls) | "
+                md += "\(s.examinedPerCall.map(Format.number) ?? "–") | "
                 md += "\(s.returnedPerCall.map(Format.number) ?? "–") | \(Format.ms(s.serverMs)) | \(Format.ms(s.calls > 0 ? s.serverMs / Double(s.calls) : 0)) |\n"
+            }
+        }
+        let planned = shapes.filter { $0.1.plan != nil }
+        if !planned.isEmpty {
+            md += "\n**Plans** (one execution each, parameters from the run):\n\n"
+            for (store, s) in planned {
+                let p = s.plan!
+                md += "- \(store) \(escape(s.call)): \(escape(p.nodes.joined(separator: " → "))); \(p.examined) examined, "
+                md += "\(p.returned) returned; buffers \(p.buffersHit) hit, \(p.buffersRead) read\n"
             }
         }
         if !server.findings.isEmpty {

@@ -240,6 +240,8 @@ public enum SimulationRun {
         gracefulStop.cancel()
         let syncJobsLost = await waitForSync(sync, until: min(hardDeadline, ContinuousClock.now + .seconds(30)))
         let evidenceAfter = await evidence(of: stores, until: max(hardDeadline, ContinuousClock.now) + scenario.stack.pool.callTimeout)
+        var serverEvidence = zip(evidenceAfter, evidenceBefore).map { $0.delta(since: $1) }
+        await attachPlans(of: stores, to: &serverEvidence, until: ContinuousClock.now + scenario.stack.pool.callTimeout)
         sprintTask.cancel()
         await driver.finishIntervals()
         let cpuSeconds = processCPUSeconds() - cpuStart
@@ -262,7 +264,7 @@ public enum SimulationRun {
                          writesAcknowledged: ledger.acknowledged, writesUnknown: ledger.unknownOutcome,
                          processCPUSeconds: cpuSeconds,
                          stopReason: options.stop.requested,
-                         evidence: zip(evidenceAfter, evidenceBefore).map { $0.delta(since: $1) })
+                         evidence: serverEvidence)
     }
 
     /// Each store's evidence now, in `StoreKind` order; a store that cannot give it (or not by
@@ -282,6 +284,20 @@ public enum SimulationRun {
             }
         }
         return result
+    }
+
+    /// Each store's plans of the calls it served, attached to their shapes; a store that cannot
+    /// plan them (or not by `deadline`) says so.
+    static func attachPlans(of stores: StackStores, to evidence: inout [StoreEvidence], until deadline: ContinuousClock.Instant) async {
+        let sources: [any Sendable] = [stores.relational, stores.documents, stores.cache]
+        for (index, store) in sources.enumerated() {
+            guard let source = store as? any EvidenceSource else { continue }
+            do {
+                evidence[index].attach(try await Deadline.run(until: deadline) { try await source.plans() })
+            } catch {
+                evidence[index].missing.append("the plans could not be had: \(error)")
+            }
+        }
     }
 
     /// The first `count` operations the open model intends, generated as they are read.

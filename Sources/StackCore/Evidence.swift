@@ -14,12 +14,35 @@ public enum AccessPath: String, Sendable, Codable, Equatable {
     case keyedWrite = "keyed_write"
 }
 
+/// How a server planned one execution of a kind of call, with parameters drawn from the run
+/// (PostgreSQL's `EXPLAIN (ANALYZE, BUFFERS)`): where it read, what it examined and returned.
+public struct PlanEvidence: Sendable, Codable, Equatable {
+    public var path: AccessPath
+    public var on: String
+    /// Rows the scans produced or filtered out, and rows the statement returned.
+    public var examined: Int
+    public var returned: Int
+    /// Shared buffers found in memory, and read in.
+    public var buffersHit: Int
+    public var buffersRead: Int
+    /// The plan's nodes, outermost first (`Nested Loop`, `Index Scan using … on …`).
+    public var nodes: [String]
+
+    public init(path: AccessPath, on: String, examined: Int, returned: Int, buffersHit: Int, buffersRead: Int, nodes: [String]) {
+        self.path = path; self.on = on; self.examined = examined; self.returned = returned
+        self.buffersHit = buffersHit; self.buffersRead = buffersRead; self.nodes = nodes
+    }
+}
+
 /// What a store did for one kind of call (a query shape): its access path and, summed over the
 /// calls, what it touched and how long it worked.
 public struct ShapeEvidence: Sendable, Codable, Equatable {
-    public var path: AccessPath
+    /// nil until a plan says (a live server's statement statistics do not).
+    public var path: AccessPath?
     /// The index, collection or table the path is on (`org_status_created`, `tasks`).
-    public var on: String
+    public var on: String?
+    /// One execution planned by the server, when it can plan.
+    public var plan: PlanEvidence?
     public var calls: Int
     /// Index entries, documents or rows looked at, and those returned; nil when the store does
     /// not say (Redis's command statistics count calls and time only).
@@ -32,7 +55,7 @@ public struct ShapeEvidence: Sendable, Codable, Equatable {
     /// A call that waits by design (a blocking pop): its callers' time is not work to account for.
     public var blocking = false
 
-    public init(path: AccessPath, on: String, calls: Int = 0, examined: Int? = 0, returned: Int? = 0, serverNanos: Int64 = 0,
+    public init(path: AccessPath?, on: String?, calls: Int = 0, examined: Int? = 0, returned: Int? = 0, serverNanos: Int64 = 0,
                 clientNanos: Int64 = 0) {
         self.path = path; self.on = on; self.calls = calls; self.examined = examined; self.returned = returned
         self.serverNanos = serverNanos; self.clientNanos = clientNanos
@@ -85,6 +108,26 @@ public struct StoreEvidence: Sendable, Codable, Equatable {
 public protocol EvidenceSource: Sendable {
     /// The store's cumulative evidence now.
     func evidence() async throws -> StoreEvidence
+    /// Once, after the load: each kind of call the store can plan, planned with parameters the
+    /// run used, by call name.
+    func plans() async throws -> [String: PlanEvidence]
+}
+
+extension EvidenceSource {
+    public func plans() async throws -> [String: PlanEvidence] { [:] }
+}
+
+extension StoreEvidence {
+    /// The plans put to their shapes; a shape without an access path takes the plan's.
+    public mutating func attach(_ plans: [String: PlanEvidence]) {
+        for (call, plan) in plans where shapes[call] != nil {
+            shapes[call]!.plan = plan
+            if shapes[call]!.path == nil {
+                shapes[call]!.path = plan.path
+                shapes[call]!.on = plan.on
+            }
+        }
+    }
 }
 
 /// Collects an embedded engine's evidence as its calls run.

@@ -2,15 +2,27 @@ import Foundation
 import StackCore
 import StackIO
 import StackModel
+import Synchronization
 
 /// The relational port on PostgreSQL: prepared statements on nonblocking libpq connections
 /// driven by the reactor, a pool per the scenario; schema and bulk loads (COPY) on a blocking
 /// session in a thread of its own. Everything lives in stacksim's own schema (default
 /// `stacksim`), first on every connection's `search_path`.
-public final class PostgresStore: RelationalPort {
+public final class PostgresStore: RelationalPort, EvidenceSource {
     private let conninfo: PostgresConninfo
     private let settings: PoolSettings
     private let pool: ConnectionPool<PostgresConnection, ContinuousClock>
+    /// Statements executed by name: how many, their time as stacksim saw it, and the parameters
+    /// of the first, for the plans after the run.
+    private let issued = Mutex<[String: Issued]>([:])
+    /// The server's query identifier of each statement, by name (asked once).
+    private let queryIDs = Mutex<[String: String]?>(nil)
+
+    struct Issued {
+        var calls = 0
+        var nanos: Int64 = 0
+        var sample: [String?]
+    }
 
     /// Any address libpq takes (`postgresql://…` or `host=… dbname=…`); the password never
     /// appears in errors. A malformed address or schema name throws `StoreConfigurationError`.
@@ -29,7 +41,15 @@ public final class PostgresStore: RelationalPort {
     public func shutdown() { pool.shutdown() }
 
     func query(_ statement: Statement, _ parameters: [String?] = []) async throws -> Rows {
-        try await StoreCallTrace.measure(.relational, statement.name) {
+        let start = ContinuousClock.now
+        defer {
+            let took = (ContinuousClock.now - start).nanoseconds
+            issued.withLock { issued in
+                issued[statement.name, default: Issued(sample: parameters)].calls += 1
+                issued[statement.name]!.nanos += took
+            }
+        }
+        return try await StoreCallTrace.measure(.relational, statement.name) {
             try await pool.withConnection { try await $0.query(statement, parameters) }
         }
     }
@@ -101,6 +121,132 @@ public final class PostgresStore: RelationalPort {
 
     public func version() async throws -> String {
         try await session { try $0.execute("SHOW server_version").first ?? "unknown" }
+    }
+
+    // MARK: - Evidence
+
+    /// Every statement the port prepares.
+    static let statements = [ping, user, updateProfile, members, permission, organizationIDs, usersPage, audit]
+
+    /// Per statement stacksim prepares: calls, execution time, rows and buffers from
+    /// `pg_stat_statements` (said missing when the server lacks it), beside stacksim's own count
+    /// and time (`sent.<call>`); scans per table and per index of stacksim's schema from the
+    /// statistics views; connections in use and allowed.
+    public func evidence() async throws -> StoreEvidence {
+        let schema = self.schema
+        let mine = issued.withLock { $0 }
+        let known = queryIDs.withLock { $0 }
+        let (evidence, ids) = try await session { s in
+            var e = StoreEvidence(store: .relational, source: "pg_stat_statements, pg_stat_user_tables, pg_stat_user_indexes")
+            let ids = try known ?? Self.queryIdentifiers(s)
+            let statements = try Self.statementStatistics(s)
+            if case .failure(let why) = statements {
+                e.source = "pg_stat_user_tables, pg_stat_user_indexes"
+                e.missing.append(why.message)
+            }
+            for statement in Self.statements {
+                e.counters["sent.\(statement.name)"] = Double(mine[statement.name]?.calls ?? 0)
+                guard case .success(let byID) = statements, let id = ids[statement.name], let row = byID[id] else { continue }
+                e.counters["server_calls.\(statement.name)"] = row.calls
+                e.counters["buffers_hit.\(statement.name)"] = row.hit
+                e.counters["buffers_read.\(statement.name)"] = row.read
+                e.shapes[statement.name] = ShapeEvidence(path: nil, on: nil, calls: Int(row.calls), examined: nil, returned: Int(row.rows),
+                                                         serverNanos: Int64(row.milliseconds * 1e6), clientNanos: mine[statement.name]?.nanos ?? 0)
+            }
+            let tables = try Self.json(s, "SELECT relname AS name, seq_scan, coalesce(idx_scan, 0) AS idx_scan, seq_tup_read, "
+                                       + "coalesce(idx_tup_fetch, 0) AS idx_tup_fetch FROM pg_stat_user_tables WHERE schemaname = '\(schema)'")
+            for table in tables {
+                for field in ["seq_scan", "idx_scan", "seq_tup_read", "idx_tup_fetch"] {
+                    e.counters["table.\(table["name"] as? String ?? "?").\(field)"] = (table[field] as? NSNumber)?.doubleValue ?? 0
+                }
+            }
+            for index in try Self.json(s, "SELECT indexrelname AS name, idx_scan FROM pg_stat_user_indexes WHERE schemaname = '\(schema)'") {
+                e.counters["index.\(index["name"] as? String ?? "?").idx_scan"] = (index["idx_scan"] as? NSNumber)?.doubleValue ?? 0
+            }
+            e.gauges["connections"] = Double(try s.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()").first ?? "") ?? 0
+            e.gauges["max_connections"] = Double(try s.execute("SHOW max_connections").first ?? "") ?? 0
+            return (e, ids)
+        }
+        queryIDs.withLock { $0 = ids }
+        return evidence
+    }
+
+    struct StatementRow { var calls: Double; var milliseconds: Double; var rows: Double; var hit: Double; var read: Double }
+    struct Missing: Error { var message: String }
+
+    /// The server's query identifier of each statement — what `pg_stat_statements` keys its
+    /// rows by (their text has constants replaced, so text does not match): the statement
+    /// prepared and explained, not run.
+    static func queryIdentifiers(_ s: PostgresSession) throws -> [String: String] {
+        var ids: [String: String] = [:]
+        for statement in statements {
+            try s.execute("PREPARE stacksim_id AS \(statement.sql)")
+            defer { _ = try? s.execute("DEALLOCATE stacksim_id") }
+            let parameters = statement.sql.matches(of: try Regex(#"\$([0-9]+)"#)).compactMap { Int($0.output[1].substring ?? "") }.max() ?? 0
+            let arguments = parameters == 0 ? "" : "(" + Array(repeating: "NULL", count: parameters).joined(separator: ", ") + ")"
+            let text = try s.execute("EXPLAIN (VERBOSE, FORMAT JSON) EXECUTE stacksim_id\(arguments)").joined()
+            if let top = (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])?.first,
+               let id = top["Query Identifier"] as? NSNumber {
+                ids[statement.name] = id.stringValue
+            }
+        }
+        return ids
+    }
+
+    /// `pg_stat_statements` of this database by query identifier, or why it cannot be had.
+    static func statementStatistics(_ s: PostgresSession) throws -> Result<[String: StatementRow], Missing> {
+        guard let home = try s.execute("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+                                       + "WHERE e.extname = 'pg_stat_statements'").first else {
+            return .failure(Missing(message: "pg_stat_statements is not installed in this database: no per-statement calls, time or rows "
+                                    + "(CREATE EXTENSION pg_stat_statements, with it in shared_preload_libraries); table and index scan "
+                                    + "counts stand in"))
+        }
+        let rows: [[String: Any]]
+        do {
+            rows = try json(s, "SELECT queryid::text AS id, calls, total_exec_time, rows, shared_blks_hit, shared_blks_read "
+                            + "FROM \(home).pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())")
+        } catch {
+            return .failure(Missing(message: "pg_stat_statements is installed but cannot be read (is it in shared_preload_libraries?): \(error)"))
+        }
+        var byID: [String: StatementRow] = [:]
+        for row in rows {
+            guard let id = row["id"] as? String else { continue }
+            func number(_ key: String) -> Double { (row[key] as? NSNumber)?.doubleValue ?? 0 }
+            var total = byID[id] ?? StatementRow(calls: 0, milliseconds: 0, rows: 0, hit: 0, read: 0)
+            total.calls += number("calls"); total.milliseconds += number("total_exec_time"); total.rows += number("rows")
+            total.hit += number("shared_blks_hit"); total.read += number("shared_blks_read")
+            byID[id] = total
+        }
+        return .success(byID)
+    }
+
+    /// Rows of a query as JSON objects (the session reads one text column).
+    static func json(_ s: PostgresSession, _ sql: String) throws -> [[String: Any]] {
+        let text = try s.execute("SELECT coalesce(json_agg(t), '[]')::text FROM (\(sql)) t").first ?? "[]"
+        return (try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]]) ?? []
+    }
+
+    /// Each statement stacksim ran, planned once with the first parameters it ran with:
+    /// `EXPLAIN (ANALYZE, BUFFERS)` inside a transaction that is rolled back, so a write changes
+    /// nothing.
+    /// A statement that cannot be run again as it was (an insert of the same key) has no plan.
+    public func plans() async throws -> [String: PlanEvidence] {
+        let samples = issued.withLock { $0.mapValues(\.sample) }
+        return try await session { s in
+            var plans: [String: PlanEvidence] = [:]
+            for statement in Self.statements where statement.name != "ping" {
+                guard let parameters = samples[statement.name] else { continue }
+                let arguments = parameters.map { $0.map(PostgresSchema.literal) ?? "NULL" }.joined(separator: ", ")
+                try s.execute("PREPARE stacksim_plan AS \(statement.sql)")
+                defer { _ = try? s.execute("DEALLOCATE stacksim_plan") }
+                try s.execute("BEGIN")
+                defer { _ = try? s.execute("ROLLBACK") }
+                guard let text = try? s.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE stacksim_plan"
+                                                + (arguments.isEmpty ? "" : "(\(arguments))")).joined() else { continue }
+                if let plan = PostgresPlan.read(text) { plans[statement.name] = plan }
+            }
+            return plans
+        }
     }
 
     // MARK: - The port

@@ -80,7 +80,9 @@ public enum ReportBuilder {
     static func serverEvidence(_ evidence: [StoreEvidence]) -> ServerEvidenceInfo {
         let stores = evidence.map { e in
             StoreEvidenceInfo(store: e.store.rawValue, source: e.source, shapes: e.shapes.map { call, shape in
-                ShapeInfo(call: call, path: ShapeInfo.Path(rawValue: shape.path.rawValue)!, on: shape.on, calls: shape.calls,
+                ShapeInfo(call: call, path: shape.path.map { ShapeInfo.Path(rawValue: $0.rawValue)! }, on: shape.on,
+                          plan: shape.plan.map { PlanInfo(examined: $0.examined, returned: $0.returned, buffersHit: $0.buffersHit,
+                                                          buffersRead: $0.buffersRead, nodes: $0.nodes) }, calls: shape.calls,
                           examined: shape.examined, returned: shape.returned, serverMs: Double(shape.serverNanos) / 1e6,
                           clientMs: Double(shape.clientNanos) / 1e6, blocking: shape.blocking)
             }.sorted { ($0.serverMs, $1.call) > ($1.serverMs, $0.call) }, counters: e.counters, gauges: e.gauges, missing: e.missing)

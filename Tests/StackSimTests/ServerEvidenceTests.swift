@@ -31,7 +31,7 @@ struct ServerEvidenceTests {
         #expect(board.examinedPerCall == board.returnedPerCall, "the index gives exactly the board's tasks")
         let boardCalls = try #require(report.operations.first { $0.name == "board" }?.stores.first { $0.store == "mongo" }?.calls)
         #expect(board.calls == boardCalls, "one board query per board request: \(board.calls) vs \(boardCalls)")
-        #expect(server.findings.contains { $0.kind == .scan && $0.call == "sprint-tasks" && $0.text.contains("no index serves it") })
+        #expect(server.findings.contains { $0.kind == .scan && $0.call == "sprint-tasks" && $0.text.contains("no index is used for it") })
         #expect(!server.findings.contains { $0.call == "board" })
         let markdown = TextReports.markdown(report), html = HTMLReport.render(report)
         #expect(markdown.contains("## Where the time went") && markdown.contains("sprint-tasks: a scan of tasks"))

@@ -117,6 +117,7 @@ check "an unreachable server: exit 69 naming it, password redacted" 69 "postgres
 check "…and the password appears nowhere" 1 "^" -- bash -c "'$bin' run '$work/short.yaml' --target live --postgres-url postgresql://u:hunter2secret@127.0.0.1:1/x --quiet 2>&1 | grep hunter2"
 check "db needs --target live: exit 64" 64 "need --target live" -- "$bin" db init
 if [[ ${STACKSIM_LIVE_TESTS:-} == 1 ]]; then
+    "$bin" db reset --target live --yes >/dev/null 2>&1
     check "db init creates stacksim's places without data" 0 "created stacksim's places in mongo, postgres, redis" -- "$bin" db init --target live
     check "a run after db init loads into them" 0 "short on live: PASS" -- "$bin" run "$work/short.yaml" --target live --rate 20/s --out "$work/init" --quiet
     check "db seed loads a scenario's dataset and reports the rate" 0 "rows/s" -- "$bin" db seed "$work/short.yaml" --target live
