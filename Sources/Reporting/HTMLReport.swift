@@ -92,13 +92,13 @@ public enum HTMLReport {
         html += "</tbody></table>"
         let missing = server.stores.flatMap { store in store.missing.map { "<li>\(store.store): <strong>not available</strong> — \(e($0))</li>" } }
         if !missing.isEmpty { html += "<ul>" + missing.joined() + "</ul>" }
-        let shapes = server.stores.flatMap { store in store.shapes.map { (store.store, $0) } }.sorted { $0.1.serverMs > $1.1.serverMs }
+        let shapes = server.rankedShapes
         if !shapes.isEmpty {
             html += "<table><thead><tr>" + ["store", "call", "served by", "on", "calls", "examined/call", "returned/call", "store ms"]
                 .map { "<th>\($0)</th>" }.joined() + "</tr></thead><tbody>"
             for (store, s) in shapes.prefix(15) {
                 html += "<tr><td>\(store)</td><td>\(e(s.call))</td><td>\(s.path?.rawValue ?? "–")</td><td>\(e(s.on ?? "–"))</td><td>\(s.calls)</td>"
-                html += "<td>\(s.examinedPerCall.map(Format.number) ?? "–")</td><td>\(s.returnedPerCall.map(Format.number) ?? "–")</td><td>\(Format.ms(s.serverMs))</td></tr>"
+                html += "<td>\(s.examinedPerCall.map(Format.number) ?? "–")</td><td>\(s.returnedPerCall.map(Format.number) ?? "–")</td><td>\(s.serverMs.map(Format.ms) ?? "–")</td></tr>"
             }
             html += "</tbody></table>"
         }

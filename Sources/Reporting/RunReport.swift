@@ -510,6 +510,12 @@ public struct ServerEvidenceInfo: Codable, Sendable, Equatable {
     public init(stores: [StoreEvidenceInfo], findings: [Finding]) {
         self.stores = stores; self.findings = findings
     }
+
+    /// Every store's shapes, the most store time first (then the most callers' time).
+    public var rankedShapes: [(store: String, shape: ShapeInfo)] {
+        stores.flatMap { store in store.shapes.map { (store.store, $0) } }
+            .sorted { ($0.shape.serverMs ?? -1, $0.shape.clientMs, $1.shape.call) > ($1.shape.serverMs ?? -1, $1.shape.clientMs, $0.shape.call) }
+    }
 }
 
 public struct StoreEvidenceInfo: Codable, Sendable, Equatable {
@@ -532,8 +538,8 @@ public struct StoreEvidenceInfo: Codable, Sendable, Equatable {
                 missing: [String]) {
         self.store = store; self.source = source; self.shapes = shapes; self.counters = counters; self.gauges = gauges
         self.missing = missing
-        let worked = shapes.filter { !$0.blocking }
-        serverMs = worked.reduce(0) { $0 + $1.serverMs }
+        let worked = shapes.filter { !$0.blocking && $0.serverMs != nil }
+        serverMs = worked.reduce(0) { $0 + ($1.serverMs ?? 0) }
         clientMs = worked.reduce(0) { $0 + $1.clientMs }
         serverShareOfClientTime = clientMs > 0 ? serverMs / clientMs : nil
     }
@@ -558,14 +564,14 @@ public struct ShapeInfo: Codable, Sendable, Equatable {
     /// nil when the store does not say.
     public var examinedPerCall: Double?
     public var returnedPerCall: Double?
-    /// The store's own time, and the callers' time, in total over the calls.
-    public var serverMs: Double
+    /// The store's own time (nil when it does not say), and the callers' time, in total over the calls.
+    public var serverMs: Double?
     public var clientMs: Double
     /// A call that waits by design (a blocking pop), left out of the store's share of time.
     public var blocking: Bool
 
     public init(call: String, path: Path?, on: String?, plan: PlanInfo? = nil, calls: Int, examined: Int?, returned: Int?,
-                serverMs: Double, clientMs: Double, blocking: Bool = false) {
+                serverMs: Double?, clientMs: Double, blocking: Bool = false) {
         self.blocking = blocking
         self.plan = plan
         self.call = call; self.path = path; self.on = on; self.calls = calls

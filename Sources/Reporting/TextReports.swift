@@ -65,14 +65,15 @@ public enum TextReports {
         for store in server.stores where !store.missing.isEmpty {
             md += "\n" + store.missing.map { "- \(store.store): **not available** — \(escape($0))" }.joined(separator: "\n") + "\n"
         }
-        let shapes = server.stores.flatMap { store in store.shapes.map { (store.store, $0) } }.sorted { $0.1.serverMs > $1.1.serverMs }
+        let shapes = server.rankedShapes
         if !shapes.isEmpty {
             md += "\n| store | call | served by | on | calls | examined/call | returned/call | store ms | mean ms |\n"
             md += "|---|---|---|---|---:|---:|---:|---:|---:|\n"
             for (store, s) in shapes.prefix(15) {
                 md += "| \(store) | \(escape(s.call)) | \(s.path?.rawValue ?? "–") | \(escape(s.on ?? "–")) | \(s.calls) | "
                 md += "\(s.examinedPerCall.map(Format.number) ?? "–") | "
-                md += "\(s.returnedPerCall.map(Format.number) ?? "–") | \(Format.ms(s.serverMs)) | \(Format.ms(s.calls > 0 ? s.serverMs / Double(s.calls) : 0)) |\n"
+                md += "\(s.returnedPerCall.map(Format.number) ?? "–") | \(s.serverMs.map(Format.ms) ?? "–") | "
+                md += "\(s.serverMs.map { Format.ms(s.calls > 0 ? $0 / Double(s.calls) : 0) } ?? "–") |\n"
             }
         }
         let planned = shapes.filter { $0.1.plan != nil }

@@ -58,6 +58,9 @@ public struct RunOptions: Sendable {
     /// Mixed into every request's random stream, so the ids a run creates differ from those of
     /// earlier runs on the same stores (a reused dataset's run number); 0 on fresh stores.
     public var runSalt: UInt64 = 0
+    /// Take the stores' own account of the load (`RunResult.evidence`); off, the stores are not
+    /// asked at all.
+    public var serverEvidence = true
     /// Called once the dataset is in the stores (a live target marks it loaded then).
     public var datasetLoaded: (@Sendable () async throws -> Void)?
 
@@ -140,7 +143,8 @@ public struct RunResult: Sendable {
     public var processCPUSeconds: Double
     /// Set when the run stopped before the end of its last phase.
     public var stopReason: StopReason?
-    /// Each store's account of its work from the start of the load until it drained.
+    /// Each store's account of its work from the start of the load until it drained (empty
+    /// when not asked for).
     public var evidence: [StoreEvidence]
 }
 
@@ -189,7 +193,7 @@ public enum SimulationRun {
         let observer = RecordingObserver(recorder: recorder)
         let sync = SnapshotSync(stores: stores, strategy: scenario.syncStrategy, workers: scenario.stack.syncWorkers,
                                 time: time, observer: observer)
-        let evidenceBefore = await evidence(of: stores, until: .now + scenario.stack.pool.callTimeout)
+        let evidenceBefore = options.serverEvidence ? await evidence(of: stores, until: .now + scenario.stack.pool.callTimeout) : []
         let clock = RunClock()
         loadStart.mark()
         let ledger = WriteLedger(clock: clock)
@@ -239,9 +243,12 @@ public enum SimulationRun {
         }
         gracefulStop.cancel()
         let syncJobsLost = await waitForSync(sync, until: min(hardDeadline, ContinuousClock.now + .seconds(30)))
-        let evidenceAfter = await evidence(of: stores, until: max(hardDeadline, ContinuousClock.now) + scenario.stack.pool.callTimeout)
-        var serverEvidence = zip(evidenceAfter, evidenceBefore).map { $0.delta(since: $1) }
-        await attachPlans(of: stores, to: &serverEvidence, until: ContinuousClock.now + scenario.stack.pool.callTimeout)
+        var serverEvidence: [StoreEvidence] = []
+        if options.serverEvidence {
+            let evidenceAfter = await evidence(of: stores, until: max(hardDeadline, ContinuousClock.now) + scenario.stack.pool.callTimeout)
+            serverEvidence = zip(evidenceAfter, evidenceBefore).map { $0.delta(since: $1) }
+            await attachPlans(of: stores, to: &serverEvidence, until: ContinuousClock.now + scenario.stack.pool.callTimeout)
+        }
         sprintTask.cancel()
         await driver.finishIntervals()
         let cpuSeconds = processCPUSeconds() - cpuStart

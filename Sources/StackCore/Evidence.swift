@@ -48,14 +48,14 @@ public struct ShapeEvidence: Sendable, Codable, Equatable {
     /// not say (Redis's command statistics count calls and time only).
     public var examined: Int?
     public var returned: Int?
-    /// Time the store's engine spent on these calls, and the time the calls took as their caller
-    /// saw it (round trips, waits and injected latency included).
-    public var serverNanos: Int64
+    /// Time the store's engine spent on these calls (nil when the store does not say), and the
+    /// time the calls took as their caller saw it (round trips, waits and injected latency included).
+    public var serverNanos: Int64?
     public var clientNanos: Int64
     /// A call that waits by design (a blocking pop): its callers' time is not work to account for.
     public var blocking = false
 
-    public init(path: AccessPath?, on: String?, calls: Int = 0, examined: Int? = 0, returned: Int? = 0, serverNanos: Int64 = 0,
+    public init(path: AccessPath?, on: String?, calls: Int = 0, examined: Int? = 0, returned: Int? = 0, serverNanos: Int64? = 0,
                 clientNanos: Int64 = 0) {
         self.path = path; self.on = on; self.calls = calls; self.examined = examined; self.returned = returned
         self.serverNanos = serverNanos; self.clientNanos = clientNanos
@@ -95,7 +95,7 @@ public struct StoreEvidence: Sendable, Codable, Equatable {
             result.shapes[name]!.calls -= before.calls
             result.shapes[name]!.examined = shape.examined.map { $0 - (before.examined ?? 0) }
             result.shapes[name]!.returned = shape.returned.map { $0 - (before.returned ?? 0) }
-            result.shapes[name]!.serverNanos -= before.serverNanos
+            result.shapes[name]!.serverNanos = shape.serverNanos.map { $0 - (before.serverNanos ?? 0) }
             result.shapes[name]!.clientNanos -= before.clientNanos
             if shape.calls == before.calls { result.shapes[name] = nil }
         }
@@ -149,7 +149,7 @@ public final class EngineEvidence: Sendable {
             shape.calls += 1
             shape.examined = (shape.examined ?? 0) + examined
             shape.returned = (shape.returned ?? 0) + returned
-            shape.serverNanos += serverNanos
+            shape.serverNanos = (shape.serverNanos ?? 0) + serverNanos
             shape.clientNanos += clientNanos
             e.shapes[call] = shape
         }

@@ -2,11 +2,22 @@ import Foundation
 import StackCore
 import StackIO
 import StackModel
+import Synchronization
 
 /// The document port on MongoDB through libmongoc: each call is one command, run on the
 /// client threads of `MongoClient`.
-public final class MongoStore: DocumentPort {
+public final class MongoStore: DocumentPort, EvidenceSource {
     private let client: MongoClient
+    /// Calls by name: their command, how many, their time as stacksim saw it, and the first one
+    /// sent (its JSON), to be explained after the run.
+    private let issued = Mutex<[String: Issued]>([:])
+
+    struct Issued {
+        var command: String
+        var calls = 0
+        var nanos: Int64 = 0
+        var sample: String
+    }
 
     /// `mongodb://host:port/database`; credentials in the URL never appear in errors.
     public init(url: String, pool settings: PoolSettings) throws {
@@ -21,9 +32,54 @@ public final class MongoStore: DocumentPort {
     /// the reply fails the call.
     private func send<T>(_ call: String, _ command: String, _ collection: String, _ fields: [(String, Any)],
                          reading read: (MongoReply) throws -> T) async throws -> T {
-        try await StoreCallTrace.measure(.document, call) {
-            try read(try await client.command(call, DocumentCodec.ordered([(command, collection)] + fields)))
+        let json = DocumentCodec.ordered([(command, collection)] + fields)
+        let start = ContinuousClock.now
+        defer {
+            let took = (ContinuousClock.now - start).nanoseconds
+            issued.withLock { issued in
+                issued[call, default: Issued(command: command, sample: json)].calls += 1
+                issued[call]!.nanos += took
+            }
         }
+        return try await StoreCallTrace.measure(.document, call) {
+            try read(try await client.command(call, json))
+        }
+    }
+
+    // MARK: - Evidence
+
+    /// `serverStatus` opcounters beside stacksim's own count of the commands it sent
+    /// (`sent.<command>`), and per call stacksim's count and time; the server's own time per
+    /// query shape needs its profiler, which is not asked.
+    public func evidence() async throws -> StoreEvidence {
+        var e = StoreEvidence(store: .document, source: "serverStatus opcounters")
+        for (call, mine) in issued.withLock({ $0 }) {
+            e.shapes[call] = ShapeEvidence(path: nil, on: nil, calls: mine.calls, examined: nil, returned: nil, serverNanos: nil,
+                                           clientNanos: mine.nanos)
+            e.counters["sent.\(mine.command)", default: 0] += Double(mine.calls)
+        }
+        e.missing.append("time per query shape: it needs the server's profiler, which stacksim does not turn on")
+        do {
+            let status = try await client.command("server-status", DocumentCodec.ordered([("serverStatus", 1)])).document()
+            for (name, value) in status["opcounters"] as? [String: Any] ?? [:] {
+                if let number = (value as? NSNumber)?.doubleValue { e.counters["opcounters.\(name)"] = number }
+            }
+        } catch {
+            e.missing.append("serverStatus: \(error)")
+        }
+        return e
+    }
+
+    /// Each read shape explained once with the first command of the run (`executionStats`):
+    /// the winning plan's access path and index, keys and documents examined, documents
+    /// returned. A server that cannot explain says so in the error, which the run reports.
+    public func plans() async throws -> [String: PlanEvidence] {
+        var plans: [String: PlanEvidence] = [:]
+        for (call, mine) in issued.withLock({ $0 }) where ["find", "aggregate", "count"].contains(mine.command) {
+            let reply = try await client.command("explain", "{\"explain\": \(mine.sample), \"verbosity\": \"executionStats\"}").document()
+            if let plan = MongoPlan.read(reply) { plans[call] = plan }
+        }
+        return plans
     }
 
     private func run(_ call: String, _ command: String, _ collection: String, _ fields: [(String, Any)]) async throws -> [String: Any] {

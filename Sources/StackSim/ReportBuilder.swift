@@ -53,7 +53,7 @@ public enum ReportBuilder {
                                    byPhase: Breakdowns.rows(t.byPhase, order: scenario.load.phases.map(\.name))),
             intervals: run.intervals, stackSamples: run.stackSamples)
         report.errorClasses = ErrorClassInfo.classes(operations: operations, samples: run.stackSamples)
-        report.server = serverEvidence(run.evidence)
+        report.server = run.evidence.isEmpty ? nil : serverEvidence(run.evidence)
         let ledger = try? run.ledger.get()
         let ledgerError: String? = if case .failure(let failure) = run.ledger { failure.message } else { nil }
         report.integrity = IntegrityInfo(acknowledgedWrites: run.writesAcknowledged, unknownOutcomeWrites: run.writesUnknown,
@@ -83,9 +83,9 @@ public enum ReportBuilder {
                 ShapeInfo(call: call, path: shape.path.map { ShapeInfo.Path(rawValue: $0.rawValue)! }, on: shape.on,
                           plan: shape.plan.map { PlanInfo(examined: $0.examined, returned: $0.returned, buffersHit: $0.buffersHit,
                                                           buffersRead: $0.buffersRead, nodes: $0.nodes) }, calls: shape.calls,
-                          examined: shape.examined, returned: shape.returned, serverMs: Double(shape.serverNanos) / 1e6,
+                          examined: shape.examined, returned: shape.returned, serverMs: shape.serverNanos.map { Double($0) / 1e6 },
                           clientMs: Double(shape.clientNanos) / 1e6, blocking: shape.blocking)
-            }.sorted { ($0.serverMs, $1.call) > ($1.serverMs, $0.call) }, counters: e.counters, gauges: e.gauges, missing: e.missing)
+            }, counters: e.counters, gauges: e.gauges, missing: e.missing)
         }
         return ServerEvidenceInfo(stores: stores, findings: Finding.from(stores))
     }

@@ -27,6 +27,10 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "No progress lines.")
     var quiet = false
 
+    @Flag(name: .customLong("no-server-evidence"),
+          help: "Do not ask the stores for their own account of the load (statement statistics, plans, command counts).")
+    var noServerEvidence = false
+
     @Option(name: .customLong("dry-run"), help: "Print the first N intended operations (open model) and run nothing.")
     var dryRun: Int?
 
@@ -54,6 +58,7 @@ struct RunCommand: AsyncParsableCommand {
             if let base, let baseline { try limits.check(base: base, baseName: baseline, scenario: scenario.name) }
             var options = RunOptions()
             options.target = live.target
+            options.serverEvidence = !noServerEvidence
             if !quiet { options.progress = ProgressPrinter.make() }
             let stack = live.target == "live" ? try await live.connect(pool: scenario.stack.pool) : nil
             defer { stack?.shutdown() }

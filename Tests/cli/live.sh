@@ -145,3 +145,17 @@ check "…and its report says pg_stat_statements is missing and what stands in" 
 "$bin" db reset --target live --postgres-url "postgresql://stacksim:stacksim@127.0.0.1:$plain_port/stacksim" --yes >/dev/null 2>&1
 as_pg /usr/lib/postgresql/15/bin/pg_ctl -D "$plain/data" -m fast stop >/dev/null
 rm -rf "$plain"
+
+# MongoDB evidence from the test server: the opcounters it counts itself agree with stacksim's
+# own count; what it cannot give (plans, time per shape) is said, not made up.
+check "the MongoDB test server's opcounters agree with stacksim's finds, inserts and updates" 0 "^agree" -- python3 -c '
+import json, sys
+mongo = [s for s in json.load(open(sys.argv[1]))["server"]["stores"] if s["store"] == "mongo"][0]
+c = mongo["counters"]
+pairs = [("opcounters.query", "sent.find"), ("opcounters.update", "sent.update"), ("opcounters.insert", "sent.insert")]
+bad = [p for p in pairs if c.get(p[0]) != c.get(p[1])]
+print("agree" if c.get("sent.find", 0) > 0 and not bad else f"differ: {bad} {c}")
+' "$work/live/report.json"
+check "…and the report says the test server cannot explain queries" 0 "no such command: &#39;explain&#39; \(stacksim test server\)" -- cat "$work/live/report.md"
+check "--no-server-evidence: the stores are not asked, the report has no server section" 1 "^" -- \
+    bash -c "'$bin' run '$work/short.yaml' --target live --rate 20/s --out '$work/noev' --quiet --no-server-evidence >/dev/null 2>&1; grep '\"server\"' '$work/noev/report.json'"

@@ -303,6 +303,31 @@ def list_collections(_request, db):
                         [{"name": name, "type": "collection"} for name in sorted(db.list_collection_names())])
 
 
+# serverStatus opcounters, counted here as mongod counts them: a find is a query, inserted
+# documents and update and delete statements count one each, every other command is a command.
+OPCOUNTERS = {"insert": 0, "query": 0, "update": 0, "delete": 0, "getmore": 0, "command": 0}
+
+
+def count_operation(name, doc):
+    if name == "find":
+        OPCOUNTERS["query"] += 1
+    elif name == "insert":
+        OPCOUNTERS["insert"] += len(doc.get("documents", []))
+    elif name == "update":
+        OPCOUNTERS["update"] += len(doc.get("updates", []))
+    elif name == "delete":
+        OPCOUNTERS["delete"] += len(doc.get("deletes", []))
+    elif name == "getMore":
+        OPCOUNTERS["getmore"] += 1
+    else:
+        OPCOUNTERS["command"] += 1
+
+
+def server_status(_request, _db):
+    # Only what this server counts itself; it has no storage engine, locks or profiler to report.
+    return {"ok": 1, "opcounters": dict(OPCOUNTERS), "host": "stacksim-test-server"}
+
+
 def ok(_request, _db):
     return {"ok": 1}
 
@@ -340,7 +365,7 @@ COMMANDS = {
     "ping": ok, "endSessions": ok, "killCursors": ok, "find": find, "aggregate": aggregate, "count": count,
     "insert": insert, "update": update, "delete": delete, "findAndModify": find_and_modify, "findandmodify": find_and_modify,
     "createIndexes": create_indexes, "listIndexes": list_indexes, "drop": drop, "dropDatabase": drop_database,
-    "listCollections": list_collections,
+    "listCollections": list_collections, "serverStatus": server_status,
 }
 
 
@@ -348,6 +373,7 @@ def serve(request):
     name = next(iter(request.doc), "") if request.doc else ""
     handler = COMMANDS.get(name)
     db = client[request.namespace.split(".")[0] or "admin"]
+    count_operation(name, request.doc or {})
     if handler is None:
         request.reply({"ok": 0, "errmsg": f"no such command: '{name}' (stacksim test server)", "code": 59})
         return
