@@ -31,11 +31,13 @@ public struct OperationSample: Sendable {
 
 public struct StoreCallSample: Sendable {
     public var store: String
+    /// The store call's name (`board`, `get`, `permission-check`).
+    public var call: String
     public var nanos: Int64
     public var failed: Bool
 
-    public init(store: String, nanos: Int64, failed: Bool) {
-        self.store = store; self.nanos = nanos; self.failed = failed
+    public init(store: String, call: String = "", nanos: Int64, failed: Bool) {
+        self.store = store; self.call = call; self.nanos = nanos; self.failed = failed
     }
 }
 
@@ -133,10 +135,13 @@ public struct StoreCallStats: Sendable, Equatable {
     public var latency = LatencyHistogram(.coarse)
     public var calls = 0
     public var failures = 0
+    /// Calls by store-call name, to set against the store's own time per kind of call.
+    public var callsByName: [String: Int] = [:]
 
     mutating func add(_ call: StoreCallSample) {
         latency.record(nanoseconds: call.nanos)
         calls += 1
+        callsByName[call.call, default: 0] += 1
         if call.failed { failures += 1 }
     }
 
@@ -144,6 +149,7 @@ public struct StoreCallStats: Sendable, Equatable {
         latency.add(other.latency)
         calls += other.calls
         failures += other.failures
+        callsByName.merge(other.callsByName, uniquingKeysWith: +)
     }
 }
 

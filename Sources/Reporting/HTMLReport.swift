@@ -90,7 +90,19 @@ public enum HTMLReport {
             html += "<tr><td>\(store.store)</td><td>\(e(store.source))</td><td>\(t.server)</td><td>\(t.client)</td><td>\(t.share)</td></tr>"
         }
         html += "</tbody></table>"
-        let missing = server.stores.flatMap { store in store.missing.map { "<li>\(store.store): <strong>not available</strong> — \(e($0))</li>" } }
+        if !server.byOperation.isEmpty {
+            html += "<table><thead><tr>" + ["operation", "store", "calls", "callers' ms", "store ms", "share"].map { "<th>\($0)</th>" }.joined()
+                + "</tr></thead><tbody>"
+            for row in server.byOperation {
+                html += "<tr><td>\(e(row.operation))</td><td>\(row.store)</td><td>\(row.calls)</td><td>\(Format.ms(row.clientMs))</td>"
+                html += "<td>\(row.serverMs.map(Format.ms) ?? "–")</td><td>\(row.serverShare.map(Format.percent) ?? "–")</td></tr>"
+            }
+            html += "</tbody></table>"
+        }
+        let keyspace = TextReports.keyspaceLines(server).map { "<li>\(e($0))</li>" }
+        let missing = keyspace + server.stores.flatMap { store in
+            store.missing.map { "<li>\(store.store): <strong>not available</strong> — \(e($0))</li>" }
+        }
         if !missing.isEmpty { html += "<ul>" + missing.joined() + "</ul>" }
         let shapes = server.rankedShapes
         if !shapes.isEmpty {

@@ -223,13 +223,17 @@ public struct StoreCallReport: Codable, Sendable {
     public var failures: Int
     public var callsPerOperation: Double
     public var latencyMs: PercentileSummary
+    /// The calls by store-call name (`board`, `get`, …).
+    public var callsByName: [String: Int]
 
-    public init(store: String, calls: Int, failures: Int, callsPerOperation: Double, latencyMs: PercentileSummary) {
+    public init(store: String, calls: Int, failures: Int, callsPerOperation: Double, latencyMs: PercentileSummary,
+                callsByName: [String: Int] = [:]) {
         self.store = store
         self.calls = calls
         self.failures = failures
         self.callsPerOperation = callsPerOperation
         self.latencyMs = latencyMs
+        self.callsByName = callsByName
     }
 }
 
@@ -423,7 +427,7 @@ extension OperationReport {
                       let calls = stats.storeCalls[store]!
                       return StoreCallReport(store: store, calls: calls.calls, failures: calls.failures,
                                              callsPerOperation: stats.count > 0 ? Double(calls.calls) / Double(stats.count) : 0,
-                                             latencyMs: calls.latency.summary)
+                                             latencyMs: calls.latency.summary, callsByName: calls.callsByName)
                   })
     }
 }
@@ -506,9 +510,12 @@ public struct ServerEvidenceInfo: Codable, Sendable, Equatable {
     public var stores: [StoreEvidenceInfo]
     /// What the evidence shows, in plain words, each with the shape it rests on.
     public var findings: [Finding]
+    /// Per operation and store: the time its store calls took as it saw them, and the store's
+    /// own time for those calls.
+    public var byOperation: [OperationTimeInfo]
 
-    public init(stores: [StoreEvidenceInfo], findings: [Finding]) {
-        self.stores = stores; self.findings = findings
+    public init(stores: [StoreEvidenceInfo], findings: [Finding], byOperation: [OperationTimeInfo] = []) {
+        self.stores = stores; self.findings = findings; self.byOperation = byOperation
     }
 
     /// Every store's shapes, the most store time first (then the most callers' time).
@@ -542,6 +549,42 @@ public struct StoreEvidenceInfo: Codable, Sendable, Equatable {
         serverMs = worked.reduce(0) { $0 + ($1.serverMs ?? 0) }
         clientMs = worked.reduce(0) { $0 + $1.clientMs }
         serverShareOfClientTime = clientMs > 0 ? serverMs / clientMs : nil
+    }
+}
+
+/// One operation's calls to one store: their time as the operation saw it (recorded requests),
+/// and the store's own time for them — each call at its kind's mean store time over the load.
+public struct OperationTimeInfo: Codable, Sendable, Equatable {
+    public var operation: String
+    public var store: String
+    public var calls: Int
+    public var clientMs: Double
+    /// nil when the store does not time some of these calls.
+    public var serverMs: Double?
+    public var serverShare: Double?
+
+    public init(operation: String, store: String, calls: Int, clientMs: Double, serverMs: Double?) {
+        self.operation = operation; self.store = store; self.calls = calls; self.clientMs = clientMs; self.serverMs = serverMs
+        serverShare = serverMs.flatMap { clientMs > 0 ? $0 / clientMs : nil }
+    }
+
+    /// Each operation's store calls against the stores' mean time per kind of call.
+    public static func rows(operations: [OperationReport], stores: [StoreEvidenceInfo]) -> [OperationTimeInfo] {
+        var meanServerMs: [String: [String: Double]] = [:]
+        for store in stores {
+            for shape in store.shapes where shape.calls > 0 {
+                if let total = shape.serverMs { meanServerMs[store.store, default: [:]][shape.call] = total / Double(shape.calls) }
+            }
+        }
+        return operations.flatMap { op in
+            op.stores.filter { meanServerMs[$0.store] != nil }.map { calls in
+                let means = meanServerMs[calls.store]!
+                let timed = calls.callsByName.allSatisfy { means[$0.key] != nil }
+                let server = calls.callsByName.reduce(0.0) { $0 + Double($1.value) * (means[$1.key] ?? 0) }
+                return OperationTimeInfo(operation: op.name, store: calls.store, calls: calls.calls,
+                                         clientMs: Double(calls.calls) * calls.latencyMs.mean, serverMs: timed ? server : nil)
+            }
+        }
     }
 }
 

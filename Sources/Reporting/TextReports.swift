@@ -62,6 +62,15 @@ public enum TextReports {
             let shares = storeTimes(store)
             md += "| \(store.store) | \(escape(store.source)) | \(shares.server) | \(shares.client) | \(shares.share) |\n"
         }
+        if !server.byOperation.isEmpty {
+            md += "\n| operation | store | calls | callers' ms | store ms | share |\n|---|---|---:|---:|---:|---:|\n"
+            for row in server.byOperation {
+                md += "| \(escape(row.operation)) | \(row.store) | \(row.calls) | \(Format.ms(row.clientMs)) | "
+                md += "\(row.serverMs.map(Format.ms) ?? "–") | \(row.serverShare.map(Format.percent) ?? "–") |\n"
+            }
+        }
+        for line in keyspaceLines(server) { md += "\n- \(line)" }
+        if !keyspaceLines(server).isEmpty { md += "\n" }
         for store in server.stores where !store.missing.isEmpty {
             md += "\n" + store.missing.map { "- \(store.store): **not available** — \(escape($0))" }.joined(separator: "\n") + "\n"
         }
@@ -89,6 +98,18 @@ public enum TextReports {
             md += "\n**Findings**\n\n" + server.findings.map { "- \(escape($0.text))" }.joined(separator: "\n") + "\n"
         }
         return md
+    }
+
+    /// The cache's hit ratio as the server counts it (every GET), beside the caller's own per
+    /// cache family in the consistency section.
+    static func keyspaceLines(_ server: ServerEvidenceInfo) -> [String] {
+        server.stores.compactMap { store in
+            let hits = store.counters["keyspace_hits"] ?? 0, misses = store.counters["keyspace_misses"] ?? 0
+            guard hits + misses > 0 else { return nil }
+            return "\(store.store): the server's keyspace hit ratio over the load \(Format.percent(hits / (hits + misses))) "
+                + "(\(Int(hits)) hits, \(Int(misses)) misses; every GET, sessions included — stacksim's own, "
+                + "per cache family, is under Consistency and caches)"
+        }
     }
 
     /// A store's own time, its callers' time for the same calls, and the share, as printed.

@@ -117,6 +117,7 @@ final class RequestRunner: Sendable {
         // Waiting for a pooled connection is reported beside the store's calls, as `<store>-pool-wait`.
         let calls = trace.recorded.map {
             StoreCallSample(store: $0.operation == StoreCallTrace.connectionWait ? "\($0.store.rawValue)-pool-wait" : $0.store.rawValue,
+                            call: $0.operation,
                             nanos: $0.duration.nanoseconds, failed: $0.failed)
         }
         recorder.record(OperationSample(operation: operation, latencyNanos: end - intended, serviceNanos: end - actualStart,

@@ -53,7 +53,7 @@ public enum ReportBuilder {
                                    byPhase: Breakdowns.rows(t.byPhase, order: scenario.load.phases.map(\.name))),
             intervals: run.intervals, stackSamples: run.stackSamples)
         report.errorClasses = ErrorClassInfo.classes(operations: operations, samples: run.stackSamples)
-        report.server = run.evidence.isEmpty ? nil : serverEvidence(run.evidence)
+        report.server = run.evidence.isEmpty ? nil : serverEvidence(run.evidence, operations: operations)
         let ledger = try? run.ledger.get()
         let ledgerError: String? = if case .failure(let failure) = run.ledger { failure.message } else { nil }
         report.integrity = IntegrityInfo(acknowledgedWrites: run.writesAcknowledged, unknownOutcomeWrites: run.writesUnknown,
@@ -77,7 +77,7 @@ public enum ReportBuilder {
     }
 
     /// The stores' evidence as the report shows it: shapes by server time, findings drawn from them.
-    static func serverEvidence(_ evidence: [StoreEvidence]) -> ServerEvidenceInfo {
+    static func serverEvidence(_ evidence: [StoreEvidence], operations: [OperationReport]) -> ServerEvidenceInfo {
         let stores = evidence.map { e in
             StoreEvidenceInfo(store: e.store.rawValue, source: e.source, shapes: e.shapes.map { call, shape in
                 ShapeInfo(call: call, path: shape.path.map { ShapeInfo.Path(rawValue: $0.rawValue)! }, on: shape.on,
@@ -87,7 +87,8 @@ public enum ReportBuilder {
                           clientMs: Double(shape.clientNanos) / 1e6, blocking: shape.blocking)
             }, counters: e.counters, gauges: e.gauges, missing: e.missing)
         }
-        return ServerEvidenceInfo(stores: stores, findings: Finding.from(stores))
+        return ServerEvidenceInfo(stores: stores, findings: Finding.from(stores),
+                                  byOperation: OperationTimeInfo.rows(operations: operations, stores: stores))
     }
 
     static func phaseInfo(_ phase: Phase) -> PhaseInfo {

@@ -33,7 +33,14 @@ struct ServerEvidenceTests {
         #expect(board.calls == boardCalls, "one board query per board request: \(board.calls) vs \(boardCalls)")
         #expect(server.findings.contains { $0.kind == .scan && $0.call == "sprint-tasks" && $0.text.contains("no index is used for it") })
         #expect(!server.findings.contains { $0.call == "board" })
+        // Per operation: the board's calls to MongoDB, the store's time for them beside the board's.
+        let boardTime = try #require(server.byOperation.first { $0.operation == "board" && $0.store == "mongo" })
+        let share = try #require(boardTime.serverShare)
+        #expect(boardTime.calls == boardCalls && share > 0.2 && share < 2, "\(boardTime)")
+        let redis = try #require(server.stores.first { $0.store == "redis" })
+        #expect((redis.counters["keyspace_hits"] ?? 0) + (redis.counters["keyspace_misses"] ?? 0) > 0)
         let markdown = TextReports.markdown(report), html = HTMLReport.render(report)
+        #expect(markdown.contains("keyspace hit ratio over the load"))
         #expect(markdown.contains("## Where the time went") && markdown.contains("sprint-tasks: a scan of tasks"))
         #expect(html.contains("<h2>Where the time went</h2>") && html.contains("sprint-tasks: a scan of tasks"))
     }
