@@ -99,7 +99,7 @@ public enum HTMLReport {
             }
             html += "</tbody></table>"
         }
-        let keyspace = TextReports.keyspaceLines(server).map { "<li>\(e($0))</li>" }
+        let keyspace = TextReports.serverNotes(server).map { "<li>\(e($0))</li>" }
         let missing = keyspace + server.stores.flatMap { store in
             store.missing.map { "<li>\(store.store): <strong>not available</strong> — \(e($0))</li>" }
         }

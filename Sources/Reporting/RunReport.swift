@@ -646,6 +646,8 @@ public struct Finding: Codable, Sendable, Equatable {
         case scan
         /// An index read far more entries than the call returned (a filter after the index).
         case unselectiveIndex = "unselective_index"
+        /// Indexes of tables the load read that no read used (each one still costs every write).
+        case unusedIndexes = "unused_indexes"
     }
 
     public var kind: Kind
@@ -653,30 +655,50 @@ public struct Finding: Codable, Sendable, Equatable {
     public var call: String
     public var text: String
 
+    /// Findings from a run's evidence, store by store.
+    public static func from(_ stores: [StoreEvidenceInfo]) -> [Finding] {
+        stores.flatMap { store in shapeFindings(store) + (unusedIndexes(store).map { [$0] } ?? []) }
+    }
+
+    /// From `table.<t>.seq_scan`/`idx_scan` and `index.<t>.<i>.idx_scan`: the indexes of tables
+    /// the load read (scanned or looked up) that were never used.
+    static func unusedIndexes(_ store: StoreEvidenceInfo) -> Finding? {
+        func reads(_ table: Substring) -> Double {
+            (store.counters["table.\(table).seq_scan"] ?? 0) + (store.counters["table.\(table).idx_scan"] ?? 0)
+        }
+        let unused = store.counters.keys.sorted().compactMap { key -> String? in
+            let parts = key.split(separator: ".")
+            guard parts.count == 4, parts[0] == "index", parts[3] == "idx_scan", store.counters[key] == 0, reads(parts[1]) > 0 else { return nil }
+            return "\(parts[1]).\(parts[2])"
+        }
+        guard !unused.isEmpty else { return nil }
+        return Finding(kind: .unusedIndexes, store: store.store, call: "",
+                       text: "indexes no read used while the load read their tables: \(unused.joined(separator: ", ")) — each still costs "
+                           + "every write (the server's counts, flushed at most once a second)")
+    }
+
     /// Findings from the shapes: scans, and indexes, that examine ten or more entries per one
     /// returned and at least a hundred per call (reading a small lookup table whole is cheap).
-    public static func from(_ stores: [StoreEvidenceInfo]) -> [Finding] {
-        stores.flatMap { store in
-            store.shapes.compactMap { shape -> Finding? in
-                // Per call from the store's counts, else from the one planned execution.
-                guard let examined = shape.examinedPerCall ?? shape.plan.map({ Double($0.examined) }),
-                      let returned = shape.returnedPerCall ?? shape.plan.map({ Double($0.returned) }),
-                      let path = shape.path, let on = shape.on else { return nil }
-                let ratio = examined / max(returned, 1)
-                guard examined >= 100 else { return nil }
-                let perCall = shape.examinedPerCall == nil ? "in the planned execution" : "per call"
-                let touched = "\(Format.number(examined)) examined \(perCall) for \(Format.number(returned)) returned"
-                guard ratio >= 10 else { return nil }
-                switch path {
-                case .collectionScan:
-                    return Finding(kind: .scan, store: store.store, call: shape.call,
-                                   text: "\(shape.call): a scan of \(on), \(touched) — no index is used for it")
-                case .indexScan, .textIndex:
-                    return Finding(kind: .unselectiveIndex, store: store.store, call: shape.call,
-                                   text: "\(shape.call): index \(on), \(touched) — the index does not narrow it to what is asked")
-                default:
-                    return nil
-                }
+    static func shapeFindings(_ store: StoreEvidenceInfo) -> [Finding] {
+        store.shapes.compactMap { shape -> Finding? in
+            // Per call from the store's counts, else from the one planned execution.
+            guard let examined = shape.examinedPerCall ?? shape.plan.map({ Double($0.examined) }),
+                  let returned = shape.returnedPerCall ?? shape.plan.map({ Double($0.returned) }),
+                  let path = shape.path, let on = shape.on else { return nil }
+            let ratio = examined / max(returned, 1)
+            guard examined >= 100 else { return nil }
+            let perCall = shape.examinedPerCall == nil ? "in the planned execution" : "per call"
+            let touched = "\(Format.number(examined)) examined \(perCall) for \(Format.number(returned)) returned"
+            guard ratio >= 10 else { return nil }
+            switch path {
+            case .collectionScan:
+                return Finding(kind: .scan, store: store.store, call: shape.call,
+                               text: "\(shape.call): a scan of \(on), \(touched) — no index is used for it")
+            case .indexScan, .textIndex:
+                return Finding(kind: .unselectiveIndex, store: store.store, call: shape.call,
+                               text: "\(shape.call): index \(on), \(touched) — the index does not narrow it to what is asked")
+            default:
+                return nil
             }
         }
     }

@@ -69,8 +69,8 @@ public enum TextReports {
                 md += "\(row.serverMs.map(Format.ms) ?? "–") | \(row.serverShare.map(Format.percent) ?? "–") |\n"
             }
         }
-        for line in keyspaceLines(server) { md += "\n- \(line)" }
-        if !keyspaceLines(server).isEmpty { md += "\n" }
+        for line in serverNotes(server) { md += "\n- \(line)" }
+        if !serverNotes(server).isEmpty { md += "\n" }
         for store in server.stores where !store.missing.isEmpty {
             md += "\n" + store.missing.map { "- \(store.store): **not available** — \(escape($0))" }.joined(separator: "\n") + "\n"
         }
@@ -101,15 +101,24 @@ public enum TextReports {
     }
 
     /// The cache's hit ratio as the server counts it (every GET), beside the caller's own per
-    /// cache family in the consistency section.
-    static func keyspaceLines(_ server: ServerEvidenceInfo) -> [String] {
-        server.stores.compactMap { store in
+    /// cache family in the consistency section; and what sessions were seen waiting on.
+    static func serverNotes(_ server: ServerEvidenceInfo) -> [String] {
+        server.stores.compactMap(waitLine) + server.stores.compactMap { store in
             let hits = store.counters["keyspace_hits"] ?? 0, misses = store.counters["keyspace_misses"] ?? 0
             guard hits + misses > 0 else { return nil }
             return "\(store.store): the server's keyspace hit ratio over the load \(Format.percent(hits / (hits + misses))) "
                 + "(\(Int(hits)) hits, \(Int(misses)) misses; every GET, sessions included — stacksim's own, "
                 + "per cache family, is under Consistency and caches)"
         }
+    }
+
+    /// "postgres: sessions waiting, sampled once a second (12 samples): Lock:transactionid 3, …".
+    static func waitLine(_ store: StoreEvidenceInfo) -> String? {
+        guard let samples = store.counters["waits.samples"], samples > 0 else { return nil }
+        let waits = store.counters.filter { $0.key.hasPrefix("waits.") && $0.key != "waits.samples" && $0.value > 0 }
+            .sorted { ($0.value, $1.key) > ($1.value, $0.key) }
+        let seen = waits.isEmpty ? "none" : waits.map { "\($0.key.dropFirst("waits.".count)) \(Int($0.value))" }.joined(separator: ", ")
+        return "\(store.store): sessions seen waiting, sampled once a second (\(Int(samples)) samples): \(seen)"
     }
 
     /// A store's own time, its callers' time for the same calls, and the share, as printed.

@@ -222,8 +222,11 @@ public enum SimulationRun {
         let driver = LoadDriver(scenario: scenario, clock: clock, runner: runner, users: users, recorder: recorder,
                                 sync: sync, stop: options.stop, progress: options.progress)
         let sprintTask = Task { await driver.rollSprints(tenants: tenants, stores: stores, time: time, every: scenario.stack.sprintLength) }
+        let waitSampler = Task { options.serverEvidence ? await sampleWaits(of: stores) : [:] }
         let schedule = await driver.drive()
         let loadEnded = clock.now()
+        waitSampler.cancel()
+        let waits = await waitSampler.value
         // Whatever the servers do, the load and its drain end by here: queued requests get the
         // graceful stop to start, running ones one call timeout more; any still running then are
         // recorded as unfinished.
@@ -247,6 +250,7 @@ public enum SimulationRun {
         if options.serverEvidence {
             let evidenceAfter = await evidence(of: stores, until: max(hardDeadline, ContinuousClock.now) + scenario.stack.pool.callTimeout)
             serverEvidence = zip(evidenceAfter, evidenceBefore).map { $0.delta(since: $1) }
+            for (index, sampled) in waits { serverEvidence[index].counters.merge(sampled, uniquingKeysWith: +) }
             await attachPlans(of: stores, to: &serverEvidence, until: ContinuousClock.now + scenario.stack.pool.callTimeout)
         }
         sprintTask.cancel()
@@ -291,6 +295,24 @@ public enum SimulationRun {
             }
         }
         return result
+    }
+
+    /// Once a second until cancelled, what each store's sessions wait on: counters by store index,
+    /// `waits.<event>` (sessions seen waiting, summed over the samples) and `waits.samples`.
+    static func sampleWaits(of stores: StackStores) async -> [Int: [String: Double]] {
+        let sources: [any Sendable] = [stores.relational, stores.documents, stores.cache]
+        var totals: [Int: [String: Double]] = [:]
+        while !Task.isCancelled {
+            for (index, store) in sources.enumerated() {
+                guard let source = store as? any EvidenceSource,
+                      // nil: the store cannot say, or did not answer in time.
+                      let waits = try? await Deadline.run(until: .now + .milliseconds(250), { try await source.waits() }) else { continue }
+                totals[index, default: [:]]["waits.samples", default: 0] += 1
+                for (wait, sessions) in waits { totals[index]!["waits.\(wait)", default: 0] += sessions }
+            }
+            do { try await Task.sleep(for: .seconds(1)) } catch { break }
+        }
+        return totals
     }
 
     /// Each store's plans of the calls it served, attached to their shapes; a store that cannot

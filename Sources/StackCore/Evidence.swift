@@ -111,10 +111,14 @@ public protocol EvidenceSource: Sendable {
     /// Once, after the load: each kind of call the store can plan, planned with parameters the
     /// run used, by call name.
     func plans() async throws -> [String: PlanEvidence]
+    /// Sampled once a second during the load: what the store's sessions are waiting on now, as
+    /// counts by wait (`Lock:transactionid`); nil when the store cannot say.
+    func waits() async throws -> [String: Double]?
 }
 
 extension EvidenceSource {
     public func plans() async throws -> [String: PlanEvidence] { [:] }
+    public func waits() async throws -> [String: Double]? { nil }
 }
 
 extension StoreEvidence {

@@ -67,6 +67,22 @@ public final class MongoStore: DocumentPort, EvidenceSource {
         } catch {
             e.missing.append("serverStatus: \(error)")
         }
+        do {
+            for collection in ["tasks", "activity_logs", "user_snapshots", "sprints"] {
+                let reply = try await client.command("index-stats", DocumentCodec.ordered([
+                    ("aggregate", collection), ("pipeline", [["$indexStats": [String: Any]()]]), ("cursor", [String: Any]()),
+                ])).document()
+                var uses = 0.0
+                for index in Self.batch(reply) {
+                    let ops = ((index["accesses"] as? [String: Any])?["ops"] as? NSNumber)?.doubleValue ?? 0
+                    e.counters["index.\(collection).\(index["name"] as? String ?? "?").idx_scan"] = ops
+                    uses += ops
+                }
+                e.counters["table.\(collection).idx_scan"] = uses
+            }
+        } catch {
+            e.missing.append("index usage ($indexStats): \(error)")
+        }
         return e
     }
 

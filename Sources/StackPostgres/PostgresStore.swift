@@ -160,8 +160,10 @@ public final class PostgresStore: RelationalPort, EvidenceSource {
                     e.counters["table.\(table["name"] as? String ?? "?").\(field)"] = (table[field] as? NSNumber)?.doubleValue ?? 0
                 }
             }
-            for index in try Self.json(s, "SELECT indexrelname AS name, idx_scan FROM pg_stat_user_indexes WHERE schemaname = '\(schema)'") {
-                e.counters["index.\(index["name"] as? String ?? "?").idx_scan"] = (index["idx_scan"] as? NSNumber)?.doubleValue ?? 0
+            for index in try Self.json(s, "SELECT relname AS table, indexrelname AS name, idx_scan FROM pg_stat_user_indexes "
+                                       + "WHERE schemaname = '\(schema)'") {
+                let key = "index.\(index["table"] as? String ?? "?").\(index["name"] as? String ?? "?").idx_scan"
+                e.counters[key] = (index["idx_scan"] as? NSNumber)?.doubleValue ?? 0
             }
             e.gauges["connections"] = Double(try s.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()").first ?? "") ?? 0
             e.gauges["max_connections"] = Double(try s.execute("SHOW max_connections").first ?? "") ?? 0
@@ -229,6 +231,19 @@ public final class PostgresStore: RelationalPort, EvidenceSource {
     /// Each statement stacksim ran, planned once with the first parameters it ran with:
     /// `EXPLAIN (ANALYZE, BUFFERS)` inside a transaction that is rolled back, so a write changes
     /// nothing.
+    /// The sessions of this database waiting now, by wait event (`pg_stat_activity`).
+    public func waits() async throws -> [String: Double]? {
+        try await session { s in
+            var waits: [String: Double] = [:]
+            for row in try Self.json(s, "SELECT wait_event_type || ':' || wait_event AS wait, count(*) AS sessions FROM pg_stat_activity "
+                                     + "WHERE datname = current_database() AND state = 'active' AND wait_event IS NOT NULL "
+                                     + "AND pid <> pg_backend_pid() GROUP BY 1") {
+                waits[row["wait"] as? String ?? "?"] = (row["sessions"] as? NSNumber)?.doubleValue ?? 0
+            }
+            return waits
+        }
+    }
+
     /// A statement that cannot be run again as it was (an insert of the same key) has no plan.
     public func plans() async throws -> [String: PlanEvidence] {
         let samples = issued.withLock { $0.mapValues(\.sample) }

@@ -57,6 +57,18 @@ struct ReportTests {
         #expect(json.contains("\"errors_by_class\" : {") && json.contains("\"sync_jobs_lost\" : 3"))
     }
 
+    @Test func unusedIndexesAreThoseOfTablesTheLoadReadThatNoReadUsed() {
+        let store = StoreEvidenceInfo(store: "postgres", source: "test", shapes: [], counters: [
+            "table.users.seq_scan": 0, "table.users.idx_scan": 40, "index.users.users_pkey.idx_scan": 40,
+            "index.users.users_email.idx_scan": 0, "table.audit_2026_11.seq_scan": 0, "table.audit_2026_11.idx_scan": 0,
+            "index.audit_2026_11.audit_2026_11_pkey.idx_scan": 0,
+        ], missing: [])
+        let findings = Finding.from([store])
+        #expect(findings.count == 1 && findings[0].kind == .unusedIndexes)
+        #expect(findings[0].text.contains("users.users_email") && !findings[0].text.contains("users_pkey")
+                && !findings[0].text.contains("audit"), "only indexes of tables the load read: \(findings[0].text)")
+    }
+
     func thresholds(_ yaml: String) throws -> [Threshold] {
         try ScenarioLoader().parse("name: t\nthresholds:\n" + yaml, file: "t.yaml").thresholds
     }

@@ -114,6 +114,10 @@ print("agree" if sent.keys() >= {"permission-check", "members", "user", "update-
 check "…the permission check's plan uses the membership index" 0 "permission-check: .*Index Scan using memberships_user_organization" -- \
     sed 's/\\_/_/g' "$work/evidence/report.md"
 check "…the member list's plan uses the organization index" 0 "members: .*memberships_organization_active" -- sed 's/\\_/_/g' "$work/evidence/report.md"
+check "…PostgreSQL's waiting sessions were sampled during the load" 0 "postgres: sessions seen waiting, sampled once a second \([0-9]+ samples\)" -- \
+    cat "$work/evidence/report.md"
+check "…and indexes of the tables it read that no read used are a finding" 0 "indexes no read used while the load read their tables: .*users.users_email" -- \
+    sed 's/\\_/_/g' "$work/evidence/report.md"
 "$bin" db reset --target live --yes >/dev/null 2>&1
 
 # Server evidence: Redis's own command counts agree with what stacksim sent, command by command
@@ -156,6 +160,7 @@ pairs = [("opcounters.query", "sent.find"), ("opcounters.update", "sent.update")
 bad = [p for p in pairs if c.get(p[0]) != c.get(p[1])]
 print("agree" if c.get("sent.find", 0) > 0 and not bad else f"differ: {bad} {c}")
 ' "$work/live/report.json"
+check "…and the report says the test server cannot give index statistics" 0 "index usage \(\\\$indexStats\): .*not implemented in Mongomock" -- cat "$work/live/report.md"
 check "…and the report says the test server cannot explain queries" 0 "no such command: &#39;explain&#39; \(stacksim test server\)" -- cat "$work/live/report.md"
 check "--no-server-evidence: the stores are not asked, the report has no server section" 1 "^" -- \
     bash -c "'$bin' run '$work/short.yaml' --target live --rate 20/s --out '$work/noev' --quiet --no-server-evidence >/dev/null 2>&1; grep '\"server\"' '$work/noev/report.json'"
