@@ -281,10 +281,9 @@ public enum SimulationRun {
     /// Each store's evidence now, in `StoreKind` order; a store that cannot give it (or not by
     /// `deadline`) says why.
     static func evidence(of stores: StackStores, until deadline: ContinuousClock.Instant) async -> [StoreEvidence] {
-        let sources: [(StoreKind, any Sendable)] = [(.relational, stores.relational), (.document, stores.documents), (.cache, stores.cache)]
         var result: [StoreEvidence] = []
-        for (kind, store) in sources {
-            guard let source = store as? any EvidenceSource else {
+        for (kind, source) in stores.evidenceSources {
+            guard let source else {
                 result.append(.unavailable(kind, "server evidence is not collected from live servers in this version"))
                 continue
             }
@@ -300,11 +299,10 @@ public enum SimulationRun {
     /// Once a second until cancelled, what each store's sessions wait on: counters by store index,
     /// `waits.<event>` (sessions seen waiting, summed over the samples) and `waits.samples`.
     static func sampleWaits(of stores: StackStores) async -> [Int: [String: Double]] {
-        let sources: [any Sendable] = [stores.relational, stores.documents, stores.cache]
         var totals: [Int: [String: Double]] = [:]
         while !Task.isCancelled {
-            for (index, store) in sources.enumerated() {
-                guard let source = store as? any EvidenceSource,
+            for (index, store) in stores.evidenceSources.enumerated() {
+                guard let source = store.source,
                       // nil: the store cannot say, or did not answer in time.
                       let waits = try? await Deadline.run(until: .now + .milliseconds(250), { try await source.waits() }) else { continue }
                 totals[index, default: [:]]["waits.samples", default: 0] += 1
@@ -318,9 +316,8 @@ public enum SimulationRun {
     /// Each store's plans of the calls it served, attached to their shapes; a store that cannot
     /// plan them (or not by `deadline`) says so.
     static func attachPlans(of stores: StackStores, to evidence: inout [StoreEvidence], until deadline: ContinuousClock.Instant) async {
-        let sources: [any Sendable] = [stores.relational, stores.documents, stores.cache]
-        for (index, store) in sources.enumerated() {
-            guard let source = store as? any EvidenceSource else { continue }
+        for (index, store) in stores.evidenceSources.enumerated() {
+            guard let source = store.source else { continue }
             do {
                 evidence[index].attach(try await Deadline.run(until: deadline) { try await source.plans() })
             } catch {

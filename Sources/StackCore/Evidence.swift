@@ -134,6 +134,39 @@ extension StoreEvidence {
     }
 }
 
+extension StackStores {
+    /// The three stores in `StoreKind` order, each with its evidence source when it has one.
+    public var evidenceSources: [(kind: StoreKind, source: (any EvidenceSource)?)] {
+        [(.relational, relational as? any EvidenceSource), (.document, documents as? any EvidenceSource),
+         (.cache, cache as? any EvidenceSource)]
+    }
+}
+
+/// A live adapter's own count of what it sent, by name (a statement, a command): how many, their
+/// time as the caller saw it, and what the first one carried (its parameters, its command), to
+/// set beside the server's statistics and to plan after the run.
+public final class IssuedCalls<First: Sendable>: Sendable {
+    public struct Entry: Sendable {
+        public var calls = 0
+        public var nanos: Int64 = 0
+        public let first: First
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+
+    public init() {}
+
+    /// Counts one call named `name` that took `took`; `first` is kept from the first one only.
+    public func record(_ name: String, first: @autoclosure () -> First, took: Duration) {
+        entries.withLock { entries in
+            entries[name, default: Entry(first: first())].calls += 1
+            entries[name]!.nanos += took.nanoseconds
+        }
+    }
+
+    public var snapshot: [String: Entry] { entries.withLock { $0 } }
+}
+
 /// Collects an embedded engine's evidence as its calls run.
 public final class EngineEvidence: Sendable {
     private let store: StoreKind

@@ -2,22 +2,14 @@ import Foundation
 import StackCore
 import StackIO
 import StackModel
-import Synchronization
 
 /// The document port on MongoDB through libmongoc: each call is one command, run on the
 /// client threads of `MongoClient`.
 public final class MongoStore: DocumentPort, EvidenceSource {
     private let client: MongoClient
-    /// Calls by name: their command, how many, their time as stacksim saw it, and the first one
-    /// sent (its JSON), to be explained after the run.
-    private let issued = Mutex<[String: Issued]>([:])
-
-    struct Issued {
-        var command: String
-        var calls = 0
-        var nanos: Int64 = 0
-        var sample: String
-    }
+    /// Calls by name, with their command and the first one sent (its JSON), to be explained
+    /// after the run.
+    private let issued = IssuedCalls<(command: String, json: String)>()
 
     /// `mongodb://host:port/database`; credentials in the URL never appear in errors.
     public init(url: String, pool settings: PoolSettings) throws {
@@ -34,13 +26,7 @@ public final class MongoStore: DocumentPort, EvidenceSource {
                          reading read: (MongoReply) throws -> T) async throws -> T {
         let json = DocumentCodec.ordered([(command, collection)] + fields)
         let start = ContinuousClock.now
-        defer {
-            let took = (ContinuousClock.now - start).nanoseconds
-            issued.withLock { issued in
-                issued[call, default: Issued(command: command, sample: json)].calls += 1
-                issued[call]!.nanos += took
-            }
-        }
+        defer { issued.record(call, first: (command, json), took: ContinuousClock.now - start) }
         return try await StoreCallTrace.measure(.document, call) {
             try read(try await client.command(call, json))
         }
@@ -53,10 +39,10 @@ public final class MongoStore: DocumentPort, EvidenceSource {
     /// query shape needs its profiler, which is not asked.
     public func evidence() async throws -> StoreEvidence {
         var e = StoreEvidence(store: .document, source: "serverStatus opcounters")
-        for (call, mine) in issued.withLock({ $0 }) {
+        for (call, mine) in issued.snapshot {
             e.shapes[call] = ShapeEvidence(path: nil, on: nil, calls: mine.calls, examined: nil, returned: nil, serverNanos: nil,
                                            clientNanos: mine.nanos)
-            e.counters["sent.\(mine.command)", default: 0] += Double(mine.calls)
+            e.counters["sent.\(mine.first.command)", default: 0] += Double(mine.calls)
         }
         e.missing.append("time per query shape: it needs the server's profiler, which stacksim does not turn on")
         do {
@@ -91,8 +77,8 @@ public final class MongoStore: DocumentPort, EvidenceSource {
     /// returned. A server that cannot explain says so in the error, which the run reports.
     public func plans() async throws -> [String: PlanEvidence] {
         var plans: [String: PlanEvidence] = [:]
-        for (call, mine) in issued.withLock({ $0 }) where ["find", "aggregate", "count"].contains(mine.command) {
-            let reply = try await client.command("explain", "{\"explain\": \(mine.sample), \"verbosity\": \"executionStats\"}").document()
+        for (call, mine) in issued.snapshot where ["find", "aggregate", "count"].contains(mine.first.command) {
+            let reply = try await client.command("explain", "{\"explain\": \(mine.first.json), \"verbosity\": \"executionStats\"}").document()
             if let plan = MongoPlan.read(reply) { plans[call] = plan }
         }
         return plans

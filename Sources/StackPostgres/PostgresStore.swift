@@ -12,17 +12,10 @@ public final class PostgresStore: RelationalPort, EvidenceSource {
     private let conninfo: PostgresConninfo
     private let settings: PoolSettings
     private let pool: ConnectionPool<PostgresConnection, ContinuousClock>
-    /// Statements executed by name: how many, their time as stacksim saw it, and the parameters
-    /// of the first, for the plans after the run.
-    private let issued = Mutex<[String: Issued]>([:])
+    /// Statements executed by name, with the parameters of the first, for the plans after the run.
+    private let issued = IssuedCalls<[String?]>()
     /// The server's query identifier of each statement, by name (asked once).
     private let queryIDs = Mutex<[String: String]?>(nil)
-
-    struct Issued {
-        var calls = 0
-        var nanos: Int64 = 0
-        var sample: [String?]
-    }
 
     /// Any address libpq takes (`postgresql://…` or `host=… dbname=…`); the password never
     /// appears in errors. A malformed address or schema name throws `StoreConfigurationError`.
@@ -42,13 +35,7 @@ public final class PostgresStore: RelationalPort, EvidenceSource {
 
     func query(_ statement: Statement, _ parameters: [String?] = []) async throws -> Rows {
         let start = ContinuousClock.now
-        defer {
-            let took = (ContinuousClock.now - start).nanoseconds
-            issued.withLock { issued in
-                issued[statement.name, default: Issued(sample: parameters)].calls += 1
-                issued[statement.name]!.nanos += took
-            }
-        }
+        defer { issued.record(statement.name, first: parameters, took: ContinuousClock.now - start) }
         return try await StoreCallTrace.measure(.relational, statement.name) {
             try await pool.withConnection { try await $0.query(statement, parameters) }
         }
@@ -134,7 +121,7 @@ public final class PostgresStore: RelationalPort, EvidenceSource {
     /// statistics views; connections in use and allowed.
     public func evidence() async throws -> StoreEvidence {
         let schema = self.schema
-        let mine = issued.withLock { $0 }
+        let mine = issued.snapshot
         let known = queryIDs.withLock { $0 }
         let (evidence, ids) = try await session { s in
             var e = StoreEvidence(store: .relational, source: "pg_stat_statements, pg_stat_user_tables, pg_stat_user_indexes")
@@ -246,7 +233,7 @@ public final class PostgresStore: RelationalPort, EvidenceSource {
 
     /// A statement that cannot be run again as it was (an insert of the same key) has no plan.
     public func plans() async throws -> [String: PlanEvidence] {
-        let samples = issued.withLock { $0.mapValues(\.sample) }
+        let samples = issued.snapshot.mapValues(\.first)
         return try await session { s in
             var plans: [String: PlanEvidence] = [:]
             for statement in Self.statements where statement.name != "ping" {

@@ -1,7 +1,6 @@
 import Foundation
 import StackCore
 import StackIO
-import Synchronization
 
 /// The cache port on a Redis server, through hiredis's async API on the reactor. Every key it
 /// reads or writes carries its prefix (default `stacksim:`), so it shares a server with other
@@ -12,7 +11,7 @@ public final class RedisStore: CachePort, EvidenceSource {
     public let prefix: String
     /// Commands sent by name (`GET`, `SET`, …) and the time of the calls that sent them, to set
     /// beside the server's own statistics.
-    private let sent = Mutex<[String: (commands: Int, callNanos: Int64)]>([:])
+    private let sent = IssuedCalls<Void>()
 
     /// `redis://[[user]:password@]host[:port][/db]`; the password is used for AUTH and never shown.
     public init(url: String, prefix: String, pool settings: PoolSettings) throws {
@@ -55,12 +54,8 @@ public final class RedisStore: CachePort, EvidenceSource {
 
     /// Counts commands sent; the call's time goes to its first command.
     private func count(_ commands: [[String]], took: Duration) {
-        sent.withLock { sent in
-            for (index, command) in commands.enumerated() {
-                let name = Self.statName(command)
-                sent[name, default: (0, 0)].commands += 1
-                if index == 0 { sent[name]!.callNanos += took.nanoseconds }
-            }
+        for (index, command) in commands.enumerated() {
+            sent.record(Self.statName(command), first: (), took: index == 0 ? took : .zero)
         }
     }
 
@@ -75,19 +70,19 @@ public final class RedisStore: CachePort, EvidenceSource {
         let replies = try await pool.withConnection { try await $0.send(asked) }
         // Counted after the replies are read, as the server counts a command once it has run.
         defer { count(asked, took: .zero) }
-        let sentNow = sent.withLock { $0 }
+        let sentNow = sent.snapshot
         var evidence = StoreEvidence(store: .cache, source: "redis INFO commandstats, stats, memory; SLOWLOG")
         for (name, fields) in Self.infoSections(replies[0]) where name.hasPrefix("cmdstat_") {
             let command = String(name.dropFirst("cmdstat_".count)).uppercased()
             let stats = Self.fields(fields)
             let calls = Int(stats["calls"] ?? 0)
             evidence.counters["server_calls.\(command)"] = Double(calls)
-            evidence.counters["sent.\(command)"] = Double(sentNow[command]?.commands ?? 0)
+            evidence.counters["sent.\(command)"] = Double(sentNow[command]?.calls ?? 0)
             // Every command the server has run, so that a delta starts from its count, not from zero.
             guard !Self.evidenceCommands.contains(command) else { continue }
             var shape = ShapeEvidence(path: Self.reads.contains(command) ? .keyLookup : .keyedWrite, on: "keyspace", calls: calls,
                                       examined: nil, returned: nil, serverNanos: Int64((stats["usec"] ?? 0) * 1000),
-                                      clientNanos: sentNow[command]?.callNanos ?? 0)
+                                      clientNanos: sentNow[command]?.nanos ?? 0)
             shape.blocking = command == "BRPOP"
             evidence.shapes[command.lowercased()] = shape
         }
