@@ -32,11 +32,12 @@ let package = Package(
         .target(name: "Scenario", dependencies: ["Yams"]),
         .target(name: "Simulation", dependencies: ["StackModel", "StackCore", "Metrics", "Scenario"]),
         .target(name: "Reporting", dependencies: ["Metrics", "Scenario", "Redaction"]),
-        .target(name: "StackSim", dependencies: ["Simulation", "Reporting", "Scenario", "StackCore", "StackModel", "Metrics"]),
+        .target(name: "Capacity", dependencies: ["Metrics", "Scenario", "Reporting"]),
+        .target(name: "StackSim", dependencies: ["Simulation", "Reporting", "Scenario", "StackCore", "StackModel", "Metrics", "Capacity"]),
         .executableTarget(
             name: "stacksim",
             dependencies: [
-                "StackSim", "StackLive", "Redaction",
+                "StackSim", "StackLive", "Redaction", "Capacity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -47,6 +48,7 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Metrics", "Scenario"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Simulation"]),
         .testTarget(name: "StackSimTests", dependencies: ["StackSim"]),
+        .testTarget(name: "CapacityTests", dependencies: ["Capacity", "Metrics", "Scenario"]),
         .testTarget(name: "StackMongoTests", dependencies: ["StackMongo"]),
         .testTarget(name: "StackIOTests", dependencies: ["StackIO", "StackCore", "Redaction"]),
         .testTarget(name: "LiveTests", dependencies: ["StackLive", "StackSim", "PortContract", "StackPostgres", "StackIO"]),

@@ -29,6 +29,23 @@ public struct OperationSample: Sendable {
     }
 }
 
+/// A wait in front of a store, reported beside its calls as `<store>-<kind>`: for a pooled
+/// connection (live) or a service slot (embedded, `servers`).
+public enum StoreWait: String, Sendable, CaseIterable, Codable {
+    case pool = "pool-wait"
+    case slot = "slot-wait"
+
+    public static func name(_ store: String, _ wait: StoreWait) -> String { "\(store)-\(wait.rawValue)" }
+
+    /// The store and wait a breakdown name stands for; nil for a store's own calls.
+    public static func parse(_ name: String) -> (store: String, wait: StoreWait)? {
+        for wait in allCases where name.hasSuffix("-" + wait.rawValue) {
+            return (String(name.dropLast(wait.rawValue.count + 1)), wait)
+        }
+        return nil
+    }
+}
+
 public struct StoreCallSample: Sendable {
     public var store: String
     /// The store call's name (`board`, `get`, `permission-check`).

@@ -4,7 +4,7 @@ import Metrics
 /// `report.html`: one self-contained page (inline CSS, inline SVG, no script, no network) that
 /// reads on a laptop screen and prints.
 public enum HTMLReport {
-    static let palette = ["#2f6fb0", "#d9822b", "#2e8b57", "#b03a2e", "#7d3c98", "#5d6d7e"]
+    package static let palette = ["#2f6fb0", "#d9822b", "#2e8b57", "#b03a2e", "#7d3c98", "#5d6d7e"]
 
     public static func render(_ report: RunReport) -> String {
         let e = HTML.escape
@@ -210,7 +210,7 @@ public enum HTMLReport {
         return "<table class=\"context\">" + rows.map { "<tr><th>\(e($0.0))</th><td>\(e($0.1))</td></tr>" }.joined() + "</table>"
     }
 
-    static let css = """
+    package static let css = """
         body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2430;max-width:1440px;margin:0 auto;padding:16px 24px}
         h1{margin:.2em 0}h2{margin:1.2em 0 .4em;font-size:1.2em}
         .verdict{border:2px solid #888;border-radius:6px;padding:8px 16px;background:#f6f7f9}

@@ -18,7 +18,14 @@ public enum ReportWriter {
             ("intervals.csv", intervalsCSV(report.intervals)),
             ("latency.hlog", hlog),
         ]
-        // Whatever path an error message took into the report, no credential leaves in it.
+        return try write(files, to: directory)
+    }
+
+    /// Writes each (name, text) into `directory`, atomically: whatever path an error message
+    /// took into a report, no credential leaves in it.
+    @discardableResult
+    public static func write(_ files: [(name: String, text: String)], to directory: URL) throws -> [URL] {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return try files.map { name, text in
             let url = directory.appendingPathComponent(name)
             try Data(Redaction.redact(text).utf8).write(to: url, options: .atomic)

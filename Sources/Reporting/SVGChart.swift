@@ -1,12 +1,16 @@
 import Foundation
 
 /// Line and bar charts as inline SVG, drawn by stacksim itself so a report needs no network.
-struct SVGChart {
-    struct Series {
+package struct SVGChart {
+    package struct Series {
         var name: String
         var points: [(x: Double, y: Double)]
         var color: String
         var dashed = false
+
+        package init(name: String, points: [(x: Double, y: Double)], color: String, dashed: Bool = false) {
+            self.name = name; self.points = points; self.color = color; self.dashed = dashed
+        }
     }
 
     var id: String
@@ -20,10 +24,16 @@ struct SVGChart {
     /// Vertical markers (phase boundaries): position and label.
     var markers: [(Double, String)] = []
 
+    package init(id: String, title: String, xLabel: String, yLabel: String, series: [Series], xTicks: [(Double, String)]? = nil,
+                 logY: Bool = false, markers: [(Double, String)] = []) {
+        self.id = id; self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.series = series; self.xTicks = xTicks
+        self.logY = logY; self.markers = markers
+    }
+
     static let width = 680.0, height = 260.0
     static let left = 64.0, right = 16.0, top = 16.0, bottom = 44.0
 
-    func render() -> String {
+    package func render() -> String {
         let all = series.flatMap(\.points)
         var body = ""
         if all.isEmpty {
@@ -122,12 +132,12 @@ struct SVGChart {
 }
 
 /// Escaping for text and attribute values that come from data or scenario files.
-enum HTML {
+package enum HTML {
     /// Text from names and data, made safe for HTML, SVG and XML, in content and attributes:
     /// markup escaped; characters XML 1.0 cannot carry (NUL, most C0 controls, U+FFFE/U+FFFF)
     /// replaced by U+FFFD; and text with right-to-left characters or bidirectional controls
     /// isolated between FSI and PDI, so an override inside cannot reverse what follows it.
-    static func escape(_ text: String) -> String {
+    package static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         var isolate = false

@@ -49,7 +49,12 @@ public struct ScenarioLoader {
         if let v = doc["dataset"] { scenario.dataset = try dataset(v) }
         if let v = doc["stack"] { scenario.stack = try stack(v) }
         if let v = doc["load"] { scenario.load = try load(v) }
-        if let v = doc["thresholds"] { try thresholds(v, into: &scenario) }
+        if let v = doc["thresholds"] {
+            let (bounds, abortAfter) = try thresholds(v)
+            scenario.thresholds = bounds
+            if let abortAfter { scenario.abortAfter = abortAfter }
+        }
+        if let v = doc["capacity"] { scenario.capacity = try capacity(v, model: scenario.load.model) }
         if let (path, message) = ScenarioLimits.current.violation(in: scenario) {
             let mark = Self.node(at: path, in: root)?.mark
             throw ScenarioError(file: file, line: mark?.line ?? 0, column: mark?.column ?? 0, path: path, message: message)
@@ -167,6 +172,7 @@ public struct ScenarioLoader {
             k.outageFor = try o.required("for").duration()
         }
         if let v = f["errors"] { k.errorRate = try v.fraction() }
+        if let v = f["servers"] { k.servers = try v.int() }
         if let v = f["operations"] {
             for (name, body) in try v.entries() { k.operations[name] = try knobs(body) }
         }
@@ -252,10 +258,13 @@ public struct ScenarioLoader {
         return .ramp(from: try b.required("from").int(), to: try b.required("to").int())
     }
 
-    func thresholds(_ value: YAMLValue, into scenario: inout Scenario) throws {
+    /// The bounds under `thresholds` (or `capacity.slo`), and `abort_after` when given.
+    func thresholds(_ value: YAMLValue) throws -> ([Threshold], Duration?) {
+        var bounds: [Threshold] = []
+        var abortAfter: Duration?
         for (target, body) in try value.entries() {
             if target == "abort_after" {
-                scenario.abortAfter = try body.duration()
+                abortAfter = try body.duration()
                 continue
             }
             let entries = try body.entries()
@@ -273,10 +282,59 @@ public struct ScenarioLoader {
                     limit = try limitValue.fraction()
                     if metric == "errors" { name = "rate" }
                 }
-                scenario.thresholds.append(Threshold(target: target, metric: name, limit: limit, abortOnFail: abort,
-                                                     includeFailed: includeFailed, location: location))
+                bounds.append(Threshold(target: target, metric: name, limit: limit, abortOnFail: abort, includeFailed: includeFailed,
+                                        location: location))
             }
         }
+        return (bounds, abortAfter)
+    }
+
+    func capacity(_ value: YAMLValue, model: LoadModel) throws -> CapacitySettings {
+        let f = try value.fields()
+        var c = CapacitySettings()
+        if let v = f["dimension"] {
+            let dimension = CapacitySettings.Dimension(rawValue: try v.choice())!
+            let wanted: LoadModel = dimension == .users ? .closed : .open
+            guard wanted == model else {
+                throw v.error("the '\(dimension.rawValue)' dimension needs load.model: \(wanted.rawValue); this scenario's is \(model.rawValue)")
+            }
+            c.dimension = dimension
+        }
+        let whole = c.dimension(for: model).isWhole
+        func load(_ key: String) throws -> Double? {
+            guard let v = f[key] else { return nil }
+            let load = try v.rate()
+            if whole, load != load.rounded() || load < 1 {
+                throw v.error("expected a whole number of \(c.dimension(for: model).rawValue), got \(ScenarioText.number(load))")
+            }
+            return load
+        }
+        c.start = try load("start")
+        c.minimum = try load("min")
+        c.maximum = try load("max")
+        if let lo = c.minimum, let hi = c.maximum, lo > hi { throw f["max"]!.error("expected max ≥ min (\(ScenarioText.number(lo)))") }
+        if let start = c.start, let lo = c.minimum, start < lo { throw f["start"]!.error("expected start ≥ min (\(ScenarioText.number(lo)))") }
+        if let start = c.start, let hi = c.maximum, start > hi { throw f["start"]!.error("expected start ≤ max (\(ScenarioText.number(hi)))") }
+        if let v = f["growth"] { c.growth = try v.double() }
+        if let v = f["precision"] {
+            c.precision = try v.fraction()
+            guard c.precision > 0 else { throw v.error("expected a precision above zero (e.g. 5%)") }
+        }
+        if let v = f["warmup"] { c.warmup = try v.duration() }
+        if let v = f["probe"] { c.probe = try v.duration() }
+        if let v = f["confirm"] { c.confirm = try v.duration() }
+        if let v = f["max_probes"] { c.maxProbes = try v.int() }
+        if let v = f["repeats"] { c.repeats = try v.int() }
+        if let v = f["confidence"] {
+            c.confidence = try v.fraction()
+            guard (0.5...0.9999).contains(c.confidence) else { throw v.error("expected a confidence from 50% to 99.99%") }
+        }
+        if let v = f["rate_per_org"] {
+            guard c.dimension == .organizations else { throw v.error("rate_per_org belongs to dimension: organizations") }
+            c.ratePerOrganization = try v.rate()
+        }
+        if let v = f["slo"] { c.slo = try thresholds(v).0 }
+        return c
     }
 }
 

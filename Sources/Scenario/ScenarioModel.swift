@@ -15,6 +15,8 @@ public struct Scenario: Sendable, Equatable {
     public var thresholds: [Threshold] = []
     /// How long the recorded load runs before `abort_on_fail` thresholds may stop it.
     public var abortAfter: Duration = .seconds(10)
+    /// How `stacksim capacity` searches this scenario's capacity.
+    public var capacity = CapacitySettings()
 
     public init(name: String) { self.name = name }
 
@@ -24,6 +26,7 @@ public struct Scenario: Sendable, Equatable {
         var s = self
         s.file = nil
         for i in s.thresholds.indices { s.thresholds[i].location = "" }
+        for i in s.capacity.slo.indices { s.capacity.slo[i].location = "" }
         return s
     }
 }
@@ -113,6 +116,9 @@ public struct StoreKnobSpec: Sendable, Equatable {
     public var outageFor: Duration?
     /// Fraction of calls that fail, 0...1.
     public var errorRate: Double?
+    /// Service slots: calls served at once; the rest wait for a slot (reported as queue time).
+    /// On a call override, that call has a station of its own. nil: no limit.
+    public var servers: Int?
     /// Overrides by store call name (e.g. `board`, `get`, `permission-check`).
     public var operations: [String: StoreKnobSpec] = [:]
 

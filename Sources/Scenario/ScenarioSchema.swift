@@ -122,7 +122,29 @@ public struct ScenarioSchema: Sendable {
             SchemaKey("dataset", dataset, "the seeded dataset loaded before the run"),
             SchemaKey("stack", stack, "settings of the system under test"),
             SchemaKey("load", load(operations: operations), "how requests arrive"),
-            SchemaKey("thresholds", thresholds(operations: operations), "pass/fail bounds; a failed threshold makes the run exit 10"),
+            SchemaKey("thresholds", thresholds(operations: operations, abort: true),
+                      "pass/fail bounds; a failed threshold makes the run exit 10"),
+            SchemaKey("capacity", capacity(operations: operations), "how `stacksim capacity` searches for the most load that meets the SLO"),
+        ])
+    }
+
+    static func capacity(operations: [String]) -> SchemaNode {
+        .object([
+            SchemaKey("dimension", .choice(CapacitySettings.Dimension.allCases.map(\.rawValue)),
+                      "rate (open model), users (closed) or organizations (open, dataset re-seeded per probe); default: the model's"),
+            SchemaKey("start", .rate(allowZero: false), "the first probe's load (default: the scenario's own)"),
+            SchemaKey("min", .rate(allowZero: false), "the lowest load tried when the start fails (default: start / 16)"),
+            SchemaKey("max", .rate(allowZero: false), "the highest load tried (default: start × 1024)"),
+            SchemaKey("growth", .number(1.05...100), "each probe's load × this while probes hold, before bisecting"),
+            SchemaKey("precision", .fraction, "converged when the highest load held and the lowest not held are this close"),
+            SchemaKey("warmup", .duration(allowZero: true), "each probe's warm-up, run but not judged"),
+            SchemaKey("probe", .duration(allowZero: false), "each probe's judged length"),
+            SchemaKey("confirm", .duration(allowZero: false), "the confirmation run at the answer (default: three probes)"),
+            SchemaKey("max_probes", .integer(2...1000), "search probes at most, repeats included"),
+            SchemaKey("repeats", .integer(0...10), "runs again (samples pooled) of a probe whose verdict is within noise"),
+            SchemaKey("confidence", .fraction, "confidence of each verdict's interval: 50% to 99.99%"),
+            SchemaKey("rate_per_org", .rate(allowZero: false), "organizations: arrivals per second each organization sends"),
+            SchemaKey("slo", thresholds(operations: operations, abort: false), "what a probe must meet (default: the scenario's thresholds)"),
         ])
     }
 
@@ -196,13 +218,15 @@ public struct ScenarioSchema: Sendable {
             ]), "a periodic pause: calls wait it out"))
         }
         keys.append(SchemaKey("errors", .fraction, "fraction of calls that fail"))
+        keys.append(SchemaKey("servers", .integer(1...100_000),
+                              "service slots: calls served at once, the rest wait (queue time); on a call, a station of its own"))
         if let calls {
             keys.append(SchemaKey("outage", .object([
                 SchemaKey("at", .duration(allowZero: true), "start, after the run began", required: true),
                 SchemaKey("for", .duration(allowZero: false), "length", required: true),
             ]), "every call fails at once ('unavailable') for a while: a store going down and coming back"))
             keys.append(SchemaKey("operations", .map(keys: calls, value: knobs(calls: nil)),
-                                  "per store-call overrides of latency and errors, by the call names reports show"))
+                                  "per store-call overrides of latency, errors and servers, by the call names reports show"))
         }
         return .object(keys)
     }
@@ -266,22 +290,22 @@ public struct ScenarioSchema: Sendable {
         ])
     }
 
-    static func thresholds(operations: [String]) -> SchemaNode {
+    /// Threshold bounds; `abort`: with `abort_on_fail` and `abort_after` (a run's, not an SLO's).
+    static func thresholds(operations: [String], abort: Bool) -> SchemaNode {
         let latency = Threshold.percentiles.map { SchemaKey($0, .duration(allowZero: true), "upper bound on this percentile") }
-        let abort = SchemaKey("abort_on_fail", .boolean, "stop the run as soon as this fails (after abort_after)")
+        let aborts = abort ? [SchemaKey("abort_on_fail", .boolean, "stop the run as soon as this fails (after abort_after)")] : []
         let perOperation = SchemaNode.object(latency + [
             SchemaKey("errors", .fraction, "upper bound on the error fraction"),
             SchemaKey("throughput", .rate(allowZero: false), "a floor on successful requests per second"),
-            abort,
+        ] + aborts + [
             SchemaKey("include_failed", .boolean, "latency bounds over failed requests too (default: successful requests only)"),
         ])
         let families = Operations.cacheFamilies.map { SchemaKey($0, .fraction, "a floor on this cache family's hit ratio") }
         return .object(operations.map { SchemaKey($0, perOperation, "bounds on this operation") } + [
             SchemaKey("all", perOperation, "bounds on every operation"),
-            SchemaKey("snapshot-lag", .object(latency + [abort]), "profile commit → all task snapshots updated"),
-            SchemaKey("errors", .object([SchemaKey("rate", .fraction, "upper bound"), abort]), "the whole run's error rate"),
+            SchemaKey("snapshot-lag", .object(latency + aborts), "profile commit → all task snapshots updated"),
+            SchemaKey("errors", .object([SchemaKey("rate", .fraction, "upper bound")] + aborts), "the whole run's error rate"),
             SchemaKey("cache-hit-ratio", .object(families), "floors per cache family"),
-            SchemaKey("abort_after", .duration(allowZero: true), "recorded load before abort_on_fail thresholds may stop a run"),
-        ])
+        ] + (abort ? [SchemaKey("abort_after", .duration(allowZero: true), "recorded load before abort_on_fail thresholds may stop a run")] : []))
     }
 }

@@ -26,7 +26,25 @@ public enum ScenarioWriter {
             YAMLEntry("stack", stack(s.stack)),
             YAMLEntry("load", load(s.load)),
             YAMLEntry("thresholds", thresholds(s.thresholds, abortAfter: s.abortAfter)),
+            YAMLEntry("capacity", capacity(s.capacity)),
         ])
+    }
+
+    static func capacity(_ c: CapacitySettings) -> YAMLTree {
+        var entries: [YAMLEntry] = []
+        if let dimension = c.dimension { entries.append(YAMLEntry("dimension", .scalar(dimension.rawValue))) }
+        for (key, load) in [("start", c.start), ("min", c.minimum), ("max", c.maximum)] {
+            if let load { entries.append(YAMLEntry(key, number(load))) }
+        }
+        entries += [
+            YAMLEntry("growth", number(c.growth)), YAMLEntry("precision", number(c.precision)),
+            YAMLEntry("warmup", duration(c.warmup)), YAMLEntry("probe", duration(c.probe)),
+        ]
+        if let confirm = c.confirm { entries.append(YAMLEntry("confirm", duration(confirm))) }
+        entries += [YAMLEntry("max_probes", int(c.maxProbes)), YAMLEntry("repeats", int(c.repeats)), YAMLEntry("confidence", number(c.confidence))]
+        if let rate = c.ratePerOrganization { entries.append(YAMLEntry("rate_per_org", self.rate(rate))) }
+        if !c.slo.isEmpty { entries.append(YAMLEntry("slo", thresholds(c.slo, abortAfter: nil))) }
+        return .mapping(entries)
     }
 
     /// Block YAML, each key's line followed by `comment(path)` when it has one. With a `schema`,
@@ -45,7 +63,7 @@ public enum ScenarioWriter {
             for (index, entry) in items.enumerated() {
                 let prefix = index == 0 ? firstPrefix ?? indent : indent
                 let keyPath = path.isEmpty ? entry.key : "\(path).\(entry.key)"
-                let child = keyPath == "thresholds" ? nil : schema?.child(entry.key)
+                let child = keyPath == "thresholds" || keyPath == "capacity.slo" ? nil : schema?.child(entry.key)
                 switch entry.value {
                 case .scalar(let value): line("\(prefix)\(entry.key): \(value)", keyPath)
                 case .mapping(let children) where children.isEmpty: line("\(prefix)\(entry.key): {}", keyPath)
@@ -131,6 +149,7 @@ public enum ScenarioWriter {
             entries.append(YAMLEntry("outage", .mapping([YAMLEntry("at", duration(at)), YAMLEntry("for", duration(length))])))
         }
         if let rate = k.errorRate { entries.append(YAMLEntry("errors", number(rate))) }
+        if let servers = k.servers { entries.append(YAMLEntry("servers", int(servers))) }
         if !k.operations.isEmpty {
             entries.append(YAMLEntry("operations", .mapping(k.operations.keys.sorted().map { YAMLEntry($0, knobs(k.operations[$0]!)) })))
         }
@@ -192,10 +211,10 @@ public enum ScenarioWriter {
 
     /// One mapping per target in order of first appearance; `abort_on_fail` and `include_failed`
     /// when any of the target's thresholds has them.
-    static func thresholds(_ thresholds: [Threshold], abortAfter: Duration) -> YAMLTree {
+    static func thresholds(_ thresholds: [Threshold], abortAfter: Duration?) -> YAMLTree {
         var targets: [String] = []
         for t in thresholds where !targets.contains(t.target) { targets.append(t.target) }
-        var entries = [YAMLEntry("abort_after", duration(abortAfter))]
+        var entries = abortAfter.map { [YAMLEntry("abort_after", duration($0))] } ?? []
         for target in targets {
             let group = thresholds.filter { $0.target == target }
             var limits: [YAMLEntry] = group.map { t in

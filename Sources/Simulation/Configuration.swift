@@ -54,6 +54,6 @@ extension StoreKnobSpec {
         var outage: Outage?
         if let at = outageAt, let duration = outageFor { outage = Outage(at: at, duration: duration) }
         return StoreKnobs(latency: latency?.distribution, stall: stall, outage: outage, errorRate: errorRate ?? 0,
-                          operations: operations.mapValues(\.knobs))
+                          servers: servers, operations: operations.mapValues(\.knobs))
     }
 }

@@ -114,16 +114,25 @@ final class RequestRunner: Sendable {
         workers.release()
         // Already recorded as unfinished when the run's deadline passed first.
         guard running.withLock({ $0.requests.removeValue(forKey: id) }) != nil else { return }
-        // Waiting for a pooled connection is reported beside the store's calls, as `<store>-pool-wait`.
-        let calls = trace.recorded.map {
-            StoreCallSample(store: $0.operation == StoreCallTrace.connectionWait ? "\($0.store.rawValue)-pool-wait" : $0.store.rawValue,
-                            call: $0.operation,
-                            nanos: $0.duration.nanoseconds, failed: $0.failed)
+        // Waiting for a pooled connection or a service slot is reported beside the store's
+        // calls, as `<store>-pool-wait` or `<store>-slot-wait`.
+        let calls = trace.recorded.map { call in
+            let store = call.store.rawValue
+            return StoreCallSample(store: Self.waitKind(call.operation).map { StoreWait.name(store, $0) } ?? store, call: call.operation,
+                                   nanos: call.duration.nanoseconds, failed: call.failed)
         }
         recorder.record(OperationSample(operation: operation, latencyNanos: end - intended, serviceNanos: end - actualStart,
                                         errorClass: errorClass, storeCalls: calls, denied: denied, recorded: phase.record,
                                         phase: phase.name, tenantClass: requester.tenantClass),
                         shard: shard)
+    }
+
+    static func waitKind(_ operation: String) -> StoreWait? {
+        switch operation {
+        case StoreCallTrace.connectionWait: return .pool
+        case StoreCallTrace.slotWait: return .slot
+        default: return nil
+        }
     }
 
     /// Ends the graceful stop: requests still queued are recorded as abandoned instead of run;

@@ -63,6 +63,9 @@ public struct RunOptions: Sendable {
     public var serverEvidence = true
     /// Called once the dataset is in the stores (a live target marks it loaded then).
     public var datasetLoaded: (@Sendable () async throws -> Void)?
+    /// Added to the seed of the workload's random streams (arrivals, users' choices, embedded
+    /// service times) but not of the dataset: a run that repeats another without replaying its draws.
+    public var workloadSalt: UInt64 = 0
 
     public init() {}
 }
@@ -179,7 +182,9 @@ public enum SimulationRun {
     public static func run(_ scenario: Scenario, options: RunOptions = RunOptions()) async throws -> RunResult {
         let time = WallTime()
         let loadStart = LoadStart()
-        let stores = options.stores ?? EmbeddedStack.make(knobs: scenario.embeddedKnobs, seed: scenario.seed, time: time,
+        var workload = scenario
+        workload.seed = scenario.seed &+ options.workloadSalt
+        let stores = options.stores ?? EmbeddedStack.make(knobs: scenario.embeddedKnobs, seed: workload.seed, time: time,
                                                           loadStart: loadStart)
         try await stores.relational.ping()
         try await stores.documents.ping()
@@ -219,7 +224,7 @@ public enum SimulationRun {
 
         let startedAt = Date()
         let cpuStart = processCPUSeconds()
-        let driver = LoadDriver(scenario: scenario, clock: clock, runner: runner, users: users, recorder: recorder,
+        let driver = LoadDriver(scenario: workload, clock: clock, runner: runner, users: users, recorder: recorder,
                                 sync: sync, stop: options.stop, progress: options.progress)
         let sprintTask = Task { await driver.rollSprints(tenants: tenants, stores: stores, time: time, every: scenario.stack.sprintLength) }
         let waitSampler = Task { options.serverEvidence ? await sampleWaits(of: stores) : [:] }

@@ -68,12 +68,17 @@ public struct StoreKnobs: Sendable, Equatable {
     public var outage: Outage?
     /// Fraction of calls that fail with an injected error, 0...1.
     public var errorRate: Double
-    /// Per-call overrides of `latency` and `errorRate`, by call name (e.g. `board`, `get`).
+    /// Service slots (a database's cores or connections, Redis's one thread): at most this many
+    /// calls are served at once, the rest wait for a slot. On a call override, that call gets a
+    /// station of its own. nil: no limit.
+    public var servers: Int?
+    /// Per-call overrides of `latency`, `errorRate` and `servers`, by call name (e.g. `board`, `get`).
     public var operations: [String: StoreKnobs]
 
     public init(latency: DelayDistribution? = nil, stall: Stall? = nil, outage: Outage? = nil, errorRate: Double = 0,
-                operations: [String: StoreKnobs] = [:]) {
-        self.latency = latency; self.stall = stall; self.outage = outage; self.errorRate = errorRate; self.operations = operations
+                servers: Int? = nil, operations: [String: StoreKnobs] = [:]) {
+        self.latency = latency; self.stall = stall; self.outage = outage; self.errorRate = errorRate; self.servers = servers
+        self.operations = operations
     }
 
     public static let none = StoreKnobs()
@@ -98,6 +103,11 @@ public final class StoreCallTrace: Sendable {
 
     /// The operation name of the time spent waiting for a pooled connection.
     public static let connectionWait = "connection-wait"
+    /// The operation name of the time spent waiting for an embedded store's service slot.
+    public static let slotWait = "slot-wait"
+
+    /// Whether an operation name is a wait in front of a store rather than a call to it.
+    public static func isWait(_ operation: String) -> Bool { operation == connectionWait || operation == slotWait }
 
     /// Times waiting for one of `store`'s pooled connections; reports show it beside the store's calls.
     public static func measureConnectionWait<T>(_ store: StoreKind, _ body: () async throws -> T) async throws -> T {
@@ -105,7 +115,7 @@ public final class StoreCallTrace: Sendable {
     }
 
     /// Times `body` as one call to `store` and records it in the current trace, if any. A wait
-    /// for a connection inside `body` is recorded on its own and left out of the call's time.
+    /// for a connection or a slot inside `body` is recorded on its own and left out of the call's time.
     public static func measure<T>(_ store: StoreKind, _ operation: String,
                                   _ body: () async throws -> T) async throws -> T {
         let clock = ContinuousClock(), start = clock.now
@@ -122,7 +132,7 @@ public final class StoreCallTrace: Sendable {
 
     /// Records a call timed elsewhere (e.g. on another thread) in the current trace, if any.
     public static func record(_ store: StoreKind, _ operation: String, duration: Duration, failed: Bool) {
-        if operation == connectionWait { waitsInside?.add(duration) }
+        if isWait(operation) { waitsInside?.add(duration) }
         current?.calls.withLock { $0.append(StoreCall(store: store, operation: operation, duration: duration, failed: failed)) }
     }
 
@@ -136,11 +146,14 @@ public final class StoreCallTrace: Sendable {
     }
 }
 
-/// Applies a store's knobs to each call: fails it in an outage, waits out a stall, adds latency,
-/// injects errors, then runs the store's own work — all inside the call's measurement.
+/// Applies a store's knobs to each call: fails it in an outage, waits for a service slot, waits
+/// out a stall, adds latency, injects errors, then runs the store's own work — all inside the
+/// call's measurement, the slot wait recorded apart as the store's queue time.
 public final class StoreBehaviour: Sendable {
     let store: StoreKind
     let knobs: StoreKnobs
+    /// The store's station (key "") and the stations of calls with their own `servers`.
+    private let stations: [String: ServiceSlots]
     private let origin = ContinuousClock.now
     private let loadStart: LoadStart
     private let rng: Mutex<SeededRandom>
@@ -153,6 +166,10 @@ public final class StoreBehaviour: Sendable {
         self.loadStart = loadStart
         self.rng = Mutex(SeededRandom(seed: seed))
         evidence = EngineEvidence(store: store)
+        var stations: [String: ServiceSlots] = [:]
+        if let servers = knobs.servers { stations[""] = ServiceSlots(count: servers) }
+        for (call, specific) in knobs.operations { if let servers = specific.servers { stations[call] = ServiceSlots(count: servers) } }
+        self.stations = stations
     }
 
     /// Serves a call whose engine work is accounted for: `work` reads through `path` on `on`,
@@ -176,6 +193,13 @@ public final class StoreBehaviour: Sendable {
             if let outage = knobs.outage, let elapsed = loadStart.elapsed, outage.contains(elapsed) {
                 throw StoreError(.unavailable, store: store, operation: operation, detail: "outage (stack.embedded knob)")
             }
+            let station = stations[operation] ?? stations[""]
+            if let station {
+                let asked = ContinuousClock.now
+                try await station.acquire()
+                StoreCallTrace.record(store, StoreCallTrace.slotWait, duration: ContinuousClock.now - asked, failed: false)
+            }
+            defer { station?.release() }
             let specific = knobs.operations[operation]
             let latency = specific?.latency ?? knobs.latency
             let errorRate = specific?.errorRate ?? knobs.errorRate

@@ -11,6 +11,8 @@ enum ExitStatus: Int32, CaseIterable {
     case regression = 11
     /// The harness could not keep to its schedule: the numbers describe the harness, not the stack.
     case invalidRun = 12
+    /// `capacity`: the search ended before it converged (probe budget spent): a lower bound only.
+    case notConverged = 13
     /// A scenario file or a flag is wrong; nothing was run.
     case badInput = 64
     /// A store could not be reached.

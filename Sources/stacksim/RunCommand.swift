@@ -62,45 +62,10 @@ struct RunCommand: AsyncParsableCommand {
             if !quiet { options.progress = ProgressPrinter.make() }
             let stack = live.target == "live" ? try await live.connect(pool: scenario.stack.pool) : nil
             defer { stack?.shutdown() }
-            var servers: [ServerInfo]?
-            var plan: DatasetPlan?
-            if let stack {
-                do {
-                    plan = try await LiveDataset.prepare(stack, scenario: scenario)
-                    servers = try await stack.servers().map {
-                        ServerInfo(store: $0.store.rawValue, url: $0.url, version: $0.version, note: $0.note)
-                    }
-                } catch let error as StoreError {
-                    throw CommandFailure(status: Self.status(of: error), message: "preparing the live stack failed: \(error)")
-                }
-                options.stores = stack.stores
-                options.load = plan!.load
-                options.anchor = plan!.marker.anchor
-                options.runSalt = UInt64(plan!.marker.runs)
-                options.datasetLoaded = { [plan] in try await LiveDataset.datasetLoaded(stack, plan: plan!) }
-            }
             let interrupts = InterruptHandler(stop: options.stop)
             defer { interrupts.cancel() }
-            let result: RunResult
-            do {
-                result = try await SimulationRun.run(scenario, options: options)
-            } catch let error as StoreError {
-                throw CommandFailure(status: Self.status(of: error), message: "the \(live.target) target failed before the load began: \(error)")
-            }
-            if let stack, let plan {
-                await LiveDataset.recordRun(stack, plan: plan, acknowledgedWrites: result.writesAcknowledged)
-            }
-            var report = ReportBuilder.report(from: result)
-            if let servers, let plan {
-                report.servers = servers
-                report.targetNote = ReportBuilder.liveNote(servers)
-                if plan.reuses {
-                    report.dataset.reused = true
-                    report.dataset.loadS = 0
-                }
-                report.dataset.runsBefore = plan.marker.runs - 1
-                report.dataset.writesBefore = plan.marker.writes
-            }
+            let (result, runReport) = try await Self.execute(scenario, on: stack, options: options)
+            var report = runReport
             if let base, let baseline { report.baseline = try limits.compare(base: base, baseName: baseline, current: report) }
             let files = try ReportWriter.write(report, histogramLog: result.histogramLog, to: directory)
             Output.line(TextReports.summary(report))
@@ -112,6 +77,50 @@ struct RunCommand: AsyncParsableCommand {
             default: return report.baseline?.regressions.isEmpty == false ? .regression : .ok
             }
         }
+    }
+
+    /// One run of `scenario` on the embedded stack (`stack` nil) or a live one, its dataset
+    /// prepared, its report built: what `run` does once, and `capacity` once per probe.
+    static func execute(_ scenario: Scenario, on stack: LiveStack?, options: RunOptions) async throws -> (RunResult, RunReport) {
+        var options = options
+        var servers: [ServerInfo]?
+        var plan: DatasetPlan?
+        if let stack {
+            do {
+                plan = try await LiveDataset.prepare(stack, scenario: scenario)
+                servers = try await stack.servers().map {
+                    ServerInfo(store: $0.store.rawValue, url: $0.url, version: $0.version, note: $0.note)
+                }
+            } catch let error as StoreError {
+                throw CommandFailure(status: Self.status(of: error), message: "preparing the live stack failed: \(error)")
+            }
+            options.stores = stack.stores
+            options.load = plan!.load
+            options.anchor = plan!.marker.anchor
+            options.runSalt = UInt64(plan!.marker.runs)
+            options.datasetLoaded = { [plan] in try await LiveDataset.datasetLoaded(stack, plan: plan!) }
+        }
+        let result: RunResult
+        do {
+            result = try await SimulationRun.run(scenario, options: options)
+        } catch let error as StoreError {
+            throw CommandFailure(status: Self.status(of: error), message: "the \(options.target) target failed before the load began: \(error)")
+        }
+        if let stack, let plan {
+            await LiveDataset.recordRun(stack, plan: plan, acknowledgedWrites: result.writesAcknowledged)
+        }
+        var report = ReportBuilder.report(from: result)
+        if let servers, let plan {
+            report.servers = servers
+            report.targetNote = ReportBuilder.liveNote(servers)
+            if plan.reuses {
+                report.dataset.reused = true
+                report.dataset.loadS = 0
+            }
+            report.dataset.runsBefore = plan.marker.runs - 1
+            report.dataset.writesBefore = plan.marker.writes
+        }
+        return (result, report)
     }
 
     /// A store that could not be reached (or answer) before the load is exit 69; anything else it
@@ -137,10 +146,12 @@ struct RunCommand: AsyncParsableCommand {
 
 /// Prints progress: a live line each second on a terminal, a plain line every 10 s otherwise.
 enum ProgressPrinter {
-    static func make() -> @Sendable (ProgressUpdate) -> Void {
+    /// `prefix`: what goes in front of every line (the capacity search's probe).
+    static func make(prefix: @escaping @Sendable () -> String = { "" }) -> @Sendable (ProgressUpdate) -> Void {
         let terminal = isatty(STDOUT_FILENO) == 1
         return { update in
-            let raw = TextReports.progressLine(elapsed: update.elapsedSeconds, total: update.totalSeconds, phase: update.phase,
+            let lead = prefix()
+            let raw = (lead.isEmpty ? "" : lead + ": ") + TextReports.progressLine(elapsed: update.elapsedSeconds, total: update.totalSeconds, phase: update.phase,
                                                 rate: update.throughputPerSecond, target: update.targetRate, errors: update.errors,
                                                 totalErrors: update.totalErrors, p50: update.p50Ms, p99: update.p99Ms,
                                                 queueDepth: update.queueDepth)

@@ -10,11 +10,11 @@ struct StackSimCommand: AsyncParsableCommand {
         abstract: "Load-test harness and simulator for the PostgreSQL + MongoDB + Redis task-management stack.",
         discussion: """
             Exit codes: 0 ok, 1 internal error, 10 thresholds failed, 11 regression, 12 invalid run \
-            (the harness fell behind its schedule), 64 bad input (including a live target that holds data stacksim did \
+            (the harness fell behind its schedule), 13 a capacity search that did not converge, 64 bad input (including a live target that holds data stacksim did \
             not create, or another dataset), 69 target unreachable before the run, 130 interrupted (SIGINT or SIGTERM).
             """,
         version: ReportBuilder.version,
-        subcommands: [RunCommand.self, CompareCommand.self, BaselineCommand.self, ScenariosCommand.self, NewCommand.self, DbCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, CapacityCommand.self, CompareCommand.self, BaselineCommand.self, ScenariosCommand.self, NewCommand.self, DbCommand.self, BenchCommand.self]
     )
 
     /// Runs a command body, turning failures into their documented exit status.

@@ -169,3 +169,40 @@ struct ServiceTimeTests {
         #expect(call.duration >= .milliseconds(20) && call.duration <= elapsed - wait.duration, "\(call.duration) of \(elapsed)")
     }
 }
+
+/// The service slots' bookkeeping, without tasks: first come, first served, never more than the slots.
+@Suite("Service slots")
+struct ServiceSlotTests {
+    @Test func slotsGoToWaitersInArrivalOrderAndNeverMoreThanTheCount() {
+        var slots = SlotState(slots: 2)
+        let first = [1, 2, 3, 4, 5].map { slots.acquire(UInt64($0)) }
+        #expect(first == [true, true, false, false, false])
+        #expect(slots.queued == 3 && slots.free == 0)
+        let third = slots.release()
+        #expect(third == 3)
+        let withdrawn = (slots.withdraw(4), slots.withdraw(4), slots.withdraw(1))
+        #expect(withdrawn == (true, false, false))
+        let fifth = slots.release()
+        #expect(fifth == 5 && slots.queued == 0)
+        let freed = (slots.release(), slots.release())
+        #expect(freed == (nil, nil) && slots.free == 2)
+        // A newcomer never jumps a queue, even with a slot just freed.
+        let later = [6, 7, 8].map { slots.acquire(UInt64($0)) }
+        #expect(later == [true, true, false])
+        let eighth = slots.release()
+        #expect(eighth == 8)
+    }
+
+    @Test func aCancelledWaiterLeavesWithoutTheSlot() async throws {
+        let slots = ServiceSlots(count: 1)
+        try await slots.acquire()
+        let waiter = Task { try await slots.acquire() }
+        while slots.queued == 0 { await Task.yield() }
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+        #expect(slots.queued == 0)
+        slots.release()
+        try await slots.acquire()
+        slots.release()
+    }
+}

@@ -1,0 +1,195 @@
+import Foundation
+import Metrics
+import Scenario
+
+/// A probe's verdict on the SLO, sampling noise accounted for.
+public enum ProbeVerdict: String, Sendable, Codable {
+    /// Every bound holds with the configured confidence.
+    case pass
+    /// A bound is broken with the configured confidence.
+    case fail
+    /// A bound is within the noise of its limit: the probe bounds nothing.
+    case inconclusive
+    /// The harness could not drive the load (schedule lag): the numbers describe the harness.
+    case notDriven = "not_driven"
+    /// Stopped before its end.
+    case interrupted
+
+    /// Whether the search may take the probe as a bound.
+    public var isBound: Bool { self == .pass || self == .fail }
+}
+
+/// What a probe measured that its SLO is judged on; two probes at one load pool by adding.
+public struct ProbeSample: Sendable {
+    public var operations: [String: OperationStats]
+    public var snapshotLag: LatencyHistogram
+    public var cache: [String: CacheCounts]
+    public var seconds: Double
+    /// Arrivals dropped because too many requests were unfinished: the stack did not hold the load.
+    public var dropped: Int
+
+    public init(operations: [String: OperationStats], snapshotLag: LatencyHistogram, cache: [String: CacheCounts], seconds: Double,
+                dropped: Int) {
+        self.operations = operations; self.snapshotLag = snapshotLag; self.cache = cache; self.seconds = seconds; self.dropped = dropped
+    }
+
+    public mutating func pool(_ other: ProbeSample) {
+        operations.merge(other.operations) { var a = $0; a.merge($1); return a }
+        snapshotLag.add(other.snapshotLag)
+        cache.merge(other.cache) { CacheCounts(hits: $0.hits + $1.hits, misses: $0.misses + $1.misses) }
+        seconds += other.seconds
+        dropped += other.dropped
+    }
+}
+
+/// One SLO bound judged on one probe: the estimate, its confidence interval and the outcome.
+public struct SLOCheck: Sendable, Codable, Equatable {
+    public var target: String
+    public var metric: String
+    public var limit: Double
+    /// nil when there was nothing to measure (no successful request).
+    public var estimate: Double?
+    /// The interval's ends; `high` nil when the samples cannot bound it from above (too few for that percentile).
+    public var low: Double?
+    public var high: Double?
+    /// Samples behind the estimate.
+    public var samples: Int
+    public var verdict: ProbeVerdict
+}
+
+/// Judges a probe's sample against the SLO. Percentiles get a distribution-free interval from
+/// order statistics (the rank of a p-quantile among n samples is Binomial(n, p)); fractions a
+/// Wilson score interval; `max` and throughput floors are taken as measured. A bound passes when
+/// its whole interval is on the right side of the limit, fails when all of it is on the wrong side.
+public struct SLOJudge: Sendable {
+    public var slo: [Threshold]
+    public var confidence: Double
+
+    public init(slo: [Threshold], confidence: Double) {
+        self.slo = slo
+        self.confidence = confidence
+    }
+
+    /// The checks of every bound, and the probe's verdict: fail if any fails, pass if all pass.
+    public func judge(_ sample: ProbeSample, operations: [String]) -> (verdict: ProbeVerdict, checks: [SLOCheck]) {
+        let z = StandardNormal.quantile(0.5 + confidence / 2)
+        var checks: [SLOCheck] = []
+        for threshold in slo {
+            let targets = threshold.target == "all" ? operations : [threshold.target]
+            for target in targets { checks.append(check(threshold, target: target, sample, z: z)) }
+        }
+        if sample.dropped > 0 {
+            checks.append(SLOCheck(target: "load", metric: "dropped", limit: 0, estimate: Double(sample.dropped), low: nil, high: nil,
+                                   samples: sample.dropped, verdict: .fail))
+        }
+        let verdict: ProbeVerdict = checks.contains { $0.verdict == .fail } ? .fail
+            : checks.allSatisfy { $0.verdict == .pass } ? .pass : .inconclusive
+        return (verdict, checks)
+    }
+
+    func check(_ t: Threshold, target: String, _ sample: ProbeSample, z: Double) -> SLOCheck {
+        func made(_ estimate: Double?, _ low: Double?, _ high: Double?, samples: Int) -> SLOCheck {
+            SLOCheck(target: target, metric: t.metric, limit: t.limit, estimate: estimate, low: low, high: high, samples: samples,
+                     verdict: Self.verdict(t, low: low, high: high, hasValue: estimate != nil))
+        }
+        switch target {
+        case "errors":
+            let count = sample.operations.values.reduce(0) { $0 + $1.count }
+            let errors = sample.operations.values.reduce(0) { $0 + $1.errorCount }
+            return fraction(errors, of: count, z: z, made)
+        case "snapshot-lag":
+            return percentile(t.metric, sample.snapshotLag, z: z, made)
+        case "cache-hit-ratio":
+            let counts = sample.cache[t.metric] ?? CacheCounts()
+            return fraction(counts.hits, of: counts.hits + counts.misses, z: z, made)
+        default:
+            let stats = sample.operations[target] ?? OperationStats()
+            switch t.metric {
+            case "rate": return fraction(stats.errorCount, of: stats.count, z: z, made)
+            case "throughput":
+                let goodput = sample.seconds > 0 ? Double(stats.succeeded) / sample.seconds : 0
+                return made(stats.count > 0 ? goodput : nil, goodput, goodput, samples: stats.count)
+            default:
+                return percentile(t.metric, t.includeFailed ? stats.latency.adding(stats.failedLatency) : stats.latency, z: z, made)
+            }
+        }
+    }
+
+    func fraction(_ hits: Int, of count: Int, z: Double, _ made: (Double?, Double?, Double?, Int) -> SLOCheck) -> SLOCheck {
+        guard count > 0 else { return made(nil, nil, nil, 0) }
+        let interval = Wilson.interval(successes: hits, of: count, z: z)
+        return made(Double(hits) / Double(count), interval.low, interval.high, count)
+    }
+
+    func percentile(_ metric: String, _ histogram: LatencyHistogram, z: Double,
+                    _ made: (Double?, Double?, Double?, Int) -> SLOCheck) -> SLOCheck {
+        let n = Int(histogram.count)
+        guard n > 0 else { return made(nil, nil, nil, 0) }
+        guard let p = Self.fraction(of: metric) else {
+            let max = histogram.maxMilliseconds
+            return made(max, max, max, n)
+        }
+        let bounds = QuantileInterval.ranks(n: n, p: p, z: z)
+        let value = { (rank: Int) in histogram.milliseconds(atPercentile: 100 * Double(rank) / Double(n)) }
+        return made(histogram.milliseconds(atPercentile: p * 100), bounds.low.map(value) ?? 0, bounds.high.map(value), n)
+    }
+
+    /// `p99` → 0.99; nil for `max`.
+    static func fraction(of metric: String) -> Double? {
+        switch metric {
+        case "p50": return 0.5
+        case "p90": return 0.9
+        case "p99": return 0.99
+        case "p999": return 0.999
+        default: return nil
+        }
+    }
+
+    static func verdict(_ t: Threshold, low: Double?, high: Double?, hasValue: Bool) -> ProbeVerdict {
+        guard hasValue else { return .fail }
+        if t.isFloor {
+            if let low, low >= t.limit { return .pass }
+            if let high, high < t.limit { return .fail }
+            return .inconclusive
+        }
+        if let high, high <= t.limit { return .pass }
+        if let low, low > t.limit { return .fail }
+        return .inconclusive
+    }
+}
+
+/// The ranks (1-based order statistics) that bound a p-quantile among n samples with the
+/// confidence `z` stands for, by the normal approximation to Binomial(n, p).
+public enum QuantileInterval {
+    /// `low` nil: below the smallest sample; `high` nil: above the largest — not bounded.
+    public static func ranks(n: Int, p: Double, z: Double) -> (low: Int?, high: Int?) {
+        let mean = Double(n) * p, spread = z * (Double(n) * p * (1 - p)).squareRoot()
+        let low = Int((mean - spread).rounded(.down)), high = Int((mean + spread).rounded(.up))
+        return (low >= 1 ? low : nil, high <= n ? high : nil)
+    }
+}
+
+/// The Wilson score interval of a proportion.
+public enum Wilson {
+    public static func interval(successes: Int, of n: Int, z: Double) -> (low: Double, high: Double) {
+        let n = Double(n), p = Double(successes) / n, z2 = z * z
+        let centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+        let half = z / (1 + z2 / n) * (p * (1 - p) / n + z2 / (4 * n * n)).squareRoot()
+        return (max(0, centre - half), min(1, centre + half))
+    }
+}
+
+/// The standard normal distribution's quantile function.
+public enum StandardNormal {
+    public static func cdf(_ x: Double) -> Double { 0.5 * erfc(-x / 2.squareRoot()) }
+
+    /// The x with cdf(x) = p, found by bisection (exact to 1e-12; p in (0, 1)).
+    public static func quantile(_ p: Double) -> Double {
+        var lo = -40.0, hi = 40.0
+        for _ in 0..<200 {
+            let mid = (lo + hi) / 2
+            if cdf(mid) < p { lo = mid } else { hi = mid }
+        }
+        return (lo + hi) / 2
+    }
+}
