@@ -62,7 +62,9 @@ public enum CapacityPages {
 
     static func uslText(_ usl: CapacityReport.USLInfo?) -> String {
         guard let usl else { return "Too few probes to fit the Universal Scalability Law." }
-        var text = "Universal Scalability Law fitted to \(usl.points) probes (\(usl.basis)): σ (contention) "
+        var text = "Universal Scalability Law fitted to \(usl.points) probes (\(usl.basis))"
+            + (usl.unsteadyLeftOut > 0 ? "; \(usl.unsteadyLeftOut) left out whose latency kept growing (no steady state, so no concurrency to speak of)" : "")
+            + ": σ (contention) "
             + String(format: "%.4f", usl.sigma) + ", κ (coherency) " + String(format: "%.6f", usl.kappa) + ", λ "
             + Format.number(usl.lambda) + "/s per unit of concurrency, R² " + String(format: "%.3f", usl.rSquared) + ". "
         if let peak = usl.peakConcurrency, let x = usl.peakThroughputPerS {
@@ -87,7 +89,9 @@ public enum CapacityPages {
     public static func html(_ r: CapacityReport) -> String {
         let e = HTML.escape
         let unit = CapacitySettings.Dimension(rawValue: r.dimension) ?? .rate
-        let driven = r.probes.filter { $0.verdict != .notDriven && $0.verdict != .interrupted }.sorted { $0.load < $1.load }
+        // One point per load: the last probe there (a repeat's samples are pooled with the earlier ones').
+        let driven = Dictionary(r.probes.filter { $0.verdict != .notDriven && $0.verdict != .interrupted }.map { ($0.load, $0) }) { _, later in later }
+            .values.sorted { $0.load < $1.load }
         let palette = HTMLReport.palette
         func colour(_ i: Int) -> String { palette[i % palette.count] }
         var page = """
@@ -121,21 +125,23 @@ public enum CapacityPages {
         }
         page += SVGChart(id: "p99", title: "p99 per operation against load", xLabel: xLabel, yLabel: "ms", series: latency, logY: true).render()
         let stations = stationNames(r)
-        page += SVGChart(id: "stations", title: "Time per request at each station", xLabel: xLabel, yLabel: "ms",
-                         series: stations.enumerated().map { i, name in
-                             SVGChart.Series(name: name, points: driven.compactMap { p in
-                                 p.stations.first { $0.station == name }.map { (p.load, $0.msPerRequest) }
-                             }, color: colour(i))
-                         }).render()
+        let perStation = stations.enumerated().map { i, name in
+            SVGChart.Series(name: name, points: driven.compactMap { p in
+                p.stations.first { $0.station == name }.map { (p.load, max($0.msPerRequest, 0.001)) }
+            }, color: colour(i))
+        }
+        page += SVGChart(id: "stations", title: "Time per request at each station", xLabel: xLabel, yLabel: "ms", series: perStation,
+                         logY: true).render()
         if let usl = r.usl {
             let model = USLModel(lambda: usl.lambda, sigma: usl.sigma, kappa: usl.kappa)
-            let top = max(driven.map(\.concurrency).max() ?? 1, usl.peakConcurrency.map { $0 * 1.2 } ?? 0, 1)
+            let steady = driven.filter(\.steady)
+            let top = max(steady.map(\.concurrency).max() ?? 1, usl.peakConcurrency.map { $0 * 1.2 } ?? 0, 1)
             let curve = (0...60).map { i -> (x: Double, y: Double) in
                 let n = max(top * Double(i) / 60, 0.01)
                 return (n, model.throughput(at: n))
             }
             page += SVGChart(id: "usl", title: "USL fit" + (usl.poorFit == nil ? "" : " (poor fit)"), xLabel: "concurrency", yLabel: "/s",
-                             series: [SVGChart.Series(name: "measured", points: driven.map { ($0.concurrency, $0.goodputPerS) }, color: colour(0)),
+                             series: [SVGChart.Series(name: "measured", points: steady.map { ($0.concurrency, $0.goodputPerS) }, color: colour(0)),
                                       SVGChart.Series(name: "USL", points: curve, color: colour(1), dashed: true)]).render()
         }
         page += "</div><p>\(e(uslText(r.usl)))</p></section>"

@@ -65,6 +65,8 @@ public struct CapacityReport: Sendable, Codable {
         public var peakThroughputPerS: Double?
         public var rSquared: Double
         public var points: Int
+        /// Probes left out because they never reached a steady state.
+        public var unsteadyLeftOut: Int
         /// Why the curve should not be read as the system's law (nil: it fits).
         public var poorFit: String?
     }
@@ -86,6 +88,9 @@ public struct CapacityReport: Sendable, Codable {
         public var meanLatencyMs: Double
         /// Requests in the system on average: goodput × mean latency (Little's law).
         public var concurrency: Double
+        /// Whether latency stayed level through the probe; false when it kept growing (the queue
+        /// never settled, so the concurrency measured depends on the probe's length).
+        public var steady: Bool
         public var checks: [SLOCheck]
         public var operations: [OperationPoint]
         public var stations: [StationLoad]
@@ -158,12 +163,14 @@ extension CapacityReport {
            let last = driven.last(where: { $0.load == search.notHeld }) ?? driven.max(by: { $0.load < $1.load }), last.load > first.load {
             saturation = Saturation.find(from: (first.load, first.stations), to: (last.load, last.stations, last.checks), describe: describe)
         }
-        let fit = USLFit.fit(driven.filter { $0.goodputPerS > 0 }.map { (n: $0.concurrency, x: $0.goodputPerS) })
+        let steady = driven.filter { $0.steady && $0.goodputPerS > 0 }
+        let fit = USLFit.fit(steady.map { (n: $0.concurrency, x: $0.goodputPerS) })
         let usl = fit.map { fit in
             CapacityReport.USLInfo(basis: "concurrency = goodput × mean latency (Little's law), throughput = goodput",
                                    sigma: fit.model.sigma, kappa: fit.model.kappa, lambda: fit.model.lambda,
                                    peakConcurrency: fit.model.peakConcurrency, peakThroughputPerS: fit.model.peakThroughput,
-                                   rSquared: fit.rSquared, points: fit.points, poorFit: fit.poorFit)
+                                   rSquared: fit.rSquared, points: fit.points, unsteadyLeftOut: driven.count(where: { !$0.steady }),
+                                   poorFit: fit.poorFit)
         }
         let outcome = Self.outcome(stopReason, search: search, confirmation: confirmation, probes: probes, slo: plan.slo,
                                    saturation: saturation, describe: describe)
@@ -217,10 +224,18 @@ extension CapacityReport.ProbeInfo {
                 run: RunReport, checks: [SLOCheck], stations: [StationLoad]) {
         let ok = run.operations.reduce(0) { $0 + $1.ok }
         let meanMs = ok > 0 ? run.operations.reduce(0) { $0 + $1.latencyMs.mean * Double($1.ok) } / Double(ok) : 0
+        // Latency level through the probe: the typical latency of its last third against its first.
+        let seconds = Dictionary(grouping: run.intervals.filter { $0.recorded && $0.ok > 0 }, by: \.t).sorted { $0.key < $1.key }.map { rows in
+            rows.value.reduce(0) { $0 + $1.p50Ms * Double($1.ok) } / Double(rows.value.reduce(0) { $0 + $1.ok })
+        }
+        let third = seconds.count / 3
+        let first = seconds.prefix(third), last = seconds.suffix(third)
+        let steady = third == 0 || last.reduce(0, +) / Double(third) <= 2 * first.reduce(0, +) / Double(third) + 1
         self.init(
             index: index, load: load, purpose: purpose, verdict: verdict, pooledWith: pooledWith, report: name, recordedS: run.recordedS,
             offeredPerS: run.totals.offeredPerS, goodputPerS: run.totals.throughputPerS, attemptedPerS: run.totals.attemptedPerS,
-            errorRate: run.totals.errorRate, meanLatencyMs: meanMs, concurrency: run.totals.throughputPerS * meanMs / 1000, checks: checks,
+            errorRate: run.totals.errorRate, meanLatencyMs: meanMs, concurrency: run.totals.throughputPerS * meanMs / 1000, steady: steady,
+            checks: checks,
             operations: run.operations.map { .init(name: $0.name, count: $0.count, p50Ms: $0.latencyMs.p50, p99Ms: $0.latencyMs.p99) },
             stations: stations, invalidReasons: run.invalidReasons, datasetLoadS: run.dataset.generateS + run.dataset.loadS)
     }

@@ -27,10 +27,14 @@ public struct ProbeSample: Sendable {
     public var seconds: Double
     /// Arrivals dropped because too many requests were unfinished: the stack did not hold the load.
     public var dropped: Int
+    /// Each operation's successful latency per recorded second: the batches that show how much
+    /// neighbouring requests share their fate (a queue makes them), so the verdict's interval widens by it.
+    public var batches: [String: [LatencyHistogram]]
 
     public init(operations: [String: OperationStats], snapshotLag: LatencyHistogram, cache: [String: CacheCounts], seconds: Double,
-                dropped: Int) {
+                dropped: Int, batches: [String: [LatencyHistogram]] = [:]) {
         self.operations = operations; self.snapshotLag = snapshotLag; self.cache = cache; self.seconds = seconds; self.dropped = dropped
+        self.batches = batches
     }
 
     public mutating func pool(_ other: ProbeSample) {
@@ -39,6 +43,7 @@ public struct ProbeSample: Sendable {
         cache.merge(other.cache) { CacheCounts(hits: $0.hits + $1.hits, misses: $0.misses + $1.misses) }
         seconds += other.seconds
         dropped += other.dropped
+        batches.merge(other.batches, uniquingKeysWith: +)
     }
 }
 
@@ -98,7 +103,7 @@ public struct SLOJudge: Sendable {
             let errors = sample.operations.values.reduce(0) { $0 + $1.errorCount }
             return fraction(errors, of: count, z: z, made)
         case "snapshot-lag":
-            return percentile(t.metric, sample.snapshotLag, z: z, made)
+            return percentile(t.metric, sample.snapshotLag, batches: [], z: z, made)
         case "cache-hit-ratio":
             let counts = sample.cache[t.metric] ?? CacheCounts()
             return fraction(counts.hits, of: counts.hits + counts.misses, z: z, made)
@@ -110,7 +115,8 @@ public struct SLOJudge: Sendable {
                 let goodput = sample.seconds > 0 ? Double(stats.succeeded) / sample.seconds : 0
                 return made(stats.count > 0 ? goodput : nil, goodput, goodput, samples: stats.count)
             default:
-                return percentile(t.metric, t.includeFailed ? stats.latency.adding(stats.failedLatency) : stats.latency, z: z, made)
+                return percentile(t.metric, t.includeFailed ? stats.latency.adding(stats.failedLatency) : stats.latency,
+                                  batches: sample.batches[target] ?? [], z: z, made)
             }
         }
     }
@@ -121,7 +127,7 @@ public struct SLOJudge: Sendable {
         return made(Double(hits) / Double(count), interval.low, interval.high, count)
     }
 
-    func percentile(_ metric: String, _ histogram: LatencyHistogram, z: Double,
+    func percentile(_ metric: String, _ histogram: LatencyHistogram, batches: [LatencyHistogram], z: Double,
                     _ made: (Double?, Double?, Double?, Int) -> SLOCheck) -> SLOCheck {
         let n = Int(histogram.count)
         guard n > 0 else { return made(nil, nil, nil, 0) }
@@ -129,7 +135,10 @@ public struct SLOJudge: Sendable {
             let max = histogram.maxMilliseconds
             return made(max, max, max, n)
         }
-        let bounds = QuantileInterval.ranks(n: n, p: p, z: z)
+        let estimate = UInt64(histogram.histogram.valueAtPercentile(p * 100))
+        let inflation = BatchVariance.inflation(batches, above: estimate)
+        let bounds = QuantileInterval.ranks(n: n, p: p, z: inflation.map { StudentT.quantile(0.5 + confidence / 2, df: $0.batches - 1) } ?? z,
+                                            inflation: inflation?.factor ?? 1)
         let value = { (rank: Int) in histogram.milliseconds(atPercentile: 100 * Double(rank) / Double(n)) }
         return made(histogram.milliseconds(atPercentile: p * 100), bounds.low.map(value) ?? 0, bounds.high.map(value), n)
     }
@@ -162,10 +171,41 @@ public struct SLOJudge: Sendable {
 /// confidence `z` stands for, by the normal approximation to Binomial(n, p).
 public enum QuantileInterval {
     /// `low` nil: below the smallest sample; `high` nil: above the largest — not bounded.
-    public static func ranks(n: Int, p: Double, z: Double) -> (low: Int?, high: Int?) {
-        let mean = Double(n) * p, spread = z * (Double(n) * p * (1 - p)).squareRoot()
+    /// `inflation` multiplies the binomial variance (`BatchVariance`).
+    public static func ranks(n: Int, p: Double, z: Double, inflation: Double = 1) -> (low: Int?, high: Int?) {
+        let mean = Double(n) * p, spread = z * (inflation * Double(n) * p * (1 - p)).squareRoot()
         let low = Int((mean - spread).rounded(.down)), high = Int((mean + spread).rounded(.up))
         return (low >= 1 ? low : nil, high <= n ? high : nil)
+    }
+}
+
+/// How much more a fraction of requests varies than independent requests would: the variance of
+/// the batch means (one batch per recorded second) of the share above a value, over the binomial
+/// variance. Queues make neighbouring requests slow together, so a p99 from n requests knows less
+/// than n independent draws would; this widens its interval by that much (never narrows it).
+public enum BatchVariance {
+    /// nil with fewer than two batches, or when batches vary no more than independent draws.
+    public static func inflation(_ batches: [LatencyHistogram], above value: UInt64) -> (factor: Double, batches: Int)? {
+        let counts = batches.map { (n: Double($0.count), x: Double($0.count(above: value))) }.filter { $0.n > 0 }
+        let n = counts.reduce(0) { $0 + $1.n }, x = counts.reduce(0) { $0 + $1.x }
+        guard counts.count >= 2, n > 0, x > 0, x < n else { return nil }
+        let f = x / n, k = Double(counts.count)
+        let batchVariance = k / (k - 1) * counts.reduce(0) { $0 + pow($1.x - f * $1.n, 2) } / (n * n)
+        let factor = batchVariance / (f * (1 - f) / n)
+        return factor > 1 ? (factor, counts.count) : nil
+    }
+}
+
+/// Student's t distribution's quantile, by the Cornish–Fisher expansion around the normal's
+/// (within 1 % of the exact value from 3 degrees of freedom up; the normal's beyond 200).
+public enum StudentT {
+    public static func quantile(_ p: Double, df: Int) -> Double {
+        let z = StandardNormal.quantile(p)
+        guard df < 200 else { return z }
+        let v = Double(max(df, 1))
+        let z3 = z * z * z, z5 = z3 * z * z, z7 = z5 * z * z
+        return z + (z3 + z) / (4 * v) + (5 * z5 + 16 * z3 + 3 * z) / (96 * v * v)
+            + (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * v * v * v)
     }
 }
 

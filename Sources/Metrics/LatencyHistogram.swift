@@ -47,6 +47,12 @@ public struct LatencyHistogram: Sendable, Codable, Equatable {
 
     public var count: UInt64 { histogram.totalCount }
 
+    /// Values recorded above `nanoseconds` (to the histogram's precision).
+    public func count(above nanoseconds: UInt64) -> UInt64 {
+        let from = histogram.nextNonEquivalentForValue(nanoseconds)
+        return from > Self.highest ? 0 : histogram.count(within: from...Self.highest)
+    }
+
     /// The value at a percentile (0...100), in milliseconds.
     public func milliseconds(atPercentile p: Double) -> Double {
         count == 0 ? 0 : Double(histogram.valueAtPercentile(p)) / 1e6

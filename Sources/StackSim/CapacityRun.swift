@@ -44,7 +44,7 @@ public struct CapacityRun {
             let name = String(format: "probe-%02d", index)
             try ReportWriter.write(runReport, histogramLog: result.histogramLog, to: directory.appendingPathComponent(name))
             var sample = ProbeSample(operations: result.totals.operations, snapshotLag: result.totals.snapshotLag, cache: result.totals.cache,
-                                     seconds: result.recordedSeconds, dropped: result.schedule.dropped)
+                                     seconds: result.recordedSeconds, dropped: result.schedule.dropped, batches: try Self.batches(of: result))
             var pooledWith: [Int] = []
             if purpose == .repeat, let earlier = pool, earlier.load == load {
                 sample.pool(earlier.sample)
@@ -68,6 +68,17 @@ public struct CapacityRun {
         CapacityReport.make(plan: plan, search: search, probes: probes, stopped: stop.requested != nil, target: target,
                             targetNote: base?.targetNote ?? ReportBuilder.targetNote(target), tool: ToolInfo(version: ReportBuilder.version),
                             machine: .current(), started: started)
+    }
+
+    /// Each operation's per-second histograms of the recorded seconds, read back from the run's `latency.hlog` lines.
+    static func batches(of result: RunResult) throws -> [String: [LatencyHistogram]] {
+        let recorded = Set(result.intervals.filter(\.recorded).map { Int(($0.t * 1000).rounded()) })
+        var batches: [String: [LatencyHistogram]] = [:]
+        for line in try HistogramLog.parse(result.histogramLog.joined(separator: "\n")) {
+            guard let tag = line.tag, recorded.contains(Int(((line.start + line.length) * 1000).rounded())) else { continue }
+            batches[tag, default: []].append(line.histogram)
+        }
+        return batches
     }
 
     /// The servers' own mean time per call, by store, where their evidence has it.
