@@ -98,6 +98,8 @@ public struct CapacityReport: Sendable, Codable {
         public var invalidReasons: [String]
         /// Generating and loading its dataset (re-seeded per probe for `organizations`; 0 when reused).
         public var datasetLoadS: Double
+        /// The share of the harness machine's cores busy during the load (every process on it).
+        public var hostCpuBusy: Double?
     }
 
     public struct OperationPoint: Sendable, Codable {
@@ -161,7 +163,8 @@ extension CapacityReport {
         var saturation: Saturation?
         if let first = driven.min(by: { $0.load < $1.load }),
            let last = driven.last(where: { $0.load == search.notHeld }) ?? driven.max(by: { $0.load < $1.load }), last.load > first.load {
-            saturation = Saturation.find(from: (first.load, first.stations), to: (last.load, last.stations, last.checks), describe: describe)
+            saturation = Saturation.find(from: (first.load, first.stations, first.hostCpuBusy), to: (last.load, last.stations, last.checks, last.hostCpuBusy),
+                                         describe: describe)
         }
         let steady = driven.filter { $0.steady && $0.goodputPerS > 0 }
         let fit = USLFit.fit(steady.map { (n: $0.concurrency, x: $0.goodputPerS) })
@@ -192,7 +195,7 @@ extension CapacityReport {
         let within = "within " + slo.map { SLOBound($0).text }.joined(separator: ", ")
         let held = search.held, notHeld = search.notHeld
         let gap = held.flatMap { h in notHeld.map { ($0 - h) / h } }
-        let saturates = saturation.map { "; \($0.station) saturates first" } ?? ""
+        let saturates = saturation.map { "; \($0.subject) saturate\($0.station == StationLoad.app ? "" : "s") first" } ?? ""
         let lower = held.map { "holds at least \(describe($0)) \(within)" } ?? "no load tried held \(within)"
         let summary: String
         switch stop {
@@ -202,8 +205,12 @@ extension CapacityReport {
         case .maxLoad:
             summary = "Holds at least \(describe(held ?? 0)), the highest load the search may try, \(within); raise capacity.max to look further."
         case .failsAtMinimum:
-            let broke = probes.last { $0.verdict != .pass }?.checks.filter { $0.verdict != .pass }.map(SLOBound.describe) ?? []
-            summary = "Breaks the SLO even at the lowest load tried, \(describe(notHeld ?? 0)): " + broke.joined(separator: "; ") + "."
+            let last = probes.last { $0.verdict != .pass }
+            let broke = last?.checks.filter { $0.verdict != .pass }.map(SLOBound.describe) ?? []
+            summary = (last?.verdict == .inconclusive
+                ? "Cannot show the SLO is met even at the lowest load tried, \(describe(notHeld ?? 0)), within the noise of its samples "
+                    + "(longer probes would tell): "
+                : "Breaks the SLO even at the lowest load tried, \(describe(notHeld ?? 0)): ") + broke.joined(separator: "; ") + "."
         case .budgetSpent:
             summary = "Did not converge in \(search.probes) probes: \(lower) (a lower bound)"
                 + (notHeld.map { "; \(describe($0)) did not hold" } ?? "") + "."
@@ -237,6 +244,7 @@ extension CapacityReport.ProbeInfo {
             errorRate: run.totals.errorRate, meanLatencyMs: meanMs, concurrency: run.totals.throughputPerS * meanMs / 1000, steady: steady,
             checks: checks,
             operations: run.operations.map { .init(name: $0.name, count: $0.count, p50Ms: $0.latencyMs.p50, p99Ms: $0.latencyMs.p99) },
-            stations: stations, invalidReasons: run.invalidReasons, datasetLoadS: run.dataset.generateS + run.dataset.loadS)
+            stations: stations, invalidReasons: run.invalidReasons, datasetLoadS: run.dataset.generateS + run.dataset.loadS,
+            hostCpuBusy: run.harness.hostCpuBusy)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Metrics
+import Reporting
 
 /// Where a probe's time went at one station: a store (its calls, and the wait for its service
 /// slots or pooled connections in front of it) or the app's worker queue.
@@ -62,35 +63,75 @@ public struct Saturation: Sendable, Codable, Equatable {
     /// The sentence that says it, with the numbers.
     public var evidence: String
 
-    /// `from` is the lowest-load probe, `to` the first that did not hold (or the highest probed);
-    /// `describe` writes a load in the search's unit.
-    public static func find(from: (load: Double, stations: [StationLoad]), to: (load: Double, stations: [StationLoad], checks: [SLOCheck]),
+    /// The station named when the harness machine's CPU was the limit.
+    public static let cpu = "cpu"
+    /// A machine this busy (share of all its cores) is saturated: every station on it slows.
+    public static let busyMachine = 0.85
+
+    /// The saturating station as a sentence's subject: `mongo`, `the app's workers`, `the harness machine's CPU`.
+    public var subject: String {
+        switch station {
+        case StationLoad.app: return "the app's workers (stack.app_workers)"
+        case Self.cpu: return "the harness machine's CPU"
+        default: return station
+        }
+    }
+
+    /// `from` is the lowest-load probe, `to` the first that did not hold (or the highest probed),
+    /// each with the share of the machine's cores busy; `describe` writes a load in the search's unit.
+    /// A store whose own account (its server time per call) stays flat is not what saturates,
+    /// however much longer its calls take as the client sees them: that time is spent outside it.
+    public static func find(from: (load: Double, stations: [StationLoad], cpu: Double?),
+                            to: (load: Double, stations: [StationLoad], checks: [SLOCheck], cpu: Double?),
                             describe: (Double) -> String) -> Saturation? {
         let before = Dictionary(from.stations.map { ($0.station, $0) }) { a, _ in a }
-        let growth = to.stations.compactMap { station -> (StationLoad, StationLoad, Double)? in
-            guard let base = before[station.station] else { return nil }
-            return (base, station, station.msPerRequest - base.msPerRequest)
+        let pairs = to.stations.compactMap { now in before[now.station].map { (base: $0, now: now) } }
+        let broke = to.checks.filter { $0.verdict != .pass }.max { severity($0) < severity($1) }
+        func named(_ station: String, _ evidence: String) -> Saturation {
+            Saturation(station: station, operation: broke?.target, bound: broke.map(SLOBound.describe), evidence: evidence)
         }
-        guard let (base, top, grew) = growth.max(by: { $0.2 < $1.2 }), grew > 0 else { return nil }
-        let waitGrew = top.waitMsPerCall - base.waitMsPerCall > top.msPerCall - base.msPerCall
-        let what = top.station == StationLoad.app ? "queue for an app worker"
-            : waitGrew ? (top.wait ?? "wait").replacingOccurrences(of: "-", with: " ") : "time per call"
-        let (a, b) = waitGrew || top.station == StationLoad.app ? (base.waitMsPerCall, top.waitMsPerCall) : (base.msPerCall, top.msPerCall)
-        let unit = top.station == StationLoad.app ? "per request" : "per call"
-        var sentence = "\(top.station) \(what) grows from \(ms(a)) to \(ms(b)) \(unit) between \(describe(from.load)) and \(describe(to.load))"
-        if let server = top.serverMsPerCall { sentence += " (the server's own time: \(ms(server)) per call)" }
-        let others = growth.filter { $0.0.station != top.station && $0.0.station != StationLoad.app }
-            .sorted { $0.1.msPerRequest > $1.1.msPerRequest }.prefix(2)
+        func perCall(_ s: StationLoad) -> Double { s.msPerCall + s.waitMsPerCall }
+        let between = "between \(describe(from.load)) and \(describe(to.load))"
+        if let busy = to.cpu, busy >= busyMachine {
+            let earlier = from.cpu.map { ", \(Format.percent($0)) at \(describe(from.load))" } ?? ""
+            let slowed = pairs.filter { $0.now.station != StationLoad.app }
+                .map { "\($0.now.station) \(ms(perCall($0.base))) → \(ms(perCall($0.now)))" }.joined(separator: ", ")
+            return named(cpu, "the harness machine's CPU: \(Format.percent(busy)) of its cores busy at \(describe(to.load))\(earlier), "
+                         + "and every store's time per call grows together (\(slowed)) — this machine, not one store, is the "
+                         + "limit; run the servers and stacksim on separate machines to find the stack's")
+        }
+        /// Growth of a request's time at a station, the station's own account preferred to the client's.
+        func growth(_ base: StationLoad, _ now: StationLoad) -> Double {
+            guard let serverBefore = base.serverMsPerCall, let serverNow = now.serverMsPerCall else { return now.msPerRequest - base.msPerRequest }
+            return now.callsPerRequest * (serverNow - serverBefore + now.waitMsPerCall - base.waitMsPerCall)
+        }
+        guard let (base, top) = pairs.max(by: { growth($0.base, $0.now) < growth($1.base, $1.now) }), growth(base, top) > 0 else { return nil }
+        var sentence: String
+        if top.station == StationLoad.app {
+            sentence = "the app's queue for a worker grows from \(ms(base.waitMsPerCall)) to \(ms(top.waitMsPerCall)) per request \(between)"
+        } else if top.waitMsPerCall - base.waitMsPerCall > top.msPerCall - base.msPerCall {
+            let wait = (top.wait ?? "wait").replacingOccurrences(of: "-", with: " ")
+            sentence = "\(top.station) \(wait) grows from \(ms(base.waitMsPerCall)) to \(ms(top.waitMsPerCall)) per call \(between)"
+        } else {
+            sentence = "\(top.station) time per call grows from \(ms(base.msPerCall)) to \(ms(top.msPerCall)) \(between)"
+            if let a = base.serverMsPerCall, let b = top.serverMsPerCall { sentence += " (by its own account \(ms(a)) → \(ms(b)))" }
+        }
+        let others = pairs.filter { $0.now.station != top.station && $0.now.station != StationLoad.app }
+            .sorted { $0.now.msPerRequest > $1.now.msPerRequest }.prefix(2)
         if !others.isEmpty {
-            sentence += " while " + others.map { base, now, _ in
-                let steady = now.msPerCall + now.waitMsPerCall <= 1.2 * (base.msPerCall + base.waitMsPerCall) + 0.05
-                return "\(now.station) time per call \(steady ? "stays flat" : "grows") (\(ms(base.msPerCall + base.waitMsPerCall)) → "
-                    + "\(ms(now.msPerCall + now.waitMsPerCall)))"
+            sentence += " while " + others.map { base, now in
+                if let a = base.serverMsPerCall, let b = now.serverMsPerCall {
+                    return "\(now.station)'s own time per call \(flat(a, b) ? "stays flat" : "grows") (\(ms(a)) → \(ms(b)); "
+                        + "\(ms(perCall(base))) → \(ms(perCall(now))) as the client sees it)"
+                }
+                return "\(now.station) time per call \(flat(perCall(base), perCall(now)) ? "stays flat" : "grows") "
+                    + "(\(ms(perCall(base))) → \(ms(perCall(now))))"
             }.joined(separator: " and ")
         }
-        let broke = to.checks.filter { $0.verdict != .pass }.max { severity($0) < severity($1) }
-        return Saturation(station: top.station, operation: broke?.target, bound: broke.map(SLOBound.describe), evidence: sentence)
+        return named(top.station, sentence)
     }
+
+    static func flat(_ before: Double, _ after: Double) -> Bool { after <= 1.2 * before + 0.05 }
 
     /// How far past its limit a check is (a ratio; floors inverted).
     static func severity(_ check: SLOCheck) -> Double {

@@ -330,10 +330,14 @@ public struct HarnessInfo: Codable, Sendable {
     public var processCpuS: Double
     /// `processCpuS` divided by the run's wall time: cores kept busy.
     public var coresUsed: Double
+    /// The share of the machine's cores busy while the load ran, every process on it counted
+    /// (servers on the same machine included); absent where the machine cannot say.
+    public var hostCpuBusy: Double?
 
-    public init(processCpuS: Double, coresUsed: Double) {
+    public init(processCpuS: Double, coresUsed: Double, hostCpuBusy: Double? = nil) {
         self.processCpuS = processCpuS
         self.coresUsed = coresUsed
+        self.hostCpuBusy = hostCpuBusy
     }
 }
 

@@ -144,6 +144,9 @@ public struct RunResult: Sendable {
     public var writesUnknown: Int
     /// CPU time (user + system) the whole process used during the load, stores included when embedded.
     public var processCPUSeconds: Double
+    /// The share of the machine's cores busy (every process, servers on it included) during the
+    /// load; nil where the machine cannot say.
+    public var hostCPUBusy: Double?
     /// Set when the run stopped before the end of its last phase.
     public var stopReason: StopReason?
     /// Each store's account of its work from the start of the load until it drained (empty
@@ -224,12 +227,14 @@ public enum SimulationRun {
 
         let startedAt = Date()
         let cpuStart = processCPUSeconds()
+        let hostStart = HostCPU.now()
         let driver = LoadDriver(scenario: workload, clock: clock, runner: runner, users: users, recorder: recorder,
                                 sync: sync, stop: options.stop, progress: options.progress)
         let sprintTask = Task { await driver.rollSprints(tenants: tenants, stores: stores, time: time, every: scenario.stack.sprintLength) }
         let waitSampler = Task { options.serverEvidence ? await sampleWaits(of: stores) : [:] }
         let schedule = await driver.drive()
         let loadEnded = clock.now()
+        let hostBusy = hostStart.flatMap { start in HostCPU.now()?.busyFraction(since: start) }
         waitSampler.cancel()
         let waits = await waitSampler.value
         // Whatever the servers do, the load and its drain end by here: queued requests get the
@@ -278,7 +283,7 @@ public enum SimulationRun {
                          stackSamples: await driver.series.stackSamples, histogramLog: await driver.series.histogramLog, consistency: consistency, schedule: schedule,
                          syncFailures: syncFailures, syncJobsLost: syncJobsLost, relogins: runner.relogins, ledger: ledgerFindings,
                          writesAcknowledged: ledger.acknowledged, writesUnknown: ledger.unknownOutcome,
-                         processCPUSeconds: cpuSeconds,
+                         processCPUSeconds: cpuSeconds, hostCPUBusy: hostBusy,
                          stopReason: options.stop.requested,
                          evidence: serverEvidence)
     }

@@ -164,3 +164,33 @@ check "…and the report says the test server cannot give index statistics" 0 "i
 check "…and the report says the test server cannot explain queries" 0 "no such command: &#39;explain&#39; \(stacksim test server\)" -- cat "$work/live/report.md"
 check "--no-server-evidence: the stores are not asked, the report has no server section" 1 "^" -- \
     bash -c "'$bin' run '$work/short.yaml' --target live --rate 20/s --out '$work/noev' --quiet --no-server-evidence >/dev/null 2>&1; grep '\"server\"' '$work/noev/report.json'"
+
+# A capacity search against the live servers, at rates they can take: it finishes, and what it
+# names as saturating is not a store whose own account (server time per call) stayed flat.
+"$bin" db reset --target live --yes >/dev/null 2>&1
+cat >"$work/live-capacity.yaml" <<'YAML'
+name: live-capacity
+dataset: { organizations: 5, users_per_org: 8, tasks_per_user: 5 }
+stack: { rate_limit: { per_minute: 1000000 } }
+load:
+  mix: { board: 2, my-tasks: 1, permission-check: 2 }
+  phases: [{ name: steady, duration: 5s, rate: 20/s }]
+thresholds:
+  board: { p90: 100ms }
+capacity: { start: 40/s, max: 1000/s, warmup: 2s, probe: 8s, confirm: 16s, precision: 20%, max_probes: 10, repeats: 0 }
+YAML
+check "capacity against the live servers converges and names what saturates" 0 "^named" -- bash -c "
+'$bin' capacity '$work/live-capacity.yaml' --target live --out '$work/live-capacity' --quiet >'$work/live-capacity.log' 2>&1 || exit \$?
+python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+s, probes = r[\"saturation\"], r[\"probes\"]
+low = min(probes, key=lambda p: p[\"load\"])
+top = [p for p in probes if p[\"load\"] == r[\"outcome\"][\"not_held\"]][-1]
+def own(p, name):
+    return next((x.get(\"server_ms_per_call\") for x in p[\"stations\"] if x[\"station\"] == name), None)
+flat = [n for n in (\"postgres\", \"redis\") if own(low, n) is not None and own(top, n) <= 1.2 * own(low, n) + 0.05]
+ok = r[\"outcome\"][\"stop\"] == \"converged\" and s is not None and s[\"station\"] not in flat
+print((\"named \" if ok else \"wrong \") + json.dumps(s) + \" flat: \" + str(flat))
+' '$work/live-capacity/capacity.json'"
+"$bin" db reset --target live --yes >/dev/null 2>&1

@@ -183,6 +183,10 @@ mkdir -p "$work/edges"
 check "goodput under 5x overload, a store failing fast, SIGINT/SIGTERM/abort_on_fail stop within a second" 0 "^edges: 0 failed" -- \
     python3 "$(dirname "$0")/edges.py" "$bin" "$work/edges"
 
+# Capacity searches against answers the Erlang C formula gives, and their edges.
+check "capacity: M/M/c known answers, the saturating store, a starved harness, dimensions, bad input, SIGINT" 0 "^capacity: 0 failed" -- \
+    python3 "$(dirname "$0")/capacity.py" "$bin" "$work/capacity"
+
 # A few hundred mutated scenarios: each runs or is refused with a located message; none crashes, hangs or grows.
 mkdir -p "$work/fuzz"
 check "fuzz: mutated scenarios through --validate and a 1-second run" 0 "; 0 failed$" -- python3 "$(dirname "$0")/fuzz.py" "$bin" "$work/fuzz" 300
