@@ -112,18 +112,21 @@ public enum CapacityPages {
             throughput.append(SVGChart.Series(name: "offered", points: driven.map { ($0.load, $0.offeredPerS ?? $0.load) }, color: colour(5), dashed: true))
         }
         page += SVGChart(id: "throughput", title: "Throughput against load", xLabel: xLabel, yLabel: "/s", series: throughput).render()
-        let bounds = r.slo.filter { SLOJudge.fraction(of: $0.metric) != nil || $0.metric == "max" }
+        // The percentile the SLO's first latency bound judges (p99 when it bounds none).
+        let slo = r.slo.first { SLOJudge.fraction(of: $0.metric) != nil || $0.metric == "max" }
+        let metric = slo?.metric ?? "p99"
         var latency: [SVGChart.Series] = []
         for (i, op) in Set(driven.flatMap { $0.operations.map(\.name) }).sorted().enumerated() {
-            latency.append(SVGChart.Series(name: "\(op) p99", points: driven.compactMap { p in
-                p.operations.first { $0.name == op }.map { (p.load, $0.p99Ms) }
+            latency.append(SVGChart.Series(name: "\(op) \(metric)", points: driven.compactMap { p in
+                p.operations.first { $0.name == op }.flatMap { o in o.latencyMs.value(named: metric).map { (p.load, max($0, 0.001)) } }
             }, color: colour(i)))
         }
-        if let slo = bounds.first, let lo = driven.first?.load, let hi = driven.last?.load {
+        if let slo, let lo = driven.first?.load, let hi = driven.last?.load {
             latency.append(SVGChart.Series(name: "SLO \(SLOBound.describe(target: slo.target, metric: slo.metric, limit: slo.limit))",
                                            points: [(lo, slo.limit), (hi, slo.limit)], color: "#b03a2e", dashed: true))
         }
-        page += SVGChart(id: "p99", title: "p99 per operation against load", xLabel: xLabel, yLabel: "ms", series: latency, logY: true).render()
+        page += SVGChart(id: "latency", title: "\(metric) per operation against load", xLabel: xLabel, yLabel: "ms", series: latency,
+                         logY: true).render()
         let stations = stationNames(r)
         let perStation = stations.enumerated().map { i, name in
             SVGChart.Series(name: name, points: driven.compactMap { p in
@@ -134,7 +137,7 @@ public enum CapacityPages {
                          logY: true).render()
         if let usl = r.usl {
             let model = USLModel(lambda: usl.lambda, sigma: usl.sigma, kappa: usl.kappa)
-            let steady = driven.filter(\.steady)
+            let steady = driven.filter(\.steady).sorted { $0.concurrency < $1.concurrency }
             let top = max(steady.map(\.concurrency).max() ?? 1, usl.peakConcurrency.map { $0 * 1.2 } ?? 0, 1)
             let curve = (0...60).map { i -> (x: Double, y: Double) in
                 let n = max(top * Double(i) / 60, 0.01)

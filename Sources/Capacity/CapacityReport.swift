@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import Reporting
 import Scenario
 
@@ -105,8 +106,8 @@ public struct CapacityReport: Sendable, Codable {
     public struct OperationPoint: Sendable, Codable {
         public var name: String
         public var count: Int
-        public var p50Ms: Double
-        public var p99Ms: Double
+        /// Successful requests' latency.
+        public var latencyMs: PercentileSummary
     }
 
     public func jsonData() throws -> Data { try RunReport.encoder().encode(self) }
@@ -201,7 +202,8 @@ extension CapacityReport {
         switch stop {
         case .converged:
             let next = notHeld.map { ", the next load tried, \(describe($0)) (+\(Format.percent(gap ?? 0))), did not" } ?? ""
-            summary = "Holds \(describe(held ?? 0)) \(within)\(next)\(saturates)."
+            let edge = confirmation == .inconclusive ? " (its confirmation run was within the noise of the SLO: this is the edge)" : ""
+            summary = "Holds \(describe(held ?? 0)) \(within)\(next)\(saturates)\(edge)."
         case .maxLoad:
             summary = "Holds at least \(describe(held ?? 0)), the highest load the search may try, \(within); raise capacity.max to look further."
         case .failsAtMinimum:
@@ -243,7 +245,7 @@ extension CapacityReport.ProbeInfo {
             offeredPerS: run.totals.offeredPerS, goodputPerS: run.totals.throughputPerS, attemptedPerS: run.totals.attemptedPerS,
             errorRate: run.totals.errorRate, meanLatencyMs: meanMs, concurrency: run.totals.throughputPerS * meanMs / 1000, steady: steady,
             checks: checks,
-            operations: run.operations.map { .init(name: $0.name, count: $0.count, p50Ms: $0.latencyMs.p50, p99Ms: $0.latencyMs.p99) },
+            operations: run.operations.map { .init(name: $0.name, count: $0.count, latencyMs: $0.latencyMs) },
             stations: stations, invalidReasons: run.invalidReasons, datasetLoadS: run.dataset.generateS + run.dataset.loadS,
             hostCpuBusy: run.harness.hostCpuBusy)
     }

@@ -143,7 +143,7 @@ if report := json.load(open(f"{out}/capacity.json")):
             if tag == "svg":
                 Page.charts += 1
     Page().feed(open(f"{out}/capacity.html").read())
-    check("capacity.html draws throughput, p99, per-station time and the USL curve", Page.charts == 4, f"{Page.charts} charts")
+    check("capacity.html draws throughput, the SLO percentile, per-station time and the USL curve", Page.charts == 4, f"{Page.charts} charts")
 
 # --- Moving the slots to PostgreSQL moves the answer and the bottleneck ---------------------
 pg_servers = 2
