@@ -56,6 +56,7 @@ extension CapacitySettings.Dimension {
     /// `1,240/s`, `35 users`, `120 organizations`.
     public func describe(_ load: Double) -> String {
         let formatter = NumberFormatter()
+        formatter.locale = Locale(identifier: "en_US")
         formatter.numberStyle = .decimal
         formatter.maximumFractionDigits = isWhole || load >= 100 ? 0 : 1
         let number = formatter.string(from: NSNumber(value: load)) ?? "\(load)"

@@ -82,6 +82,9 @@ public struct StoreEvidence: Sendable, Codable, Equatable {
         self.store = store; self.source = source; self.shapes = shapes; self.counters = counters; self.missing = missing
     }
 
+    /// The source an embedded store's evidence names: its own engine, not a server.
+    public static let embeddedSource = "embedded engine"
+
     /// Evidence that could not be had at all, with the reason.
     public static func unavailable(_ store: StoreKind, _ why: String) -> StoreEvidence {
         StoreEvidence(store: store, source: "none", missing: [why])
@@ -174,7 +177,7 @@ public final class EngineEvidence: Sendable {
 
     public init(store: StoreKind) {
         self.store = store
-        state.withLock { $0 = StoreEvidence(store: store, source: "embedded engine") }
+        state.withLock { $0 = StoreEvidence(store: store, source: StoreEvidence.embeddedSource) }
     }
 
     /// Counts one call of shape `call`, served by `path` on `on`, that examined and returned so

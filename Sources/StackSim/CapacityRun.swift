@@ -87,7 +87,7 @@ public struct CapacityRun {
         for store in evidence {
             let timed = store.shapes.values.filter { $0.serverNanos != nil && $0.calls > 0 }
             let calls = timed.reduce(0) { $0 + $1.calls }
-            guard calls > 0, store.source != "embedded engine" else { continue }
+            guard calls > 0, store.source != StoreEvidence.embeddedSource else { continue }
             result[store.store.rawValue] = Double(timed.reduce(Int64(0)) { $0 + $1.serverNanos! }) / Double(calls) / 1e6
         }
         return result

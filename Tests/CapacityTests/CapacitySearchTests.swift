@@ -1,4 +1,5 @@
 @testable import Capacity
+import Scenario
 import Testing
 
 /// The search as a state machine, driven by made-up verdicts.
@@ -110,5 +111,48 @@ struct CapacitySearchTests {
     @Test func anInterruptionEndsTheSearch() {
         let (stop, _, asked) = Self.run(Self.settings()) { load, _ in load >= 400 ? .interrupted : .pass }
         #expect(stop == .interrupted && asked.count == 3)
+    }
+}
+
+/// What a scenario's `capacity:` section resolves to, and what each probe runs.
+@Suite("Capacity plan")
+struct CapacityPlanTests {
+    static func scenario(_ configure: (inout Scenario) -> Void = { _ in }) -> Scenario {
+        var s = Scenario(name: "plan")
+        s.load.phases = [Phase(name: "warm", duration: .seconds(5), rate: .constant(10), record: false),
+                         Phase(name: "steady", duration: .seconds(10), rate: .constant(300), mix: [MixEntry(operation: "board", weight: 1)])]
+        s.load.maxRate = 50
+        s.thresholds = [Threshold(target: "board", metric: "p99", limit: 50, abortOnFail: true, location: "plan.yaml:9")]
+        configure(&s)
+        return s
+    }
+
+    @Test func defaultsFollowTheScenariosOwnLoad() throws {
+        let plan = try CapacityPlan.make(Self.scenario()).get()
+        #expect(plan.dimension == .rate)
+        #expect(plan.search.start == 300 && plan.search.minimum == 300.0 / 16 && plan.search.maximum == 300 * 1024)
+        #expect(plan.confirm == plan.probe * 3 && plan.slo.count == 1)
+    }
+
+    @Test func aProbeRunsTheNamedLoadWithoutCapsOrAborts() throws {
+        let probe = try CapacityPlan.make(Self.scenario()).get().scenario(load: 750, length: .seconds(8))
+        #expect(probe.load.phases.map(\.name) == ["warmup", "probe"])
+        #expect(probe.load.phases.allSatisfy { $0.rate == .constant(750) && $0.mix == [MixEntry(operation: "board", weight: 1)] })
+        #expect(probe.load.phases.map(\.record) == [false, true] && probe.load.phases[1].duration == .seconds(8))
+        #expect(probe.load.maxRate == nil && probe.thresholds.allSatisfy { !$0.abortOnFail })
+    }
+
+    @Test func organizationsScaleTheDatasetAtAFixedRateEach() throws {
+        let plan = try CapacityPlan.make(Self.scenario { $0.dataset.organizations = 30; $0.capacity.dimension = .organizations }).get()
+        #expect(plan.ratePerOrganization == 10 && plan.search.whole)
+        let probe = plan.scenario(load: 45, length: .seconds(5))
+        #expect(probe.dataset.organizations == 45 && probe.load.phases.last?.rate == .constant(450))
+    }
+
+    @Test func impossibleSearchesAreRefusedNamingTheKey() {
+        guard case .failure(let none) = CapacityPlan.make(Self.scenario { $0.thresholds = [] }) else { Issue.record("no SLO accepted"); return }
+        #expect(none.key == "capacity.slo")
+        guard case .failure(let big) = CapacityPlan.make(Self.scenario { $0.capacity.maximum = 2e6 }) else { Issue.record("2e6/s accepted"); return }
+        #expect(big.key == "capacity.max")
     }
 }
