@@ -14,9 +14,6 @@ public enum ProbeVerdict: String, Sendable, Codable {
     case notDriven = "not_driven"
     /// Stopped before its end.
     case interrupted
-
-    /// Whether the search may take the probe as a bound.
-    public var isBound: Bool { self == .pass || self == .fail }
 }
 
 /// What a probe measured that its SLO is judged on; two probes at one load pool by adding.
