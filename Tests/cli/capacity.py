@@ -7,29 +7,17 @@ is computed from what the search was asked to do.
 Usage: python3 capacity.py path/to/stacksim WORK_DIR"""
 import json
 import math
-import os
 import signal
 import subprocess
 import sys
 import time
 from html.parser import HTMLParser
 
+from checks import Checks
+
 binary, work = sys.argv[1], sys.argv[2]
-os.makedirs(work, exist_ok=True)
-failures = []
-
-
-def check(name, ok, detail=""):
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"))
-    if not ok:
-        failures.append(name)
-
-
-def scenario(name, body):
-    path = f"{work}/{name}.yaml"
-    with open(path, "w") as f:
-        f.write(f"name: {name}\n" + body)
-    return path
+checks = Checks("capacity", work)
+check, scenario = checks.check, checks.scenario
 
 
 def capacity(path, out, *flags, timeout=900):
@@ -238,5 +226,4 @@ report = json.load(open(f"{work}/interrupted/capacity.json"))
 check("SIGINT stops the search (exit 130) and writes what it found", process.returncode == 130 and report["outcome"]["stop"] == "interrupted"
       and report["outcome"].get("capacity") is None and len(report["probes"]) >= 1, f"exit {process.returncode} {report['outcome']}")
 
-print(f"capacity: {len(failures)} failed")
-sys.exit(1 if failures else 0)
+checks.finish()

@@ -12,21 +12,11 @@ import sys
 import time
 import xml.etree.ElementTree as ElementTree
 
+from checks import Checks
+
 binary, work = sys.argv[1], sys.argv[2]
-failures = []
-
-
-def check(name, ok, detail=""):
-    print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {detail}"))
-    if not ok:
-        failures.append(name)
-
-
-def scenario(name, body):
-    path = f"{work}/{name}.yaml"
-    with open(path, "w") as f:
-        f.write(f"name: {name}\n" + body)
-    return path
+checks = Checks("edges", work)
+check, scenario = checks.check, checks.scenario
 
 
 def run(path, out, *flags):
@@ -167,5 +157,4 @@ check("…recorded duration within 1 s of when it failed", abs(report["recorded_
       f"recorded {report['recorded_s']}, failed at {failed_at}")
 check("…and the rate is of what ran", abs(report["totals"]["attempted_per_s"] - 100) <= 25, str(report["totals"]))
 
-print(f"edges: {len(failures)} failed")
-sys.exit(1 if failures else 0)
+checks.finish()
