@@ -136,7 +136,7 @@ public struct SLOBound: Sendable, Codable, Equatable {
 
     static func describe(target: String, metric: String, limit: Double) -> String {
         if target == "load" { return "no arrivals dropped" }
-        let floor = metric == "throughput" || target == "cache-hit-ratio"
+        let floor = Threshold.isFloor(target: target, metric: metric)
         let name = target == "errors" ? "errors" : target == "cache-hit-ratio" ? "\(metric) hit ratio" : "\(target) \(metric == "rate" ? "errors" : metric)"
         return "\(name) \(floor ? "≥" : "≤") \(value(limit, metric: metric, target: target))"
     }
@@ -145,10 +145,8 @@ public struct SLOBound: Sendable, Codable, Equatable {
         if target == "load" { return String(Int(v)) }
         if metric == "rate" || target == "errors" || target == "cache-hit-ratio" { return Format.percent(v) }
         if metric == "throughput" { return Format.number(v) + "/s" }
-        return ms(v) + " ms"
+        return Format.ms(v) + " ms"
     }
-
-    static func ms(_ v: Double) -> String { Format.ms(v) }
 }
 
 extension CapacityReport {
@@ -179,14 +177,14 @@ extension CapacityReport {
         let outcome = Self.outcome(stopReason, search: search, confirmation: confirmation, probes: probes, slo: plan.slo,
                                    saturation: saturation, describe: describe)
         let s = plan.search
-        let seconds = { (d: Duration) in Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
         return CapacityReport(
             tool: tool,
             scenario: ScenarioInfo(name: plan.base.name, description: plan.base.description, seed: plan.base.seed, file: plan.base.file),
             target: target, targetNote: targetNote, machine: machine, startedAt: started,
             durationS: Date().timeIntervalSince(started), dimension: plan.dimension.rawValue, slo: plan.slo.map(SLOBound.init),
             settings: .init(start: s.start, min: s.minimum, max: s.maximum, growth: s.growth, precision: s.precision,
-                            warmupS: seconds(plan.warmup), probeS: seconds(plan.probe), confirmS: seconds(plan.confirm),
+                            warmupS: CapacityPlan.seconds(plan.warmup), probeS: CapacityPlan.seconds(plan.probe),
+                            confirmS: CapacityPlan.seconds(plan.confirm),
                             maxProbes: s.maxProbes, repeats: s.repeats, confidence: plan.confidence, ratePerOrg: plan.ratePerOrganization),
             outcome: outcome, saturation: saturation, usl: usl, probes: probes)
     }

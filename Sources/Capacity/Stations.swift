@@ -1,6 +1,7 @@
 import Foundation
 import Metrics
 import Reporting
+import Scenario
 
 /// Where a probe's time went at one station: a store (its calls, and the wait for its service
 /// slots or pooled connections in front of it) or the app's worker queue.
@@ -136,8 +137,8 @@ public struct Saturation: Sendable, Codable, Equatable {
     /// How far past its limit a check is (a ratio; floors inverted).
     static func severity(_ check: SLOCheck) -> Double {
         guard let estimate = check.estimate, check.limit > 0 else { return .infinity }
-        return check.metric == "throughput" || check.target == "cache-hit-ratio" ? check.limit / max(estimate, 1e-12) : estimate / check.limit
+        return Threshold.isFloor(target: check.target, metric: check.metric) ? check.limit / max(estimate, 1e-12) : estimate / check.limit
     }
 
-    static func ms(_ value: Double) -> String { SLOBound.ms(value) + " ms" }
+    static func ms(_ value: Double) -> String { Format.ms(value) + " ms" }
 }

@@ -330,7 +330,10 @@ public struct Threshold: Sendable, Equatable {
     public static let percentiles = ["p50", "p90", "p99", "p999", "max"]
 
     /// Floors must be reached; every other limit must not be exceeded.
-    public var isFloor: Bool { metric == "throughput" || target == "cache-hit-ratio" }
+    public var isFloor: Bool { Self.isFloor(target: target, metric: metric) }
+
+    /// Whether a bound on `metric` of `target` is a floor: throughput and cache hit ratios.
+    public static func isFloor(target: String, metric: String) -> Bool { metric == "throughput" || target == "cache-hit-ratio" }
 
     /// Whether a measured value passes; no value (no data) never passes.
     public func passes(_ actual: Double?) -> Bool {

@@ -32,7 +32,7 @@ public struct CapacityRun {
         let judge = SLOJudge(slo: plan.slo, confidence: plan.confidence)
         var probes: [CapacityReport.ProbeInfo] = []
         var pool: (load: Double, sample: ProbeSample, indices: [Int])?
-        var report = makeReport(started: started, probes: [], search: search, base: nil)
+        var report: CapacityReport?
         while case .probe(let load, let purpose) = search.next() {
             let index = probes.count + 1
             announce(index, load, purpose, search.held, search.notHeld)
@@ -59,14 +59,15 @@ public struct CapacityRun {
             probes.append(.init(index: index, load: load, purpose: purpose, verdict: verdict, pooledWith: pooledWith, report: name,
                                 run: runReport, checks: checks, stations: stations))
             report = makeReport(started: started, probes: probes, search: search, base: runReport)
-            try write(report)
+            try write(report!)
         }
-        return report
+        // The search asks for a probe first, so at least one has run and been reported.
+        return report!
     }
 
-    func makeReport(started: Date, probes: [CapacityReport.ProbeInfo], search: CapacitySearch, base: RunReport?) -> CapacityReport {
+    func makeReport(started: Date, probes: [CapacityReport.ProbeInfo], search: CapacitySearch, base: RunReport) -> CapacityReport {
         CapacityReport.make(plan: plan, search: search, probes: probes, stopped: stop.requested != nil, target: target,
-                            targetNote: base?.targetNote ?? ReportBuilder.targetNote(target), tool: ToolInfo(version: ReportBuilder.version),
+                            targetNote: base.targetNote, tool: ToolInfo(version: ReportBuilder.version),
                             machine: .current(), started: started)
     }
 

@@ -110,9 +110,7 @@ struct CapacityCommand: AsyncParsableCommand {
     func applyFlags(to scenario: inout Scenario) throws {
         if let seed { scenario.seed = seed }
         func load(_ text: String, _ flag: String) throws -> Double {
-            guard let value = ScenarioText.rate(text), value > 0 else {
-                throw CommandFailure(status: .badInput, message: "\(flag): " + ScenarioText.rateProblem(text))
-            }
+            let value = try ScenarioOverrides.rate(text, flag: flag)
             if scenario.capacity.dimension(for: scenario.load.model).isWhole, value != value.rounded() {
                 throw CommandFailure(status: .badInput, message: "\(flag): expected a whole number of \(scenario.capacity.dimension(for: scenario.load.model).rawValue), got \(text)")
             }
@@ -123,12 +121,7 @@ struct CapacityCommand: AsyncParsableCommand {
         if let lo = scenario.capacity.start, let hi = scenario.capacity.maximum, lo > hi {
             throw CommandFailure(status: .badInput, message: "--start/--max: expected the start (\(ScenarioText.number(lo))) at most the maximum (\(ScenarioText.number(hi)))")
         }
-        if let probe {
-            guard let length = ScenarioText.duration(probe), length > .zero, length <= ScenarioLimits.maxDuration else {
-                throw CommandFailure(status: .badInput, message: "--probe: " + ScenarioText.durationProblem(probe))
-            }
-            scenario.capacity.probe = length
-        }
+        if let probe { scenario.capacity.probe = try ScenarioOverrides.duration(probe, flag: "--probe") }
         if let maxProbes {
             guard (2...1000).contains(maxProbes) else {
                 throw CommandFailure(status: .badInput, message: "--max-probes: expected 2 to 1000, got \(maxProbes)")

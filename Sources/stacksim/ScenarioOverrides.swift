@@ -25,9 +25,7 @@ struct ScenarioOverrides: ParsableArguments {
             sources["seed"] = "--seed \(seed)"
         }
         if let duration {
-            guard let total = ScenarioText.duration(duration), total > .zero else {
-                throw CommandFailure(status: .badInput, message: "--duration: " + ScenarioText.durationProblem(duration))
-            }
+            let total = try Self.duration(duration, flag: "--duration")
             let recorded = scenario.load.phases.filter(\.record).reduce(Duration.zero) { $0 + $1.duration }
             guard recorded > .zero else { throw CommandFailure(status: .badInput, message: "--duration: the scenario has no recorded phase") }
             for index in phases where scenario.load.phases[index].record {
@@ -39,9 +37,7 @@ struct ScenarioOverrides: ParsableArguments {
             guard scenario.load.model == .open else {
                 throw CommandFailure(status: .badInput, message: "--rate: the scenario uses the closed model; use --users")
             }
-            guard let value = ScenarioText.rate(rate), value > 0 else {
-                throw CommandFailure(status: .badInput, message: "--rate: " + ScenarioText.rateProblem(rate))
-            }
+            let value = try Self.rate(rate, flag: "--rate")
             for index in phases {
                 scenario.load.phases[index].rate = .constant(value)
                 sources["load.phases[\(index)].rate"] = "--rate \(rate)"
@@ -61,5 +57,21 @@ struct ScenarioOverrides: ParsableArguments {
             throw CommandFailure(status: .badInput, message: "\(flag ?? scenario.file ?? scenario.name): \(path): \(message)")
         }
         return sources
+    }
+
+    /// A flag's positive duration, or bad input naming the flag and what was expected.
+    static func duration(_ text: String, flag: String) throws -> Duration {
+        guard let value = ScenarioText.duration(text), value > .zero else {
+            throw CommandFailure(status: .badInput, message: "\(flag): " + ScenarioText.durationProblem(text))
+        }
+        return value
+    }
+
+    /// A flag's positive rate, or bad input naming the flag and what was expected.
+    static func rate(_ text: String, flag: String) throws -> Double {
+        guard let value = ScenarioText.rate(text), value > 0 else {
+            throw CommandFailure(status: .badInput, message: "\(flag): " + ScenarioText.rateProblem(text))
+        }
+        return value
     }
 }
