@@ -20,12 +20,16 @@ public struct OperationSample: Sendable {
     public var phase: String
     /// The size class of the requester's organization (`small`, `medium`, `large`).
     public var tenantClass: String
+    /// The harness's own time before the request's first store call (dispatch, task start,
+    /// hand-offs), queueing behind the target left out; nil for a request that never reached a store.
+    public var harnessNanos: Int64?
 
     public init(operation: String, latencyNanos: Int64, serviceNanos: Int64, errorClass: String?,
-                storeCalls: [StoreCallSample], denied: Bool, recorded: Bool, phase: String = "", tenantClass: String = "") {
+                storeCalls: [StoreCallSample], denied: Bool, recorded: Bool, phase: String = "", tenantClass: String = "",
+                harnessNanos: Int64? = nil) {
         self.operation = operation; self.latencyNanos = latencyNanos; self.serviceNanos = serviceNanos
         self.errorClass = errorClass; self.storeCalls = storeCalls; self.denied = denied; self.recorded = recorded
-        self.phase = phase; self.tenantClass = tenantClass
+        self.phase = phase; self.tenantClass = tenantClass; self.harnessNanos = harnessNanos
     }
 }
 
@@ -185,6 +189,8 @@ public final class Recorder: Sendable {
         var byTenantClass: [BreakdownKey: CoarseStats] = [:]
         /// The interval being filled, recorded or not (warm-up is kept in time series).
         var interval: [String: CoarseStats] = [:]
+        /// The harness's own overhead per request (`OperationSample.harnessNanos`), recorded phases only.
+        var harnessOverhead = LatencyHistogram()
     }
 
     struct SharedCounters {
@@ -208,6 +214,7 @@ public final class Recorder: Sendable {
             s.interval[sample.operation, default: CoarseStats()].add(sample)
             s.byPhase[BreakdownKey(group: sample.phase, operation: sample.operation), default: CoarseStats()].add(sample)
             guard sample.recorded else { return }
+            if let harness = sample.harnessNanos { s.harnessOverhead.record(nanoseconds: max(0, harness)) }
             s.totals[sample.operation, default: OperationStats()].add(sample)
             s.byTenantClass[BreakdownKey(group: sample.tenantClass, operation: sample.operation), default: CoarseStats()].add(sample)
         }
@@ -279,15 +286,18 @@ public final class Recorder: Sendable {
     public func totals() -> Totals {
         var operations: [String: OperationStats] = [:]
         var byPhase: [BreakdownKey: CoarseStats] = [:], byTenantClass: [BreakdownKey: CoarseStats] = [:]
+        var harnessOverhead = LatencyHistogram()
         for shard in shards {
             let s = shard.lock.withLock { $0 }
+            harnessOverhead.add(s.harnessOverhead)
             operations.merge(s.totals) { var a = $0; a.merge($1); return a }
             byPhase.merge(s.byPhase) { var a = $0; a.merge($1); return a }
             byTenantClass.merge(s.byTenantClass) { var a = $0; a.merge($1); return a }
         }
         return shared.withLock { s in
             Totals(operations: operations, byPhase: byPhase, byTenantClass: byTenantClass, snapshotLag: s.snapshotLag,
-                   tasksResynced: s.tasksResynced, cache: s.cache, invalidations: s.invalidations, invalidatedKeys: s.invalidatedKeys)
+                   tasksResynced: s.tasksResynced, cache: s.cache, invalidations: s.invalidations, invalidatedKeys: s.invalidatedKeys,
+                   harnessOverhead: harnessOverhead)
         }
     }
 }
@@ -314,6 +324,8 @@ public struct Totals: Sendable {
     public var cache: [String: CacheCounts]
     public var invalidations: Int
     public var invalidatedKeys: Int
+    /// The harness's own time before each recorded request's first store call.
+    public var harnessOverhead: LatencyHistogram
 }
 
 /// A lock-protected value that can live in an array (a `Mutex` cannot be copied).

@@ -333,11 +333,19 @@ public struct HarnessInfo: Codable, Sendable {
     /// The share of the machine's cores busy while the load ran, every process on it counted
     /// (servers on the same machine included); absent where the machine cannot say.
     public var hostCpuBusy: Double?
+    /// The harness's own time per recorded request, from its intended start (or the end of the
+    /// user's previous request) to its first store call, the wait for an app worker left out:
+    /// dispatch, task start and hand-offs. `overheadCount` requests measured (every one that
+    /// reached a store). Absent in reports written before it was measured.
+    public var overheadMs: PercentileSummary?
+    public var overheadCount: Int?
 
-    public init(processCpuS: Double, coresUsed: Double, hostCpuBusy: Double? = nil) {
+    public init(processCpuS: Double, coresUsed: Double, hostCpuBusy: Double? = nil, overhead: LatencyHistogram? = nil) {
         self.processCpuS = processCpuS
         self.coresUsed = coresUsed
         self.hostCpuBusy = hostCpuBusy
+        overheadMs = overhead?.summary
+        overheadCount = overhead.map { Int($0.count) }
     }
 }
 

@@ -22,8 +22,8 @@ public enum TextReports {
             c.consistencyCheck.error.map { "consistency check FAILED to run: \($0)" }
                 ?? ("consistency check: \(c.consistencyCheck.orphans) orphans, \(c.consistencyCheck.missingSnapshots) missing, "
                     + "\(c.consistencyCheck.staleSnapshots) stale snapshots (\(c.consistencyCheck.usersChecked) users checked)"),
-            "harness: \(String(format: "%.2f", report.harness.coresUsed)) cores busy; schedule: \(report.scheduleLag.late) of "
-                + "\(report.scheduleLag.intended) arrivals late (max \(Format.ms(report.scheduleLag.maxLagMs)) ms)",
+            "harness: \(String(format: "%.2f", report.harness.coresUsed)) cores busy\(overheadNote(report.harness)); "
+                + "schedule: \(report.scheduleLag.late) of \(report.scheduleLag.intended) arrivals late (max \(Format.ms(report.scheduleLag.maxLagMs)) ms)",
         ]
         if !report.errorClasses.isEmpty {
             lines.append("errors by class: " + report.errorClasses.map { "\($0.errorClass) \($0.count)\(seen($0))" }.joined(separator: ", "))
@@ -155,6 +155,13 @@ public enum TextReports {
         return md
     }
 
+    /// The harness's own overhead per request, in microseconds, when the report has it.
+    static func overheadNote(_ harness: HarnessInfo) -> String {
+        guard let o = harness.overheadMs, let count = harness.overheadCount, count > 0 else { return "" }
+        func us(_ ms: Double) -> String { String(format: "%.0f", ms * 1000) }
+        return ", own overhead per request p50 \(us(o.p50)) µs, p99 \(us(o.p99)) µs, max \(us(o.max)) µs"
+    }
+
     /// Requests the graceful stop gave up on: the target fell behind the offered load.
     static func abandonedNote(_ report: RunReport) -> String? {
         let abandoned = report.operations.reduce(0) { $0 + ($1.errorsByClass[OperationSample.abandoned] ?? 0) }
@@ -275,7 +282,8 @@ public enum TextReports {
         md += "(max \(Format.ms(report.scheduleLag.maxLagMs)) ms) |\n"
         if let note = abandonedNote(report) { md += "| graceful stop | \(escape(note)) |\n" }
         if let note = droppedNote(report) { md += "| dropped | \(escape(note)) |\n" }
-        md += "| harness | \(String(format: "%.2f", report.harness.coresUsed)) cores busy (\(String(format: "%.1f", report.harness.processCpuS)) CPU s) |\n"
+        md += "| harness | \(String(format: "%.2f", report.harness.coresUsed)) cores busy (\(String(format: "%.1f", report.harness.processCpuS)) CPU s)"
+            + "\(overheadNote(report.harness)) |\n"
         let m = report.machine
         md += "| machine | \(m.cores) cores, \(m.memoryBytes / (1 << 20)) MiB, \(escape(m.os)), kernel \(escape(m.kernel)), Swift \(m.swiftVersion) |\n"
         md += "| started | \(ISO8601DateFormatter().string(from: report.startedAt)), \(Format.number(report.durationS)) s |\n"

@@ -28,8 +28,9 @@ public struct ScenarioLimits: Sendable, Equatable {
     static let bytesPerVirtualUser: UInt64 = 64 << 10
     /// Memory one request sent and not yet finished costs (its task and closure).
     static let bytesPerOutstanding: UInt64 = 8 << 10
-    /// Memory one task of the dataset costs on the embedded stack (row, document, snapshot, indexes).
-    static let bytesPerTask: UInt64 = 8 << 10
+    /// Memory one task of the dataset costs on the embedded stack (row, document, snapshot,
+    /// indexes, and its share of users and activity): 1.9 KiB measured (docs/performance.md).
+    static let bytesPerTask: UInt64 = 4 << 10
 
     private var budget: UInt64 { memoryBytes / 4 }
 

@@ -104,29 +104,30 @@ public actor SprintActor {
 /// A user: performs one request at a time, in the order they were intended.
 public actor UserActor {
     public let requester: Requester
-    /// The last request queued; each new one waits for it. A lock rather than actor state, so
-    /// the dispatcher thread can queue without a hop and without reordering.
-    private let tail = Mutex<Task<Void, Never>?>(nil)
+    /// The last request queued, giving the moment it ended; each new one waits for it. A lock
+    /// rather than actor state, so the dispatcher thread can queue without a hop and without reordering.
+    private let tail = Mutex<Task<Int64, Never>?>(nil)
 
     init(requester: Requester) {
         self.requester = requester
     }
 
-    /// Queues a request behind this user's earlier ones.
-    nonisolated func submit(_ request: @escaping @Sendable (Requester) async -> Void) {
+    /// Queues a request behind this user's earlier ones; `request` is given when the previous one
+    /// ended (0 for none) and returns when it ended itself.
+    nonisolated func submit(_ request: @escaping @Sendable (Requester, _ previousEnd: Int64) async -> Int64) {
         let requester = requester
         tail.withLock { tail in
             let previous = tail
             tail = Task.detached {
-                await previous?.value
-                await request(requester)
+                let previousEnd = await previous?.value ?? 0
+                return await request(requester, previousEnd)
             }
         }
     }
 
     /// Waits until every submitted request has finished.
     func drain() async {
-        await tail.withLock { $0 }?.value
+        _ = await tail.withLock { $0 }?.value
     }
 }
 

@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import Metrics
 import Scenario
@@ -98,6 +99,8 @@ actor LoadDriver {
         let outstanding = Outstanding(limit: scenario.load.maxOutstanding ?? ScenarioLimits.current.maxOutstanding)
         return await withCheckedContinuation { (done: CheckedContinuation<ScheduleStats, Never>) in
             let thread = Thread {
+                // Wake on time: the default 50 µs of slack would make every arrival that late.
+                _ = stacksim_set_timer_slack(1)
                 var stats = empty
                 for op in schedule {
                     if op.at > clock.now() { clock.block(until: op.at, unless: stop) }
@@ -112,10 +115,11 @@ actor LoadDriver {
                     let lag = clock.now() - op.at
                     if lag > tolerance { stats.late += 1 }
                     stats.maxLagMs = max(stats.maxLagMs, Double(lag) / 1e6)
-                    users[op.userIndex].submit { requester in
-                        await runner.execute(op.operation, argument: op.argument, requester: requester, intended: op.at,
-                                             phase: phase, shard: op.userIndex % shards)
+                    users[op.userIndex].submit { requester, previousEnd in
+                        let end = await runner.execute(op.operation, argument: op.argument, requester: requester, intended: op.at,
+                                                       previousEnd: previousEnd, phase: phase, shard: op.userIndex % shards)
                         outstanding.leave()
+                        return end
                     }
                 }
                 done.resume(returning: stats)

@@ -21,6 +21,9 @@ public struct RunClock: Sendable {
 
     public func now() -> Int64 { (clock.now - start).nanoseconds }
 
+    /// The moment `instant` as nanoseconds since the run started.
+    func nanos(at instant: ContinuousClock.Instant) -> Int64 { (instant - start).nanoseconds }
+
     public func sleep(until nanos: Int64) async throws {
         try await clock.sleep(until: start + .nanoseconds(nanos), tolerance: .microseconds(50))
     }
@@ -86,9 +89,14 @@ final class RequestRunner: Sendable {
     /// Requests whose session was gone and whose user logged in again.
     var relogins: Int { reloginCount.load(ordering: .relaxed) }
 
-    /// Runs `operation` for `requester`, latency counted from `intended` (ns after run start).
-    func execute(_ operation: String, argument: UInt64, requester: Requester, intended: Int64, phase: Phase, shard: Int) async {
+    /// Runs `operation` for `requester`, latency counted from `intended` (ns after run start);
+    /// returns when it ended. `previousEnd` is when the user's previous request ended: the
+    /// harness's own overhead is counted from the later of the two.
+    @discardableResult
+    func execute(_ operation: String, argument: UInt64, requester: Requester, intended: Int64, previousEnd: Int64 = 0,
+                 phase: Phase, shard: Int) async -> Int64 {
         guard !isCutOff else { return abandon(operation, requester: requester, intended: intended, phase: phase, shard: shard) }
+        let asked = clock.now()
         await workers.acquire()
         guard !isCutOff else {
             workers.release()
@@ -113,7 +121,10 @@ final class RequestRunner: Sendable {
         let end = clock.now()
         workers.release()
         // Already recorded as unfinished when the run's deadline passed first.
-        guard running.withLock({ $0.requests.removeValue(forKey: id) }) != nil else { return }
+        guard running.withLock({ $0.requests.removeValue(forKey: id) }) != nil else { return end }
+        // Dispatch, hops and hand-offs before the first store call, without the time the request
+        // queued behind the target (the user's previous request, the app's workers).
+        let harness = trace.firstCallStarted.map { clock.nanos(at: $0) - max(intended, previousEnd) - (actualStart - asked) }
         // Waiting for a pooled connection or a service slot is reported beside the store's
         // calls, as `<store>-pool-wait` or `<store>-slot-wait`.
         let calls = trace.recorded.map { call in
@@ -123,8 +134,9 @@ final class RequestRunner: Sendable {
         }
         recorder.record(OperationSample(operation: operation, latencyNanos: end - intended, serviceNanos: end - actualStart,
                                         errorClass: errorClass, storeCalls: calls, denied: denied, recorded: phase.record,
-                                        phase: phase.name, tenantClass: requester.tenantClass),
+                                        phase: phase.name, tenantClass: requester.tenantClass, harnessNanos: harness),
                         shard: shard)
+        return end
     }
 
     static func waitKind(_ operation: String) -> StoreWait? {
@@ -158,11 +170,13 @@ final class RequestRunner: Sendable {
     }
 
     /// A request that never started: an error whose latency is how long it waited, a lower bound.
-    private func abandon(_ operation: String, requester: Requester, intended: Int64, phase: Phase, shard: Int) {
-        recorder.record(OperationSample(operation: operation, latencyNanos: clock.now() - intended, serviceNanos: 0,
+    private func abandon(_ operation: String, requester: Requester, intended: Int64, phase: Phase, shard: Int) -> Int64 {
+        let now = clock.now()
+        recorder.record(OperationSample(operation: operation, latencyNanos: now - intended, serviceNanos: 0,
                                         errorClass: OperationSample.abandoned, storeCalls: [], denied: false,
                                         recorded: phase.record, phase: phase.name, tenantClass: requester.tenantClass),
                         shard: shard)
+        return now
     }
 
     /// The request pipeline; returns true when the permission check refused it.

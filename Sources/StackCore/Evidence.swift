@@ -60,6 +60,15 @@ public struct ShapeEvidence: Sendable, Codable, Equatable {
         self.path = path; self.on = on; self.calls = calls; self.examined = examined; self.returned = returned
         self.serverNanos = serverNanos; self.clientNanos = clientNanos
     }
+
+    /// Counts one more call that examined and returned so many entries.
+    mutating func add(examined: Int, returned: Int, serverNanos: Int64, clientNanos: Int64) {
+        calls += 1
+        self.examined = (self.examined ?? 0) + examined
+        self.returned = (self.returned ?? 0) + returned
+        self.serverNanos = (self.serverNanos ?? 0) + serverNanos
+        self.clientNanos += clientNanos
+    }
 }
 
 /// A store's own account of its work: per query shape (by store-call name), and its counters
@@ -185,13 +194,8 @@ public final class EngineEvidence: Sendable {
     public func record(_ call: String, _ path: AccessPath, on: String, examined: Int, returned: Int, serverNanos: Int64,
                        clientNanos: Int64) {
         state.withLock { e in
-            var shape = e.shapes[call] ?? ShapeEvidence(path: path, on: on)
-            shape.calls += 1
-            shape.examined = (shape.examined ?? 0) + examined
-            shape.returned = (shape.returned ?? 0) + returned
-            shape.serverNanos = (shape.serverNanos ?? 0) + serverNanos
-            shape.clientNanos += clientNanos
-            e.shapes[call] = shape
+            e.shapes[call, default: ShapeEvidence(path: path, on: on)].add(examined: examined, returned: returned,
+                                                                           serverNanos: serverNanos, clientNanos: clientNanos)
         }
     }
 

@@ -95,11 +95,15 @@ public struct StoreCall: Sendable {
 /// Collects the store calls an action makes; the action runner binds one per action.
 public final class StoreCallTrace: Sendable {
     @TaskLocal public static var current: StoreCallTrace?
-    private let calls = Mutex<[StoreCall]>([])
+    private let calls = Mutex<(started: ContinuousClock.Instant?, calls: [StoreCall])>((nil, []))
 
     public init() {}
 
-    public var recorded: [StoreCall] { calls.withLock { $0 } }
+    public var recorded: [StoreCall] { calls.withLock { $0.calls } }
+
+    /// When the first call to a store began (its wait for a connection or slot included): the
+    /// end of what the harness itself spent on the request.
+    public var firstCallStarted: ContinuousClock.Instant? { calls.withLock { $0.started } }
 
     /// The operation name of the time spent waiting for a pooled connection.
     public static let connectionWait = "connection-wait"
@@ -122,18 +126,26 @@ public final class StoreCallTrace: Sendable {
         let waits = WaitsInside()
         do {
             let result = try await $waitsInside.withValue(waits) { try await body() }
-            record(store, operation, duration: clock.now - start - waits.total, failed: false)
+            record(store, operation, started: start, duration: clock.now - start - waits.total, failed: false)
             return result
         } catch {
-            record(store, operation, duration: clock.now - start - waits.total, failed: true)
+            record(store, operation, started: start, duration: clock.now - start - waits.total, failed: true)
             throw error
         }
     }
 
     /// Records a call timed elsewhere (e.g. on another thread) in the current trace, if any.
     public static func record(_ store: StoreKind, _ operation: String, duration: Duration, failed: Bool) {
+        record(store, operation, started: .now - duration, duration: duration, failed: failed)
+    }
+
+    private static func record(_ store: StoreKind, _ operation: String, started: ContinuousClock.Instant, duration: Duration,
+                               failed: Bool) {
         if isWait(operation) { waitsInside?.add(duration) }
-        current?.calls.withLock { $0.append(StoreCall(store: store, operation: operation, duration: duration, failed: failed)) }
+        current?.calls.withLock { trace in
+            trace.started = min(trace.started ?? started, started)
+            trace.calls.append(StoreCall(store: store, operation: operation, duration: duration, failed: failed))
+        }
     }
 
     /// The connection waits inside the store call being measured.
@@ -193,18 +205,18 @@ public final class StoreBehaviour: Sendable {
             if let outage = knobs.outage, let elapsed = loadStart.elapsed, outage.contains(elapsed) {
                 throw StoreError(.unavailable, store: store, operation: operation, detail: "outage (stack.embedded knob)")
             }
-            let station = stations[operation] ?? stations[""]
+            let station = stations.isEmpty ? nil : stations[operation] ?? stations[""]
             if let station {
                 let asked = ContinuousClock.now
                 try await station.acquire()
                 StoreCallTrace.record(store, StoreCallTrace.slotWait, duration: ContinuousClock.now - asked, failed: false)
             }
             defer { station?.release() }
-            let specific = knobs.operations[operation]
+            let specific = knobs.operations.isEmpty ? nil : knobs.operations[operation]
             let latency = specific?.latency ?? knobs.latency
             let errorRate = specific?.errorRate ?? knobs.errorRate
             var delay = knobs.stall?.waitAt(ContinuousClock.now - origin) ?? .zero
-            let fails = rng.withLock { rng -> Bool in
+            let fails = latency == nil && errorRate == 0 ? false : rng.withLock { rng -> Bool in
                 if let latency { delay += latency.sample(&rng) }
                 return errorRate > 0 && rng.unit() < errorRate
             }

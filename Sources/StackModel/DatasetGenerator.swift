@@ -32,7 +32,7 @@ public struct DatasetGenerator {
         let tasksPerUser = spec.tasksPerUser.sampler()
         var emailCounter = 0
         for orgIndex in 0..<spec.organizations {
-            var tenantRNG = rng.fork(UInt64(orgIndex) + 100)
+            var tenantRNG = rng.fork(UInt64(orgIndex) + 100).identifying(tenant: UInt64(orgIndex) + 1)
             let org = makeOrganization(index: orgIndex, &tenantRNG)
             data.organizations.append(org)
             let roles = makeRoles(org: org, permissions: data.permissions, into: &data, &tenantRNG)
@@ -84,7 +84,7 @@ public struct DatasetGenerator {
     }
 
     private func makePermissions() -> [Permission] {
-        var local = rng.fork(2)
+        var local = rng.fork(2).identifying(tenant: 0)
         return Self.resources.flatMap { resource in
             Self.actions.map { action in
                 Permission(id: local.uuid(), name: "\(resource).\(action)", resource: resource, action: action,
@@ -132,7 +132,7 @@ public struct DatasetGenerator {
         return User(id: r.uuid(), email: "\(local).\(emailNumber)@example.com",
                     encryptedPassword: "$2a$12$" + salt + String(r.next(), radix: 36), name: name,
                     role: r.chance(0.03) ? "admin" : "user", active: r.chance(0.98), provider: provider,
-                    uid: provider.map { _ in String(r.next() % 10_000_000) },
+                    uid: provider.map { _ in String(emailNumber) },
                     avatarURL: r.chance(0.7) ? "https://avatars.example.com/\(emailNumber).png" : nil,
                     department: r.pick(Vocabulary.departments), position: r.pick(Vocabulary.positions),
                     createdAt: created, updatedAt: created)

@@ -56,49 +56,77 @@ public struct TimeEntry: Sendable, Codable, Hashable {
 }
 
 /// A `tasks` document. (Named so it never shadows Swift's `Task`.)
+///
+/// The fields live in one copy-on-write box: the embedded store hands tasks out by the page, and
+/// copying a task is then one reference count instead of a dozen strings and arrays.
+@dynamicMemberLookup
 public struct ProjectTask: Sendable, Codable, Hashable {
-    public var id: UUIDValue
-    public var organizationID: UUIDValue
-    public var sprintID: UUIDValue?
-    public var createdByID: UUIDValue
-    public var taskKey: String
-    public var title: String
-    public var description: String
-    public var taskType: String
-    public var assigneeID: UUIDValue?
-    public var reviewerID: UUIDValue?
-    public var assigneeSnapshot: UserSnapshot?
-    public var reviewerSnapshot: UserSnapshot?
-    public var status: TaskStatus
-    public var priority: String
-    public var position: Int
-    public var estimatedHours: Double
-    public var actualHours: Double
-    public var timeEntries: [TimeEntry]
-    public var dueDate: Date?
-    public var startDate: Date?
-    public var completedAt: Date?
-    public var tags: [String]
-    public var labels: [String]
-    public var createdAt: Date
-    public var updatedAt: Date
+    public struct Fields: Sendable, Codable, Hashable {
+        public var id: UUIDValue
+        public var organizationID: UUIDValue
+        public var sprintID: UUIDValue?
+        public var createdByID: UUIDValue
+        public var taskKey: String
+        public var title: String
+        public var description: String
+        public var taskType: String
+        public var assigneeID: UUIDValue?
+        public var reviewerID: UUIDValue?
+        public var assigneeSnapshot: UserSnapshot?
+        public var reviewerSnapshot: UserSnapshot?
+        public var status: TaskStatus
+        public var priority: String
+        public var position: Int
+        public var estimatedHours: Double
+        public var actualHours: Double
+        public var timeEntries: [TimeEntry]
+        public var dueDate: Date?
+        public var startDate: Date?
+        public var completedAt: Date?
+        public var tags: [String]
+        public var labels: [String]
+        public var createdAt: Date
+        public var updatedAt: Date
+    }
 
-    public var remainingHours: Double { max(0, estimatedHours - actualHours) }
+    @usableFromInline final class Box: @unchecked Sendable {
+        @usableFromInline var fields: Fields
+        @usableFromInline init(_ fields: Fields) { self.fields = fields }
+    }
+
+    @usableFromInline var box: Box
+
+    /// Inlinable, so that a field's key path is folded into a plain access where it is used.
+    @inlinable public subscript<Value>(dynamicMember path: WritableKeyPath<Fields, Value>) -> Value {
+        get { box.fields[keyPath: path] }
+        set {
+            if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
+            box.fields[keyPath: path] = newValue
+        }
+    }
+
+    public var remainingHours: Double { max(0, box.fields.estimatedHours - box.fields.actualHours) }
 
     public init(id: UUIDValue, organizationID: UUIDValue, sprintID: UUIDValue?, createdByID: UUIDValue, taskKey: String,
                 title: String, description: String, taskType: String, assigneeID: UUIDValue?, reviewerID: UUIDValue?,
                 assigneeSnapshot: UserSnapshot?, reviewerSnapshot: UserSnapshot?, status: TaskStatus, priority: String,
                 position: Int, estimatedHours: Double, actualHours: Double, timeEntries: [TimeEntry], dueDate: Date?,
                 startDate: Date?, completedAt: Date?, tags: [String], labels: [String], createdAt: Date, updatedAt: Date) {
-        self.id = id; self.organizationID = organizationID; self.sprintID = sprintID; self.createdByID = createdByID
-        self.taskKey = taskKey; self.title = title; self.description = description; self.taskType = taskType
-        self.assigneeID = assigneeID; self.reviewerID = reviewerID; self.assigneeSnapshot = assigneeSnapshot
-        self.reviewerSnapshot = reviewerSnapshot; self.status = status; self.priority = priority
-        self.position = position; self.estimatedHours = estimatedHours; self.actualHours = actualHours
-        self.timeEntries = timeEntries; self.dueDate = dueDate; self.startDate = startDate
-        self.completedAt = completedAt; self.tags = tags; self.labels = labels
-        self.createdAt = createdAt; self.updatedAt = updatedAt
+        box = Box(Fields(
+            id: id, organizationID: organizationID, sprintID: sprintID, createdByID: createdByID, taskKey: taskKey,
+            title: title, description: description, taskType: taskType, assigneeID: assigneeID, reviewerID: reviewerID,
+            assigneeSnapshot: assigneeSnapshot, reviewerSnapshot: reviewerSnapshot, status: status, priority: priority,
+            position: position, estimatedHours: estimatedHours, actualHours: actualHours, timeEntries: timeEntries,
+            dueDate: dueDate, startDate: startDate, completedAt: completedAt, tags: tags, labels: labels,
+            createdAt: createdAt, updatedAt: updatedAt))
     }
+
+    /// Encoded and decoded as the plain document, field by field.
+    public init(from decoder: any Decoder) throws { box = Box(try Fields(from: decoder)) }
+    public func encode(to encoder: any Encoder) throws { try box.fields.encode(to: encoder) }
+
+    public static func == (a: Self, b: Self) -> Bool { a.box === b.box || a.box.fields == b.box.fields }
+    public func hash(into hasher: inout Hasher) { hasher.combine(box.fields) }
 }
 
 public enum SprintStatus: String, Sendable, Codable, CaseIterable {

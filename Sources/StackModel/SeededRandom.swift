@@ -4,6 +4,8 @@
 /// stream for a named purpose so that adding a consumer does not shift everyone else's values.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: (UInt64, UInt64, UInt64, UInt64)
+    /// Set by `identifying(tenant:)`: the namespace and next serial of the ids `uuid()` hands out.
+    private var identity: (tenant: UInt64, serial: UInt64)?
 
     public init(seed: UInt64) {
         var mixer = seed
@@ -52,10 +54,41 @@ extension UInt64 {
 }
 
 extension SeededRandom {
-    /// A version-4 UUID drawn from this stream.
+    /// The most tenants `identifying(tenant:)` keeps apart: tenant numbers below this.
+    public static let identifiedTenants: UInt64 = 1 << 27
+
+    /// This stream, handing out ids unique by construction: the `n`-th id of tenant `t` carries
+    /// (t, n) through a bijection, so two ids of one dataset never collide, whatever the draws.
+    /// Tenant 0 is for ids outside any tenant; datasets use `organization index + 1`.
+    public func identifying(tenant: UInt64) -> SeededRandom {
+        precondition(tenant < Self.identifiedTenants, "tenant number \(tenant) out of range")
+        var copy = self
+        copy.identity = (tenant, 0)
+        return copy
+    }
+
+    /// A version-4 UUID: numbered within its tenant after `identifying(tenant:)`, else drawn (and
+    /// then never equal to a numbered one: the two kinds differ in a bit before the bijection).
     public mutating func uuid() -> UUIDValue {
-        UUIDValue(high: (next() & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000,
-                  low: (next() & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000)
+        let key: UInt64
+        if let (tenant, serial) = identity {
+            key = tenant << 34 | serial
+            identity = (tenant, serial + 1)
+        } else {
+            key = 1 << 61 | (next() >> 3)
+        }
+        return UUIDValue(high: (next() & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000,
+                         low: Self.permute62(key) | 0x8000_0000_0000_0000)
+    }
+
+    /// A bijection of the 62-bit numbers (xor-shifts and odd multipliers modulo 2^62) that
+    /// scatters consecutive keys.
+    static func permute62(_ key: UInt64) -> UInt64 {
+        let mask: UInt64 = (1 << 62) - 1
+        var x = key & mask
+        x = ((x ^ (x >> 31)) &* 0xBF58_476D_1CE4_E5B9) & mask
+        x = ((x ^ (x >> 29)) &* 0x94D0_49BB_1331_11EB) & mask
+        return x ^ (x >> 32)
     }
 
     public mutating func pick<T>(_ items: [T]) -> T {

@@ -48,7 +48,7 @@ public enum ReportBuilder {
                                                        error: checkError)),
             harness: HarnessInfo(processCpuS: run.processCPUSeconds,
                                  coresUsed: run.durationSeconds > 0 ? run.processCPUSeconds / run.durationSeconds : 0,
-                                 hostCpuBusy: run.hostCPUBusy),
+                                 hostCpuBusy: run.hostCPUBusy, overhead: t.harnessOverhead),
             thresholds: [],
             breakdowns: Breakdowns(byTenantSize: Breakdowns.rows(t.byTenantClass, order: ["small", "medium", "large"]),
                                    byPhase: Breakdowns.rows(t.byPhase, order: scenario.load.phases.map(\.name))),

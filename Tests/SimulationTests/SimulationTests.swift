@@ -172,14 +172,21 @@ struct RunTests {
 
     /// A target serving 20 requests/s offered 100/s: the queue left when the load ends gets the
     /// graceful stop to start, and the rest are recorded as abandoned — none lost, none run late.
-    @Test func requestsQueuedPastTheGracefulStopAreAbandonedNotLost() async throws {
-        var s = scenario("overload", rate: 100, seconds: 2, mix: ["board"])
+    /// Board queries of 50 ms at 100/s on one app worker, for 2 s with 1 s of graceful stop:
+    /// twice the load the worker can serve.
+    static func overloaded(_ name: String) -> Scenario {
+        var s = scenario(name, rate: 100, seconds: 2, mix: ["board"])
         s.load.arrivals = .uniform
         s.load.gracefulStop = .seconds(1)
         s.stack.appWorkers = 1
         var knobs = StoreKnobSpec()
         knobs.latency = .fixed(.milliseconds(50))
         s.stack.embedded = ["mongo": knobs]
+        return s
+    }
+
+    @Test func requestsQueuedPastTheGracefulStopAreAbandonedNotLost() async throws {
+        let s = Self.overloaded("overload")
         let started = ContinuousClock.now
         let result = try await SimulationRun.run(s)
         #expect(ContinuousClock.now - started < .seconds(8), "ended soon after the 2 s load and 1 s graceful stop")
@@ -190,6 +197,24 @@ struct RunTests {
         #expect(board.errorCount == abandoned, "\(board.errors)")
         #expect(board.failedLatency.maxMilliseconds >= 2_000, "the first abandoned waited the load and the graceful stop")
         #expect(board.latency.count == UInt64(board.succeeded), "the latency is of the successful requests only")
+    }
+
+    /// Every request that reached a store has the harness's own overhead measured; the time it
+    /// queued for the app's one worker (50 ms calls at 100/s: latencies of seconds) is the
+    /// target's, not the harness's, and stays out of it.
+    @Test func theHarnessOverheadIsMeasuredForEveryRequestAndLeavesOutQueueingBehindTheTarget() async throws {
+        let plain = try await SimulationRun.run(scenario("overhead", rate: 150, seconds: 2))
+        let requests = plain.totals.operations.values.reduce(0) { $0 + $1.count }
+        #expect(requests > 200)
+        #expect(plain.totals.harnessOverhead.count == UInt64(requests), "\(plain.totals.harnessOverhead.count) of \(requests)")
+
+        let queued = try await SimulationRun.run(Self.overloaded("overhead-queued"))
+        let board = try #require(queued.totals.operations["board"])
+        let started = board.count - (board.errors["abandoned"] ?? 0)
+        #expect(queued.totals.harnessOverhead.count == UInt64(started), "\(queued.totals.harnessOverhead.count) of \(started)")
+        let latency = board.latency.summary.p50, overhead = queued.totals.harnessOverhead.summary.p99
+        #expect(latency > 500, "requests queued behind the worker: p50 \(latency) ms")
+        #expect(overhead < latency / 20, "overhead p99 \(overhead) ms against latency p50 \(latency) ms")
     }
 
     /// Past `max_outstanding` unfinished requests, arrivals are dropped and counted, not queued:

@@ -20,79 +20,95 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
     struct OrgStatus: Hashable { var organization: UUIDValue; var status: TaskStatus }
     struct AssigneeStatus: Hashable { var assignee: UUIDValue; var status: TaskStatus }
     struct OrgAssignee: Hashable { var organization: UUIDValue; var assignee: UUIDValue }
+    struct OrgTerm: Hashable { var organization: UUIDValue; var term: String }
+    typealias Index = OrderedIndex<Double, UUIDValue>
+    static let firstID = UUIDValue(high: 0, low: 0)
 
+    /// The seed's indexes, and structures of the store's own that answer the queries the seed's
+    /// indexes serve badly (tasks by sprint or reviewer, text search and due dates within one
+    /// organization) in time that does not grow with the other tenants' data. Those queries still
+    /// report what the seed's plan examines (a collection scan, every posting of a term, the due
+    /// dates of every tenant in the range): the evidence is the server's, the CPU is not.
     struct Collections {
         var tasks: [UUIDValue: ProjectTask] = [:]
         /// idx_tasks_org_status_created; sort key is -created_at so the newest come first.
-        var orgStatusCreated: [OrgStatus: OrderedIndex<Double>] = [:]
+        var orgStatusCreated: [OrgStatus: Index] = [:]
+        /// The estimated hours of the tasks in each `orgStatusCreated` entry: task-stats' sums.
+        var hoursByOrgStatus: [OrgStatus: Double] = [:]
         var assigneeStatus: [AssigneeStatus: Set<UUIDValue>] = [:]
         /// idx_tasks_org_assignee_active: only tasks in an active status are indexed.
         var orgAssigneeActive: [OrgAssignee: Set<UUIDValue>] = [:]
-        var dueDate = OrderedIndex<Double>()
-        var text: [String: Set<UUIDValue>] = [:]
+        /// idx_tasks_due_date, for what a due-soon plan walks; `dueDateByOrg` finds the answer.
+        var dueDate = Index()
+        var dueDateByOrg: [UUIDValue: Index] = [:]
+        /// The text index's postings per organization, and each term's postings in the seed's
+        /// index (all organizations), which is what a search examines.
+        var text: [OrgTerm: Set<UUIDValue>] = [:]
+        var postings: [String: Int] = [:]
+        var bySprint: [UUIDValue: Set<UUIDValue>] = [:]
+        var byReviewer: [UUIDValue: Set<UUIDValue>] = [:]
         var sprints: [UUIDValue: Sprint] = [:]
         var activity: [UUIDValue: ActivityLog] = [:]
-        /// idx_activity_logs_ttl on created_at.
-        var activityTTL = OrderedIndex<Double>()
+        /// idx_activity_logs_ttl on created_at, and the same per organization for recent activity.
+        var activityTTL = Index()
+        var activityByOrg: [UUIDValue: Index] = [:]
         var snapshots: [UUIDValue: UserSnapshot] = [:]
 
-        mutating func index(_ task: ProjectTask, bulk: Bool = false) {
-            let created = -task.createdAt.timeIntervalSince1970
-            if bulk {
-                orgStatusCreated[OrgStatus(organization: task.organizationID, status: task.status), default: .init()]
-                    .appendUnsorted(created, task.id)
-            } else {
-                orgStatusCreated[OrgStatus(organization: task.organizationID, status: task.status), default: .init()]
-                    .insert(created, task.id)
+        mutating func index(_ task: ProjectTask, terms: Set<String>) {
+            addStatus(task)
+            if let due = task.dueDate {
+                dueDate.insert(due.timeIntervalSince1970, task.id)
+                dueDateByOrg[task.organizationID, default: Index()].insert(due.timeIntervalSince1970, task.id)
             }
+            for term in terms {
+                text[OrgTerm(organization: task.organizationID, term: term), default: []].insert(task.id)
+                postings[term, default: 0] += 1
+            }
+            if let sprint = task.sprintID { bySprint[sprint, default: []].insert(task.id) }
+            if let reviewer = task.reviewerID { byReviewer[reviewer, default: []].insert(task.id) }
+        }
+
+        /// Adds the entries that depend on status (the only indexed field that changes).
+        mutating func addStatus(_ task: ProjectTask) {
+            let key = OrgStatus(organization: task.organizationID, status: task.status)
+            orgStatusCreated[key, default: Index()].insert(-task.createdAt.timeIntervalSince1970, task.id)
+            hoursByOrgStatus[key, default: 0] += task.estimatedHours
             if let assignee = task.assigneeID {
                 assigneeStatus[AssigneeStatus(assignee: assignee, status: task.status), default: []].insert(task.id)
                 if task.status.isActive {
                     orgAssigneeActive[OrgAssignee(organization: task.organizationID, assignee: assignee), default: []].insert(task.id)
                 }
             }
-            if let due = task.dueDate {
-                if bulk { dueDate.appendUnsorted(due.timeIntervalSince1970, task.id) } else { dueDate.insert(due.timeIntervalSince1970, task.id) }
-            }
-            for token in TextIndex.tokens(of: task) { text[token, default: []].insert(task.id) }
         }
 
-        /// Removes the entries that depend on status (the only indexed field that changes).
-        mutating func unindexStatus(_ task: ProjectTask) {
-            orgStatusCreated[OrgStatus(organization: task.organizationID, status: task.status)]?
-                .remove(-task.createdAt.timeIntervalSince1970, task.id)
+        mutating func removeStatus(_ task: ProjectTask) {
+            let key = OrgStatus(organization: task.organizationID, status: task.status)
+            orgStatusCreated[key]?.remove(-task.createdAt.timeIntervalSince1970, task.id)
+            hoursByOrgStatus[key]? -= task.estimatedHours
             if let assignee = task.assigneeID {
                 assigneeStatus[AssigneeStatus(assignee: assignee, status: task.status)]?.remove(task.id)
                 orgAssigneeActive[OrgAssignee(organization: task.organizationID, assignee: assignee)]?.remove(task.id)
             }
         }
 
-        mutating func reindexStatus(_ task: ProjectTask) {
-            orgStatusCreated[OrgStatus(organization: task.organizationID, status: task.status), default: .init()]
-                .insert(-task.createdAt.timeIntervalSince1970, task.id)
-            if let assignee = task.assigneeID {
-                assigneeStatus[AssigneeStatus(assignee: assignee, status: task.status), default: []].insert(task.id)
-                if task.status.isActive {
-                    orgAssigneeActive[OrgAssignee(organization: task.organizationID, assignee: assignee), default: []].insert(task.id)
-                }
-            }
+        mutating func insert(_ log: ActivityLog) {
+            activity[log.id] = log
+            activityTTL.insert(log.createdAt.timeIntervalSince1970, log.id)
+            activityByOrg[log.organizationID, default: Index()].insert(log.createdAt.timeIntervalSince1970, log.id)
         }
 
         /// The TTL monitor: deletes activity older than 30 days.
         mutating func expireActivity(now: Date) {
             let cutoff = now.timeIntervalSince1970 - ActivityLog.timeToLive
-            let expired = activityTTL.lowerBound(cutoff)
-            guard expired > 0 else { return }
-            for entry in activityTTL.entries[0..<expired] { activity[entry.id] = nil }
-            activityTTL.removeFirst(expired)
+            for entry in activityTTL.removeFirst(activityTTL.rank(cutoff, firstID)) {
+                if let log = activity.removeValue(forKey: entry.id) { activityByOrg[log.organizationID]?.remove(entry.sort, entry.id) }
+            }
         }
 
         func taskIDs(of user: UUIDValue, as role: SnapshotRole) -> [UUIDValue] {
             switch role {
-            case .assignee:
-                return TaskStatus.allCases.flatMap { assigneeStatus[AssigneeStatus(assignee: user, status: $0)] ?? [] }
-            case .reviewer:
-                return tasks.values.filter { $0.reviewerID == user }.map(\.id)
+            case .assignee: return TaskStatus.allCases.flatMap { assigneeStatus[AssigneeStatus(assignee: user, status: $0)] ?? [] }
+            case .reviewer: return Array(byReviewer[user] ?? [])
             }
         }
     }
@@ -106,20 +122,15 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
     public func load(_ dataset: Dataset) async throws {
         try await behaviour.serve("load") {
             try state.withLock { c in
+                var terms = TextIndex.Memo()
                 for task in dataset.tasks {
                     guard c.tasks.updateValue(task, forKey: task.id) == nil else {
                         throw StoreError(.uniqueViolation, store: .document, operation: "load", detail: "duplicate task _id")
                     }
-                    c.index(task, bulk: true)
+                    c.index(task, terms: terms.tokens(of: task))
                 }
-                for key in c.orgStatusCreated.keys { c.orgStatusCreated[key]!.sort() }
-                c.dueDate.sort()
                 for sprint in dataset.sprints { c.sprints[sprint.id] = sprint }
-                for log in dataset.activityLogs {
-                    c.activity[log.id] = log
-                    c.activityTTL.appendUnsorted(log.createdAt.timeIntervalSince1970, log.id)
-                }
-                c.activityTTL.sort()
+                for log in dataset.activityLogs { c.insert(log) }
                 for snapshot in dataset.snapshots { c.snapshots[snapshot.userID] = snapshot }
                 c.expireActivity(now: time.now())
             }
@@ -130,9 +141,9 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
         try await behaviour.query("board", .indexScan, on: "org_status_created", returned: \.count) { examined in
             state.withLock { c in
                 guard let index = c.orgStatusCreated[OrgStatus(organization: organizationID, status: status)] else { return [] }
-                let entries = index.entries.prefix(limit)
-                examined += entries.count
-                return entries.compactMap { c.tasks[$0.id] }
+                let found = index.ascending.prefix(limit).compactMap { c.tasks[$0.id] }
+                examined += found.count
+                return found
             }
         }
     }
@@ -160,14 +171,21 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
     public func dueSoon(organizationID: UUIDValue, from: Date, to: Date, limit: Int) async throws -> [ProjectTask] {
         try await behaviour.query("due-soon", .indexScan, on: "due_date", returned: \.count) { examined in
             state.withLock { c in
-                let start = c.dueDate.lowerBound(from.timeIntervalSince1970)
-                let end = to.timeIntervalSince1970
+                let start = from.timeIntervalSince1970, end = to.timeIntervalSince1970
                 var found: [ProjectTask] = []
-                for entry in c.dueDate.entries[start...] {
-                    guard entry.sort < end, found.count < limit else { break }
-                    examined += 1
-                    if let task = c.tasks[entry.id], task.organizationID == organizationID { found.append(task) }
+                if let index = c.dueDateByOrg[organizationID] {
+                    for entry in index.entries(from: start, Self.firstID) {
+                        guard entry.sort < end, found.count < limit else { break }
+                        if let task = c.tasks[entry.id] { found.append(task) }
+                    }
                 }
+                // The seed's plan walks every tenant's due dates from `from` until it has `limit`
+                // of this organization's, or reaches `to`.
+                let first = c.dueDate.rank(start, Self.firstID)
+                let last = limit > 0 && found.count == limit
+                    ? c.dueDate.rank(found[limit - 1].dueDate!.timeIntervalSince1970, found[limit - 1].id) + 1
+                    : limit > 0 ? c.dueDate.rank(end, Self.firstID) : first
+                examined += last - first
                 return found
             }
         }
@@ -178,16 +196,11 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
             state.withLock { c in
                 var scores: [UUIDValue: Int] = [:]
                 for term in TextIndex.tokens(text) {
-                    let postings = c.text[term] ?? []
-                    examined += postings.count
-                    for id in postings { scores[id, default: 0] += 1 }
+                    examined += c.postings[term] ?? 0
+                    for id in c.text[OrgTerm(organization: organizationID, term: term)] ?? [] { scores[id, default: 0] += 1 }
                 }
-                return scores.compactMap { id, score -> (ProjectTask, Int)? in
-                    guard let task = c.tasks[id], task.organizationID == organizationID else { return nil }
-                    return (task, score)
-                }
-                .sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.id < $1.0.id }
-                .prefix(limit).map(\.0)
+                return scores.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+                    .prefix(limit).compactMap { c.tasks[$0.key] }
             }
         }
     }
@@ -198,11 +211,10 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
                                   returned: { $0.reduce(0) { $0 + $1.count } }) { examined in
             state.withLock { c in
                 TaskStatus.allCases.compactMap { status in
-                    guard let index = c.orgStatusCreated[OrgStatus(organization: organizationID, status: status)],
-                          index.count > 0 else { return nil }
+                    let key = OrgStatus(organization: organizationID, status: status)
+                    guard let index = c.orgStatusCreated[key], index.count > 0 else { return nil }
                     examined += index.count
-                    let hours = index.entries.reduce(0.0) { $0 + (c.tasks[$1.id]?.estimatedHours ?? 0) }
-                    return StatusStat(status: status, count: index.count, totalHours: hours)
+                    return StatusStat(status: status, count: index.count, totalHours: c.hoursByOrgStatus[key] ?? 0)
                 }
             }
         }
@@ -212,7 +224,8 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
         try await behaviour.query("sprint-tasks", .collectionScan, on: "tasks", returned: \.count) { examined in
             state.withLock { c in
                 examined += c.tasks.count
-                return c.tasks.values.filter { $0.sprintID == sprintID }.sorted { $0.position < $1.position }
+                return (c.bySprint[sprintID] ?? []).compactMap { c.tasks[$0] }
+                    .sorted { ($0.position, $0.id) < ($1.position, $1.id) }
             }
         }
     }
@@ -238,7 +251,7 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
                     throw StoreError(.uniqueViolation, store: .document, operation: "insert-task", detail: "duplicate task _id")
                 }
                 c.tasks[task.id] = task
-                c.index(task)
+                c.index(task, terms: TextIndex.tokens(of: task))
             }
         }
     }
@@ -251,9 +264,9 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
                 after.status = status
                 after.updatedAt = at
                 after.completedAt = status == .done ? at : nil
-                c.unindexStatus(before)
+                c.removeStatus(before)
                 c.tasks[taskID] = after
-                c.reindexStatus(after)
+                c.addStatus(after)
                 return before
             }
         }
@@ -263,6 +276,8 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
         try await behaviour.serve("move-task") {
             state.withLock { c -> ProjectTask? in
                 guard let before = c.tasks[taskID] else { return nil }
+                if let old = before.sprintID { c.bySprint[old]?.remove(taskID) }
+                if let new = sprintID { c.bySprint[new, default: []].insert(taskID) }
                 c.tasks[taskID]?.sprintID = sprintID
                 c.tasks[taskID]?.updatedAt = at
                 return before
@@ -273,11 +288,10 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
     public func logTime(taskID: UUIDValue, entry: TimeEntry) async throws -> Bool {
         try await behaviour.serve("log-time") {
             state.withLock { c in
-                guard var task = c.tasks[taskID] else { return false }
-                task.timeEntries.append(entry)
-                task.actualHours += entry.hours
-                task.updatedAt = entry.loggedAt
-                c.tasks[taskID] = task
+                guard c.tasks[taskID] != nil else { return false }
+                c.tasks[taskID]!.timeEntries.append(entry)
+                c.tasks[taskID]!.actualHours += entry.hours
+                c.tasks[taskID]!.updatedAt = entry.loggedAt
                 return true
             }
         }
@@ -286,8 +300,7 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
     public func insertActivity(_ log: ActivityLog) async throws {
         try await behaviour.serve("insert-activity") {
             state.withLock { c in
-                c.activity[log.id] = log
-                c.activityTTL.insert(log.createdAt.timeIntervalSince1970, log.id)
+                c.insert(log)
                 c.expireActivity(now: time.now())
             }
         }
@@ -297,12 +310,12 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
         try await behaviour.serve("recent-activity") {
             let cutoff = time.now().timeIntervalSince1970 - ActivityLog.timeToLive
             return state.withLock { c in
-                // No org index in the seed: walk the TTL index from the newest end, as the server would,
-                // stopping at entries the TTL monitor has not removed yet but the query must not return.
+                // Newest first, leaving out entries the TTL monitor has not removed yet but the
+                // query must not return.
                 var found: [ActivityLog] = []
-                for entry in c.activityTTL.entries.reversed() {
+                for entry in c.activityByOrg[organizationID]?.descending ?? Index().descending {
                     guard found.count < limit, entry.sort > cutoff else { break }
-                    if let log = c.activity[entry.id], log.organizationID == organizationID { found.append(log) }
+                    if let log = c.activity[entry.id] { found.append(log) }
                 }
                 return found
             }
@@ -340,9 +353,8 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
     public func setSnapshot(_ snapshot: UserSnapshot, as role: SnapshotRole, taskID: UUIDValue) async throws {
         try await behaviour.serve("set-snapshot") {
             state.withLock { c in
-                guard var task = c.tasks[taskID] else { return }
-                if role == .assignee { task.assigneeSnapshot = snapshot } else { task.reviewerSnapshot = snapshot }
-                c.tasks[taskID] = task
+                guard c.tasks[taskID] != nil else { return }
+                if role == .assignee { c.tasks[taskID]!.assigneeSnapshot = snapshot } else { c.tasks[taskID]!.reviewerSnapshot = snapshot }
             }
         }
     }
@@ -368,10 +380,7 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
                     guard let user, let want = expected[user] else { return false }
                     return carried.map { !$0.sameProfile(as: want) } ?? true
                 }
-                if role == .assignee {
-                    return snapshots.reduce(0) { total, s in total + c.taskIDs(of: s.userID, as: .assignee).count { differs(c.tasks[$0]!) } }
-                }
-                return c.tasks.values.count(where: differs)
+                return expected.keys.reduce(0) { total, user in total + c.taskIDs(of: user, as: role).count { differs(c.tasks[$0]!) } }
             }
         }
     }
@@ -408,5 +417,20 @@ enum TextIndex {
 
     static func tokens(of task: ProjectTask) -> Set<String> {
         tokens(task.title + " " + task.description + " " + task.tags.joined(separator: " "))
+    }
+
+    /// Tokens of whole fields, each string tokenised once: a dataset's titles, descriptions and
+    /// tags come from a small vocabulary. (A text's tokens are the union of its fields' tokens.)
+    struct Memo {
+        private var known: [String: Set<String>] = [:]
+
+        mutating func tokens(of task: ProjectTask) -> Set<String> {
+            ([task.title, task.description] + task.tags).reduce(into: Set<String>()) { all, field in
+                if let cached = known[field] { all.formUnion(cached); return }
+                let fresh = TextIndex.tokens(field)
+                known[field] = fresh
+                all.formUnion(fresh)
+            }
+        }
     }
 }

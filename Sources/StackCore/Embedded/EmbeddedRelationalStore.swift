@@ -16,7 +16,7 @@ public final class EmbeddedRelationalStore: RelationalPort, EvidenceSource {
 
     struct Tables {
         var users: [UUIDValue: User] = [:]
-        var userIDsInOrder = OrderedIndex<UUIDValue>()
+        var userIDsInOrder = OrderedIndex<UUIDValue, UUIDValue>()
         var userByEmail: [String: UUIDValue] = [:]
         var userByProvider: [String: UUIDValue] = [:]
         var activeAdmins: Set<UUIDValue> = []
@@ -27,13 +27,15 @@ public final class EmbeddedRelationalStore: RelationalPort, EvidenceSource {
         var membershipsByOrganization: [UUIDValue: [UUIDValue]] = [:]
         var membershipsByUser: [UUIDValue: [UUIDValue]] = [:]
         var roles: [UUIDValue: Role] = [:]
-        var roleByOrganizationKey: [String: UUIDValue] = [:]
-        var permissionByResourceAction: [String: UUIDValue] = [:]
+        var roleByOrganizationKey: [OrganizationKey: UUIDValue] = [:]
+        var permissionByResourceAction: [ResourceAction: UUIDValue] = [:]
         var grants: Set<Pair> = []
         /// `permission_audit_logs` partitions, keyed `YYYY_MM`.
         var auditPartitions: [String: [AuditLogEntry]] = [:]
 
         struct Pair: Hashable { var a: UUIDValue; var b: UUIDValue }
+        struct OrganizationKey: Hashable { var organization: UUIDValue; var key: String }
+        struct ResourceAction: Hashable { var resource: String; var action: String }
 
         mutating func insert(_ user: User) throws {
             guard userByEmail[user.email] == nil else { throw violation("users.email", user.email) }
@@ -66,7 +68,7 @@ public final class EmbeddedRelationalStore: RelationalPort, EvidenceSource {
         }
 
         mutating func insert(_ role: Role) throws {
-            let key = "\(role.organizationID)/\(role.key)"
+            let key = OrganizationKey(organization: role.organizationID, key: role.key)
             guard roleByOrganizationKey[key] == nil else { throw violation("roles(organization_id, key)", role.key) }
             roles[role.id] = role
             roleByOrganizationKey[key] = role.id
@@ -95,7 +97,7 @@ public final class EmbeddedRelationalStore: RelationalPort, EvidenceSource {
                 for user in dataset.users { try t.insert(user) }
                 for m in dataset.memberships { try t.insert(m) }
                 for role in dataset.roles { try t.insert(role) }
-                for p in dataset.permissions { t.permissionByResourceAction["\(p.resource).\(p.action)"] = p.id }
+                for p in dataset.permissions { t.permissionByResourceAction[.init(resource: p.resource, action: p.action)] = p.id }
                 for rp in dataset.rolePermissions where rp.granted { t.grants.insert(.init(a: rp.roleID, b: rp.permissionID)) }
                 for entry in dataset.auditLogs { t.auditPartitions[Tables.partition(of: entry.createdAt), default: []].append(entry) }
             }
@@ -146,9 +148,9 @@ public final class EmbeddedRelationalStore: RelationalPort, EvidenceSource {
             return tables.withLock { t in
                 guard let membershipID = t.membershipByUserOrganization[.init(a: userID, b: organizationID)],
                       let membership = t.memberships[membershipID], membership.active,
-                      let roleID = t.roleByOrganizationKey["\(organizationID)/\(membership.role)"],
+                      let roleID = t.roleByOrganizationKey[.init(organization: organizationID, key: membership.role)],
                       let role = t.roles[roleID], role.active,
-                      let permissionID = t.permissionByResourceAction["\(resource).\(action)"]
+                      let permissionID = t.permissionByResourceAction[.init(resource: resource, action: action)]
                 else { return false }
                 return t.grants.contains(.init(a: roleID, b: permissionID))
             }
@@ -162,10 +164,9 @@ public final class EmbeddedRelationalStore: RelationalPort, EvidenceSource {
     public func users(after: UUIDValue?, limit: Int) async throws -> [User] {
         try await behaviour.serve("users-page") {
             tables.withLock { t in
-                let entries = t.userIDsInOrder.entries
-                var start = after.map { t.userIDsInOrder.lowerBound($0, $0) } ?? 0
-                if let after, start < entries.count, entries[start].id == after { start += 1 }
-                return entries[start..<min(entries.count, start + limit)].compactMap { t.users[$0.id] }
+                let first = after ?? UUIDValue(high: 0, low: 0)
+                return t.userIDsInOrder.entries(from: first, first).lazy.filter { $0.id != after }
+                    .prefix(limit).compactMap { t.users[$0.id] }
             }
         }
     }
