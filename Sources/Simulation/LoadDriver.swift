@@ -1,4 +1,3 @@
-import CLinux
 import Foundation
 import Metrics
 import Scenario
@@ -35,6 +34,8 @@ actor LoadDriver {
 
     /// Cuts the measurements into seconds on its own actor, so dispatch never waits for it.
     let series: IntervalCollector
+    /// The thread the requests run on (and the open model's arrivals are released from).
+    nonisolated let loop = RequestLoop()
     private var collector: Task<Void, Never>?
 
     let stop: RunStop
@@ -79,6 +80,9 @@ actor LoadDriver {
         return stats
     }
 
+    /// Lets the request loop's thread end: the run has drained.
+    nonisolated func finishRequests() { loop.finish() }
+
     /// Collects the last partial interval after the run has drained.
     func finishIntervals() async {
         collector?.cancel()
@@ -87,45 +91,68 @@ actor LoadDriver {
     }
 
     /// Open model: every arrival is handed to its user at its intended time, whether or not
-    /// earlier requests have finished. The loop runs on a thread of its own, so store work
-    /// occupying the cooperative pool never delays an arrival; lateness of the harness itself
-    /// is counted. An arrival finding `load.max_outstanding` requests not yet finished is not
-    /// sent but counted as dropped: memory stays bounded however far the stack falls behind.
+    /// earlier requests have finished. The request loop checks for due arrivals between any two
+    /// jobs, so they go out on time unless the loop's thread is saturated; lateness of the
+    /// harness itself is counted. An arrival finding `load.max_outstanding` requests not yet
+    /// finished is not sent but counted as dropped: memory stays bounded however far the stack
+    /// falls behind.
     private func dispatchOpen() async -> ScheduleStats {
-        let (schedule, clock, users, runner, stop, phases) = (schedule, clock, users, runner, stop, scenario.load.phases)
+        let (loop, clock, users, runner, stop, phases) = (loop, clock, users, runner, stop, scenario.load.phases)
         let tolerance = scenario.load.scheduleTolerance.nanoseconds
         let shards = recorder.shardCount
-        let empty = emptyScheduleStats()
         let outstanding = Outstanding(limit: scenario.load.maxOutstanding ?? ScenarioLimits.current.maxOutstanding)
+        let arrivals = Arrivals(schedule: schedule, stats: emptyScheduleStats())
         return await withCheckedContinuation { (done: CheckedContinuation<ScheduleStats, Never>) in
-            let thread = Thread {
-                // Wake on time: the default 50 µs of slack would make every arrival that late.
-                _ = stacksim_set_timer_slack(1)
-                var stats = empty
-                for op in schedule {
-                    if op.at > clock.now() { clock.block(until: op.at, unless: stop) }
+            loop.start(clock: clock) {
+                while let op = arrivals.next {
+                    let now = clock.now()
                     if stop.requested != nil { break }
+                    // Looks whether a stop was asked for at least every `stopCheck`.
+                    if op.at > now { return min(op.at, now + RunClock.stopCheck) }
+                    arrivals.advance()
                     let phase = phases[op.phase]
-                    stats.intended += 1
-                    if phase.record { stats.intendedRecorded += 1 }
+                    arrivals.stats.intended += 1
+                    if phase.record { arrivals.stats.intendedRecorded += 1 }
                     guard outstanding.enter() else {
-                        stats.dropped += 1
+                        arrivals.stats.dropped += 1
                         continue
                     }
-                    let lag = clock.now() - op.at
-                    if lag > tolerance { stats.late += 1 }
-                    stats.maxLagMs = max(stats.maxLagMs, Double(lag) / 1e6)
-                    users[op.userIndex].submit { requester, previousEnd in
+                    let lag = now - op.at
+                    if lag > tolerance { arrivals.stats.late += 1 }
+                    arrivals.stats.maxLagMs = max(arrivals.stats.maxLagMs, Double(lag) / 1e6)
+                    users[op.userIndex].submit(on: loop) { requester, previousEnd in
                         let end = await runner.execute(op.operation, argument: op.argument, requester: requester, intended: op.at,
                                                        previousEnd: previousEnd, phase: phase, shard: op.userIndex % shards)
                         outstanding.leave()
                         return end
                     }
                 }
-                done.resume(returning: stats)
+                if let stats = arrivals.end() { done.resume(returning: stats) }
+                return nil
             }
-            thread.name = "stacksim-dispatch"
-            thread.start()
+        }
+    }
+
+    /// The open model's arrivals still to send and what sending them has shown; used on the
+    /// request loop's thread only.
+    private final class Arrivals: @unchecked Sendable {
+        private var iterator: ArrivalSchedule.Iterator
+        private var ended = false
+        private(set) var next: ArrivalSchedule.Element?
+        var stats: ScheduleStats
+
+        init(schedule: ArrivalSchedule, stats: ScheduleStats) {
+            iterator = schedule.makeIterator()
+            next = iterator.next()
+            self.stats = stats
+        }
+
+        func advance() { next = iterator.next() }
+
+        /// The stats, the first time the schedule is found finished or stopped.
+        func end() -> ScheduleStats? {
+            defer { ended = true; next = nil }
+            return ended ? nil : stats
         }
     }
 
@@ -140,9 +167,12 @@ actor LoadDriver {
         let maxUsers = scenario.load.phases.compactMap(\.users?.maximum).max() ?? 0
         let mixes = scenario.load.phases.map { MixChooser($0.mix ?? scenario.load.mix) }
         let think = scenario.load.thinkTime.distribution
-        await withTaskGroup(of: Void.self) { group in
-            for virtualUser in 0..<maxUsers {
-                group.addTask { [self] in await closedUser(virtualUser, mixes: mixes, think: think) }
+        loop.start(clock: clock) { nil }
+        await withTaskExecutorPreference(loop) {
+            await withTaskGroup(of: Void.self) { group in
+                for virtualUser in 0..<maxUsers {
+                    group.addTask { [self] in await closedUser(virtualUser, mixes: mixes, think: think) }
+                }
             }
         }
         return emptyScheduleStats()

@@ -38,18 +38,6 @@ public struct RunClock: Sendable {
             try? await sleep(until: min(nanos, now() + Self.stopCheck))
         }
     }
-
-    /// Blocks the calling thread until that moment or until `stop` is asked for: only for the
-    /// dispatcher's own thread, never on the cooperative pool.
-    func block(until nanos: Int64, unless stop: RunStop) {
-        while stop.requested == nil {
-            let wait = min(nanos - now(), Self.stopCheck)
-            guard wait > 0 else { return }
-            var request = timespec(tv_sec: Int(wait / 1_000_000_000), tv_nsec: Int(wait % 1_000_000_000))
-            var remaining = timespec()
-            while nanosleep(&request, &remaining) != 0 { request = remaining }
-        }
-    }
 }
 
 /// Runs a request the way the application serves one — session, rate limit, permission check,

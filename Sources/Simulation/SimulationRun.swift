@@ -267,6 +267,7 @@ public enum SimulationRun {
             await attachPlans(of: stores, to: &serverEvidence, until: ContinuousClock.now + scenario.stack.pool.callTimeout)
         }
         sprintTask.cancel()
+        driver.finishRequests()
         await driver.finishIntervals()
         let cpuSeconds = processCPUSeconds() - cpuStart
         let duration = Date().timeIntervalSince(startedAt)
