@@ -51,6 +51,7 @@ let package = Package(
         .testTarget(name: "StackSimTests", dependencies: ["StackSim"]),
         .testTarget(name: "CapacityTests", dependencies: ["Capacity", "Metrics", "Scenario"]),
         .testTarget(name: "StackMongoTests", dependencies: ["StackMongo"]),
+        .testTarget(name: "StackPostgresTests", dependencies: ["StackPostgres"]),
         .testTarget(name: "StackIOTests", dependencies: ["StackIO", "StackCore", "Redaction"]),
         .testTarget(name: "LiveTests", dependencies: ["StackLive", "StackSim", "PortContract", "StackPostgres", "StackIO"]),
     ]

@@ -92,6 +92,17 @@ public struct DatasetSummary: Sendable, Codable {
     public var activityLogs: Int
     public var generateSeconds: Double
     public var loadSeconds: Double
+    /// What each store loaded and how long it took (the stores load at once).
+    public var stores: [StoreLoad]
+}
+
+/// One store's part of a dataset load: rows (or documents, or keys) and seconds.
+public struct StoreLoad: Sendable, Codable {
+    public var store: StoreKind
+    public var rows: Int
+    public var seconds: Double
+
+    public var rowsPerSecond: Double { Double(rows) / max(seconds, 1e-9) }
 }
 
 /// How well the harness kept to its schedule.
@@ -365,26 +376,39 @@ public enum SimulationRun {
         let generateStart = Date()
         let dataset = DatasetStep.generate(scenario, anchor: anchor, steps: steps)
         let loadStart = Date()
-        try await load(dataset, into: stores, scenario: scenario, parts: parts)
+        let loads = try await load(dataset, into: stores, scenario: scenario, parts: parts)
         let summary = DatasetSummary(organizations: dataset.organizations.count, users: dataset.users.count,
                                      tasks: dataset.tasks.count, sprints: dataset.sprints.count,
                                      activityLogs: dataset.activityLogs.count,
                                      generateSeconds: loadStart.timeIntervalSince(generateStart),
-                                     loadSeconds: Date().timeIntervalSince(loadStart))
+                                     loadSeconds: Date().timeIntervalSince(loadStart), stores: loads)
         return (dataset, summary)
     }
 
-    /// The dataset into the chosen stores: its tables, its documents, a session per user.
-    static func load(_ dataset: Dataset, into stores: StackStores, scenario: Scenario, parts: Set<StoreKind>) async throws {
-        async let relational: Void = parts.contains(.relational) ? stores.relational.load(dataset) : ()
-        async let documents: Void = parts.contains(.document) ? stores.documents.load(dataset) : ()
-        if parts.contains(.cache) {
-            let sessions = dataset.users.map { (key: "session:\(sessionToken($0.id))", value: "\($0.id)") }
+    /// The dataset into the chosen stores at once: its tables, its documents, a session per
+    /// user; returns what each store loaded and how long it took.
+    static func load(_ dataset: Dataset, into stores: StackStores, scenario: Scenario, parts: Set<StoreKind>) async throws -> [StoreLoad] {
+        func timed(_ store: StoreKind, rows: Int, _ body: () async throws -> Void) async throws -> StoreLoad? {
+            guard parts.contains(store) else { return nil }
+            let start = ContinuousClock.now
+            try await body()
+            return StoreLoad(store: store, rows: rows, seconds: (ContinuousClock.now - start).seconds)
+        }
+        let d = dataset
+        async let relational = timed(.relational, rows: d.organizations.count + d.users.count + d.memberships.count + d.roles.count
+                                     + d.permissions.count + d.rolePermissions.count + d.auditLogs.count) {
+            try await stores.relational.load(d)
+        }
+        async let documents = timed(.document, rows: d.tasks.count + d.sprints.count + d.activityLogs.count + d.snapshots.count) {
+            try await stores.documents.load(d)
+        }
+        let cache = try await timed(.cache, rows: d.users.count) {
+            let sessions = d.users.map { (key: "session:\(sessionToken($0.id))", value: "\($0.id)") }
             for start in stride(from: 0, to: sessions.count, by: 1000) {
                 try await stores.cache.setMany(Array(sessions[start..<min(start + 1000, sessions.count)]), ttl: scenario.stack.sessionTTL)
             }
         }
-        _ = try await (relational, documents)
+        return try await [relational, documents, cache].compactMap { $0 }
     }
 
     static func sessionToken(_ userID: UUIDValue) -> String {

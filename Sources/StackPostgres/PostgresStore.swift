@@ -367,22 +367,60 @@ public final class PostgresStore: RelationalPort, EvidenceSource {
     }
 }
 
-/// COPY's text format: tab-separated, `\N` for NULL, backslash escapes.
+/// COPY's text format: tab-separated, `\N` for NULL, backslash escapes. Written byte by byte:
+/// Foundation's string replacing and date formatting were ~250 µs of client CPU per row.
 struct CopyText {
-    private let formatter: ISO8601DateFormatter = {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f
-    }()
-
     func line(_ values: String?...) -> String {
-        values.map { value in
-            guard let value else { return "\\N" }
-            return value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\t", with: "\\t")
-                .replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r")
-        }.joined(separator: "\t")
+        var out: [UInt8] = []
+        out.reserveCapacity(values.reduce(0) { $0 + ($1?.utf8.count ?? 2) + 1 })
+        for (index, value) in values.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: "\t")) }
+            guard let value else {
+                out += [UInt8(ascii: "\\"), UInt8(ascii: "N")]
+                continue
+            }
+            for byte in value.utf8 {
+                switch byte {
+                case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+                case UInt8(ascii: "\t"): out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+                case UInt8(ascii: "\n"): out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+                case UInt8(ascii: "\r"): out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+                default: out.append(byte)
+                }
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
-    func time(_ date: Date) -> String { formatter.string(from: date) }
+    /// `YYYY-MM-DD HH:MM:SS.ffffff+00`, to the microsecond PostgreSQL keeps.
+    func time(_ date: Date) -> String {
+        let micros = Int64((date.timeIntervalSince1970 * 1e6).rounded())
+        let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
+        let fraction = micros - seconds * 1_000_000
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let inDay = seconds - days * 86_400
+        let (year, month, day) = Self.civil(days: days)
+        func pad(_ value: Int64, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2)) \(pad(inDay / 3600, 2)):\(pad(inDay / 60 % 60, 2)):\(pad(inDay % 60, 2))"
+            + ".\(pad(fraction, 6))+00"
+    }
+
+    /// The proleptic Gregorian date of a day number (0 = 1970-01-01), after Howard Hinnant's
+    /// `civil_from_days`.
+    static func civil(days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shifted = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * shifted + 2) / 5 + 1
+        let month = shifted < 10 ? shifted + 3 : shifted - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
     func bool(_ value: Bool) -> String { value ? "t" : "f" }
 }

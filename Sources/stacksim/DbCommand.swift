@@ -60,6 +60,9 @@ struct DbCommand: AsyncParsableCommand {
                 let rate = Double(rows) / max(summary.loadSeconds, 1e-9)
                 Output.line("loaded \(summary.organizations) organizations, \(summary.users) users, \(summary.tasks) tasks, \(summary.sprints) sprints, "
                             + "\(summary.activityLogs) activity logs in " + String(format: "%.2f s (%.0f rows/s)", summary.loadSeconds, rate))
+                for load in summary.stores {
+                    Output.line("  \(load.store.rawValue): \(load.rows) rows in " + String(format: "%.2f s (%.0f rows/s)", load.seconds, load.rowsPerSecond))
+                }
                 return .ok
             }
         }

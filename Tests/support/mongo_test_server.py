@@ -378,9 +378,13 @@ def serve(request):
         request.reply({"ok": 0, "errmsg": f"no such command: '{name}' (stacksim test server)", "code": 59})
         return
     try:
-        request.reply(handler(request, db))
+        reply = handler(request, db)
     except Exception as error:  # a bug here must reach the client as an error, not a hang
-        request.reply({"ok": 0, "errmsg": f"{type(error).__name__}: {error}", "code": 1})
+        reply = {"ok": 0, "errmsg": f"{type(error).__name__}: {error}", "code": 1}
+    try:
+        request.reply(reply)
+    except OSError:  # the client gave up waiting and closed its socket: serve the next one
+        pass
 
 
 def main():
