@@ -20,6 +20,17 @@ public struct Requester: Sendable {
     /// `small` (under 10 members), `medium` (under 50) or `large`: reports break latency down by it.
     public let tenantClass: String
     let tenant: TenantActor
+    /// The keys of the user's session and the prefix of their rate-limit counters, built once
+    /// rather than for every request.
+    let sessionKey: String
+    let rateKeyPrefix: String
+
+    init(userID: UUIDValue, organizationID: UUIDValue, sessionToken: String, tenantClass: String, tenant: TenantActor) {
+        self.userID = userID; self.organizationID = organizationID; self.sessionToken = sessionToken
+        self.tenantClass = tenantClass; self.tenant = tenant
+        sessionKey = "session:\(sessionToken)"
+        rateKeyPrefix = "rate:\(userID):"
+    }
 
     /// The requester's organization's sprints: which is active, which comes next.
     public var sprints: SprintActor { tenant.sprint }

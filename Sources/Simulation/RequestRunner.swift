@@ -171,11 +171,11 @@ final class RequestRunner: Sendable {
     private func serve(_ operation: String, argument: UInt64, requester: Requester) async throws -> Bool {
         guard let action = actions[operation] else { throw RequestFailure.unknownOperation }
         let cache = context.stores.cache
-        let session = try await cache.get("session:\(requester.sessionToken)")
+        let session = try await cache.get(requester.sessionKey)
         observer.cacheLookup(family: "session", hit: session != nil)
         if session == nil { try await logIn(requester) }
         let minute = Int(context.time.now().timeIntervalSince1970 / 60)
-        let requests = try await cache.increment("rate:\(requester.userID):\(minute)", ttl: .seconds(60))
+        let requests = try await cache.increment(requester.rateKeyPrefix + String(minute), ttl: .seconds(60))
         guard requests <= rateLimitPerMinute else { throw RequestFailure.rateLimited }
         guard try await context.stores.relational.hasPermission(userID: requester.userID, organizationID: requester.organizationID,
                                                                 resource: action.resource, action: action.permission)
@@ -189,7 +189,7 @@ final class RequestRunner: Sendable {
     /// user to log in again — their account is read, a new session stored — and the request goes on.
     private func logIn(_ requester: Requester) async throws {
         guard try await context.stores.relational.user(id: requester.userID) != nil else { throw RequestFailure.sessionMissing }
-        try await context.stores.cache.set("session:\(requester.sessionToken)", "\(requester.userID)", ttl: sessionTTL)
+        try await context.stores.cache.set(requester.sessionKey, "\(requester.userID)", ttl: sessionTTL)
         reloginCount.add(1, ordering: .relaxed)
     }
 

@@ -122,14 +122,23 @@ public final class StoreCallTrace: Sendable {
     /// for a connection or a slot inside `body` is recorded on its own and left out of the call's time.
     public static func measure<T>(_ store: StoreKind, _ operation: String,
                                   _ body: () async throws -> T) async throws -> T {
+        try await timed(store, operation, body).result
+    }
+
+    /// `measure`, also giving the call's whole time, waits inside included. With
+    /// `waitsInside: false` the caller promises `body` records no wait (an embedded store
+    /// without service slots), and the bookkeeping for them is skipped.
+    static func timed<T>(_ store: StoreKind, _ operation: String, waitsInside counting: Bool = true,
+                         _ body: () async throws -> T) async throws -> (result: T, elapsed: Duration) {
         let clock = ContinuousClock(), start = clock.now
-        let waits = WaitsInside()
+        let waits = counting ? WaitsInside() : nil
         do {
-            let result = try await $waitsInside.withValue(waits) { try await body() }
-            record(store, operation, started: start, duration: clock.now - start - waits.total, failed: false)
-            return result
+            let result = if let waits { try await $waitsInside.withValue(waits) { try await body() } } else { try await body() }
+            let elapsed = clock.now - start
+            record(store, operation, started: start, duration: elapsed - (waits?.total ?? .zero), failed: false)
+            return (result, elapsed)
         } catch {
-            record(store, operation, started: start, duration: clock.now - start - waits.total, failed: true)
+            record(store, operation, started: start, duration: clock.now - start - (waits?.total ?? .zero), failed: true)
             throw error
         }
     }
@@ -188,20 +197,23 @@ public final class StoreBehaviour: Sendable {
     /// adding what it looks at to its argument; the result's size is what it returned.
     public func query<T>(_ operation: String, _ path: AccessPath, on: String, returned: (T) -> Int,
                          _ work: (inout Int) throws -> T) async throws -> T {
-        let called = ContinuousClock.now
         var examined = 0, engine = Duration.zero
-        let result = try await serve(operation) {
+        let (result, elapsed) = try await timedServe(operation) {
             let start = ContinuousClock.now
             defer { engine = ContinuousClock.now - start }
             return try work(&examined)
         }
         evidence.record(operation, path, on: on, examined: examined, returned: returned(result), serverNanos: engine.nanoseconds,
-                        clientNanos: (ContinuousClock.now - called).nanoseconds)
+                        clientNanos: elapsed.nanoseconds)
         return result
     }
 
     public func serve<T>(_ operation: String, _ work: () throws -> T) async throws -> T {
-        try await StoreCallTrace.measure(store, operation) {
+        try await timedServe(operation, work).result
+    }
+
+    private func timedServe<T>(_ operation: String, _ work: () throws -> T) async throws -> (result: T, elapsed: Duration) {
+        try await StoreCallTrace.timed(store, operation, waitsInside: !stations.isEmpty) {
             if let outage = knobs.outage, let elapsed = loadStart.elapsed, outage.contains(elapsed) {
                 throw StoreError(.unavailable, store: store, operation: operation, detail: "outage (stack.embedded knob)")
             }

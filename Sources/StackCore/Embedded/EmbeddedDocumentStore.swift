@@ -45,7 +45,8 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
         /// index (all organizations), which is what a search examines.
         var text: [OrgTerm: Set<UUIDValue>] = [:]
         var postings: [String: Int] = [:]
-        var bySprint: [UUIDValue: Set<UUIDValue>] = [:]
+        /// Each sprint's tasks in board order (position, then id).
+        var bySprint: [UUIDValue: OrderedIndex<Int, UUIDValue>] = [:]
         var byReviewer: [UUIDValue: Set<UUIDValue>] = [:]
         var sprints: [UUIDValue: Sprint] = [:]
         var activity: [UUIDValue: ActivityLog] = [:]
@@ -64,7 +65,7 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
                 text[OrgTerm(organization: task.organizationID, term: term), default: []].insert(task.id)
                 postings[term, default: 0] += 1
             }
-            if let sprint = task.sprintID { bySprint[sprint, default: []].insert(task.id) }
+            if let sprint = task.sprintID { bySprint[sprint, default: .init()].insert(task.position, task.id) }
             if let reviewer = task.reviewerID { byReviewer[reviewer, default: []].insert(task.id) }
         }
 
@@ -224,8 +225,7 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
         try await behaviour.query("sprint-tasks", .collectionScan, on: "tasks", returned: \.count) { examined in
             state.withLock { c in
                 examined += c.tasks.count
-                return (c.bySprint[sprintID] ?? []).compactMap { c.tasks[$0] }
-                    .sorted { ($0.position, $0.id) < ($1.position, $1.id) }
+                return c.bySprint[sprintID]?.ascending.compactMap { c.tasks[$0.id] } ?? []
             }
         }
     }
@@ -276,8 +276,8 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
         try await behaviour.serve("move-task") {
             state.withLock { c -> ProjectTask? in
                 guard let before = c.tasks[taskID] else { return nil }
-                if let old = before.sprintID { c.bySprint[old]?.remove(taskID) }
-                if let new = sprintID { c.bySprint[new, default: []].insert(taskID) }
+                if let old = before.sprintID { c.bySprint[old]?.remove(before.position, taskID) }
+                if let new = sprintID { c.bySprint[new, default: .init()].insert(before.position, taskID) }
                 c.tasks[taskID]?.sprintID = sprintID
                 c.tasks[taskID]?.updatedAt = at
                 return before

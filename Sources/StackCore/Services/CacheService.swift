@@ -63,15 +63,69 @@ public struct CacheService: Sendable {
         return keys.count
     }
 
-    private func readThrough<T: Codable>(family: String, key: String, ttl: Duration,
-                                         compute: () async throws -> T) async throws -> T {
-        if let cached = try await stores.cache.get(key), let value = try? JSONDecoder().decode(T.self, from: Data(cached.utf8)) {
+    /// The cached value, or `compute`'s stored for `ttl`; a cached value that does not read
+    /// back (written by another version) counts as a miss.
+    private func readThrough<T: CacheValue>(family: String, key: String, ttl: Duration,
+                                            compute: () async throws -> T) async throws -> T {
+        if let cached = try await stores.cache.get(key), let json = CacheJSON(text: cached), let value = T(json: json) {
             observer.cacheLookup(family: family, hit: true)
             return value
         }
         observer.cacheLookup(family: family, hit: false)
         let value = try await compute()
-        try await stores.cache.set(key, String(decoding: try JSONEncoder().encode(value), as: UTF8.self), ttl: ttl)
+        try await stores.cache.set(key, value.json.text, ttl: ttl)
         return value
+    }
+}
+
+/// What the read-through caches keep, as JSON.
+protocol CacheValue {
+    var json: CacheJSON { get }
+    init?(json: CacheJSON)
+}
+
+extension StatusStat: CacheValue {
+    var json: CacheJSON {
+        .object([("status", .string(status.rawValue)), ("count", .number(Double(count))), ("total_hours", .number(totalHours))])
+    }
+
+    init?(json: CacheJSON) {
+        guard let status = json["status"]?.string.flatMap(TaskStatus.init(rawValue:)), let count = json["count"]?.number,
+              let hours = json["total_hours"]?.number else { return nil }
+        self.init(status: status, count: Int(count), totalHours: hours)
+    }
+}
+
+extension Array: CacheValue where Element: CacheValue {
+    var json: CacheJSON { .array(map(\.json)) }
+
+    init?(json: CacheJSON) {
+        guard let items = json.array else { return nil }
+        var values: [Element] = []
+        for item in items {
+            guard let value = Element(json: item) else { return nil }
+            values.append(value)
+        }
+        self = values
+    }
+}
+
+extension String: CacheValue {
+    var json: CacheJSON { .string(self) }
+    init?(json: CacheJSON) {
+        guard let text = json.string else { return nil }
+        self = text
+    }
+}
+
+extension Dashboard: CacheValue {
+    var json: CacheJSON {
+        .object([("active_tasks", activeTasks.json), ("stats", stats.json), ("recent_activity", recentActivity.json)])
+    }
+
+    init?(json: CacheJSON) {
+        guard let active = json["active_tasks"].flatMap([String].init(json:)), let stats = json["stats"].flatMap([StatusStat].init(json:)),
+              let recent = json["recent_activity"].flatMap([String].init(json:)) else { return nil }
+        self.init(activeTasks: active, stats: stats, recentActivity: recent)
     }
 }

@@ -1,0 +1,147 @@
+/// The JSON the read-through caches keep, written and read byte by byte: Foundation's coders
+/// cost more than all the rest of a cached request on the embedded stack.
+enum CacheJSON: Equatable {
+    case string(String)
+    case number(Double)
+    case array([CacheJSON])
+    /// Keys in the order written.
+    case object([(String, CacheJSON)])
+
+    static func == (a: CacheJSON, b: CacheJSON) -> Bool {
+        switch (a, b) {
+        case let (.string(x), .string(y)): x == y
+        case let (.number(x), .number(y)): x == y
+        case let (.array(x), .array(y)): x == y
+        case let (.object(x), .object(y)): x.map(\.0) == y.map(\.0) && x.map(\.1) == y.map(\.1)
+        default: false
+        }
+    }
+
+    var text: String {
+        var out: [UInt8] = []
+        write(into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private func write(into out: inout [UInt8]) {
+        switch self {
+        case .string(let s):
+            out.append(UInt8(ascii: "\""))
+            for byte in s.utf8 {
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), byte]
+                case UInt8(ascii: "\n"): out += Array("\\n".utf8)
+                case 0..<0x20: out += Array("\\u00".utf8) + Self.hex(byte >> 4) + Self.hex(byte & 0xF)
+                default: out.append(byte)
+                }
+            }
+            out.append(UInt8(ascii: "\""))
+        case .number(let n):
+            out += Array((n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : "\(n)").utf8)
+        case .array(let items):
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                item.write(into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let fields):
+            out.append(UInt8(ascii: "{"))
+            for (i, (key, value)) in fields.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                CacheJSON.string(key).write(into: &out)
+                out.append(UInt8(ascii: ":"))
+                value.write(into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    private static func hex(_ nibble: UInt8) -> [UInt8] { [nibble < 10 ? nibble + 48 : nibble + 87] }
+
+    /// Reads what `text` writes (strings, numbers, arrays, objects); nil for anything else.
+    init?(text: String) {
+        var reader = Reader(bytes: Array(text.utf8))
+        guard let value = reader.value(), reader.atEnd else { return nil }
+        self = value
+    }
+
+    subscript(key: String) -> CacheJSON? {
+        guard case .object(let fields) = self else { return nil }
+        return fields.first { $0.0 == key }?.1
+    }
+
+    var string: String? { if case .string(let s) = self { s } else { nil } }
+    var number: Double? { if case .number(let n) = self { n } else { nil } }
+    var array: [CacheJSON]? { if case .array(let a) = self { a } else { nil } }
+
+    private struct Reader {
+        static let numberBytes = Set("-+.eE0123456789".utf8)
+        let bytes: [UInt8]
+        var at = 0
+
+        var atEnd: Bool { at == bytes.count }
+
+        mutating func value() -> CacheJSON? {
+            guard at < bytes.count else { return nil }
+            switch bytes[at] {
+            case UInt8(ascii: "\""): return string().map(CacheJSON.string)
+            case UInt8(ascii: "["):
+                at += 1
+                var items: [CacheJSON] = []
+                if take(UInt8(ascii: "]")) { return .array(items) }
+                repeat {
+                    guard let item = value() else { return nil }
+                    items.append(item)
+                } while take(UInt8(ascii: ","))
+                return take(UInt8(ascii: "]")) ? .array(items) : nil
+            case UInt8(ascii: "{"):
+                at += 1
+                var fields: [(String, CacheJSON)] = []
+                if take(UInt8(ascii: "}")) { return .object(fields) }
+                repeat {
+                    guard let key = string(), take(UInt8(ascii: ":")), let item = value() else { return nil }
+                    fields.append((key, item))
+                } while take(UInt8(ascii: ","))
+                return take(UInt8(ascii: "}")) ? .object(fields) : nil
+            default:
+                let start = at
+                while at < bytes.count, Self.numberBytes.contains(bytes[at]) { at += 1 }
+                return Double(String(decoding: bytes[start..<at], as: UTF8.self)).map(CacheJSON.number)
+            }
+        }
+
+        mutating func take(_ byte: UInt8) -> Bool {
+            guard at < bytes.count, bytes[at] == byte else { return false }
+            at += 1
+            return true
+        }
+
+        mutating func string() -> String? {
+            guard take(UInt8(ascii: "\"")) else { return nil }
+            var out: [UInt8] = []
+            while at < bytes.count {
+                let byte = bytes[at]
+                at += 1
+                switch byte {
+                case UInt8(ascii: "\""): return String(decoding: out, as: UTF8.self)
+                case UInt8(ascii: "\\"):
+                    guard at < bytes.count else { return nil }
+                    let escaped = bytes[at]
+                    at += 1
+                    switch escaped {
+                    case UInt8(ascii: "n"): out.append(UInt8(ascii: "\n"))
+                    case UInt8(ascii: "u"):
+                        guard at + 4 <= bytes.count, let code = UInt8(String(decoding: bytes[at..<at + 4], as: UTF8.self), radix: 16)
+                        else { return nil }
+                        out.append(code)
+                        at += 4
+                    default: out.append(escaped)
+                    }
+                default: out.append(byte)
+                }
+            }
+            return nil
+        }
+    }
+}
