@@ -52,10 +52,11 @@ example: deps ## Build and run Examples/sprint-rollover: a package using the Sta
 	$(SWIFT) build --package-path Examples/sprint-rollover --scratch-path .build-examples -Xswiftc -warnings-as-errors
 	.build-examples/debug/SprintRollover Reports/sprint-rollover/latest
 
-bench: build ## Throughput sweep of the embedded stack (see docs/performance.md)
+bench: build ## The embedded stack's cost: a rate sweep, 30/300/3,000 organizations, memory per simulated user (docs/performance.md)
 	bench/embedded.sh
+	bench/users.sh
 
-bench-live: build services-up ## Store calls through the live adapters next to pgbench and redis-benchmark, 1/4/16 connections
+bench-live: build services-up ## Store calls through the live adapters next to pgbench and redis-benchmark, 1/4/16 connections, 3 times: rates and client CPU per call as ratios
 	bench/live.sh
 
 bench-evidence: build services-up ## What server evidence costs: the same live run with and without it (see docs/performance.md)

@@ -1,25 +1,60 @@
 #!/usr/bin/env bash
-# Throughput sweep of the embedded stack: runs Scenarios/default.yaml (release build) at rising
-# arrival rates and tabulates what each rate achieved, its latency, the cores the process kept
-# busy and whether the harness kept its schedule. The highest valid rate is the embedded
-# stack's capacity on this machine.
-# Usage: bench/embedded.sh [SECONDS] [RATES...]
+# The embedded stack's cost, two sweeps of Scenarios/default.yaml (release build):
+#  1. rising arrival rates at its 30 organizations: what each rate achieved, its latency, the
+#     process's CPU per request, the harness's own overhead and whether it kept its schedule —
+#     the highest valid rate is the embedded stack's capacity on this machine;
+#  2. one rate at 30, 300 and 3,000 organizations: the CPU per request should not grow with
+#     the tenants (the last column is the ratio to the first size).
+# CPU per request is the process's user + system time during the load (warm-up included)
+# divided by the requests sent then.
+# Usage: bench/embedded.sh [SECONDS] [RATES...]   (ORGANIZATIONS="30 300 3000" TENANT_RATE=1000 by default)
 set -euo pipefail
 seconds=${1:-15}; shift || true
-rates=("${@:-500 1000 2000 3000 4000}")
+rates=("${@:-1000 2000 4000 6000 8000 10000 12000}")
+sizes=(${ORGANIZATIONS:-30 300 3000})
+tenant_rate=${TENANT_RATE:-1000}
 bin=.build/release/stacksim
 out=$(mktemp -d)
-printf '| target rate/s | achieved/s | board p50 ms | board p99 ms | worst p99 ms (operation) | cores busy | late arrivals | verdict |\n|---:|---:|---:|---:|---:|---:|---:|---|\n'
-for rate in ${rates[*]}; do
-    "$bin" run Scenarios/default.yaml --duration "${seconds}s" --rate "${rate}/s" --out "$out/$rate" --quiet >/dev/null 2>&1 || true
-    python3 - "$out/$rate/report.json" "$rate" <<'PY'
+
+# One run's row: target, achieved/s, board p50/p99, worst p99, CPU µs per request, overhead p50/p99 µs, late arrivals, verdict.
+row() {
+    python3 - "$1" "$2" "${3:-}" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 ops = {o["name"]: o for o in r["operations"]}
 board = ops["board"]["latency_ms"]
 worst = max(ops.values(), key=lambda o: o["latency_ms"]["p99"])
-s = r["schedule_lag"]
+s, h = r["schedule_lag"], r["harness"]
+cpu = h["process_cpu_s"] / max(1, s["intended"] - r["totals"]["dropped"]) * 1e6
+o = h.get("overhead_ms") or {"p50": 0, "p99": 0}
+base = f" | {cpu / float(sys.argv[3]):.2f}" if sys.argv[3] else ""
 print(f"| {sys.argv[2]} | {r['totals']['throughput_per_s']:.0f} | {board['p50']:.3f} | {board['p99']:.2f} | "
-      f"{worst['latency_ms']['p99']:.2f} ({worst['name']}) | {r['harness']['cores_used']:.2f} | {s['late']}/{s['intended']} | {r['verdict']} |")
+      f"{worst['latency_ms']['p99']:.2f} ({worst['name']}) | {cpu:.0f} | {o['p50'] * 1000:.0f} / {o['p99'] * 1000:.0f} | "
+      f"{s['late']}/{s['intended']} | {r['verdict']}{base} |")
 PY
+}
+cpu_of() {
+    python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); s = r["schedule_lag"]
+print(r["harness"]["process_cpu_s"] / max(1, s["intended"] - r["totals"]["dropped"]) * 1e6)' "$1"
+}
+header='| %s | achieved/s | board p50 ms | board p99 ms | worst p99 ms (operation) | CPU µs/request | own overhead p50 / p99 µs | late arrivals | verdict%s |\n'
+rule='|---:|---:|---:|---:|---:|---:|---:|---:|---%s|\n'
+
+printf "Rates, 30 organizations, %s s each:\n\n" "$seconds"
+printf "$header" "target rate/s" ""
+printf "$rule" ""
+for rate in ${rates[*]}; do
+    "$bin" run Scenarios/default.yaml --duration "${seconds}s" --rate "${rate}/s" --out "$out/rate-$rate" --quiet >/dev/null 2>&1 || true
+    row "$out/rate-$rate/report.json" "$rate"
+done
+
+printf "\nOrganizations, %s/s for %s s each:\n\n" "$tenant_rate" "$seconds"
+printf "$header" "organizations" " | CPU/request vs the first"
+printf "$rule" "|---:"
+first=""
+for size in "${sizes[@]}"; do
+    sed "s/^  organizations: 30 /  organizations: $size /" Scenarios/default.yaml >"$out/orgs-$size.yaml"
+    "$bin" run "$out/orgs-$size.yaml" --duration "${seconds}s" --rate "${tenant_rate}/s" --out "$out/orgs-$size" --quiet >/dev/null 2>&1 || true
+    [[ -n $first ]] || first=$(cpu_of "$out/orgs-$size/report.json")
+    row "$out/orgs-$size/report.json" "$size" "$first"
 done

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Throughput of single store calls through stacksim's live adapters next to pgbench and
-# redis-benchmark, at the same concurrency, in the same run, on the servers of scripts/services.sh.
-# Usage: bench/live.sh [SECONDS] [CONNECTIONS...]   (make bench-live starts the servers)
+# Single store calls through stacksim's live adapters next to pgbench and redis-benchmark, at the
+# same concurrency, in the same run, on the servers of scripts/services.sh: throughput, and the
+# client's CPU (user + system) per call, each as stacksim's figure, the C tool's and their ratio.
+# Usage: bench/live.sh [SECONDS] [REPEATS] [CONNECTIONS...]   (make bench-live starts the servers)
 set -euo pipefail
 seconds=${1:-5}; shift || true
+repeats=${1:-3}; shift || true
 counts=("$@")
 [[ ${#counts[@]} -gt 0 ]] || counts=(1 4 16)
 bin=.build/release/stacksim
@@ -14,14 +16,20 @@ while read -r line; do
 done < <(scripts/services.sh env)
 out=$(mktemp -d)
 list=$(IFS=,; echo "${counts[*]}")
-# Places of the benchmark's own, so it never meets a dataset of the user's runs.
-"$bin" bench Scenarios/default.yaml --target live --connections "$list" --duration "${seconds}s" \
-    --postgres-schema stacksim_bench --redis-prefix stacksim-bench: --mongo-url "${STACKSIM_MONGO_URL%/*}/stacksim_bench" >"$out/stacksim.txt"
-read -r user organization key schema < <(sed -n 's/^PARAMS user=\([^ ]*\) organization=\([^ ]*\) .* key=\([^ ]*\) schema=\([^ ]*\)/\1 \2 \3 \4/p' "$out/stacksim.txt")
-# The same SQL as PostgresStore's permission-check, the same parameters, prepared as stacksim does,
-# on stacksim's own schema (pgbench gets it first on its search_path, as stacksim's connections do).
-export PGOPTIONS="-c search_path=$schema,public"
-cat >"$out/permission.sql" <<SQL
+redis_port=${STACKSIM_REDIS_URL##*:}
+# CPU seconds (user + system) of a command, as /usr/bin/time reports them, into $out/cpu.
+timed() { /usr/bin/time -f "%U %S" -o "$out/cpu" "$@"; }
+cpu() { awk '{ print $1 + $2 }' "$out/cpu"; }
+: >"$out/rows"
+for repeat in $(seq "$repeats"); do
+    # Places of the benchmark's own, so it never meets a dataset of the user's runs.
+    "$bin" bench Scenarios/default.yaml --target live --connections "$list" --duration "${seconds}s" \
+        --postgres-schema stacksim_bench --redis-prefix stacksim-bench: --mongo-url "${STACKSIM_MONGO_URL%/*}/stacksim_bench" >"$out/stacksim.txt"
+    read -r user organization key schema < <(sed -n 's/^PARAMS user=\([^ ]*\) organization=\([^ ]*\) .* key=\([^ ]*\) schema=\([^ ]*\)/\1 \2 \3 \4/p' "$out/stacksim.txt")
+    # The same SQL as PostgresStore's permission-check, the same parameters, prepared as stacksim
+    # does, on stacksim's own schema (pgbench gets it first on its search_path, as stacksim's connections do).
+    export PGOPTIONS="-c search_path=$schema,public"
+    cat >"$out/permission.sql" <<SQL
 SELECT EXISTS (
     SELECT 1 FROM organization_memberships m
     JOIN roles r ON r.organization_id = m.organization_id AND r.key = m.role AND r.active
@@ -29,13 +37,40 @@ SELECT EXISTS (
     JOIN permissions p ON p.id = rp.permission_id
     WHERE m.user_id = '$user' AND m.organization_id = '$organization' AND m.active AND p.resource = 'task' AND p.action = 'read');
 SQL
-redis_port=${STACKSIM_REDIS_URL##*:}
-printf '| connections | permission-check: stacksim/s | pgbench tps | GET: stacksim/s | redis-benchmark/s | board (Mongo test server): stacksim/s |\n|---:|---:|---:|---:|---:|---:|\n'
-for n in "${counts[@]}"; do
-    rate() { sed -n "s/^RESULT call=$1 connections=$n calls=[0-9]* rate=\([0-9]*\)/\1/p" "$out/stacksim.txt"; }
-    pg=$(pgbench -n -M prepared -c "$n" -j "$n" -T "$seconds" -f "$out/permission.sql" "$STACKSIM_POSTGRES_URL" 2>/dev/null \
-        | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -1)
-    rb=$(redis-benchmark -p "$redis_port" -c "$n" -n $((20000 * n)) -q GET "$key" 2>/dev/null | tr '\r' '\n' \
-        | sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p' | tail -1)
-    printf '| %s | %s | %.0f | %s | %.0f | %s |\n' "$n" "$(rate permission-check)" "$pg" "$(rate get)" "$rb" "$(rate board)"
+    for n in "${counts[@]}"; do
+        result() { sed -n "s/^RESULT call=$1 connections=$n calls=[0-9]* rate=\([0-9]*\) cpu_us_per_call=\([0-9.]*\)/\1 \2/p" "$out/stacksim.txt"; }
+        timed pgbench -n -M prepared -c "$n" -j "$n" -T "$seconds" -f "$out/permission.sql" "$STACKSIM_POSTGRES_URL" >"$out/pgbench.txt" 2>/dev/null
+        pg_tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$out/pgbench.txt" | head -1)
+        pg_done=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out/pgbench.txt")
+        pg_cpu=$(cpu)
+        requests=$((20000 * n))
+        timed redis-benchmark -p "$redis_port" -c "$n" -n "$requests" -q GET "$key" >"$out/redis.txt" 2>/dev/null
+        rb_rate=$(tr '\r' '\n' <"$out/redis.txt" | sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p' | tail -1)
+        rb_cpu=$(cpu)
+        read -r ss_pg_rate ss_pg_cpu < <(result permission-check)
+        read -r ss_get_rate ss_get_cpu < <(result get)
+        read -r ss_board_rate _ < <(result board)
+        echo "$repeat $n $ss_pg_rate $ss_pg_cpu $pg_tps $(echo "$pg_cpu $pg_done" | awk '{ printf "%.2f", $1 / $2 * 1e6 }') \
+$ss_get_rate $ss_get_cpu $rb_rate $(echo "$rb_cpu $requests" | awk '{ printf "%.2f", $1 / $2 * 1e6 }') $ss_board_rate" >>"$out/rows"
+    done
 done
+python3 - "$out/rows" <<'PY'
+import statistics, sys
+rows = [line.split() for line in open(sys.argv[1]) if line.strip()]
+def spread(values, digits=0):
+    values = sorted(values)
+    f = f"{{:.{digits}f}}"
+    return " / ".join(f.format(v) for v in (values[0], statistics.median(values), values[-1]))
+print(f"{len({r[0] for r in rows})} repetitions; each cell: min / median / max. CPU: user + system µs per call "
+      "(stacksim: its whole process; pgbench per transaction; redis-benchmark per request).\n")
+print("| connections | check/s stacksim | pgbench tps | ratio | CPU µs stacksim | pgbench | ratio "
+      "| GET/s stacksim | redis-benchmark | ratio | CPU µs stacksim | redis-benchmark | ratio | board/s (test server) |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+for n in sorted({int(r[1]) for r in rows}):
+    group = [[float(x) for x in r[2:]] for r in rows if int(r[1]) == n]
+    col = lambda i: [g[i] for g in group]
+    ratio = lambda a, b: [x / y for x, y in zip(col(a), col(b))]
+    print(f"| {n} | {spread(col(0))} | {spread(col(2))} | {spread(ratio(0, 2), 2)} | {spread(col(1), 1)} | {spread(col(3), 1)} "
+          f"| {spread(ratio(1, 3), 2)} | {spread(col(4))} | {spread(col(6))} | {spread(ratio(4, 6), 2)} | {spread(col(5), 1)} "
+          f"| {spread(col(7), 1)} | {spread(ratio(5, 7), 2)} | {spread(col(8))} |")
+PY

@@ -24,8 +24,9 @@ public struct ScenarioLimits: Sendable, Equatable {
     /// Memory one recorded second keeps until the report is written: an interval row and a
     /// histogram-log line per operation, a stack sample, and their JSON.
     static let bytesPerSecond: UInt64 = 32 << 10
-    /// Memory one closed-model virtual user costs (its task, its sleep and its share of the
-    /// requests in flight): 2 KiB measured (docs/performance.md).
+    /// Memory one closed-model virtual user costs (its place in the request loop's queue, its
+    /// random stream and, while it waits for a reply, its request's task): 0.3–2.6 KiB
+    /// measured (docs/performance.md).
     static let bytesPerVirtualUser: UInt64 = 4 << 10
     /// Memory one request sent and not yet finished costs (its task and closure).
     static let bytesPerOutstanding: UInt64 = 8 << 10

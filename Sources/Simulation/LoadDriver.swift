@@ -162,41 +162,115 @@ actor LoadDriver {
     }
 
     /// Closed model: each virtual user sends a request, waits for the reply, thinks, repeats.
-    /// A phase's `users` shape says how many of them are active at each moment.
+    /// A phase's `users` shape says how many of them are active at each moment. A thinking user
+    /// is an entry in the request loop's queue of due times, not a sleeping task: a hundred
+    /// thousand idle users cost a few megabytes.
     private func runClosed() async -> ScheduleStats {
         let maxUsers = scenario.load.phases.compactMap(\.users?.maximum).max() ?? 0
-        let mixes = scenario.load.phases.map { MixChooser($0.mix ?? scenario.load.mix) }
-        let think = scenario.load.thinkTime.distribution
-        loop.start(clock: clock) { nil }
-        await withTaskExecutorPreference(loop) {
-            await withTaskGroup(of: Void.self) { group in
-                for virtualUser in 0..<maxUsers {
-                    group.addTask { [self] in await closedUser(virtualUser, mixes: mixes, think: think) }
-                }
-            }
+        let users = ClosedUsers(driver: self, count: maxUsers)
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            users.finished = done
+            loop.start(clock: clock) { users.release() }
         }
         return emptyScheduleStats()
     }
 
-    private nonisolated func closedUser(_ index: Int, mixes: [MixChooser], think: DelayDistribution) async {
-        var rng = SeededRandom(seed: scenario.seed).fork(10_000 + UInt64(index))
-        let user = users[scenario.userChooser.choose(count: users.count, &rng)]
-        var intended = Int64(think.sample(&rng).nanoseconds)
-        while intended < end, stop.requested == nil {
-            let phaseIndex = schedule.phaseIndex(at: intended)
-            let phase = scenario.load.phases[phaseIndex]
-            let into = Double(intended - schedule.boundaries[phaseIndex]) / 1e9
-            if index >= phase.users?.users(at: into, length: phase.duration.seconds) ?? 0 {
-                // Not active yet: look again shortly (a ramp adds users as it goes).
-                intended = min(schedule.boundaries[phaseIndex + 1], intended + 50_000_000)
-                continue
+    /// The closed model's virtual users, driven from the request loop's thread only.
+    private final class ClosedUsers: @unchecked Sendable {
+        let driver: LoadDriver
+        let mixes: [MixChooser]
+        let think: DelayDistribution
+        /// Each virtual user's random stream and the dataset user it acts as.
+        var streams: [SeededRandom]
+        let userIndex: [Int]
+        /// Thinking users by the moment their next request is intended (a binary min-heap).
+        var due = Heap()
+        var running = 0
+        var finished: CheckedContinuation<Void, Never>?
+
+        init(driver: LoadDriver, count: Int) {
+            self.driver = driver
+            let scenario = driver.scenario
+            mixes = scenario.load.phases.map { MixChooser($0.mix ?? scenario.load.mix) }
+            let think = scenario.load.thinkTime.distribution
+            self.think = think
+            var streams = (0..<count).map { SeededRandom(seed: scenario.seed).fork(10_000 + UInt64($0)) }
+            let population = driver.users.count
+            userIndex = (0..<count).map { index in scenario.userChooser.choose(count: population, &streams[index]) }
+            self.streams = streams
+            for index in 0..<count { thinks(index, from: 0) }
+        }
+
+        /// The user thinks from `now`, then sends its next request if that is before the load ends.
+        func thinks(_ index: Int, from now: Int64) {
+            let next = now + think.sample(&streams[index]).nanoseconds
+            if next < driver.schedule.end { due.push(next, index) }
+        }
+
+        /// Sends the requests that are due; returns when the next one is (at least every `stopCheck`).
+        func release() -> Int64? {
+            let (clock, schedule, stop) = (driver.clock, driver.schedule, driver.stop)
+            while let (intended, index) = due.min, stop.requested == nil {
+                let now = clock.now()
+                guard intended <= now else { return min(intended, now + RunClock.stopCheck) }
+                due.popMin()
+                let phaseIndex = schedule.phaseIndex(at: intended)
+                let phase = driver.scenario.load.phases[phaseIndex]
+                let into = Double(intended - schedule.boundaries[phaseIndex]) / 1e9
+                if index >= phase.users?.users(at: into, length: phase.duration.seconds) ?? 0 {
+                    // Not active yet: look again shortly (a ramp adds users as it goes).
+                    due.push(min(schedule.boundaries[phaseIndex + 1], intended + 50_000_000), index)
+                    continue
+                }
+                let operation = mixes[phaseIndex].choose(&streams[index])
+                let argument = streams[index].next()
+                running += 1
+                Task(executorPreference: driver.loop) { [self] in
+                    await driver.runner.execute(operation, argument: argument, requester: driver.users[userIndex[index]].requester,
+                                                intended: intended, phase: phase, shard: index % driver.recorder.shardCount)
+                    running -= 1
+                    thinks(index, from: clock.now())
+                    _ = release()
+                }
             }
-            if intended > clock.now() { await clock.sleep(until: intended, unless: stop) }
-            guard stop.requested == nil else { return }
-            let operation = mixes[phaseIndex].choose(&rng)
-            await runner.execute(operation, argument: rng.next(), requester: user.requester, intended: intended,
-                                 phase: phase, shard: index % recorder.shardCount)
-            intended = clock.now() + think.sample(&rng).nanoseconds
+            if stop.requested != nil || due.min == nil, running == 0, let done = finished {
+                finished = nil
+                done.resume()
+            }
+            return nil
+        }
+    }
+
+    /// (due time, virtual user) pairs, the earliest on top.
+    private struct Heap {
+        private var entries: [(due: Int64, user: Int)] = []
+
+        var min: (Int64, Int)? { entries.first.map { ($0.due, $0.user) } }
+
+        mutating func push(_ due: Int64, _ user: Int) {
+            entries.append((due, user))
+            var child = entries.count - 1
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard entries[child].due < entries[parent].due else { break }
+                entries.swapAt(child, parent)
+                child = parent
+            }
+        }
+
+        mutating func popMin() {
+            entries.swapAt(0, entries.count - 1)
+            entries.removeLast()
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var smallest = parent
+                if left < entries.count, entries[left].due < entries[smallest].due { smallest = left }
+                if right < entries.count, entries[right].due < entries[smallest].due { smallest = right }
+                guard smallest != parent else { return }
+                entries.swapAt(parent, smallest)
+                parent = smallest
+            }
         }
     }
 

@@ -429,7 +429,8 @@ public enum SimulationRun {
         return sync.unsettled
     }
 
-    static func processCPUSeconds() -> Double {
+    /// User and system CPU time the process has used so far.
+    public static func processCPUSeconds() -> Double {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6

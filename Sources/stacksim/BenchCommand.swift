@@ -11,7 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Throughput of single store calls on the live stack at 1, 4 and 16 connections.",
         discussion: "Seeds the scenario's dataset, then for each connection count runs that many callers in a closed loop: "
             + "permission-check (PostgreSQL), GET (Redis) and board (MongoDB). Prints PARAMS (the values used, for pgbench's "
-            + "script) and one RESULT line per call and count."
+            + "script) and one RESULT line per call and count, with the process's CPU time per call (user + system)."
     )
 
     @Argument(help: "The scenario whose dataset to seed.") var scenario: String
@@ -48,8 +48,11 @@ struct BenchCommand: AsyncParsableCommand {
             ]
             for count in counts {
                 for (name, call) in calls {
+                    let cpuBefore = SimulationRun.processCPUSeconds()
                     let (done, seconds) = try await Self.closedLoop(callers: count, for: length, call)
-                    Output.line("RESULT call=\(name) connections=\(count) calls=\(done) rate=" + String(format: "%.0f", Double(done) / seconds))
+                    let cpuPerCall = (SimulationRun.processCPUSeconds() - cpuBefore) / Double(max(done, 1)) * 1e6
+                    Output.line("RESULT call=\(name) connections=\(count) calls=\(done) rate=" + String(format: "%.0f", Double(done) / seconds)
+                                + " cpu_us_per_call=" + String(format: "%.2f", cpuPerCall))
                 }
             }
             return .ok
