@@ -105,7 +105,7 @@ public actor SprintActor {
 public actor UserActor {
     public let requester: Requester
     /// The last request queued, giving the moment it ended; each new one waits for it. A lock
-    /// rather than actor state, so the dispatcher thread can queue without a hop and without reordering.
+    /// rather than actor state, so the request loop can queue without a hop and without reordering.
     private let tail = Mutex<Task<Int64, Never>?>(nil)
 
     init(requester: Requester) {
