@@ -406,6 +406,8 @@ def main():
             request = server.receives(timeout=0.2)
         except AssertionError:  # nothing arrived within the timeout
             continue
+        except OSError:  # a request whose client is gone (killed mid-call): nobody to answer
+            continue
         if request is None:
             break
         serve(request)
