@@ -66,9 +66,11 @@ final class RequestLoop: TaskExecutor, @unchecked Sendable {
                     let wake = due - lead
                     let wait = wake - clock.now()
                     if wait <= 0 {
-                        condition.unlock()
-                        while clock.now() < due {}
-                        condition.lock()
+                        // The rest of the way by the clock, unless a job comes first.
+                        while clock.now() < due, jobs.isEmpty {
+                            condition.unlock()
+                            condition.lock()
+                        }
                         break
                     }
                     _ = condition.wait(until: Date(timeIntervalSinceNow: Double(wait) / 1e9))
