@@ -35,14 +35,15 @@ actor LoadDriver {
     /// Cuts the measurements into seconds on its own actor, so dispatch never waits for it.
     let series: IntervalCollector
     /// The thread the requests run on (and the open model's arrivals are released from).
-    nonisolated let loop = RequestLoop()
+    nonisolated let loop: RequestLoop
     private var collector: Task<Void, Never>?
 
     let stop: RunStop
 
-    init(scenario: Scenario, clock: RunClock, runner: RequestRunner, users: [UserActor], recorder: Recorder,
+    init(scenario: Scenario, clock: RunClock, loop: RequestLoop, runner: RequestRunner, users: [UserActor], recorder: Recorder,
          sync: SnapshotSync, stop: RunStop, progress: (@Sendable (ProgressUpdate) -> Void)?) {
         self.stop = stop
+        self.loop = loop
         self.scenario = scenario; self.clock = clock; self.runner = runner; self.users = users
         self.recorder = recorder
         schedule = ArrivalSchedule(scenario: scenario, userCount: users.count)
@@ -103,7 +104,7 @@ actor LoadDriver {
         let outstanding = Outstanding(limit: scenario.load.maxOutstanding ?? ScenarioLimits.current.maxOutstanding)
         let arrivals = Arrivals(schedule: schedule, stats: emptyScheduleStats())
         return await withCheckedContinuation { (done: CheckedContinuation<ScheduleStats, Never>) in
-            loop.start(clock: clock) {
+            loop.start {
                 while let op = arrivals.next {
                     let now = clock.now()
                     if stop.requested != nil { break }
@@ -170,7 +171,7 @@ actor LoadDriver {
         let users = ClosedUsers(driver: self, count: maxUsers)
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             users.finished = done
-            loop.start(clock: clock) { users.release() }
+            loop.start { users.release() }
         }
         return emptyScheduleStats()
     }
@@ -184,7 +185,7 @@ actor LoadDriver {
         var streams: [SeededRandom]
         let userIndex: [Int]
         /// Thinking users by the moment their next request is intended (a binary min-heap).
-        var due = Heap()
+        var due = DueHeap<Int>()
         var running = 0
         var finished: CheckedContinuation<Void, Never>?
 
@@ -238,39 +239,6 @@ actor LoadDriver {
                 done.resume()
             }
             return nil
-        }
-    }
-
-    /// (due time, virtual user) pairs, the earliest on top.
-    private struct Heap {
-        private var entries: [(due: Int64, user: Int)] = []
-
-        var min: (Int64, Int)? { entries.first.map { ($0.due, $0.user) } }
-
-        mutating func push(_ due: Int64, _ user: Int) {
-            entries.append((due, user))
-            var child = entries.count - 1
-            while child > 0 {
-                let parent = (child - 1) / 2
-                guard entries[child].due < entries[parent].due else { break }
-                entries.swapAt(child, parent)
-                child = parent
-            }
-        }
-
-        mutating func popMin() {
-            entries.swapAt(0, entries.count - 1)
-            entries.removeLast()
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1, right = left + 1
-                var smallest = parent
-                if left < entries.count, entries[left].due < entries[smallest].due { smallest = left }
-                if right < entries.count, entries[right].due < entries[smallest].due { smallest = right }
-                guard smallest != parent else { return }
-                entries.swapAt(parent, smallest)
-                parent = smallest
-            }
         }
     }
 

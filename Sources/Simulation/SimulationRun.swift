@@ -195,11 +195,11 @@ public struct DatasetStep: Sendable {
 public enum SimulationRun {
     public static func run(_ scenario: Scenario, options: RunOptions = RunOptions()) async throws -> RunResult {
         let time = WallTime()
-        let loadStart = LoadStart()
+        let load = LoadClock()
         var workload = scenario
         workload.seed = scenario.seed &+ options.workloadSalt
         let stores = options.stores ?? EmbeddedStack.make(knobs: scenario.embeddedKnobs, seed: workload.seed, time: time,
-                                                          loadStart: loadStart)
+                                                          load: load)
         try await stores.relational.ping()
         try await stores.documents.ping()
         try await stores.cache.ping()
@@ -228,7 +228,8 @@ public enum SimulationRun {
         // The schedule's time 0: after the actors exist, so that building them (70k users at
         // 3,000 organizations) is not counted as lateness of the first arrivals.
         let clock = RunClock()
-        loadStart.mark()
+        let loop = RequestLoop(clock: clock)
+        load.mark(sleeper: loop)
         let ledger = WriteLedger(clock: clock)
         let context = ActionContext(stores: stores, cache: CacheService(stores: stores, settings: scenario.cacheSettings, observer: observer),
                                     sync: sync, time: time, ledger: ledger)
@@ -242,7 +243,7 @@ public enum SimulationRun {
         let startedAt = Date()
         let cpuStart = processCPUSeconds()
         let hostStart = HostCPU.now()
-        let driver = LoadDriver(scenario: workload, clock: clock, runner: runner, users: users, recorder: recorder,
+        let driver = LoadDriver(scenario: workload, clock: clock, loop: loop, runner: runner, users: users, recorder: recorder,
                                 sync: sync, stop: options.stop, progress: options.progress)
         let sprintTask = Task { await driver.rollSprints(tenants: tenants, stores: stores, time: time, every: scenario.stack.sprintLength) }
         let waitSampler = Task { options.serverEvidence ? await sampleWaits(of: stores) : [:] }

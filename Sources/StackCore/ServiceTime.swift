@@ -48,16 +48,41 @@ public struct Outage: Sendable, Equatable {
     public func contains(_ elapsed: Duration) -> Bool { elapsed >= at && elapsed < at + duration }
 }
 
-/// When the run's load started, for knobs timed from it; unset while the dataset loads.
-public final class LoadStart: Sendable {
-    private let instant = Mutex<ContinuousClock.Instant?>(nil)
+/// Waits out a delay: the embedded stores' service times and stalls go through one.
+public protocol Sleeper: Sendable {
+    func sleep(for duration: Duration) async throws
+}
+
+/// The concurrency runtime's timer.
+public struct TaskSleeper: Sleeper {
+    public init() {}
+    public func sleep(for duration: Duration) async throws { try await Task.sleep(for: duration) }
+}
+
+/// The run's load as the embedded stores see it: when it started, for knobs timed from it
+/// (unset while the dataset loads), and what times their waits — the runtime's timer until the
+/// run hands its own, so that a service time ends when due, not when another thread wakes.
+public final class LoadClock: Sendable {
+    private struct State {
+        var start: ContinuousClock.Instant?
+        var sleeper: any Sleeper = TaskSleeper()
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
-    public func mark() { instant.withLock { $0 = .now } }
+    /// The load starts now; its waits are timed by `sleeper` from here on.
+    public func mark(sleeper: any Sleeper = TaskSleeper()) {
+        state.withLock { $0 = State(start: .now, sleeper: sleeper) }
+    }
 
     /// Time since the load started; nil before.
-    public var elapsed: Duration? { instant.withLock { $0.map { .now - $0 } } }
+    public var elapsed: Duration? { state.withLock { $0.start.map { .now - $0 } } }
+
+    public func sleep(for duration: Duration) async throws {
+        try await state.withLock { $0.sleeper }.sleep(for: duration)
+    }
 }
 
 /// Behaviour injected into an embedded store, for the whole store or one call by name.
@@ -176,15 +201,15 @@ public final class StoreBehaviour: Sendable {
     /// The store's station (key "") and the stations of calls with their own `servers`.
     private let stations: [String: ServiceSlots]
     private let origin = ContinuousClock.now
-    private let loadStart: LoadStart
+    private let load: LoadClock
     private let rng: Mutex<SeededRandom>
     /// The engine's account of its work, per query shape.
     public let evidence: EngineEvidence
 
-    public init(store: StoreKind, knobs: StoreKnobs, seed: UInt64, loadStart: LoadStart = LoadStart()) {
+    public init(store: StoreKind, knobs: StoreKnobs, seed: UInt64, load: LoadClock = LoadClock()) {
         self.store = store
         self.knobs = knobs
-        self.loadStart = loadStart
+        self.load = load
         self.rng = Mutex(SeededRandom(seed: seed))
         evidence = EngineEvidence(store: store)
         var stations: [String: ServiceSlots] = [:]
@@ -214,7 +239,7 @@ public final class StoreBehaviour: Sendable {
 
     private func timedServe<T>(_ operation: String, _ work: () throws -> T) async throws -> (result: T, elapsed: Duration) {
         try await StoreCallTrace.timed(store, operation, waitsInside: !stations.isEmpty) {
-            if let outage = knobs.outage, let elapsed = loadStart.elapsed, outage.contains(elapsed) {
+            if let outage = knobs.outage, let elapsed = load.elapsed, outage.contains(elapsed) {
                 throw StoreError(.unavailable, store: store, operation: operation, detail: "outage (stack.embedded knob)")
             }
             let station = stations.isEmpty ? nil : stations[operation] ?? stations[""]
@@ -232,7 +257,7 @@ public final class StoreBehaviour: Sendable {
                 if let latency { delay += latency.sample(&rng) }
                 return errorRate > 0 && rng.unit() < errorRate
             }
-            if delay > .zero { try await Task.sleep(for: delay) }
+            if delay > .zero { try await load.sleep(for: delay) }
             if fails { throw StoreError(.injected, store: store, operation: operation, detail: "injected failure") }
             return try work()
         }

@@ -192,11 +192,11 @@ public final class EmbeddedCacheStore: CachePort, EvidenceSource {
 
 /// Builds the whole embedded stack.
 public enum EmbeddedStack {
-    /// `loadStart`: when the run's load began, for knobs timed from it (an outage).
+    /// `load`: when the run's load began, for knobs timed from it (an outage), and what times the stores' waits.
     public static func make(knobs: [StoreKind: StoreKnobs] = [:], seed: UInt64 = 0,
-                            time: any TimeSource = WallTime(), loadStart: LoadStart = LoadStart()) -> StackStores {
+                            time: any TimeSource = WallTime(), load: LoadClock = LoadClock()) -> StackStores {
         func behaviour(_ kind: StoreKind, _ salt: UInt64) -> StoreBehaviour {
-            StoreBehaviour(store: kind, knobs: knobs[kind] ?? .none, seed: seed &+ salt, loadStart: loadStart)
+            StoreBehaviour(store: kind, knobs: knobs[kind] ?? .none, seed: seed &+ salt, load: load)
         }
         return StackStores(
             relational: EmbeddedRelationalStore(behaviour: behaviour(.relational, 1)),
