@@ -1,6 +1,10 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+/// Release builds optimise across modules: the stores' generic pools, indexes and state machines
+/// are specialised where they are used instead of looking up type metadata on every call.
+let optimized: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+
 let package = Package(
     name: "stacksim",
     platforms: [.macOS(.v15)],
@@ -14,33 +18,34 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
-        .target(name: "StackModel"),
-        .target(name: "Redaction"),
-        .target(name: "StackCore", dependencies: ["StackModel"]),
-        .target(name: "PortContract", dependencies: ["StackCore"]),
+        .target(name: "StackModel", swiftSettings: optimized),
+        .target(name: "Redaction", swiftSettings: optimized),
+        .target(name: "StackCore", dependencies: ["StackModel"], swiftSettings: optimized),
+        .target(name: "PortContract", dependencies: ["StackCore"], swiftSettings: optimized),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLibPQ", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
         .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CEpoll"),
         .systemLibrary(name: "CLinux"),
-        .target(name: "StackIO", dependencies: ["StackCore", "CEpoll"]),
-        .target(name: "StackPostgres", dependencies: ["StackIO", "CLibPQ"]),
-        .target(name: "StackRedis", dependencies: ["StackIO", "CHiredis"]),
-        .target(name: "StackMongo", dependencies: ["StackIO", "CMongoC"]),
-        .target(name: "StackLive", dependencies: ["StackPostgres", "StackRedis", "StackMongo", "Redaction"]),
-        .target(name: "Metrics", dependencies: ["CZlib", .product(name: "Histogram", package: "hdrhistogram-swift")]),
-        .target(name: "Scenario", dependencies: ["Yams"]),
-        .target(name: "Simulation", dependencies: ["StackModel", "StackCore", "Metrics", "Scenario", "CLinux"]),
-        .target(name: "Reporting", dependencies: ["Metrics", "Scenario", "Redaction"]),
-        .target(name: "Capacity", dependencies: ["Metrics", "Scenario", "Reporting"]),
-        .target(name: "StackSim", dependencies: ["Simulation", "Reporting", "Scenario", "StackCore", "StackModel", "Metrics", "Capacity"]),
+        .target(name: "StackIO", dependencies: ["StackCore", "CEpoll"], swiftSettings: optimized),
+        .target(name: "StackPostgres", dependencies: ["StackIO", "CLibPQ"], swiftSettings: optimized),
+        .target(name: "StackRedis", dependencies: ["StackIO", "CHiredis"], swiftSettings: optimized),
+        .target(name: "StackMongo", dependencies: ["StackIO", "CMongoC"], swiftSettings: optimized),
+        .target(name: "StackLive", dependencies: ["StackPostgres", "StackRedis", "StackMongo", "Redaction"], swiftSettings: optimized),
+        .target(name: "Metrics", dependencies: ["CZlib", .product(name: "Histogram", package: "hdrhistogram-swift")], swiftSettings: optimized),
+        .target(name: "Scenario", dependencies: ["Yams"], swiftSettings: optimized),
+        .target(name: "Simulation", dependencies: ["StackModel", "StackCore", "Metrics", "Scenario", "CLinux"], swiftSettings: optimized),
+        .target(name: "Reporting", dependencies: ["Metrics", "Scenario", "Redaction"], swiftSettings: optimized),
+        .target(name: "Capacity", dependencies: ["Metrics", "Scenario", "Reporting"], swiftSettings: optimized),
+        .target(name: "StackSim", dependencies: ["Simulation", "Reporting", "Scenario", "StackCore", "StackModel", "Metrics", "Capacity"], swiftSettings: optimized),
         .executableTarget(
             name: "stacksim",
             dependencies: [
                 "StackSim", "StackLive", "Redaction", "Capacity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: optimized
         ),
         .testTarget(name: "StackModelTests", dependencies: ["StackModel"]),
         .testTarget(name: "StackCoreTests", dependencies: ["StackCore", "PortContract"]),

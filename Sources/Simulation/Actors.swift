@@ -114,11 +114,11 @@ public actor UserActor {
 
     /// Queues a request behind this user's earlier ones; `request` is given when the previous one
     /// ended (0 for none) and returns when it ended itself.
-    nonisolated func submit(on loop: RequestLoop, _ request: @escaping @Sendable (Requester, _ previousEnd: Int64) async -> Int64) {
+    nonisolated func submit(on executor: any TaskExecutor, _ request: @escaping @Sendable (Requester, _ previousEnd: Int64) async -> Int64) {
         let requester = requester
         tail.withLock { tail in
             let previous = tail
-            tail = Task(executorPreference: loop) {
+            tail = Task(executorPreference: executor) {
                 let previousEnd = await previous?.value ?? 0
                 return await request(requester, previousEnd)
             }

@@ -34,16 +34,20 @@ actor LoadDriver {
 
     /// Cuts the measurements into seconds on its own actor, so dispatch never waits for it.
     let series: IntervalCollector
-    /// The thread the requests run on (and the open model's arrivals are released from).
+    /// The thread the arrivals are released from and, on the embedded stack, the requests run on.
     nonisolated let loop: RequestLoop
+    /// Where the stores' calls are cheapest from (a live stack's I/O thread), if anywhere: the
+    /// requests run there instead of on the loop.
+    nonisolated let storeExecutor: (any TaskExecutor)?
     private var collector: Task<Void, Never>?
 
     let stop: RunStop
 
-    init(scenario: Scenario, clock: RunClock, loop: RequestLoop, runner: RequestRunner, users: [UserActor], recorder: Recorder,
-         sync: SnapshotSync, stop: RunStop, progress: (@Sendable (ProgressUpdate) -> Void)?) {
+    init(scenario: Scenario, clock: RunClock, loop: RequestLoop, storeExecutor: (any TaskExecutor)?, runner: RequestRunner, users: [UserActor],
+         recorder: Recorder, sync: SnapshotSync, stop: RunStop, progress: (@Sendable (ProgressUpdate) -> Void)?) {
         self.stop = stop
         self.loop = loop
+        self.storeExecutor = storeExecutor
         self.scenario = scenario; self.clock = clock; self.runner = runner; self.users = users
         self.recorder = recorder
         schedule = ArrivalSchedule(scenario: scenario, userCount: users.count)
@@ -99,6 +103,7 @@ actor LoadDriver {
     /// falls behind.
     private func dispatchOpen() async -> ScheduleStats {
         let (loop, clock, users, runner, stop, phases) = (loop, clock, users, runner, stop, scenario.load.phases)
+        let requests = storeExecutor ?? loop
         let tolerance = scenario.load.scheduleTolerance.nanoseconds
         let shards = recorder.shardCount
         let outstanding = Outstanding(limit: scenario.load.maxOutstanding ?? ScenarioLimits.current.maxOutstanding)
@@ -121,7 +126,7 @@ actor LoadDriver {
                     let lag = now - op.at
                     if lag > tolerance { arrivals.stats.late += 1 }
                     arrivals.stats.maxLagMs = max(arrivals.stats.maxLagMs, Double(lag) / 1e6)
-                    users[op.userIndex].submit(on: loop) { requester, previousEnd in
+                    users[op.userIndex].submit(on: requests) { requester, previousEnd in
                         let end = await runner.execute(op.operation, argument: op.argument, requester: requester, intended: op.at,
                                                        previousEnd: previousEnd, phase: phase, shard: op.userIndex % shards)
                         outstanding.leave()
@@ -227,8 +232,11 @@ actor LoadDriver {
                 let argument = streams[index].next()
                 running += 1
                 Task(executorPreference: driver.loop) { [self] in
-                    await driver.runner.execute(operation, argument: argument, requester: driver.users[userIndex[index]].requester,
-                                                intended: intended, phase: phase, shard: index % driver.recorder.shardCount)
+                    let (runner, requester, shard) = (driver.runner, driver.users[userIndex[index]].requester, index % driver.recorder.shardCount)
+                    // The request where the stores are cheapest to call from; its user back on the loop.
+                    _ = await withTaskExecutorPreference(driver.storeExecutor) {
+                        await runner.execute(operation, argument: argument, requester: requester, intended: intended, phase: phase, shard: shard)
+                    }
                     running -= 1
                     thinks(index, from: clock.now())
                     _ = release()

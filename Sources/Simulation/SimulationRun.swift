@@ -243,7 +243,7 @@ public enum SimulationRun {
         let startedAt = Date()
         let cpuStart = processCPUSeconds()
         let hostStart = HostCPU.now()
-        let driver = LoadDriver(scenario: workload, clock: clock, loop: loop, runner: runner, users: users, recorder: recorder,
+        let driver = LoadDriver(scenario: workload, clock: clock, loop: loop, storeExecutor: stores.executor, runner: runner, users: users, recorder: recorder,
                                 sync: sync, stop: options.stop, progress: options.progress)
         let sprintTask = Task { await driver.rollSprints(tenants: tenants, stores: stores, time: time, every: scenario.stack.sprintLength) }
         let waitSampler = Task { options.serverEvidence ? await sampleWaits(of: stores) : [:] }

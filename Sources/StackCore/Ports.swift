@@ -108,11 +108,15 @@ public struct StackStores: Sendable {
     public var relational: any RelationalPort
     public var documents: any DocumentPort
     public var cache: any CachePort
+    /// Where calls to these stores are cheapest from (a live stack's I/O thread: a call made
+    /// there resumes its caller without a thread hand-off); nil: anywhere.
+    public var executor: (any TaskExecutor)?
 
-    public init(relational: any RelationalPort, documents: any DocumentPort, cache: any CachePort) {
+    public init(relational: any RelationalPort, documents: any DocumentPort, cache: any CachePort, executor: (any TaskExecutor)? = nil) {
         self.relational = relational
         self.documents = documents
         self.cache = cache
+        self.executor = executor
     }
 }
 

@@ -5,13 +5,24 @@ import Synchronization
 /// One thread waiting on epoll for every nonblocking connection (libpq, hiredis). Connection
 /// code runs on this thread only — submitted with `execute`, called back on readiness — so the C
 /// handles need no locks and no blocking call ever reaches Swift's cooperative pool.
-public final class Reactor: Sendable {
+///
+/// It is also a task executor: a task that prefers it runs on this thread, so its store calls
+/// are written and their replies resume it without waking another thread — a call costs what
+/// it costs a C client (write, `epoll_wait`, read), not two thread hand-offs.
+public final class Reactor: TaskExecutor, Sendable {
     public static let shared = Reactor()
+
+    private enum Job {
+        case work(@Sendable () -> Void)
+        case task(UnownedJob)
+    }
 
     private let epoll: Int32
     private let wake: Int32
-    private let jobs = Mutex<[@Sendable () -> Void]>([])
+    private let jobs = Mutex<[Job]>([])
     private let loop: ReactorLoop
+    /// The reactor thread's `pthread_self()`, once it runs.
+    private let threadID = Atomic<UInt>(0)
 
     init() {
         // Without its epoll instance and wake-up descriptor no live store can work at all.
@@ -25,14 +36,21 @@ public final class Reactor: Sendable {
         thread.start()
     }
 
-    /// Runs `job` on the reactor thread.
-    public func execute(_ job: @escaping @Sendable () -> Void) {
-        // One wake-up per batch: the reactor takes every queued job when it wakes.
+    /// Runs `job` on the reactor thread (after the current batch, when called from it).
+    public func execute(_ job: @escaping @Sendable () -> Void) { submit(.work(job)) }
+
+    public func enqueue(_ job: consuming ExecutorJob) { submit(.task(UnownedJob(job))) }
+
+    private var isCurrent: Bool { threadID.load(ordering: .relaxed) == pthread_self() }
+
+    private func submit(_ job: Job) {
+        // One wake-up per batch: the reactor takes every queued job when it wakes. From the
+        // reactor thread itself none is needed: it drains the queue before it waits again.
         let first = jobs.withLock { queue in
             queue.append(job)
             return queue.count == 1
         }
-        guard first else { return }
+        guard first, !isCurrent else { return }
         var one: UInt64 = 1
         // EAGAIN: the counter is saturated, so the reactor is already due to wake.
         _ = SystemCall.retrying("write(eventfd)", allowing: [EAGAIN]) { write(wake, &one, 8) }
@@ -42,19 +60,35 @@ public final class Reactor: Sendable {
     public var thread: ReactorLoop { loop }
 
     private func run() {
+        threadID.store(pthread_self(), ordering: .relaxed)
         var events = [epoll_event](repeating: epoll_event(), count: 64)
+        var batch: [Job] = []
         while true {
-            let ready = SystemCall.retrying("epoll_wait") { epoll_wait(epoll, &events, Int32(events.count), loop.timeoutMilliseconds()) }
+            let idle = jobs.withLock { $0.isEmpty }
+            let ready = SystemCall.retrying("epoll_wait") {
+                epoll_wait(epoll, &events, Int32(events.count), idle ? loop.timeoutMilliseconds() : 0)
+            }
             for event in events.prefix(max(0, Int(ready))) {
                 if event.data.fd == wake {
                     var count: UInt64 = 0
                     _ = SystemCall.retrying("read(eventfd)", allowing: [EAGAIN]) { read(wake, &count, 8) }
-                    for job in jobs.withLock({ queue in defer { queue.removeAll() }; return queue }) { job() }
-                    loop.runSoon()
                 } else {
                     loop.dispatch(fd: event.data.fd, events: event.events)
                 }
             }
+            // Replies just read resumed their tasks: run them, and what they submit, until none is left.
+            while true {
+                jobs.withLock { swap(&$0, &batch) }
+                if batch.isEmpty { break }
+                for job in batch {
+                    switch job {
+                    case .work(let work): work()
+                    case .task(let task): task.runSynchronously(on: asUnownedTaskExecutor())
+                    }
+                }
+                batch.removeAll(keepingCapacity: true)
+            }
+            loop.runSoon()
             loop.fireTimers()
         }
     }

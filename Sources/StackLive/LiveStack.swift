@@ -54,7 +54,7 @@ public final class LiveStack: Sendable {
         redis = try RedisStore(url: urls.redis, prefix: urls.redisPrefix, pool: pool)
     }
 
-    public var stores: StackStores { StackStores(relational: postgres, documents: mongo, cache: redis) }
+    public var stores: StackStores { StackStores(relational: postgres, documents: mongo, cache: redis, executor: Reactor.shared) }
 
     /// Where stacksim works in each store, for messages.
     public var places: [StoreKind: String] {

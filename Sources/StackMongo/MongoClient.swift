@@ -60,14 +60,22 @@ final class MongoClient: Sendable {
 
     /// Runs a command document (extended JSON, command name first) and returns its reply.
     func command(_ name: String, _ json: String) async throws -> MongoReply {
+        try await command(name, json) { $0 }
+    }
+
+    /// Runs a command and reads its reply with `read` on the client thread that ran it: decoding
+    /// a large reply keeps off the caller's thread (the request loop, the reactor). A reply the
+    /// server gave counts as an answer for failing fast even when `read` rejects it.
+    func command<T>(_ name: String, _ json: String, reading read: @escaping @Sendable (MongoReply) throws -> T) async throws -> T {
         let enqueued = ContinuousClock.now
         if failFast.withLock({ $0.admit(now: enqueued) }) != nil {
             throw StoreError(.unavailable, store: .document, operation: name,
                              detail: "the server did not answer a moment ago; failing fast until the next try")
         }
         let settings = self.settings, database = self.database
+        typealias Answer = (waited: Duration, read: Handover<Result<T, any Error>>)
         do {
-            let (waited, reply) = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(Duration, MongoReply), any Error>) in
+            let answer = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Answer, any Error>) in
                 let once = OnceContinuation(continuation)
                 let limit = settings.waitTimeout + settings.callTimeout
                 // The deadline is a reactor timer: no task on Swift's pool per call. Resuming once
@@ -85,12 +93,15 @@ final class MongoClient: Sendable {
                         return once.resume(with: .failure(StoreError(.poolTimeout, store: .document, operation: name,
                                                                      detail: "no client thread came free within \(settings.waitTimeout)")))
                     }
-                    once.resume(with: Result { (waited, try Self.run(client, database, name, json)) })
+                    once.resume(with: Result {
+                        let reply = try Self.run(client, database, name, json)
+                        return (waited, Handover(Result { try read(reply) }))
+                    })
                 }
             }
             failFast.withLock { $0.succeeded() }
-            StoreCallTrace.record(.document, StoreCallTrace.connectionWait, duration: waited, failed: false)
-            return reply
+            StoreCallTrace.record(.document, StoreCallTrace.connectionWait, duration: answer.waited, failed: false)
+            return try answer.read.value.get()
         } catch let error as StoreError {
             failFast.withLock { error.code == .unavailable ? $0.failed(now: .now) : $0.probeAbandoned() }
             throw error
@@ -147,6 +158,13 @@ final class MongoClient: Sendable {
 
 /// A command's reply as relaxed extended JSON: decoded straight into model values where the
 /// shape is known (a find's documents), read as a generic document otherwise.
+/// A value made on one thread and handed to another that alone uses it from then on.
+struct Handover<Value>: @unchecked Sendable {
+    let value: Value
+
+    init(_ value: Value) { self.value = value }
+}
+
 struct MongoReply: Sendable {
     let command: String
     let json: Data

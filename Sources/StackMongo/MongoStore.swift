@@ -20,15 +20,15 @@ public final class MongoStore: DocumentPort, EvidenceSource {
 
     // MARK: - Commands
 
-    /// Runs a command and reads its reply, both inside the call's measurement: a write error in
-    /// the reply fails the call.
+    /// Runs a command and reads its reply (on the client's thread), both inside the call's
+    /// measurement: a write error in the reply fails the call.
     private func send<T>(_ call: String, _ command: String, _ collection: String, _ fields: [(String, Any)],
-                         reading read: (MongoReply) throws -> T) async throws -> T {
+                         reading read: @escaping @Sendable (MongoReply) throws -> T) async throws -> T {
         let json = DocumentCodec.ordered([(command, collection)] + fields)
         let start = ContinuousClock.now
         defer { issued.record(call, first: (command, json), took: ContinuousClock.now - start) }
         return try await StoreCallTrace.measure(.document, call) {
-            try read(try await client.command(call, json))
+            try await client.command(call, json, reading: read)
         }
     }
 
@@ -88,7 +88,7 @@ public final class MongoStore: DocumentPort, EvidenceSource {
         try await send(call, command, collection, fields) { try $0.document() }
     }
 
-    private func find<T: Decodable>(_ call: String, _ type: T.Type, in collection: String, _ filter: [String: Any],
+    private func find<T: Decodable & Sendable>(_ call: String, _ type: T.Type, in collection: String, _ filter: [String: Any],
                                     sort: [(String, Any)]? = nil, limit: Int? = nil, projection: [String: Any]? = nil) async throws -> [T] {
         var fields: [(String, Any)] = [("filter", filter)]
         if let sort { fields.append(("sort", Ordered(sort))) }

@@ -49,7 +49,7 @@ struct BenchCommand: AsyncParsableCommand {
             for count in counts {
                 for (name, call) in calls {
                     let cpuBefore = SimulationRun.processCPUSeconds()
-                    let (done, seconds) = try await Self.closedLoop(callers: count, for: length, call)
+                    let (done, seconds) = try await Self.closedLoop(callers: count, for: length, on: stack.stores.executor, call)
                     let cpuPerCall = (SimulationRun.processCPUSeconds() - cpuBefore) / Double(max(done, 1)) * 1e6
                     Output.line("RESULT call=\(name) connections=\(count) calls=\(done) rate=" + String(format: "%.0f", Double(done) / seconds)
                                 + " cpu_us_per_call=" + String(format: "%.2f", cpuPerCall))
@@ -59,12 +59,13 @@ struct BenchCommand: AsyncParsableCommand {
         }
     }
 
-    /// `callers` tasks each calling `call` back to back until `length` has passed.
-    static func closedLoop(callers: Int, for length: Duration, _ call: @escaping @Sendable () async throws -> Void) async throws -> (Int, Double) {
+    /// `callers` tasks on `executor`, each calling `call` back to back until `length` has passed.
+    static func closedLoop(callers: Int, for length: Duration, on executor: (any TaskExecutor)?,
+                           _ call: @escaping @Sendable () async throws -> Void) async throws -> (Int, Double) {
         let start = ContinuousClock.now, end = start + length
         let done = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<callers {
-                group.addTask {
+                group.addTask(executorPreference: executor) {
                     var n = 0
                     while ContinuousClock.now < end {
                         try await call()
