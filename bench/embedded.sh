@@ -16,9 +16,10 @@ tenant_rate=${TENANT_RATE:-1000}
 bin=.build/release/stacksim
 out=$(mktemp -d)
 
-# One run's row: target, achieved/s, board p50/p99, worst p99, CPU µs per request, overhead p50/p99 µs, late arrivals, verdict.
+# One run's row: target, achieved/s, board p50/p99, worst p99, CPU µs per request, overhead p50/p99 µs, late arrivals, verdict;
+# with a third argument, the CPU per request as a ratio to it ("first": to this run's own, then kept in $out/first-cpu).
 row() {
-    python3 - "$1" "$2" "${3:-}" <<'PY'
+    python3 - "$1" "$2" "${3:-}" "$out/first-cpu" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 ops = {o["name"]: o for o in r["operations"]}
@@ -27,15 +28,14 @@ worst = max(ops.values(), key=lambda o: o["latency_ms"]["p99"])
 s, h = r["schedule_lag"], r["harness"]
 cpu = h["process_cpu_s"] / max(1, s["intended"] - r["totals"]["dropped"]) * 1e6
 o = h.get("overhead_ms") or {"p50": 0, "p99": 0}
-base = f" | {cpu / float(sys.argv[3]):.2f}" if sys.argv[3] else ""
+if sys.argv[3] == "first":
+    open(sys.argv[4], "w").write(str(cpu))
+reference = cpu if sys.argv[3] == "first" else float(sys.argv[3] or 0)
+base = f" | {cpu / reference:.2f}" if reference else ""
 print(f"| {sys.argv[2]} | {r['totals']['throughput_per_s']:.0f} | {board['p50']:.3f} | {board['p99']:.2f} | "
       f"{worst['latency_ms']['p99']:.2f} ({worst['name']}) | {cpu:.0f} | {o['p50'] * 1000:.0f} / {o['p99'] * 1000:.0f} | "
       f"{s['late']}/{s['intended']} | {r['verdict']}{base} |")
 PY
-}
-cpu_of() {
-    python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); s = r["schedule_lag"]
-print(r["harness"]["process_cpu_s"] / max(1, s["intended"] - r["totals"]["dropped"]) * 1e6)' "$1"
 }
 header='| %s | achieved/s | board p50 ms | board p99 ms | worst p99 ms (operation) | CPU µs/request | own overhead p50 / p99 µs | late arrivals | verdict%s |\n'
 rule='|---:|---:|---:|---:|---:|---:|---:|---:|---%s|\n'
@@ -55,6 +55,6 @@ first=""
 for size in "${sizes[@]}"; do
     sed "s/^  organizations: 30 /  organizations: $size /" Scenarios/default.yaml >"$out/orgs-$size.yaml"
     "$bin" run "$out/orgs-$size.yaml" --duration "${seconds}s" --rate "${tenant_rate}/s" --out "$out/orgs-$size" --quiet >/dev/null 2>&1 || true
-    [[ -n $first ]] || first=$(cpu_of "$out/orgs-$size/report.json")
-    row "$out/orgs-$size/report.json" "$size" "$first"
+    row "$out/orgs-$size/report.json" "$size" "${first:-first}"
+    first=$(cat "$out/first-cpu")
 done

@@ -162,6 +162,11 @@ public final class IssuedCalls<First: Sendable>: Sendable {
         public var calls = 0
         public var nanos: Int64 = 0
         public let first: First
+
+        mutating func add(_ took: Duration) {
+            calls += 1
+            nanos += took.nanoseconds
+        }
     }
 
     private let entries = Mutex<[String: Entry]>([:])
@@ -170,10 +175,8 @@ public final class IssuedCalls<First: Sendable>: Sendable {
 
     /// Counts one call named `name` that took `took`; `first` is kept from the first one only.
     public func record(_ name: String, first: @autoclosure () -> First, took: Duration) {
-        entries.withLock { entries in
-            entries[name, default: Entry(first: first())].calls += 1
-            entries[name]!.nanos += took.nanoseconds
-        }
+        // One hash lookup per call: the default subscript's in-place access.
+        entries.withLock { $0[name, default: Entry(first: first())].add(took) }
     }
 
     public var snapshot: [String: Entry] { entries.withLock { $0 } }
