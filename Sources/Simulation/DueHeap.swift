@@ -3,7 +3,6 @@ struct DueHeap<Element> {
     private var entries: [(due: Int64, element: Element)] = []
 
     var min: (due: Int64, element: Element)? { entries.first }
-    var isEmpty: Bool { entries.isEmpty }
 
     mutating func push(_ due: Int64, _ element: Element) {
         entries.append((due, element))

@@ -166,13 +166,8 @@ final class RequestLoop: TaskExecutor, Sleeper, @unchecked Sendable {
 
     /// Called with the lock held, once finished: the waits still running go to the runtime's timer.
     private func stop() {
-        var pending: [(Int64, CheckedContinuation<Void, Never>)] = []
-        while let top = timers.min {
-            timers.popMin()
-            pending.append((top.due, top.element))
-        }
+        while let due = timers.min?.due { Self.resume(timers.popMin(), at: due, clock: clock) }
         firstTimer.store(.max, ordering: .relaxed)
         condition.unlock()
-        for (due, continuation) in pending { Self.resume(continuation, at: due, clock: clock) }
     }
 }
