@@ -11,7 +11,7 @@ BUILD_PACKAGES := zlib1g-dev libpq-dev libmongoc-dev libhiredis-dev
 SERVICE_PACKAGES := postgresql-15 postgresql-contrib redis-server redis-tools python3-mockupdb python3-mongomock
 APT := scripts/apt-ensure.sh
 
-.PHONY: help deps build run bench bench-live bench-evidence example test test-unit test-cli test-deps services-up services-down scenarios clean
+.PHONY: help deps build run bench bench-live bench-evidence bench-gate example test test-unit test-cli test-deps services-up services-down scenarios clean
 
 help: ## List every target
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-12s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ bench: build ## The embedded stack's cost: a rate sweep, 30/300/3,000 organizati
 
 bench-live: build services-up ## Store calls through the live adapters next to pgbench and redis-benchmark, 1/4/16 connections, 3 times: rates and client CPU per call as ratios
 	bench/live.sh
+
+bench-gate: build ## The regression gate on Scenarios/ci-regression.yaml: false alarms, detection of 5–50 % slowdowns of one operation, drift (about 45 minutes)
+	bench/gate.sh
 
 bench-evidence: build services-up ## What server evidence costs: the same live run with and without it (see docs/performance.md)
 	bench/evidence.sh

@@ -134,10 +134,9 @@ public struct SLOJudge: Sendable {
         }
         let estimate = UInt64(histogram.histogram.valueAtPercentile(p * 100))
         let inflation = BatchVariance.inflation(batches, above: estimate)
-        let bounds = QuantileInterval.ranks(n: n, p: p, z: inflation.map { StudentT.quantile(0.5 + confidence / 2, df: $0.batches - 1) } ?? z,
-                                            inflation: inflation?.factor ?? 1)
-        let value = { (rank: Int) in histogram.milliseconds(atPercentile: 100 * Double(rank) / Double(n)) }
-        return made(histogram.milliseconds(atPercentile: p * 100), bounds.low.map(value) ?? 0, bounds.high.map(value), n)
+        let interval = histogram.quantileInterval(p, z: inflation.map { StudentT.quantile(0.5 + confidence / 2, df: $0.batches - 1) } ?? z,
+                                                  inflation: inflation?.factor ?? 1)!
+        return made(interval.estimateMs, interval.lowerMs, interval.upperMs, n)
     }
 
     /// `p99` → 0.99; nil for `max`.
@@ -164,18 +163,6 @@ public struct SLOJudge: Sendable {
     }
 }
 
-/// The ranks (1-based order statistics) that bound a p-quantile among n samples with the
-/// confidence `z` stands for, by the normal approximation to Binomial(n, p).
-public enum QuantileInterval {
-    /// `low` nil: below the smallest sample; `high` nil: above the largest — not bounded.
-    /// `inflation` multiplies the binomial variance (`BatchVariance`).
-    public static func ranks(n: Int, p: Double, z: Double, inflation: Double = 1) -> (low: Int?, high: Int?) {
-        let mean = Double(n) * p, spread = z * (inflation * Double(n) * p * (1 - p)).squareRoot()
-        let low = Int((mean - spread).rounded(.down)), high = Int((mean + spread).rounded(.up))
-        return (low >= 1 ? low : nil, high <= n ? high : nil)
-    }
-}
-
 /// How much more a fraction of requests varies than independent requests would: the variance of
 /// the batch means (one batch per recorded second) of the share above a value, over the binomial
 /// variance. Queues make neighbouring requests slow together, so a p99 from n requests knows less
@@ -190,43 +177,5 @@ public enum BatchVariance {
         let batchVariance = k / (k - 1) * counts.reduce(0) { $0 + pow($1.x - f * $1.n, 2) } / (n * n)
         let factor = batchVariance / (f * (1 - f) / n)
         return factor > 1 ? (factor, counts.count) : nil
-    }
-}
-
-/// Student's t distribution's quantile, by the Cornish–Fisher expansion around the normal's
-/// (within 1 % of the exact value from 3 degrees of freedom up; the normal's beyond 200).
-public enum StudentT {
-    public static func quantile(_ p: Double, df: Int) -> Double {
-        let z = StandardNormal.quantile(p)
-        guard df < 200 else { return z }
-        let v = Double(max(df, 1))
-        let z3 = z * z * z, z5 = z3 * z * z, z7 = z5 * z * z
-        return z + (z3 + z) / (4 * v) + (5 * z5 + 16 * z3 + 3 * z) / (96 * v * v)
-            + (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * v * v * v)
-    }
-}
-
-/// The Wilson score interval of a proportion.
-public enum Wilson {
-    public static func interval(successes: Int, of n: Int, z: Double) -> (low: Double, high: Double) {
-        let n = Double(n), p = Double(successes) / n, z2 = z * z
-        let centre = (p + z2 / (2 * n)) / (1 + z2 / n)
-        let half = z / (1 + z2 / n) * (p * (1 - p) / n + z2 / (4 * n * n)).squareRoot()
-        return (max(0, centre - half), min(1, centre + half))
-    }
-}
-
-/// The standard normal distribution's quantile function.
-public enum StandardNormal {
-    public static func cdf(_ x: Double) -> Double { 0.5 * erfc(-x / 2.squareRoot()) }
-
-    /// The x with cdf(x) = p, found by bisection (exact to 1e-12; p in (0, 1)).
-    public static func quantile(_ p: Double) -> Double {
-        var lo = -40.0, hi = 40.0
-        for _ in 0..<200 {
-            let mid = (lo + hi) / 2
-            if cdf(mid) < p { lo = mid } else { hi = mid }
-        }
-        return (lo + hi) / 2
     }
 }

@@ -46,7 +46,7 @@ public enum HistogramLog {
     public static func format(_ line: Line) -> String {
         let prefix = line.tag.map { "Tag=\($0)," } ?? ""
         return prefix + String(format: "%.3f,%.3f,%.3f,", line.start, line.length, line.histogram.maxMilliseconds)
-            + encode(line.histogram.histogram).base64EncodedString()
+            + line.histogram.encoded
     }
 
     /// Parses the lines of a log back into histograms (comments and the legend skipped).
@@ -56,9 +56,10 @@ public enum HistogramLog {
             guard let first = fields.first, !first.hasPrefix("#"), !first.hasPrefix("\"") else { return nil }
             var tag: String?
             if first.hasPrefix("Tag=") { tag = String(first.dropFirst(4)); fields.removeFirst() }
-            guard fields.count == 4, let start = Double(fields[0]), let length = Double(fields[1]),
-                  let data = Data(base64Encoded: fields[3]) else { throw DecodingError.malformed("line '\(raw.prefix(60))'") }
-            return Line(tag: tag, start: start, length: length, histogram: try decode(data))
+            guard fields.count == 4, let start = Double(fields[0]), let length = Double(fields[1]) else {
+                throw DecodingError.malformed("line '\(raw.prefix(60))'")
+            }
+            return Line(tag: tag, start: start, length: length, histogram: try LatencyHistogram(encoded: fields[3]))
         }
     }
 
@@ -233,5 +234,16 @@ struct ByteReader {
 extension Data {
     mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
         Swift.withUnsafeBytes(of: value.bigEndian) { append(contentsOf: $0) }
+    }
+}
+
+extension LatencyHistogram {
+    /// The histogram in HdrHistogram's V2 compressed encoding, Base64: what a `.hlog` line holds,
+    /// and what a report keeps so a later comparison can use every recorded value.
+    public var encoded: String { HistogramLog.encode(histogram).base64EncodedString() }
+
+    public init(encoded: String) throws {
+        guard let data = Data(base64Encoded: encoded) else { throw HistogramLog.DecodingError.malformed("not Base64") }
+        self = try HistogramLog.decode(data)
     }
 }

@@ -9,106 +9,330 @@ public struct ComparisonFinding: Codable, Sendable {
 
     public var operation: String
     public var percentile: String
+    /// The baseline runs' value (their geometric mean) and this run's, as measured.
     public var baselineMs: Double
     public var currentMs: Double
-    /// (current − baseline) / baseline.
+    /// The change beyond the run-wide shift: current / (baseline × shift) − 1.
     public var change: Double
-    /// One-sided Mann-Whitney U p-value over the per-second values (nil: too few seconds to test).
-    public var pValue: Double?
+    /// The change's confidence interval, at the comparison's `confidence`.
+    public var changeLow: Double
+    public var changeHigh: Double
+    /// The smallest slowdown this comparison calls a regression: a true change this large is
+    /// flagged about half the time, larger ones more often. "Unchanged" with a resolution of
+    /// +40 % means "too noisy to tell" for anything smaller.
+    public var resolution: Double
+    /// The absolute floor a change had to pass, in milliseconds.
+    public var floorMs: Double
     public var verdict: Verdict
 
     public var summary: String {
-        let p = pValue.map { String(format: ", p = %.4f", $0) } ?? ", too few seconds for a noise test"
-        return "\(operation) \(percentile): \(Format.ms(baselineMs)) → \(Format.ms(currentMs)) ms "
-            + "(\(String(format: "%+.1f", change * 100))%\(p)): \(verdict.rawValue)"
+        "\(operation) \(percentile): \(Format.ms(baselineMs)) → \(Format.ms(currentMs)) ms "
+            + "(\(Format.change(change)) beyond the run's shift, interval \(Format.change(changeLow)) … \(Format.change(changeHigh)), "
+            + "resolution \(Format.change(resolution))): \(verdict.rawValue)"
     }
 }
 
+/// How much one percentile of every operation moved together: the machine, or a change on
+/// every request's path — from inside a run the two look alike, so it is drift, not a regression.
+public struct RunShift: Codable, Sendable {
+    public enum Verdict: String, Codable, Sendable {
+        case slower, faster, steady
+    }
+
+    public var percentile: String
+    /// The median change across operations, current / baseline − 1, and its interval.
+    public var change: Double
+    public var changeLow: Double
+    public var changeHigh: Double
+    public var verdict: Verdict
+}
+
+/// The noise a percentile's comparison allowed for. One run's log-percentile varies by its
+/// sampling variance (from the order-statistic interval) times `overdispersion` — requests in a
+/// queue are not independent — plus `betweenRunsSpread`² (a standard deviation of the log value)
+/// — a machine is not the same twice. Both are
+/// fitted to the spread between the baseline's runs when it holds two or more; otherwise they
+/// are the defaults measured on a shared 2-core machine (docs/performance.md).
+public struct NoiseModel: Codable, Sendable {
+    public var percentile: String
+    public var overdispersion: Double
+    public var betweenRunsSpread: Double
+    /// Baseline runs the model was fitted to; 0 when it is the default.
+    public var fittedToRuns: Int
+}
+
 public struct BaselineComparison: Codable, Sendable {
-    /// What the baseline is: its scenario and start time.
+    /// What the baseline is: its files.
     public var baseline: String
+    public var baselineRuns: Int
     public var relativeLimit: Double
-    public var absoluteLimitMs: Double
+    /// The absolute floor as given (`5% of p50` or `0.5 ms`).
+    public var absoluteFloor: String
+    /// The chance that a run of unchanged code shows any regression (or improvement) at all,
+    /// shared out over the comparisons.
     public var alpha: Double
+    /// The two-sided level of each comparison's interval (Bonferroni: 1 − alpha / comparisons).
+    public var confidence: Double
+    public var noise: [NoiseModel]
+    public var drift: [RunShift]
     public var findings: [ComparisonFinding]
-    /// Differences that make the comparison less trustworthy (another machine, seed, target).
+    /// Differences that make the comparison less trustworthy (another machine, seed, target),
+    /// drift, and what could not be judged.
     public var warnings: [String]
 
     public var regressions: [ComparisonFinding] { findings.filter { $0.verdict == .regression } }
 }
 
-/// Judges a run against a baseline. A percentile of an operation regresses only when all three
-/// hold, after scaling the baseline by the run-wide shift (below): it grew by more than
-/// `relative` (default 20 %), by more than `absoluteMs` (default 0.5 ms), and the per-second
-/// values of the two runs differ beyond noise — a one-sided Mann-Whitney U test at `alpha`
-/// (default 0.01) on the recorded seconds' p50 or p99. The rank test assumes nothing about the
-/// shape of latency distributions and uses each run's second-to-second variation as its noise.
+/// The smallest absolute change that counts, on the operation's own scale by default.
+public enum AbsoluteFloor: Sendable, Equatable, CustomStringConvertible {
+    case milliseconds(Double)
+    /// A fraction of the operation's baseline median.
+    case ofMedian(Double)
+
+    public func ms(medianMs: Double) -> Double {
+        switch self {
+        case .milliseconds(let ms): return ms
+        case .ofMedian(let fraction): return fraction * medianMs
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .milliseconds(let ms): return "\(Format.ms(ms)) ms"
+        case .ofMedian(let fraction): return "\(Format.percent(fraction)) of p50"
+        }
+    }
+}
+
+/// Judges a run against one or more baseline runs with every recorded request, not summaries.
 ///
-/// Between runs a shared machine drifts as a whole (a busy neighbour slows every request alike).
-/// The run-wide shift — the median change of that percentile across operations — absorbs it: an
-/// operation regresses when it slowed *more than the rest of the run*. A run-wide slowdown
-/// beyond the relative limit is reported as a warning, because from inside one cannot tell a
-/// slower machine from a change on every request's path.
+/// For each percentile (p50, p99) and operation, each run's value comes with a distribution-free
+/// interval from its histogram (`LatencyHistogram.quantileInterval`), i.e. a sampling variance of
+/// the log value. The baseline runs are fitted as log value = operation + run shift; the
+/// current run's **shift** (the median change across operations) absorbs a machine that is
+/// slower or faster as a whole, and an operation is judged on what is left: how much more it
+/// changed than the rest of the run. That residual's noise is the two runs' sampling variances
+/// times an overdispersion, plus a between-run variance, both fitted to the baseline runs'
+/// residuals when there are two or more (`NoiseModel`).
+///
+/// A percentile regresses when its change's interval lies above zero at the Bonferroni-shared
+/// level (`alpha` across all comparisons of the run, so a run of unchanged code is flagged with
+/// probability about `alpha`), and the change exceeds both `relative` and the absolute floor —
+/// a floor on the operation's own scale, so it means the same to a 0.3 ms and a 300 ms operation.
 public enum Comparison {
-    public static let percentiles = ["p50", "p99"]
-    /// Successful requests an operation needs in both runs to be compared.
+    public static let percentiles: [(name: String, fraction: Double)] = [("p50", 0.5), ("p99", 0.99)]
+    /// Successful requests an operation needs in every run to be compared.
     public static let minimumCount = 30
-    static let minimumSeconds = 5
+    /// The noise assumed with a single baseline run (measured on this project's 2-core machine
+    /// with `make bench-gate`, rounded up; docs/performance.md).
+    public static let defaultOverdispersion = 1.5
+    public static let defaultBetweenRunsSpread = 0.05
+    /// Sampling variance of a median across m operations ≈ π/2 × one operation's / m.
+    static let medianVarianceFactor = Double.pi / 2
+    /// A run's sampling error is read off its ±1 standard error interval (68 %): narrow enough
+    /// to exist for a p99 of 150 requests, where a 95 % one would run past the largest value.
+    static let sampleZ = 1.0
 
-    public static func compare(base: RunReport, current: RunReport, baseName: String, relative: Double = 0.2,
-                               absoluteMs: Double = 0.5, alpha: Double = 0.01) -> BaselineComparison {
-        let pairs = current.operations.compactMap { op -> (old: OperationReport, new: OperationReport)? in
-            guard let old = base.operations.first(where: { $0.name == op.name }),
-                  old.ok >= minimumCount, op.ok >= minimumCount else { return nil }
-            return (old, op)
+    public struct Limits: Sendable {
+        public var relative: Double
+        public var floor: AbsoluteFloor
+        public var alpha: Double
+
+        public init(relative: Double = 0.1, floor: AbsoluteFloor = .ofMedian(0.05), alpha: Double = 0.05) {
+            self.relative = relative
+            self.floor = floor
+            self.alpha = alpha
         }
-        var findings: [ComparisonFinding] = []
-        var warnings = warnings(base: base, current: current)
+    }
+
+    /// One run's log-percentile of one operation and its sampling variance.
+    struct Point {
+        var log: Double
+        var variance: Double
+    }
+
+    public static func compare(baselines: [RunReport], current: RunReport, baseName: String,
+                               limits: Limits = Limits()) -> BaselineComparison {
+        precondition(!baselines.isEmpty, "at least one baseline run")
+        var warnings = baselines.flatMap { differences(base: $0, current: current) }.uniqued()
+        let histograms = comparableHistograms(baselines + [current])
+        let baselineMedianMs = Dictionary(uniqueKeysWithValues: histograms.map { op in
+            (op.name, op.runs.dropLast().map { $0.milliseconds(atPercentile: 50) }.mean)
+        })
+        var unjudged: [String] = []
+        var measured: [(percentile: String, operations: [(name: String, runs: [Point])])] = []
         for percentile in percentiles {
-            let shift = runWideShift(pairs.map { ($0.old.latencyMs.value(named: percentile)!, $0.new.latencyMs.value(named: percentile)!) })
-            if shift > 1 + relative {
-                warnings.append("the whole run is slower at \(percentile) (median change \(String(format: "%+.0f%%", (shift - 1) * 100)) "
-                                + "across operations): a slower machine, or a change on every request's path; operations are judged "
-                                + "against that shift")
+            var operations: [(name: String, runs: [Point])] = []
+            for (name, runs) in histograms {
+                let points = runs.map { point($0, percentile.fraction) }
+                if points.allSatisfy({ $0 != nil }) { operations.append((name, points.map { $0! })) } else { unjudged.append("\(name) \(percentile.name)") }
             }
-            let scale = max(shift, 1)
-            for (old, op) in pairs {
-                let b = old.latencyMs.value(named: percentile)!, c = op.latencyMs.value(named: percentile)!
-                let before = perSecond(base, op.name, percentile), after = perSecond(current, op.name, percentile)
-                let enough = before.count >= minimumSeconds && after.count >= minimumSeconds
-                let slower = enough ? mannWhitneyGreater(after, than: before.map { $0 * scale }) : nil
-                let faster = enough ? mannWhitneyGreater(before, than: after) : nil
-                let expected = b * scale
-                var verdict = ComparisonFinding.Verdict.unchanged
-                if c > expected * (1 + relative) && c - expected > absoluteMs && (slower.map { $0 < alpha } ?? true) {
-                    verdict = .regression
-                } else if b > c * (1 + relative) && b - c > absoluteMs && (faster.map { $0 < alpha } ?? true) {
-                    verdict = .improvement
-                }
-                findings.append(ComparisonFinding(operation: op.name, percentile: percentile, baselineMs: b, currentMs: c,
-                                                  change: b > 0 ? (c - b) / b : 0,
-                                                  pValue: verdict == .improvement ? faster : slower, verdict: verdict))
+            measured.append((percentile.name, operations))
+        }
+        let comparisons = measured.reduce(0) { $0 + $1.operations.count }
+        let confidence = 1 - limits.alpha / Double(max(comparisons, 1))
+        let z = StandardNormal.quantile(1 - (1 - confidence) / 2)
+        var findings: [ComparisonFinding] = [], noise: [NoiseModel] = [], drift: [RunShift] = []
+        var fits = measured.map { BaselineFit($0.operations.map { Array($0.runs.dropLast()) }) }
+        // The machine's run-to-run wander is one thing, whichever percentile shows it: each
+        // percentile gets the larger of the two estimates (the better-pinned one usually comes
+        // from the medians), and its overdispersion is refitted under it.
+        let between = fits.filter(\.fitted).map(\.betweenRunsSpread).max()
+        if let between { for index in fits.indices where fits[index].fitted { fits[index].fitNoise(betweenRunsSpread: between) } }
+        for ((percentile, operations), fit) in zip(measured, fits) where !operations.isEmpty {
+            noise.append(NoiseModel(percentile: percentile, overdispersion: fit.overdispersion, betweenRunsSpread: fit.betweenRunsSpread,
+                                    fittedToRuns: fit.fitted ? fit.runs : 0))
+            let current = operations.map { $0.runs.last! }
+            let shift = fit.shift(of: current)
+            drift.append(runShift(percentile, shift, z: StandardNormal.quantile(0.975), relative: limits.relative))
+            for (index, operation) in operations.enumerated() {
+                findings.append(judge(operation.name, percentile, index: index, current: current[index], fit: fit, shift: shift,
+                                      floorMs: limits.floor.ms(medianMs: baselineMedianMs[operation.name] ?? 0), z: z, limits: limits))
             }
         }
-        return BaselineComparison(baseline: baseName, relativeLimit: relative, absoluteLimitMs: absoluteMs, alpha: alpha,
-                                  findings: findings, warnings: warnings)
+        for shift in drift where shift.verdict != .steady {
+            warnings.append("the whole run is \(shift.verdict.rawValue) at \(shift.percentile) (median change "
+                            + "\(Format.change(shift.change)) across operations): drift — a \(shift.verdict == .slower ? "slower" : "faster") "
+                            + "machine, or a change on every request's path; operations are judged against it")
+        }
+        if !unjudged.isEmpty {
+            warnings.append("too few requests to bound \(unjudged.joined(separator: ", ")) in every run: not judged")
+        }
+        return BaselineComparison(baseline: baseName, baselineRuns: baselines.count, relativeLimit: limits.relative,
+                                  absoluteFloor: limits.floor.description, alpha: limits.alpha, confidence: confidence,
+                                  noise: noise, drift: drift, findings: findings, warnings: warnings)
     }
 
-    /// The median of current / baseline across operations (1 with fewer than three operations,
-    /// where a median says nothing about the run as a whole).
-    static func runWideShift(_ values: [(baseline: Double, current: Double)]) -> Double {
-        let ratios = values.filter { $0.baseline > 0 }.map { $0.current / $0.baseline }.sorted()
-        guard ratios.count >= 3 else { return 1 }
-        let mid = ratios.count / 2
-        return ratios.count % 2 == 1 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2
+    /// Each operation with enough successful requests in every run, and its histogram per run.
+    static func comparableHistograms(_ runs: [RunReport]) -> [(name: String, runs: [LatencyHistogram])] {
+        runs.last!.operations.compactMap { op in
+            let histograms = runs.map { run -> LatencyHistogram? in
+                guard let mine = run.operations.first(where: { $0.name == op.name }), mine.ok >= minimumCount,
+                      let histogram = try? mine.recordedLatency() else { return nil }
+                return histogram
+            }
+            guard histograms.allSatisfy({ $0 != nil }) else { return nil }
+            return (op.name, histograms.map { $0! })
+        }
     }
 
-    static func perSecond(_ report: RunReport, _ operation: String, _ percentile: String) -> [Double] {
-        report.intervals.filter { $0.recorded && $0.operation == operation && $0.ok > 0 }
-            .map { percentile == "p50" ? $0.p50Ms : $0.p99Ms }
+    static func point(_ histogram: LatencyHistogram, _ fraction: Double) -> Point? {
+        guard let interval = histogram.quantileInterval(fraction, z: sampleZ), interval.estimateMs > 0 else { return nil }
+        let error = interval.logStandardError(z: sampleZ)
+        return error.isFinite ? Point(log: log(interval.estimateMs), variance: error * error) : nil
+    }
+}
+
+extension Comparison {
+    /// The baseline's log values fitted as operation level + run shift (a two-way table solved by
+    /// alternating means over runs and medians over operations, robust to one odd operation), and
+    /// the noise of one run's value around its fit.
+    struct BaselineFit {
+        var points: [[Point]]
+        var level: [Double]
+        var runShifts: [Double]
+        var overdispersion = Comparison.defaultOverdispersion
+        var betweenRunsSpread = Comparison.defaultBetweenRunsSpread
+        var fitted = false
+
+        var runs: Int { points.first?.count ?? 0 }
+
+        init(_ points: [[Point]]) {
+            self.points = points
+            let runs = points.first?.count ?? 0
+            runShifts = Array(repeating: 0, count: runs)
+            level = points.map { $0.map(\.log).mean }
+            if points.count >= 3 {
+                for _ in 0..<5 {
+                    runShifts = (0..<runs).map { r in points.indices.map { points[$0][r].log - level[$0] }.median }
+                    level = points.map { op in zip(op, runShifts).map { $0.log - $1 }.mean }
+                }
+                let centre = runShifts.mean
+                runShifts = runShifts.map { $0 - centre }
+                level = level.map { $0 + centre }
+            }
+            if runs >= 2 { fitNoise() }
+        }
+
+        /// Each residual², scaled for the fitted level (× k / (k − 1)), regressed on its sampling
+        /// variance: slope the overdispersion (≥ 1), intercept the between-run variance (≥ 0, or
+        /// `betweenRunsSpread`² when given). A squared residual varies with the square of its
+        /// expectation, so the fit is weighted by that (iteratively reweighted least squares):
+        /// the precise operations pin the between-run variance, the imprecise ones the overdispersion.
+        mutating func fitNoise(betweenRunsSpread fixed: Double? = nil) {
+            let k = Double(runs)
+            var pairs: [(v: Double, y: Double)] = []
+            for (op, row) in points.enumerated() {
+                for (r, point) in row.enumerated() {
+                    let residual = point.log - level[op] - runShifts[r]
+                    pairs.append((point.variance, residual * residual * k / (k - 1)))
+                }
+            }
+            var slope = overdispersion, intercept = fixed.map { $0 * $0 } ?? betweenRunsSpread * betweenRunsSpread
+            for _ in 0..<8 {
+                let weights = pairs.map { 1 / pow(max(slope * $0.v + intercept, 1e-12), 2) }
+                func sum(_ term: (Double, Double) -> Double) -> Double { zip(weights, pairs).reduce(0) { $0 + $1.0 * term($1.1.v, $1.1.y) } }
+                if fixed == nil {
+                    let w = sum { _, _ in 1 }, meanV = sum { v, _ in v } / w, meanY = sum { _, y in y } / w
+                    let sxx = sum { v, _ in (v - meanV) * (v - meanV) }
+                    slope = sxx > 0 ? sum { v, y in (v - meanV) * (y - meanY) } / sxx : 1
+                    intercept = meanY - slope * meanV
+                    if slope < 1 { slope = 1; intercept = max(0, meanY - meanV) }
+                    guard intercept < 0 else { continue }
+                    intercept = 0
+                }
+                slope = max(1, sum { v, y in v * (y - intercept) } / max(sum { v, _ in v * v }, .leastNonzeroMagnitude))
+            }
+            overdispersion = slope
+            betweenRunsSpread = intercept.squareRoot()
+            fitted = true
+        }
+
+        /// One run's variance of an operation's log value with sampling variance `v`.
+        func variance(sampling v: Double) -> Double { overdispersion * v + betweenRunsSpread * betweenRunsSpread }
+
+        /// The current run's shift against the fitted levels, and its variance.
+        func shift(of current: [Point]) -> (value: Double, variance: Double) {
+            guard current.count >= 3 else { return (0, 0) }
+            let value = current.indices.map { current[$0].log - level[$0] }.median
+            let spread = current.indices.map { variance(sampling: current[$0].variance) + baselineVariance($0) }.mean
+            return (value, Comparison.medianVarianceFactor * spread / Double(current.count))
+        }
+
+        /// The variance of an operation's fitted level: one run's, over the number of runs.
+        func baselineVariance(_ op: Int) -> Double {
+            points[op].map { variance(sampling: $0.variance) }.mean / Double(runs)
+        }
     }
 
-    static func warnings(base: RunReport, current: RunReport) -> [String] {
+    static func runShift(_ percentile: String, _ shift: (value: Double, variance: Double), z: Double, relative: Double) -> RunShift {
+        let half = z * shift.variance.squareRoot()
+        let change = exp(shift.value) - 1, low = exp(shift.value - half) - 1, high = exp(shift.value + half) - 1
+        let verdict: RunShift.Verdict = change > relative && low > 0 ? .slower
+            : 1 / (1 + change) - 1 > relative && high < 0 ? .faster : .steady
+        return RunShift(percentile: percentile, change: change, changeLow: low, changeHigh: high, verdict: verdict)
+    }
+
+    static func judge(_ name: String, _ percentile: String, index: Int, current: Point, fit: BaselineFit,
+                      shift: (value: Double, variance: Double), floorMs: Double, z: Double, limits: Limits) -> ComparisonFinding {
+        let expected = fit.level[index] + shift.value
+        let residual = current.log - expected
+        let sd = (fit.variance(sampling: current.variance) + fit.baselineVariance(index) + shift.variance).squareRoot()
+        let currentMs = exp(current.log), expectedMs = exp(expected)
+        let change = exp(residual) - 1, low = exp(residual - z * sd) - 1, high = exp(residual + z * sd) - 1
+        var verdict = ComparisonFinding.Verdict.unchanged
+        if low > 0 && change > limits.relative && currentMs - expectedMs > floorMs {
+            verdict = .regression
+        } else if high < 0 && 1 / (1 + change) - 1 > limits.relative && expectedMs - currentMs > floorMs {
+            verdict = .improvement
+        }
+        let resolution = max(limits.relative, exp(z * sd) - 1, floorMs / expectedMs)
+        return ComparisonFinding(operation: name, percentile: percentile, baselineMs: exp(fit.level[index]), currentMs: currentMs,
+                                 change: change, changeLow: low, changeHigh: high, resolution: resolution, floorMs: floorMs,
+                                 verdict: verdict)
+    }
+
+    static func differences(base: RunReport, current: RunReport) -> [String] {
         var result: [String] = []
         let a = base.machine, b = current.machine
         if a.cores != b.cores || a.memoryBytes != b.memoryBytes || a.os != b.os || a.kernel != b.kernel || a.swiftVersion != b.swiftVersion {
@@ -121,30 +345,49 @@ public enum Comparison {
         }
         return result
     }
+}
 
-    /// One-sided p-value that values in `a` tend to be greater than those in `b` (normal
-    /// approximation with tie and continuity corrections).
-    public static func mannWhitneyGreater(_ a: [Double], than b: [Double]) -> Double {
-        let n1 = Double(a.count), n2 = Double(b.count), n = n1 + n2
-        let pooled = (a.map { ($0, 0) } + b.map { ($0, 1) }).sorted { $0.0 < $1.0 }
-        var ranks = [Double](repeating: 0, count: pooled.count)
-        var tieTerm = 0.0
-        var i = 0
-        while i < pooled.count {
-            var j = i
-            while j + 1 < pooled.count && pooled[j + 1].0 == pooled[i].0 { j += 1 }
-            let rank = Double(i + j) / 2 + 1
-            for k in i...j { ranks[k] = rank }
-            let t = Double(j - i + 1)
-            tieTerm += t * t * t - t
-            i = j + 1
+extension Array where Element == Double {
+    var mean: Double { isEmpty ? 0 : reduce(0, +) / Double(count) }
+
+    var median: Double {
+        guard !isEmpty else { return 0 }
+        let sorted = sorted(), mid = count / 2
+        return count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+    }
+}
+
+extension Array where Element: Hashable {
+    func uniqued() -> [Element] {
+        var seen = Set<Element>()
+        return filter { seen.insert($0).inserted }
+    }
+}
+
+/// A stored baseline: the last few runs of one scenario (`baseline update` appends, keeping at
+/// most `BaselineSet.defaultKeep`). Several runs let a comparison measure the noise between runs
+/// on the machine instead of assuming it. Runs keep their summaries and histograms; their
+/// per-second rows are dropped, which no comparison reads.
+public struct BaselineSet: Codable, Sendable {
+    public static let kind = "stacksim-baseline"
+    public static let defaultKeep = 5
+
+    public var kind = BaselineSet.kind
+    public var schemaVersion = RunReport.currentSchemaVersion
+    public var scenario: String
+    public var runs: [RunReport]
+
+    public init(scenario: String, runs: [RunReport]) {
+        self.scenario = scenario
+        self.runs = runs
+        for index in self.runs.indices {
+            self.runs[index].intervals = []
+            self.runs[index].stackSamples = []
         }
-        let rankSumA = zip(pooled, ranks).filter { $0.0.1 == 0 }.reduce(0) { $0 + $1.1 }
-        let u = rankSumA - n1 * (n1 + 1) / 2
-        let mean = n1 * n2 / 2
-        let variance = n1 * n2 / 12 * ((n + 1) - tieTerm / (n * (n - 1)))
-        guard variance > 0 else { return u > mean ? 0 : 1 }
-        let z = (u - mean - 0.5) / variance.squareRoot()
-        return 0.5 * erfc(z / 2.0.squareRoot())
+    }
+
+    /// `runs` with `added` after them, the oldest dropped beyond `keep`.
+    public func appending(_ added: [RunReport], keep: Int) -> BaselineSet {
+        BaselineSet(scenario: scenario, runs: Array((runs + added).suffix(keep)))
     }
 }

@@ -18,6 +18,9 @@ public enum Format {
 
     public static func percent(_ fraction: Double) -> String { String(format: "%.2f%%", fraction * 100) }
 
+    /// A relative change with its sign: "+12.5%".
+    public static func change(_ fraction: Double) -> String { String(format: "%+.1f%%", fraction * 100) }
+
     /// A plain-text table with right-aligned columns after the first.
     public static func table(_ header: [String], _ rows: [[String]]) -> String {
         let all = [header] + rows

@@ -4,7 +4,7 @@ import Metrics
 /// `report.json`: the contract CI users build on. Documented in docs/report-schema.md; any
 /// change that removes or renames a field bumps `schemaVersion`.
 public struct RunReport: Codable, Sendable {
-    public static let currentSchemaVersion = 2
+    public static let currentSchemaVersion = 3
 
     public var schemaVersion = RunReport.currentSchemaVersion
     public var tool: ToolInfo
@@ -261,8 +261,12 @@ public struct OperationReport: Codable, Sendable {
     public var latencyCurve: [CurvePoint]
     public var serviceCurve: [CurvePoint]
     public var stores: [StoreCallReport]
+    /// Every successful request's latency: the histogram behind `latencyMs`, in HdrHistogram's
+    /// compressed encoding (`LatencyHistogram(encoded:)`), so a baseline comparison can judge a
+    /// percentile with the samples rather than with summaries.
+    public var latencyHistogram: String?
 
-    public init(name: String, count: Int, errors: Int, errorsByClass: [String: Int], denied: Int, seconds: Double, latencyMs: PercentileSummary, failedLatencyMs: PercentileSummary? = nil, serviceMs: PercentileSummary, queueMs: PercentileSummary, latencyCurve: [CurvePoint] = [], serviceCurve: [CurvePoint] = [], stores: [StoreCallReport]) {
+    public init(name: String, count: Int, errors: Int, errorsByClass: [String: Int], denied: Int, seconds: Double, latencyMs: PercentileSummary, failedLatencyMs: PercentileSummary? = nil, serviceMs: PercentileSummary, queueMs: PercentileSummary, latencyCurve: [CurvePoint] = [], serviceCurve: [CurvePoint] = [], stores: [StoreCallReport], latencyHistogram: LatencyHistogram? = nil) {
         self.name = name
         self.count = count
         self.ok = count - errors
@@ -278,6 +282,12 @@ public struct OperationReport: Codable, Sendable {
         self.latencyCurve = latencyCurve
         self.serviceCurve = serviceCurve
         self.stores = stores
+        self.latencyHistogram = latencyHistogram?.encoded
+    }
+
+    /// `latencyHistogram` decoded; nil when the report has none.
+    public func recordedLatency() throws -> LatencyHistogram? {
+        try latencyHistogram.map(LatencyHistogram.init(encoded:))
     }
 }
 
@@ -440,7 +450,8 @@ extension OperationReport {
                       return StoreCallReport(store: store, calls: calls.calls, failures: calls.failures,
                                              callsPerOperation: stats.count > 0 ? Double(calls.calls) / Double(stats.count) : 0,
                                              latencyMs: calls.latency.summary, callsByName: calls.callsByName)
-                  })
+                  },
+                  latencyHistogram: stats.latency)
     }
 }
 

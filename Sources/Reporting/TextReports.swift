@@ -291,17 +291,41 @@ public enum TextReports {
         return md
     }
 
+    /// `compare`'s output: warnings, the noise and drift it allowed for, every finding, a count.
+    public static func comparison(_ comparison: BaselineComparison) -> String {
+        var lines = comparison.warnings.map { "warning: \($0)" }
+        lines += comparison.noise.map(describe) + comparison.drift.map(describe)
+        lines += comparison.findings.map(\.summary)
+        lines.append("\(comparison.regressions.count) regressions in \(comparison.findings.count) comparisons "
+                     + "(\(comparison.baselineRuns) baseline \(comparison.baselineRuns == 1 ? "run" : "runs"), intervals at \(Format.percent(comparison.confidence)))")
+        return lines.joined(separator: "\n")
+    }
+
+    static func describe(_ model: NoiseModel) -> String {
+        "noise at \(model.percentile): sampling × \(String(format: "%.2f", model.overdispersion)), between runs ±\(Format.percent(model.betweenRunsSpread)) "
+            + (model.fittedToRuns > 0 ? "(fitted to \(model.fittedToRuns) baseline runs)" : "(defaults: one baseline run)")
+    }
+
+    static func describe(_ shift: RunShift) -> String {
+        "run-wide shift at \(shift.percentile): \(Format.change(shift.change)) (\(Format.change(shift.changeLow)) … "
+            + "\(Format.change(shift.changeHigh))): \(shift.verdict.rawValue)"
+    }
+
     static func baselineSection(_ comparison: BaselineComparison?) -> String {
         guard let comparison else { return "" }
-        var md = "\n## Against the baseline\n\nBaseline: \(escape(comparison.baseline)). A change is a regression when it exceeds "
-        md += "\(Format.percent(comparison.relativeLimit)) and \(Format.ms(comparison.absoluteLimitMs)) ms and the per-second values "
-        md += "differ beyond noise (Mann-Whitney U, α = \(comparison.alpha)).\n\n"
+        var md = "\n## Against the baseline\n\nBaseline: \(escape(comparison.baseline)) (\(comparison.baselineRuns) "
+        md += comparison.baselineRuns == 1 ? "run). " : "runs). "
+        md += "A percentile regresses when its change beyond the run's shift has an interval above zero (\(Format.percent(comparison.confidence)) "
+        md += "each; α = \(comparison.alpha) across the run) and exceeds \(Format.percent(comparison.relativeLimit)) and "
+        md += "\(escape(comparison.absoluteFloor)). Resolution: the smallest slowdown each comparison could call.\n\n"
         for warning in comparison.warnings { md += "> Warning: \(escape(warning))\n\n" }
-        md += "| operation | percentile | baseline ms | current ms | change | p-value | verdict |\n|---|---|---:|---:|---:|---:|---|\n"
+        md += (comparison.noise.map(describe) + comparison.drift.map(describe)).map { "- \($0)\n" }.joined()
+        md += "\n| operation | percentile | baseline ms | current ms | change | interval | resolution | verdict |\n"
+        md += "|---|---|---:|---:|---:|---:|---:|---|\n"
         for f in comparison.findings {
             md += "| \(escape(f.operation)) | \(f.percentile) | \(Format.ms(f.baselineMs)) | \(Format.ms(f.currentMs)) | "
-            md += "\(String(format: "%+.1f%%", f.change * 100)) | \(f.pValue.map { String(format: "%.4f", $0) } ?? "–") | "
-            md += "\(f.verdict == .regression ? "**regression**" : f.verdict.rawValue) |\n"
+            md += "\(Format.change(f.change)) | \(Format.change(f.changeLow)) … \(Format.change(f.changeHigh)) | "
+            md += "\(Format.change(f.resolution)) | \(f.verdict == .regression ? "**regression**" : f.verdict.rawValue) |\n"
         }
         return md
     }

@@ -34,8 +34,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("dry-run"), help: "Print the first N intended operations (open model) and run nothing.")
     var dryRun: Int?
 
-    @Option(help: "Compare the run against this baseline report.json; exit 11 on a regression.")
-    var baseline: String?
+    @Option(help: "Compare the run against this baseline (a report.json or a stored baseline of several runs; repeatable); exit 11 on a regression.")
+    var baseline: [String] = []
 
     @OptionGroup var limits: RegressionOptions
 
@@ -54,8 +54,8 @@ struct RunCommand: AsyncParsableCommand {
             }
             let directory = out.map { URL(fileURLWithPath: $0) } ?? Self.defaultDirectory(for: scenario.name, at: Date())
             try ReportFiles.checkWritable(directory, flag: out == nil ? "the report directory" : "--out")
-            let base = try baseline.map(ReportFiles.read)
-            if let base, let baseline { try limits.check(base: base, baseName: baseline, scenario: scenario.name) }
+            let base = try baseline.flatMap(ReportFiles.readRuns)
+            if !base.isEmpty { try limits.check(base: base, scenario: scenario.name) }
             var options = RunOptions()
             options.target = live.target
             options.serverEvidence = !noServerEvidence
@@ -66,7 +66,7 @@ struct RunCommand: AsyncParsableCommand {
             defer { interrupts.cancel() }
             let (result, runReport) = try await Self.execute(scenario, on: stack, options: options)
             var report = runReport
-            if let base, let baseline { report.baseline = try limits.compare(base: base, baseName: baseline, current: report) }
+            if !base.isEmpty { report.baseline = try limits.compare(base: base, current: report) }
             let files = try ReportWriter.write(report, histogramLog: result.histogramLog, to: directory)
             Output.line(TextReports.summary(report))
             Output.line("\nreports: " + files.map(\.relativePath).joined(separator: ", "))

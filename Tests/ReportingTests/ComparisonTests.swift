@@ -1,111 +1,131 @@
 import Foundation
 import Metrics
 @testable import Reporting
+import StackModel
 import Testing
 
-@Suite("Baseline comparison")
+@Suite("Baseline comparison", .serialized)
 struct ComparisonTests {
     let fixture = ReportTests()
 
-    /// A report whose operations' per-second p50/p99 are drawn from `values(second)`.
-    func report(_ operations: [String: (Int) -> (p50: Double, p99: Double)], seconds: Int = 20, cores: Int = 2) -> RunReport {
-        var r = fixture.report(operations.keys.sorted().map { name in
-            let rows = (0..<seconds).map { operations[name]!($0) }
-            let p50 = rows.map(\.p50).sorted()[seconds / 2], p99 = rows.map(\.p99).sorted()[seconds * 99 / 100]
-            var op = fixture.operation(name, p99: p99, count: 1000)
-            op.latencyMs.p50 = p50
-            return op
+    /// Operations with a latency of `ms` × (0.3 + Exp(1)): independent requests, a floor and a tail.
+    static let operations: [(name: String, ms: Double, count: Int)] = [
+        ("board", 1, 3000), ("my-tasks", 0.8, 1800), ("search", 2, 700), ("dashboard", 1.5, 1700),
+        ("members", 0.5, 100), ("task-stats", 1.2, 1100), ("create-task", 0.9, 600),
+    ]
+
+    /// A run: every operation's latency times `factor(name)`, and the run as a whole times
+    /// exp(`between` × a normal draw) per operation (a machine that is not the same twice).
+    func run(seed: UInt64, factor: (String) -> Double = { _ in 1 }, between: Double = 0, cores: Int = 2) -> RunReport {
+        var draws = SeededRandom(seed: seed)
+        var r = fixture.report(Self.operations.map { op in
+            let scale = op.ms * factor(op.name) * exp(between * draws.normal())
+            var histogram = LatencyHistogram()
+            for _ in 0..<op.count { histogram.record(nanoseconds: Int64(scale * (0.3 - log(1 - draws.unit())) * 1e6)) }
+            return OperationReport(name: op.name, count: op.count, errors: 0, errorsByClass: [:], denied: 0, seconds: 50,
+                                   latencyMs: histogram.summary, serviceMs: histogram.summary, queueMs: histogram.summary, stores: [],
+                                   latencyHistogram: histogram)
         })
-        r.intervals = operations.keys.sorted().flatMap { name in
-            (0..<seconds).map { t in
-                let v = operations[name]!(t)
-                return IntervalRow(t: Double(t + 1), phase: "steady", recorded: true, operation: name, count: 50, errors: 0,
-                                   p50Ms: v.p50, p99Ms: v.p99, maxMs: v.p99 * 1.5)
-            }
-        }
         r.machine.cores = cores
         return r
     }
 
-    /// Deterministic jitter in [-1, 1).
-    func noise(_ seed: Int, _ t: Int) -> Double {
-        var rng = UInt64(truncatingIfNeeded: seed &* 7919 &+ t &* 104_729) &* 0x9E37_79B9_7F4A_7C15
-        rng ^= rng >> 29
-        return Double(rng % 2000) / 1000 - 1
+    func compare(_ baselines: [RunReport], _ current: RunReport, limits: Comparison.Limits = .init()) -> BaselineComparison {
+        Comparison.compare(baselines: baselines, current: current, baseName: "base", limits: limits)
     }
 
-    @Test func aRerunOfTheSameCodeIsNotARegression() {
-        let base = report(["board": { (2 + 0.3 * noise(1, $0), 8 + 2 * noise(2, $0)) }, "search": { (1 + 0.2 * noise(3, $0), 5 + noise(4, $0)) }])
-        let again = report(["board": { (2 + 0.3 * noise(5, $0), 8 + 2 * noise(6, $0)) }, "search": { (1 + 0.2 * noise(7, $0), 5 + noise(8, $0)) }])
-        let comparison = Comparison.compare(base: base, current: again, baseName: "base")
-        #expect(comparison.regressions.isEmpty, "\(comparison.findings.map(\.summary))")
-        #expect(comparison.findings.count == 4)
-        #expect(comparison.warnings.isEmpty)
+    @Test func unchangedCodeIsFlaggedAboutAsOftenAsAlphaSays() {
+        // 100 same-code runs against one baseline and against five: the false-alarm rate is
+        // α = 5 % per run by design; allow what chance gives (binomial(100, 0.05): P(> 12) < 0.1 %).
+        let five = (0..<5).map { run(seed: 1000 + UInt64($0)) }
+        var flaggedAgainstOne = 0, flaggedAgainstFive = 0
+        for trial in 0..<40 {
+            let current = run(seed: 5000 + UInt64(trial))
+            if !compare([five[0]], current).findings.allSatisfy({ $0.verdict == .unchanged }) { flaggedAgainstOne += 1 }
+            if !compare(five, current).findings.allSatisfy({ $0.verdict == .unchanged }) { flaggedAgainstFive += 1 }
+        }
+        #expect(flaggedAgainstOne <= 12 && flaggedAgainstFive <= 12, "\(flaggedAgainstOne), \(flaggedAgainstFive) of 100")
     }
 
     @Test func aSlowerOperationIsARegressionOfExactlyThatOperation() {
-        let base = report(["board": { (2 + 0.3 * noise(1, $0), 8 + 2 * noise(2, $0)) }, "search": { (1 + 0.2 * noise(3, $0), 5 + noise(4, $0)) }])
-        let slower = report(["board": { (4 + 0.3 * noise(5, $0), 14 + 2 * noise(6, $0)) }, "search": { (1 + 0.2 * noise(7, $0), 5 + noise(8, $0)) }])
-        let comparison = Comparison.compare(base: base, current: slower, baseName: "base")
-        #expect(Set(comparison.regressions.map(\.operation)) == ["board"])
-        #expect(comparison.regressions.allSatisfy { ($0.pValue ?? 1) < 0.01 })
-        let faster = Comparison.compare(base: slower, current: base, baseName: "slower")
+        let base = (0..<3).map { run(seed: 10 + UInt64($0)) }
+        let slower = compare(base, run(seed: 99, factor: { $0 == "board" ? 1.3 : 1 }))
+        #expect(Set(slower.regressions.map(\.operation)) == ["board"], "\(slower.findings.map(\.summary))")
+        #expect(slower.regressions.allSatisfy { $0.changeLow > 0 && $0.changeLow < 0.3 && $0.changeHigh > 0.3 }, "the true +30 % inside each interval")
+        #expect(slower.drift.allSatisfy { $0.verdict == .steady })
+        let faster = compare((0..<3).map { run(seed: 90 + UInt64($0), factor: { $0 == "board" ? 1.3 : 1 }) }, run(seed: 10))
         #expect(faster.regressions.isEmpty && faster.findings.contains { $0.verdict == .improvement && $0.operation == "board" })
     }
 
-    @Test func smallOrNoisyChangesStayUnchanged() {
-        let base = report(["board": { (2 + noise(1, $0), 8 + 6 * noise(2, $0)) }])
-        // 30 % higher p99 but within the second-to-second noise: the rank test does not call it.
-        let noisy = report(["board": { (2 + noise(3, $0), 10.4 + 6 * noise(4, $0)) }])
-        #expect(Comparison.compare(base: base, current: noisy, baseName: "b").regressions.isEmpty)
-        // Significant but tiny in absolute terms (0.1 ms on 0.2 ms): under the absolute limit.
-        let tinyBase = report(["board": { (0.2 + 0.001 * noise(1, $0), 0.3 + 0.001 * noise(2, $0)) }])
-        let tinyUp = report(["board": { (0.3 + 0.001 * noise(1, $0), 0.4 + 0.001 * noise(2, $0)) }])
-        #expect(Comparison.compare(base: tinyBase, current: tinyUp, baseName: "b").regressions.isEmpty)
+    @Test func aRunWideSlowdownIsDriftNotARegressionOfEachOperation() {
+        let base = (0..<3).map { run(seed: 20 + UInt64($0)) }
+        let drifted = compare(base, run(seed: 98, factor: { _ in 1.3 }))
+        #expect(drifted.regressions.isEmpty, "\(drifted.regressions.map(\.summary))")
+        #expect(drifted.drift.allSatisfy { $0.verdict == .slower && abs($0.change - 0.3) < 0.08 }, "\(drifted.drift)")
+        #expect(drifted.warnings.contains { $0.contains("the whole run is slower at p50") })
+        // …and on top of the drift, search is twice as slow still: that is a regression.
+        let worse = compare(base, run(seed: 98, factor: { $0 == "search" ? 2.6 : 1.3 }))
+        #expect(Set(worse.regressions.map(\.operation)) == ["search"])
     }
 
-    @Test func aRunWideDriftIsAWarningAndOperationsAreJudgedAgainstIt() {
-        let names = ["board", "search", "members", "dashboard"]
-        let base = report(Dictionary(uniqueKeysWithValues: names.enumerated().map { i, n in
-            (n, { (t: Int) in (2 + 0.2 * noise(i, t), 8 + noise(i + 9, t)) })
-        }))
-        // The whole machine is 60 % slower: every operation shifts alike.
-        let drift = report(Dictionary(uniqueKeysWithValues: names.enumerated().map { i, n in
-            (n, { (t: Int) in (3.2 + 0.2 * noise(i + 20, t), 12.8 + noise(i + 30, t)) })
-        }))
-        let drifted = Comparison.compare(base: base, current: drift, baseName: "b")
-        #expect(drifted.regressions.isEmpty, "\(drifted.regressions.map(\.summary))")
-        #expect(drifted.warnings.contains { $0.contains("whole run is slower") })
-        // …and on top of the drift, search is three times slower still: that is a regression.
-        var worse = drift
-        worse.operations = worse.operations.map { op in
-            guard op.name == "search" else { return op }
-            var slower = op
-            slower.latencyMs.p50 *= 3
-            slower.latencyMs.p99 *= 3
-            return slower
+    @Test func noiseBetweenRunsIsMeasuredFromTheBaselineRuns() {
+        // Five baseline runs whose operations wander by 10 % (log sd) from run to run.
+        let noisy = (0..<5).map { run(seed: 30 + UInt64($0), between: 0.1) }
+        let comparison = compare(noisy, run(seed: 97, between: 0.1))
+        for model in comparison.noise {
+            #expect(model.fittedToRuns == 5 && model.betweenRunsSpread > 0.05 && model.betweenRunsSpread < 0.16, "\(model)")
         }
-        worse.intervals = worse.intervals.map { row in
-            guard row.operation == "search" else { return row }
-            var slower = row
-            slower.p50Ms *= 3
-            slower.p99Ms *= 3
-            return slower
-        }
-        #expect(Set(Comparison.compare(base: base, current: worse, baseName: "b").regressions.map(\.operation)) == ["search"])
+        // That noise widens the intervals: the same 30 % slowdown of one operation is harder to
+        // tell, and the resolution says so.
+        let quiet = compare((0..<5).map { run(seed: 30 + UInt64($0)) }, run(seed: 97))
+        let board = { (c: BaselineComparison) in c.findings.first { $0.operation == "board" && $0.percentile == "p50" }!.resolution }
+        #expect(board(comparison) > 2 * board(quiet), "\(board(comparison)) vs \(board(quiet))")
+        #expect(quiet.noise.allSatisfy { $0.betweenRunsSpread < 0.04 && $0.overdispersion < 1.6 }, "\(quiet.noise)")
+    }
+
+    @Test func theResolutionTellsUnchangedFromTooNoisyToTell() {
+        let comparison = compare([run(seed: 40)], run(seed: 41))
+        let board = comparison.findings.first { $0.operation == "board" && $0.percentile == "p50" }!
+        let search = comparison.findings.first { $0.operation == "search" && $0.percentile == "p99" }!
+        // 3,000 requests pin a median far better than 700 pin a p99…
+        #expect(board.resolution < search.resolution)
+        #expect(board.resolution >= Comparison.Limits().relative && search.resolution > 0.2, "\(board.resolution), \(search.resolution)")
+        // …and 100 cannot bound a p99 at all: it is not judged, and the comparison says so.
+        #expect(!comparison.findings.contains { $0.operation == "members" && $0.percentile == "p99" })
+        #expect(comparison.warnings.contains { $0.contains("too few requests to bound members p99") })
+    }
+
+    @Test func theAbsoluteFloorScalesWithTheOperation() {
+        let base = (50..<53).map { run(seed: $0) }, slower = run(seed: 53, factor: { $0 == "my-tasks" ? 1.4 : 1 })
+        // 40 % on a 0.8 ms operation passes the default floor (5 % of its p50)…
+        #expect(compare(base, slower).regressions.contains { $0.operation == "my-tasks" && $0.percentile == "p50" })
+        // …but not a floor of 1 ms, set by hand.
+        let floor = Comparison.Limits(floor: .milliseconds(1))
+        #expect(!compare(base, slower, limits: floor).regressions.contains { $0.operation == "my-tasks" && $0.percentile == "p50" })
+        #expect(AbsoluteFloor.ofMedian(0.05).ms(medianMs: 300) == 15 && AbsoluteFloor.ofMedian(0.05).ms(medianMs: 0.3) == 0.015)
+    }
+
+    @Test func aReportWithItsComparisonReadsBack() throws {
+        var current = run(seed: 80)
+        current.baseline = compare([run(seed: 81)], current)
+        let decoded = try RunReport.decoder().decode(RunReport.self, from: current.jsonData())
+        #expect(decoded.baseline?.findings.count == current.baseline?.findings.count)
+        #expect(decoded.baseline?.noise.first?.betweenRunsSpread == Comparison.defaultBetweenRunsSpread)
     }
 
     @Test func anotherMachineIsAWarning() {
-        let base = report(["board": { _ in (2, 8) }], cores: 8)
-        let comparison = Comparison.compare(base: base, current: report(["board": { _ in (2, 8) }], cores: 2), baseName: "b")
+        let comparison = compare([run(seed: 60, cores: 8)], run(seed: 61))
         #expect(comparison.warnings.contains { $0.contains("another machine") })
     }
 
-    @Test func theRankTestSeparatesWhatDiffers() {
-        let same = (0..<20).map(Double.init)
-        #expect(abs(Comparison.mannWhitneyGreater(same, than: same) - 0.5) < 0.1)
-        #expect(Comparison.mannWhitneyGreater(same.map { $0 + 100 }, than: same) < 0.001)
-        #expect(Comparison.mannWhitneyGreater(same, than: same.map { $0 + 100 }) > 0.999)
+    @Test func aBaselineSetKeepsTheLastRunsWithoutTheirPerSecondRows() throws {
+        var first = run(seed: 70)
+        first.intervals = [IntervalRow(t: 1, phase: "steady", recorded: true, operation: "board", count: 1, errors: 0, p50Ms: 1, p99Ms: 1, maxMs: 1)]
+        let set = BaselineSet(scenario: "unit", runs: [first]).appending((71..<77).map { run(seed: $0) }, keep: 5)
+        let kept = set.runs.map(\.intervals.count)
+        #expect(kept == [0, 0, 0, 0, 0])
+        let decoded = try RunReport.decoder().decode(BaselineSet.self, from: RunReport.encoder().encode(set))
+        #expect(try decoded.runs[0].operations[0].recordedLatency() == run(seed: 72).operations[0].recordedLatency())
     }
 }
 
@@ -155,4 +175,9 @@ struct HTMLAndJUnitTests {
         #expect(html.contains("<h1>\u{2068}run\u{FFFD}\u{FFFD}[31m\u{202E}desrever\u{FFFD} שלום\u{2069}</h1>"))
         #expect(!HTML.escape("plain ascii").contains("\u{2068}"), "plain text is left as it is")
     }
+}
+
+extension SeededRandom {
+    /// A standard normal draw (Box–Muller).
+    mutating func normal() -> Double { (-2 * log(1 - unit())).squareRoot() * cos(2 * .pi * unit()) }
 }
