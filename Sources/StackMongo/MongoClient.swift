@@ -156,8 +156,6 @@ final class MongoClient: Sendable {
     }
 }
 
-/// A command's reply as relaxed extended JSON: decoded straight into model values where the
-/// shape is known (a find's documents), read as a generic document otherwise.
 /// A value made on one thread and handed to another that alone uses it from then on.
 struct Handover<Value>: @unchecked Sendable {
     let value: Value
@@ -165,6 +163,8 @@ struct Handover<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
+/// A command's reply as relaxed extended JSON: decoded straight into model values where the
+/// shape is known (a find's documents), read as a generic document otherwise.
 struct MongoReply: Sendable {
     let command: String
     let json: Data

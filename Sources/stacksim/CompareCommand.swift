@@ -66,9 +66,17 @@ struct RegressionOptions: ParsableArguments {
 enum ReportFiles {
     /// A report.json of the schema this stacksim writes; any other is refused with what to do.
     static func read(_ path: String) throws -> RunReport {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw CommandFailure(status: .badInput, message: "\(path): not a stacksim report.json (\(error))")
+        }
+        return try report(from: data, path: path)
+    }
+
+    /// `data`, read from `path`, as a report of this stacksim's schema.
+    static func report(from data: Data, path: String) throws -> RunReport {
         struct Version: Decodable { var schemaVersion: Int }
         do {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path))
             let version = try RunReport.decoder().decode(Version.self, from: data).schemaVersion
             guard version == RunReport.currentSchemaVersion else {
                 throw CommandFailure(status: .badInput, message: "\(path): report schema \(version), but this stacksim reads schema "
@@ -89,7 +97,9 @@ enum ReportFiles {
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw CommandFailure(status: .badInput, message: "\(path): cannot read it (\(error.localizedDescription))")
         }
-        guard (try? RunReport.decoder().decode(Kind.self, from: data))?.kind == BaselineSet.kind else { return [(path, try read(path))] }
+        guard (try? RunReport.decoder().decode(Kind.self, from: data))?.kind == BaselineSet.kind else {
+            return [(path, try report(from: data, path: path))]
+        }
         do {
             let set = try RunReport.decoder().decode(BaselineSet.self, from: data)
             guard set.schemaVersion == RunReport.currentSchemaVersion else {
