@@ -177,7 +177,7 @@ load:
   phases: [{ name: steady, duration: 5s, rate: 20/s }]
 thresholds:
   board: { p90: 100ms }
-capacity: { start: 40/s, max: 1000/s, warmup: 2s, probe: 8s, confirm: 16s, precision: 20%, max_probes: 10, repeats: 0 }
+capacity: { start: 80/s, max: 1000/s, warmup: 2s, probe: 8s, confirm: 16s, precision: 20%, max_probes: 10, repeats: 1 }
 YAML
 check "capacity against the live servers converges and names what saturates" 0 "^named" -- bash -c "
 '$bin' capacity '$work/live-capacity.yaml' --target live --out '$work/live-capacity' --quiet >'$work/live-capacity.log' 2>&1 || exit \$?
