@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "StackCoreTests", dependencies: ["StackCore", "PortContract"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "StackModel"]),
         .testTarget(name: "ScenarioTests", dependencies: ["Scenario"]),
-        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Metrics", "Scenario"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Metrics", "Scenario", "StackCore", "StackModel"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Simulation", "StackModel"]),
         .testTarget(name: "StackSimTests", dependencies: ["StackSim"]),
         .testTarget(name: "CapacityTests", dependencies: ["Capacity", "Metrics", "Scenario"]),

@@ -18,6 +18,13 @@ public enum Format {
 
     public static func percent(_ fraction: Double) -> String { String(format: "%.2f%%", fraction * 100) }
 
+    /// A length of time: "42.0 s", "1 h 05 min".
+    public static func seconds(_ value: Double) -> String {
+        guard value >= 3600 else { return String(format: "%.1f s", value) }
+        let minutes = Int((value / 60).rounded())
+        return String(format: "%d h %02d min", minutes / 60, minutes % 60)
+    }
+
     /// A relative change with its sign: "+12.5%".
     public static func change(_ fraction: Double) -> String { String(format: "%+.1f%%", fraction * 100) }
 

@@ -12,6 +12,9 @@ public struct RunReport: Codable, Sendable {
     public var target: String
     /// What the target's numbers mean (e.g. that the embedded stack is in-process).
     public var targetNote: String
+    /// `wall`, or `virtual`: simulated time, in which the latencies are the modelled service
+    /// times and queues and the harness's own time is none. Absent in reports written before it.
+    public var clock: String?
     /// The live servers measured (absent for the embedded stack).
     public var servers: [ServerInfo]?
     public var machine: MachineInfo

@@ -22,8 +22,12 @@ public enum TextReports {
             c.consistencyCheck.error.map { "consistency check FAILED to run: \($0)" }
                 ?? ("consistency check: \(c.consistencyCheck.orphans) orphans, \(c.consistencyCheck.missingSnapshots) missing, "
                     + "\(c.consistencyCheck.staleSnapshots) stale snapshots (\(c.consistencyCheck.usersChecked) users checked)"),
-            "harness: \(String(format: "%.2f", report.harness.coresUsed)) cores busy\(overheadNote(report.harness)); "
-                + "schedule: \(report.scheduleLag.late) of \(report.scheduleLag.intended) arrivals late (max \(Format.ms(report.scheduleLag.maxLagMs)) ms)",
+            report.clock == "virtual"
+                ? "time: virtual — \(Format.seconds(report.load.phases.reduce(0) { $0 + $1.durationS })) simulated in "
+                    + "\(Format.seconds(report.durationS)) of wall time (harness \(String(format: "%.2f", report.harness.coresUsed)) cores busy); "
+                    + "latencies are the modelled service times and queues"
+                : "harness: \(String(format: "%.2f", report.harness.coresUsed)) cores busy\(overheadNote(report.harness)); "
+                    + "schedule: \(report.scheduleLag.late) of \(report.scheduleLag.intended) arrivals late (max \(Format.ms(report.scheduleLag.maxLagMs)) ms)",
         ]
         if !report.errorClasses.isEmpty {
             lines.append("errors by class: " + report.errorClasses.map { "\($0.errorClass) \($0.count)\(seen($0))" }.joined(separator: ", "))

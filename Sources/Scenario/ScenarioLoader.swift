@@ -46,6 +46,7 @@ public struct ScenarioLoader {
         scenario.file = file
         if let v = doc["description"] { scenario.description = try v.string() }
         if let v = doc["seed"] { scenario.seed = try v.seed() }
+        if let v = doc["clock"] { scenario.clock = ClockKind(rawValue: try v.choice())! }
         if let v = doc["dataset"] { scenario.dataset = try dataset(v) }
         if let v = doc["stack"] { scenario.stack = try stack(v) }
         if let v = doc["load"] { scenario.load = try load(v) }

@@ -17,6 +17,8 @@ public struct Scenario: Sendable, Equatable {
     public var abortAfter: Duration = .seconds(10)
     /// How `stacksim capacity` searches this scenario's capacity.
     public var capacity = CapacitySettings()
+    /// The time the run measures and waits by.
+    public var clock = ClockKind.wall
 
     public init(name: String) { self.name = name }
 
@@ -29,6 +31,18 @@ public struct Scenario: Sendable, Equatable {
         for i in s.capacity.slo.indices { s.capacity.slo[i].location = "" }
         return s
     }
+}
+
+/// What a run's time is.
+public enum ClockKind: String, Sendable, CaseIterable {
+    /// The machine's clock: the run lasts its phases' durations, and the harness's own work
+    /// (and a live stack's) is in every latency.
+    case wall
+    /// Simulated time (embedded stack only): arrivals, think times, the stores' service times and
+    /// queues, TTLs, sprints and sync workers advance on it; the run takes as long as its work, the
+    /// same scenario and seed give the same result on any machine, and only modelled service
+    /// times (`stack.embedded` latencies) take time.
+    case virtual
 }
 
 /// A size drawn per organization or per user.

@@ -119,6 +119,8 @@ public struct ScenarioSchema: Sendable {
             SchemaKey("name", .text, "shown in reports; also the report directory's name", required: true),
             SchemaKey("description", .text, "one line on what the scenario is for"),
             SchemaKey("seed", .seed, "same seed → same dataset and same intended operations"),
+            SchemaKey("clock", .choice(ClockKind.allCases.map(\.rawValue)),
+                      "wall (default) or virtual: simulated time, embedded stack only — runs as fast as its work, deterministic"),
             SchemaKey("dataset", dataset, "the seeded dataset loaded before the run"),
             SchemaKey("stack", stack, "settings of the system under test"),
             SchemaKey("load", load(operations: operations), "how requests arrive"),

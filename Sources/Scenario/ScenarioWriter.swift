@@ -22,6 +22,7 @@ public enum ScenarioWriter {
             YAMLEntry("name", text(s.name)),
             YAMLEntry("description", text(s.description)),
             YAMLEntry("seed", .scalar(String(s.seed))),
+            YAMLEntry("clock", .scalar(s.clock.rawValue)),
             YAMLEntry("dataset", dataset(s.dataset)),
             YAMLEntry("stack", stack(s.stack)),
             YAMLEntry("load", load(s.load)),

@@ -135,11 +135,14 @@ public actor UserActor {
 public actor SyncWorker {
     let index: Int
     let sync: SnapshotSync
+    /// What times its pause after a failure: the run's clock.
+    let sleeper: any Sleeper
     private(set) var failures = 0
 
-    init(index: Int, sync: SnapshotSync) {
+    init(index: Int, sync: SnapshotSync, sleeper: any Sleeper) {
         self.index = index
         self.sync = sync
+        self.sleeper = sleeper
     }
 
     func run() async {
@@ -149,7 +152,7 @@ public actor SyncWorker {
             } catch {
                 // A lost job is counted and the worker keeps going, as a job runner would retry later.
                 failures += 1
-                try? await Task.sleep(for: .milliseconds(50))
+                try? await sleeper.sleep(for: .milliseconds(50))
             }
         }
     }

@@ -11,6 +11,8 @@ actor IntervalCollector {
     let sync: SnapshotSync
     let schedule: ArrivalSchedule
     let progress: (@Sendable (ProgressUpdate) -> Void)?
+    /// Where the stores are asked from: in virtual time the loop that moves the time.
+    let executor: (any TaskExecutor)?
 
     private(set) var intervals: [IntervalRow] = []
     private(set) var stackSamples: [StackSample] = []
@@ -20,9 +22,10 @@ actor IntervalCollector {
     private var totalErrors = 0
     let stop: RunStop
 
-    init(scenario: Scenario, recorder: Recorder, sync: SnapshotSync, schedule: ArrivalSchedule, stop: RunStop,
+    init(scenario: Scenario, recorder: Recorder, sync: SnapshotSync, schedule: ArrivalSchedule, stop: RunStop, executor: (any TaskExecutor)?,
          progress: (@Sendable (ProgressUpdate) -> Void)?) {
         self.scenario = scenario; self.recorder = recorder; self.sync = sync; self.schedule = schedule; self.progress = progress
+        self.executor = executor
         self.stop = stop
     }
 
@@ -49,7 +52,7 @@ actor IntervalCollector {
         histogramLog.append(HistogramLog.format(HistogramLog.Line(tag: nil, start: start, length: length, histogram: merged.latency)))
         totalErrors += merged.errors
         // Asked with a short deadline: a cache that does not answer must not stall the time series.
-        let depth = try? await Deadline.run(until: .now + .milliseconds(250)) { [sync] in try await sync.depth() }
+        let depth = try? await Deadline.run(until: .now + .milliseconds(250), on: executor) { [sync] in try await sync.depth() }
         let targetRate = schedule.targetRate(at: t - 1)
         stackSamples.append(StackSample(t: seconds, phase: phaseName, queueDepth: depth,
                                         snapshotLagP99Ms: lag.milliseconds(atPercentile: 99),

@@ -51,7 +51,8 @@ actor LoadDriver {
         self.scenario = scenario; self.clock = clock; self.runner = runner; self.users = users
         self.recorder = recorder
         schedule = ArrivalSchedule(scenario: scenario, userCount: users.count)
-        series = IntervalCollector(scenario: scenario, recorder: recorder, sync: sync, schedule: schedule, stop: stop, progress: progress)
+        series = IntervalCollector(scenario: scenario, recorder: recorder, sync: sync, schedule: schedule, stop: stop,
+                                   executor: clock.isVirtual ? loop : nil, progress: progress)
     }
 
     nonisolated var end: Int64 { schedule.end }
@@ -59,17 +60,17 @@ actor LoadDriver {
     /// Runs the load to the end of the last phase, or until a stop is asked for (then within a
     /// tenth of a second, wherever the run is in its phases); returns how well the schedule was kept.
     func drive() async -> ScheduleStats {
-        let phaseToggles = Task { [recorder, clock, boundaries = schedule.boundaries, scenario, stop] in
+        let phaseToggles = Task(executorPreference: background) { [recorder, loop, boundaries = schedule.boundaries, scenario, stop] in
             for (index, phase) in scenario.load.phases.enumerated() {
-                await clock.sleep(until: boundaries[index], unless: stop)
+                await loop.sleep(until: boundaries[index], unless: stop)
                 guard stop.requested == nil else { return }
                 recorder.setRecording(phase.record)
             }
         }
-        collector = Task { [series, clock] in
+        collector = Task(executorPreference: background) { [series, loop] in
             var second: Int64 = 1
             while !Task.isCancelled {
-                do { try await clock.sleep(until: second * 1_000_000_000) } catch { return }
+                do { try await loop.sleep(until: second * 1_000_000_000) } catch { return }
                 await series.collect(upTo: second * 1_000_000_000)
                 second += 1
             }
@@ -79,11 +80,15 @@ actor LoadDriver {
         case .closed: await runClosed()
         }
         // The load lasts to the end of the last phase (past its last arrival), unless stopped.
-        await clock.sleep(until: schedule.end, unless: stop)
+        await loop.sleep(until: schedule.end, unless: stop)
         phaseToggles.cancel()
         await phaseToggles.value
         return stats
     }
+
+    /// Where the run's own tasks run: in virtual time on the loop that moves the time, so that
+    /// it knows of their waits; otherwise on the pool (nil).
+    nonisolated var background: (any TaskExecutor)? { clock.isVirtual ? loop : nil }
 
     /// Lets the request loop's thread end: the run has drained.
     nonisolated func finishRequests() { loop.finish() }
@@ -109,7 +114,7 @@ actor LoadDriver {
         let outstanding = Outstanding(limit: scenario.load.maxOutstanding ?? ScenarioLimits.current.maxOutstanding)
         let arrivals = Arrivals(schedule: schedule, stats: emptyScheduleStats())
         return await withCheckedContinuation { (done: CheckedContinuation<ScheduleStats, Never>) in
-            loop.start {
+            loop.releasing {
                 while let op = arrivals.next {
                     let now = clock.now()
                     if stop.requested != nil { break }
@@ -176,7 +181,7 @@ actor LoadDriver {
         let users = ClosedUsers(driver: self, count: maxUsers)
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             users.finished = done
-            loop.start { users.release() }
+            loop.releasing { users.release() }
         }
         return emptyScheduleStats()
     }
@@ -256,7 +261,7 @@ actor LoadDriver {
         let step = every / tenants.count
         var next = 0
         while !Task.isCancelled {
-            do { try await Task.sleep(for: step) } catch { return }
+            do { try await loop.sleep(until: clock.now() + step.nanoseconds) } catch { return }
             try? await tenants[next % tenants.count].sprint.rollOver(stores: stores, now: time.now())
             next += 1
         }

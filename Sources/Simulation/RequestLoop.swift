@@ -12,6 +12,10 @@ import Synchronization
 /// stores' work, and a service slot held that much longer moves a queue's answer. Everything
 /// else (snapshot-sync workers, interval collection, a live target's reactor) keeps the
 /// cooperative pool and other threads.
+/// In virtual time the loop is also what moves the clock: everything of the run's simulation
+/// runs on it (requests, the stores' waits, sync workers, the sprint roller, the interval
+/// collector), so when it has no job left, nothing can happen before the next arrival or wait
+/// is due, and it moves the time straight there.
 final class RequestLoop: TaskExecutor, Sleeper, @unchecked Sendable {
     private let clock: RunClock
     private let condition = NSCondition()
@@ -19,9 +23,48 @@ final class RequestLoop: TaskExecutor, Sleeper, @unchecked Sendable {
     /// Guarded by `condition`.
     private var state = State.idle
     private var jobs: [UnownedJob] = []
-    private var timers = DueHeap<CheckedContinuation<Void, Never>>()
+    private var timers = DueHeap<Timer>()
+    /// The open model's or closed model's release of arrivals, once the load starts.
+    private var release: (@Sendable () -> Int64?)?
     /// The earliest timer's due time (`Int64.max` for none), readable between jobs without the lock.
     private let firstTimer = Atomic<Int64>(.max)
+
+    /// A wait on the loop: a store's service (not cut short) or a wait of the run's own that
+    /// cancellation ends.
+    private enum Timer {
+        case service(CheckedContinuation<Void, Never>)
+        case cancellable(Waiter)
+
+        func end() {
+            switch self {
+            case .service(let continuation): continuation.resume()
+            case .cancellable(let waiter): waiter.end(.success(()))
+            }
+        }
+    }
+
+    /// A cancellable wait's continuation, resumed once: when due or when cancelled.
+    private final class Waiter: Sendable {
+        private let state = Mutex<(continuation: CheckedContinuation<Void, any Error>?, cancelled: Bool)>((nil, false))
+
+        /// False when it was cancelled before it began (it is then resumed already).
+        func begin(_ continuation: CheckedContinuation<Void, any Error>) -> Bool {
+            let cancelled = state.withLock { s -> Bool in
+                if !s.cancelled { s.continuation = continuation }
+                return s.cancelled
+            }
+            if cancelled { continuation.resume(throwing: CancellationError()) }
+            return !cancelled
+        }
+
+        func end(_ result: Result<Void, any Error>) {
+            let continuation = state.withLock { s in
+                defer { s.continuation = nil; s.cancelled = true }
+                return s.continuation
+            }
+            continuation?.resume(with: result)
+        }
+    }
 
     init(clock: RunClock) { self.clock = clock }
 
@@ -40,51 +83,89 @@ final class RequestLoop: TaskExecutor, Sleeper, @unchecked Sendable {
     }
 
     /// Resumes the caller when `duration` has passed, from the loop's thread. Not cut short by
-    /// cancellation: a store call in service finishes its service. Before the loop starts and
-    /// after it ends, the runtime's timer does it.
+    /// cancellation: a store call in service finishes its service.
     func sleep(for duration: Duration) async throws {
         let due = clock.now() + duration.nanoseconds
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            condition.lock()
-            guard state == .running else {
-                condition.unlock()
-                return Self.resume(continuation, at: due, clock: clock)
+            schedule(.service(continuation), at: due)
+        }
+    }
+
+    /// Waits until the run-clock moment `due`; throws `CancellationError` when the task is
+    /// cancelled first, or when in virtual time the loop has ended (time stands still then).
+    func sleep(until due: Int64) async throws {
+        let waiter = Waiter()
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                if waiter.begin(continuation) { schedule(.cancellable(waiter), at: due) }
             }
-            timers.push(due, continuation)
-            if due < firstTimer.load(ordering: .relaxed) {
-                firstTimer.store(due, ordering: .relaxed)
-                // From another thread, the loop may be waiting for something later.
-                condition.signal()
-            }
+        } onCancel: {
+            waiter.end(.failure(CancellationError()))
+        }
+    }
+
+    /// Waits until `due`, or until a stop is asked for (seen within `RunClock.stopCheck`), the
+    /// task is cancelled or the loop ends in virtual time.
+    func sleep(until due: Int64, unless stop: RunStop) async {
+        while stop.requested == nil, clock.now() < due {
+            do { try await sleep(until: min(due, clock.now() + RunClock.stopCheck)) } catch { return }
+        }
+    }
+
+    /// Before the loop starts and after it ends, the runtime's timer ends a wait in wall time;
+    /// in virtual time a wait before the start waits for it, and one after the end ends at once.
+    private func schedule(_ timer: Timer, at due: Int64) {
+        condition.lock()
+        guard state == .running || (state == .idle && clock.isVirtual) else {
             condition.unlock()
+            return endOutsideLoop(timer, at: due)
         }
+        timers.push(due, timer)
+        if due < firstTimer.load(ordering: .relaxed) {
+            firstTimer.store(due, ordering: .relaxed)
+            // From another thread, the loop may be waiting for something later.
+            condition.signal()
+        }
+        condition.unlock()
     }
 
-    private static func resume(_ continuation: CheckedContinuation<Void, Never>, at due: Int64, clock: RunClock) {
+    private func endOutsideLoop(_ timer: Timer, at due: Int64) {
+        if clock.isVirtual {
+            if case .cancellable(let waiter) = timer { waiter.end(.failure(CancellationError())) } else { timer.end() }
+            return
+        }
+        let wall = ContinuousClock.now + .nanoseconds(due - clock.now())
         Task {
-            try? await clock.sleep(until: due)
-            continuation.resume()
+            try? await Task.sleep(until: wall, tolerance: .microseconds(50), clock: .continuous)
+            timer.end()
         }
     }
 
-    /// Starts the loop's thread. `release` is called whenever the thread is free: it hands out
-    /// every arrival that is due and returns when the next one is (run-clock nanoseconds), or
-    /// nil when none is left.
-    func start(release: @escaping @Sendable () -> Int64?) {
+    /// Starts the loop's thread: it runs jobs, ends waits, and releases arrivals once `releasing` gives it them.
+    func start() {
         condition.lock()
         state = .running
         condition.unlock()
         let thread = Thread { [self] in
             // Wake on time: the default 50 µs of slack would make every arrival that late.
             _ = stacksim_set_timer_slack(1)
-            run(release: release)
+            run()
         }
         thread.name = "stacksim-requests"
         thread.start()
     }
 
+    /// From now on, whenever the thread is free it calls `release`: it hands out every arrival
+    /// that is due and returns when the next one is (run-clock nanoseconds), or nil when none is left.
+    func releasing(_ release: @escaping @Sendable () -> Int64?) {
+        condition.lock()
+        self.release = release
+        condition.signal()
+        condition.unlock()
+    }
+
     /// Lets the thread end once the jobs it has are done; later ones run on the pool, and waits
-    /// still running end on the runtime's timer.
+    /// still running end on the runtime's timer (in virtual time, at once).
     func finish() {
         condition.lock()
         state = .finished
@@ -98,19 +179,32 @@ final class RequestLoop: TaskExecutor, Sleeper, @unchecked Sendable {
     private var lead: Int64 = 0
     private static let maxLead: Int64 = 200_000
 
-    private func run(release: () -> Int64?) {
+    private func run() {
         var batch: [UnownedJob] = []
-        var ended: [CheckedContinuation<Void, Never>] = []
+        var ended: [Timer] = []
+        var release: (@Sendable () -> Int64?)?
         while true {
-            var arrival = release() ?? .max
+            var arrival = release?() ?? .max
             condition.lock()
             while true {
+                if release == nil, let installed = self.release {
+                    release = installed
+                    arrival = clock.now()
+                }
                 takeDueTimers(at: clock.now(), into: &ended)
                 guard jobs.isEmpty, ended.isEmpty else { break }
                 guard state == .running else { return stop() }
                 let due = min(arrival, firstTimer.load(ordering: .relaxed))
-                if due == .max {
+                // Virtual time stands still until the load begins: the run's tasks may already be
+                // waiting on it while the run is still being set up.
+                if due == .max || (clock.isVirtual && release == nil) {
                     condition.wait()
+                    continue
+                }
+                if clock.isVirtual {
+                    // Nothing left to do before `due`: that is the next moment anything happens.
+                    clock.advance(to: due)
+                    if due == arrival { break }
                     continue
                 }
                 let wake = due - lead
@@ -134,17 +228,17 @@ final class RequestLoop: TaskExecutor, Sleeper, @unchecked Sendable {
             }
             swap(&batch, &jobs)
             condition.unlock()
-            resumeAll(&ended)
+            endAll(&ended)
             for job in batch {
                 job.runSynchronously(on: asUnownedTaskExecutor())
                 // Arrivals and ends of waits come first: a batch of long jobs must not make them late.
                 let now = clock.now()
-                if now >= arrival { arrival = release() ?? .max }
+                if now >= arrival { arrival = release?() ?? .max }
                 if now >= firstTimer.load(ordering: .relaxed) {
                     condition.lock()
                     takeDueTimers(at: now, into: &ended)
                     condition.unlock()
-                    resumeAll(&ended)
+                    endAll(&ended)
                 }
             }
             batch.removeAll(keepingCapacity: true)
@@ -152,22 +246,24 @@ final class RequestLoop: TaskExecutor, Sleeper, @unchecked Sendable {
     }
 
     /// Called with the lock held.
-    private func takeDueTimers(at now: Int64, into ended: inout [CheckedContinuation<Void, Never>]) {
+    private func takeDueTimers(at now: Int64, into ended: inout [Timer]) {
         guard now >= firstTimer.load(ordering: .relaxed) else { return }
         timers.popDue(at: now, into: &ended)
         firstTimer.store(timers.min?.due ?? .max, ordering: .relaxed)
     }
 
-    /// Resuming queues each waiter's job: on this loop, which runs it after the jobs before it.
-    private func resumeAll(_ ended: inout [CheckedContinuation<Void, Never>]) {
-        for continuation in ended { continuation.resume() }
+    /// Ending a wait queues its waiter's job: on this loop, which runs it after the jobs before it.
+    private func endAll(_ ended: inout [Timer]) {
+        for timer in ended { timer.end() }
         ended.removeAll(keepingCapacity: true)
     }
 
-    /// Called with the lock held, once finished: the waits still running go to the runtime's timer.
+    /// Called with the lock held, once finished: the waits still running end outside the loop.
     private func stop() {
-        while let due = timers.min?.due { Self.resume(timers.popMin(), at: due, clock: clock) }
+        var left: [(Int64, Timer)] = []
+        while let due = timers.min?.due { left.append((due, timers.popMin())) }
         firstTimer.store(.max, ordering: .relaxed)
         condition.unlock()
+        for (due, timer) in left { endOutsideLoop(timer, at: due) }
     }
 }

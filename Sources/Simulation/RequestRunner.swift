@@ -14,30 +14,27 @@ enum RequestFailure: String, Error {
 
 /// The clock of one run: nanoseconds since the run started, and sleeping until such a moment.
 public struct RunClock: Sendable {
-    private let clock = ContinuousClock()
-    public let start: ContinuousClock.Instant
+    public let timeline: Timeline
+    /// The run's time 0 on `timeline`.
+    public let start: Int64
 
-    public init() { start = clock.now }
-
-    public func now() -> Int64 { (clock.now - start).nanoseconds }
-
-    /// The moment `instant` as nanoseconds since the run started.
-    func nanos(at instant: ContinuousClock.Instant) -> Int64 { (instant - start).nanoseconds }
-
-    public func sleep(until nanos: Int64) async throws {
-        try await clock.sleep(until: start + .nanoseconds(nanos), tolerance: .microseconds(50))
+    public init(timeline: Timeline = .wall) {
+        self.timeline = timeline
+        start = timeline.now()
     }
+
+    public var isVirtual: Bool { timeline.virtual != nil }
+
+    public func now() -> Int64 { timeline.now() - start }
+
+    /// The moment `nanoseconds` on the timeline, as nanoseconds since the run started.
+    func runNanos(atTimeline nanoseconds: Int64) -> Int64 { nanoseconds - start }
+
+    /// Virtual time only: moves it forward to `moment` (run nanoseconds).
+    func advance(to moment: Int64) { timeline.virtual?.advance(to: moment + start) }
 
     /// How often a long wait looks whether the run was asked to stop.
     static let stopCheck: Int64 = 100_000_000
-
-    /// Sleeps until that moment, or until `stop` is asked for (seen within `stopCheck`), or the
-    /// task is cancelled.
-    func sleep(until nanos: Int64, unless stop: RunStop) async {
-        while stop.requested == nil, !Task.isCancelled, now() < nanos {
-            try? await sleep(until: min(nanos, now() + Self.stopCheck))
-        }
-    }
 }
 
 /// Runs a request the way the application serves one — session, rate limit, permission check,
@@ -96,7 +93,7 @@ final class RequestRunner: Sendable {
             r.requests[r.next] = (operation, intended, phase, shard, requester.tenantClass)
             return r.next
         }
-        let trace = StoreCallTrace()
+        let trace = StoreCallTrace(timeline: clock.timeline)
         var errorClass: String?
         var denied = false
         do {
@@ -112,7 +109,7 @@ final class RequestRunner: Sendable {
         guard running.withLock({ $0.requests.removeValue(forKey: id) }) != nil else { return end }
         // Dispatch, hops and hand-offs before the first store call, without the time the request
         // queued behind the target (the user's previous request, the app's workers).
-        let harness = trace.firstCallStarted.map { clock.nanos(at: $0) - max(intended, previousEnd) - (actualStart - asked) }
+        let harness = trace.firstCallStarted.map { clock.runNanos(atTimeline: $0) - max(intended, previousEnd) - (actualStart - asked) }
         // Waiting for a pooled connection or a service slot is reported beside the store's
         // calls, as `<store>-pool-wait` or `<store>-slot-wait`.
         let calls = trace.recorded.map { call in

@@ -194,8 +194,11 @@ public struct DatasetStep: Sendable {
 /// its phases, measures, and checks consistency at the end.
 public enum SimulationRun {
     public static func run(_ scenario: Scenario, options: RunOptions = RunOptions()) async throws -> RunResult {
-        let time = WallTime()
-        let load = LoadClock()
+        // Virtual time starts at the dataset's anchor; without one given, at a fixed moment, so
+        // that the same scenario and seed give the same run on any machine.
+        let virtual = scenario.clock == .virtual ? VirtualTime(anchor: options.anchor ?? VirtualTime.defaultAnchor) : nil
+        let time: any TimeSource = virtual ?? WallTime()
+        let load = LoadClock(timeline: Timeline(virtual: virtual))
         var workload = scenario
         workload.seed = scenario.seed &+ options.workloadSalt
         let stores = options.stores ?? EmbeddedStack.make(knobs: scenario.embeddedKnobs, seed: workload.seed, time: time,
@@ -227,9 +230,12 @@ public enum SimulationRun {
         }
         // The schedule's time 0: after the actors exist, so that building them (70k users at
         // 3,000 organizations) is not counted as lateness of the first arrivals.
-        let clock = RunClock()
+        let clock = RunClock(timeline: load.timeline)
         let loop = RequestLoop(clock: clock)
-        load.mark(sleeper: loop)
+        loop.start()
+        // In virtual time every task of the simulation runs on the loop that moves the time.
+        let background: (any TaskExecutor)? = virtual == nil ? nil : loop
+        load.mark(sleeper: loop, executor: background)
         let ledger = WriteLedger(clock: clock)
         let context = ActionContext(stores: stores, cache: CacheService(stores: stores, settings: scenario.cacheSettings, observer: observer),
                                     sync: sync, time: time, ledger: ledger)
@@ -237,53 +243,63 @@ public enum SimulationRun {
                                    recorder: recorder, workers: AppWorkers(limit: scenario.stack.appWorkers), clock: clock,
                                    rateLimitPerMinute: scenario.stack.rateLimitPerMinute, sessionTTL: scenario.stack.sessionTTL,
                                    salt: options.runSalt, observer: observer)
-        let workers = (0..<sync.workers).map { SyncWorker(index: $0, sync: sync) }
-        let workerTasks = workers.map { worker in Task { await worker.run() } }
+        let workers = (0..<sync.workers).map { SyncWorker(index: $0, sync: sync, sleeper: load) }
+        let workerTasks = workers.map { worker in Task(executorPreference: background) { await worker.run() } }
 
         let startedAt = Date()
         let cpuStart = processCPUSeconds()
         let hostStart = HostCPU.now()
         let driver = LoadDriver(scenario: workload, clock: clock, loop: loop, storeExecutor: stores.executor, runner: runner, users: users, recorder: recorder,
                                 sync: sync, stop: options.stop, progress: options.progress)
-        let sprintTask = Task { await driver.rollSprints(tenants: tenants, stores: stores, time: time, every: scenario.stack.sprintLength) }
-        let waitSampler = Task { options.serverEvidence ? await sampleWaits(of: stores) : [:] }
-        let schedule = await driver.drive()
-        let loadEnded = clock.now()
-        let hostBusy = hostStart.flatMap { start in HostCPU.now()?.busyFraction(since: start) }
-        waitSampler.cancel()
-        let waits = await waitSampler.value
-        // Whatever the servers do, the load and its drain end by here: queued requests get the
-        // graceful stop to start, running ones one call timeout more; any still running then are
-        // recorded as unfinished.
-        let hardDeadline = ContinuousClock.now + scenario.load.gracefulStop + scenario.stack.pool.callTimeout
-        let gracefulStop = Task { [stop = options.stop] in
-            let deadline = ContinuousClock.now + scenario.load.gracefulStop
-            while stop.requested == nil, ContinuousClock.now < deadline {
-                do { try await Task.sleep(for: .milliseconds(20)) } catch { return }
+        let sprintTask = Task(executorPreference: background) {
+            await driver.rollSprints(tenants: tenants, stores: stores, time: time, every: scenario.stack.sprintLength)
+        }
+        // What servers' sessions wait on, sampled in wall time: not in virtual time (the embedded stores have no sessions).
+        let waitSampler = options.serverEvidence && virtual == nil ? Task { await sampleWaits(of: stores) } : nil
+        // The load, its drain and the sync jobs' end, in virtual time on the loop that moves the time.
+        let (schedule, loadEnded, hostBusy, syncJobsLost) = await withTaskExecutorPreference(background) {
+            let schedule = await driver.drive()
+            let loadEnded = clock.now()
+            let hostBusy = hostStart.flatMap { start in HostCPU.now()?.busyFraction(since: start) }
+            // Whatever the servers do, the load and its drain end by here: queued requests get the
+            // graceful stop to start, running ones one call timeout more; any still running then are
+            // recorded as unfinished. In virtual time the graceful stop is simulated time and the
+            // deadline only a safety net.
+            let drainTime = scenario.load.gracefulStop + scenario.stack.pool.callTimeout
+            let hardDeadline = ContinuousClock.now + (virtual == nil ? drainTime : max(drainTime, .seconds(600)))
+            let gracefulStop = Task(executorPreference: background) { [stop = options.stop] in
+                let deadline = clock.now() + scenario.load.gracefulStop.nanoseconds
+                while stop.requested == nil, clock.now() < deadline {
+                    do { try await loop.sleep(until: min(deadline, clock.now() + 20_000_000)) } catch { return }
+                }
+                runner.cutOffQueuedRequests()
             }
-            runner.cutOffQueuedRequests()
+            do {
+                try await Deadline.run(until: hardDeadline, on: background) { for user in users { await user.drain() } }
+            } catch {
+                runner.cutOffQueuedRequests()
+                runner.recordUnfinished()
+            }
+            gracefulStop.cancel()
+            let syncJobsLost = await waitForSync(sync, on: loop, until: min(hardDeadline, ContinuousClock.now + .seconds(30)))
+            sprintTask.cancel()
+            for task in workerTasks { task.cancel() }
+            await driver.finishIntervals()
+            driver.finishRequests()
+            return (schedule, loadEnded, hostBusy, syncJobsLost)
         }
-        do {
-            try await Deadline.run(until: hardDeadline) { for user in users { await user.drain() } }
-        } catch {
-            runner.cutOffQueuedRequests()
-            runner.recordUnfinished()
-        }
-        gracefulStop.cancel()
-        let syncJobsLost = await waitForSync(sync, until: min(hardDeadline, ContinuousClock.now + .seconds(30)))
+        waitSampler?.cancel()
+        let waits = await waitSampler?.value ?? [:]
+        let hardDeadline = ContinuousClock.now + scenario.stack.pool.callTimeout
         var serverEvidence: [StoreEvidence] = []
         if options.serverEvidence {
-            let evidenceAfter = await evidence(of: stores, until: max(hardDeadline, ContinuousClock.now) + scenario.stack.pool.callTimeout)
+            let evidenceAfter = await evidence(of: stores, until: hardDeadline)
             serverEvidence = zip(evidenceAfter, evidenceBefore).map { $0.delta(since: $1) }
             for (index, sampled) in waits { serverEvidence[index].counters.merge(sampled, uniquingKeysWith: +) }
             await attachPlans(of: stores, to: &serverEvidence, until: ContinuousClock.now + scenario.stack.pool.callTimeout)
         }
-        sprintTask.cancel()
-        driver.finishRequests()
-        await driver.finishIntervals()
         let cpuSeconds = processCPUSeconds() - cpuStart
         let duration = Date().timeIntervalSince(startedAt)
-        for task in workerTasks { task.cancel() }
         var syncFailures = 0
         for worker in workers { syncFailures += await worker.failures }
 
@@ -419,13 +435,13 @@ public enum SimulationRun {
     /// Waits (up to `deadline`) until every sync job of the run has been applied or is known
     /// lost; returns how many were lost — enqueued, but gone from the queue without being
     /// applied (a cache restarted without persistence).
-    static func waitForSync(_ sync: SnapshotSync, until deadline: ContinuousClock.Instant) async -> Int {
+    static func waitForSync(_ sync: SnapshotSync, on loop: RequestLoop, until deadline: ContinuousClock.Instant) async -> Int {
         var emptyChecks = 0
         while ContinuousClock.now < deadline, !sync.isSettled {
             // Nothing queued and nothing being applied, twice in a row: the rest were lost.
             if sync.inProgress == 0, (try? await sync.depth()) == 0 { emptyChecks += 1 } else { emptyChecks = 0 }
             if emptyChecks >= 2 { break }
-            try? await Task.sleep(for: .milliseconds(10))
+            try? await loop.sleep(for: .milliseconds(10))
         }
         return sync.unsettled
     }

@@ -26,8 +26,9 @@ public final class OnceContinuation<Value: Sendable>: Sendable {
 public struct DeadlineExceeded: Error, Sendable {}
 
 public enum Deadline {
-    /// `body`'s result, or `DeadlineExceeded` at `deadline`; the work itself goes on unawaited.
-    public static func run<T: Sendable>(until deadline: ContinuousClock.Instant,
+    /// `body`'s result, or `DeadlineExceeded` at `deadline`; the work itself goes on unawaited,
+    /// on `executor` if given (in virtual time, the run's: the work is part of the simulation).
+    public static func run<T: Sendable>(until deadline: ContinuousClock.Instant, on executor: (any TaskExecutor)? = nil,
                                         _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let once = OnceContinuation(continuation)
@@ -35,7 +36,7 @@ public enum Deadline {
                 try await Task.sleep(until: deadline, clock: .continuous)
                 once.resume(with: .failure(DeadlineExceeded()))
             }
-            Task {
+            Task(executorPreference: executor) {
                 let result: Result<T, any Error>
                 do { result = .success(try await body()) } catch { result = .failure(error) }
                 timer.cancel()

@@ -60,25 +60,37 @@ public struct TaskSleeper: Sleeper {
 }
 
 /// The run's load as the embedded stores see it: when it started, for knobs timed from it
-/// (unset while the dataset loads), and what times their waits — the runtime's timer until the
-/// run hands its own, so that a service time ends when due, not when another thread wakes.
-public final class LoadClock: Sendable {
+/// (unset while the dataset loads), the time they measure by, what times their waits — the
+/// runtime's timer until the run hands its own, so that a service time ends when due, not when
+/// another thread wakes — and, in virtual time, the executor their own tasks must run on (the
+/// one that moves the time, so that it knows of every wait before it moves it).
+public final class LoadClock: Sleeper {
     private struct State {
-        var start: ContinuousClock.Instant?
+        var start: Int64?
         var sleeper: any Sleeper = TaskSleeper()
+        var executor: (any TaskExecutor)?
     }
 
     private let state = Mutex(State())
+    public let timeline: Timeline
 
-    public init() {}
+    public init(timeline: Timeline = .wall) { self.timeline = timeline }
 
-    /// The load starts now; its waits are timed by `sleeper` from here on.
-    public func mark(sleeper: any Sleeper = TaskSleeper()) {
-        state.withLock { $0 = State(start: .now, sleeper: sleeper) }
+    /// The load starts now; its waits are timed by `sleeper` from here on, and in virtual time
+    /// the stores' tasks run on `executor`.
+    public func mark(sleeper: any Sleeper = TaskSleeper(), executor: (any TaskExecutor)? = nil) {
+        let now = timeline.now()
+        state.withLock { $0 = State(start: now, sleeper: sleeper, executor: executor) }
     }
 
     /// Time since the load started; nil before.
-    public var elapsed: Duration? { state.withLock { $0.start.map { .now - $0 } } }
+    public var elapsed: Duration? {
+        let now = timeline.now()
+        return state.withLock { $0.start.map { .nanoseconds(now - $0) } }
+    }
+
+    /// Where a task of the stores' own (a blocking pop's timeout) runs: nil, the pool, unless in virtual time.
+    public var executor: (any TaskExecutor)? { state.withLock { $0.executor } }
 
     public func sleep(for duration: Duration) async throws {
         try await state.withLock { $0.sleeper }.sleep(for: duration)
@@ -120,15 +132,18 @@ public struct StoreCall: Sendable {
 /// Collects the store calls an action makes; the action runner binds one per action.
 public final class StoreCallTrace: Sendable {
     @TaskLocal public static var current: StoreCallTrace?
-    private let calls = Mutex<(started: ContinuousClock.Instant?, calls: [StoreCall])>((nil, []))
+    private let calls = Mutex<(started: Int64?, calls: [StoreCall])>((nil, []))
+    /// The time the calls are measured by.
+    public let timeline: Timeline
 
-    public init() {}
+    public init(timeline: Timeline = .wall) { self.timeline = timeline }
 
     public var recorded: [StoreCall] { calls.withLock { $0.calls } }
 
     /// When the first call to a store began (its wait for a connection or slot included): the
     /// end of what the harness itself spent on the request.
-    public var firstCallStarted: ContinuousClock.Instant? { calls.withLock { $0.started } }
+    /// On `timeline`.
+    public var firstCallStarted: Int64? { calls.withLock { $0.started } }
 
     /// The operation name of the time spent waiting for a pooled connection.
     public static let connectionWait = "connection-wait"
@@ -155,25 +170,25 @@ public final class StoreCallTrace: Sendable {
     /// without service slots), and the bookkeeping for them is skipped.
     static func timed<T>(_ store: StoreKind, _ operation: String, waitsInside counting: Bool = true,
                          _ body: () async throws -> T) async throws -> (result: T, elapsed: Duration) {
-        let clock = ContinuousClock(), start = clock.now
+        let timeline = current?.timeline ?? .wall, start = timeline.now()
         let waits = counting ? WaitsInside() : nil
         do {
             let result = if let waits { try await $waitsInside.withValue(waits) { try await body() } } else { try await body() }
-            let elapsed = clock.now - start
+            let elapsed = Duration.nanoseconds(timeline.now() - start)
             record(store, operation, started: start, duration: elapsed - (waits?.total ?? .zero), failed: false)
             return (result, elapsed)
         } catch {
-            record(store, operation, started: start, duration: clock.now - start - (waits?.total ?? .zero), failed: true)
+            record(store, operation, started: start, duration: .nanoseconds(timeline.now() - start) - (waits?.total ?? .zero), failed: true)
             throw error
         }
     }
 
     /// Records a call timed elsewhere (e.g. on another thread) in the current trace, if any.
     public static func record(_ store: StoreKind, _ operation: String, duration: Duration, failed: Bool) {
-        record(store, operation, started: .now - duration, duration: duration, failed: failed)
+        record(store, operation, started: (current?.timeline ?? .wall).now() - duration.nanoseconds, duration: duration, failed: failed)
     }
 
-    private static func record(_ store: StoreKind, _ operation: String, started: ContinuousClock.Instant, duration: Duration,
+    private static func record(_ store: StoreKind, _ operation: String, started: Int64, duration: Duration,
                                failed: Bool) {
         if isWait(operation) { waitsInside?.add(duration) }
         current?.calls.withLock { trace in
@@ -200,8 +215,8 @@ public final class StoreBehaviour: Sendable {
     let knobs: StoreKnobs
     /// The store's station (key "") and the stations of calls with their own `servers`.
     private let stations: [String: ServiceSlots]
-    private let origin = ContinuousClock.now
-    private let load: LoadClock
+    private let origin: Int64
+    let load: LoadClock
     private let rng: Mutex<SeededRandom>
     /// The engine's account of its work, per query shape.
     public let evidence: EngineEvidence
@@ -210,6 +225,7 @@ public final class StoreBehaviour: Sendable {
         self.store = store
         self.knobs = knobs
         self.load = load
+        origin = load.timeline.now()
         self.rng = Mutex(SeededRandom(seed: seed))
         evidence = EngineEvidence(store: store)
         var stations: [String: ServiceSlots] = [:]
@@ -225,6 +241,7 @@ public final class StoreBehaviour: Sendable {
         var examined = 0, engine = Duration.zero
         let (result, elapsed) = try await timedServe(operation) {
             let start = ContinuousClock.now
+            // The engine's own work in CPU time, whichever time the run measures by.
             defer { engine = ContinuousClock.now - start }
             return try work(&examined)
         }
@@ -244,15 +261,15 @@ public final class StoreBehaviour: Sendable {
             }
             let station = stations.isEmpty ? nil : stations[operation] ?? stations[""]
             if let station {
-                let asked = ContinuousClock.now
+                let asked = load.timeline.now()
                 try await station.acquire()
-                StoreCallTrace.record(store, StoreCallTrace.slotWait, duration: ContinuousClock.now - asked, failed: false)
+                StoreCallTrace.record(store, StoreCallTrace.slotWait, duration: .nanoseconds(load.timeline.now() - asked), failed: false)
             }
             defer { station?.release() }
             let specific = knobs.operations.isEmpty ? nil : knobs.operations[operation]
             let latency = specific?.latency ?? knobs.latency
             let errorRate = specific?.errorRate ?? knobs.errorRate
-            var delay = knobs.stall?.waitAt(ContinuousClock.now - origin) ?? .zero
+            var delay = knobs.stall?.waitAt(.nanoseconds(load.timeline.now() - origin)) ?? .zero
             let fails = latency == nil && errorRate == 0 ? false : rng.withLock { rng -> Bool in
                 if let latency { delay += latency.sample(&rng) }
                 return errorRate > 0 && rng.unit() < errorRate

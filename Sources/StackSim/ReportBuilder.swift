@@ -26,7 +26,7 @@ public enum ReportBuilder {
         var report = RunReport(
             tool: ToolInfo(version: version),
             scenario: ScenarioInfo(name: scenario.name, description: scenario.description, seed: scenario.seed, file: scenario.file),
-            target: run.target, targetNote: targetNote(run.target), machine: .current(), startedAt: run.startedAt,
+            target: run.target, targetNote: targetNote(run.target, clock: scenario.clock), machine: .current(), startedAt: run.startedAt,
             durationS: run.durationSeconds, recordedS: seconds, verdict: "pass", invalidReasons: [], aborted: run.stopReason?.message,
             dataset: DatasetInfo(organizations: run.dataset.organizations, users: run.dataset.users, tasks: run.dataset.tasks,
                                  sprints: run.dataset.sprints, activityLogs: run.dataset.activityLogs,
@@ -48,11 +48,12 @@ public enum ReportBuilder {
                                                        error: checkError)),
             harness: HarnessInfo(processCpuS: run.processCPUSeconds,
                                  coresUsed: run.durationSeconds > 0 ? run.processCPUSeconds / run.durationSeconds : 0,
-                                 hostCpuBusy: run.hostCPUBusy, overhead: t.harnessOverhead),
+                                 hostCpuBusy: run.hostCPUBusy, overhead: scenario.clock == .virtual ? nil : t.harnessOverhead),
             thresholds: [],
             breakdowns: Breakdowns(byTenantSize: Breakdowns.rows(t.byTenantClass, order: ["small", "medium", "large"]),
                                    byPhase: Breakdowns.rows(t.byPhase, order: scenario.load.phases.map(\.name))),
             intervals: run.intervals, stackSamples: run.stackSamples)
+        report.clock = scenario.clock.rawValue
         report.errorClasses = ErrorClassInfo.classes(operations: operations, samples: run.stackSamples)
         report.server = run.evidence.isEmpty ? nil : serverEvidence(run.evidence, operations: operations)
         let ledger = try? run.ledger.get()
@@ -103,7 +104,12 @@ public enum ReportBuilder {
                          meanRatePerS: phase.rate?.mean(length: phase.duration.seconds), users: users, record: phase.record)
     }
 
-    static func targetNote(_ target: String) -> String {
+    static func targetNote(_ target: String, clock: ClockKind) -> String {
+        if clock == .virtual {
+            return "Simulated time: the embedded stack in virtual time, where only the modelled service times and their queues "
+                + "(stack.embedded) take time — not the harness's work nor the engines'. Latencies are simulated milliseconds; "
+                + "the schedule is kept exactly, so schedule lag cannot make the run invalid; the same scenario and seed give the same numbers on any machine."
+        }
         switch target {
         case "embedded":
             return "The embedded stack runs in-process: its latencies describe stacksim's own in-memory engines, "

@@ -40,6 +40,9 @@ struct CapacityCommand: AsyncParsableCommand {
     @Option(help: "Seed for the dataset and the workload.")
     var seed: UInt64?
 
+    @Option(help: "wall, or virtual: every probe in simulated time on the embedded stack (overrides clock).")
+    var clock: String?
+
     @Option(help: "Directory to write the capacity report into (default: Reports/<scenario>/capacity-<timestamp>).")
     var out: String?
 
@@ -55,7 +58,7 @@ struct CapacityCommand: AsyncParsableCommand {
         try await StackSimCommand.guarded {
             var scenario = try ScenarioFiles.load(self.scenario)
             try applyFlags(to: &scenario)
-            try live.validateTarget()
+            try live.validateTarget(for: scenario)
             let plan: CapacityPlan
             switch CapacityPlan.make(scenario) {
             case .success(let made): plan = made
@@ -109,6 +112,7 @@ struct CapacityCommand: AsyncParsableCommand {
     /// The flags over the file's `capacity:` section; a wrong value names its flag.
     func applyFlags(to scenario: inout Scenario) throws {
         if let seed { scenario.seed = seed }
+        if let clock { scenario.clock = try ScenarioOverrides.clock(clock) }
         func load(_ text: String, _ flag: String) throws -> Double {
             let value = try ScenarioOverrides.rate(text, flag: flag)
             if scenario.capacity.dimension(for: scenario.load.model).isWhole, value != value.rounded() {

@@ -26,9 +26,13 @@ struct LiveOptions: ParsableArguments {
     @Option(name: .customLong("redis-prefix"), help: "The prefix of every Redis key stacksim owns (default: $STACKSIM_REDIS_PREFIX, else 'stacksim:').")
     var redisPrefix: String?
 
-    func validateTarget() throws {
+    func validateTarget(for scenario: Scenario) throws {
         guard ["embedded", "live"].contains(target) else {
             throw CommandFailure(status: .badInput, message: "--target: expected embedded or live, got '\(target)'")
+        }
+        if target == "live", scenario.clock == .virtual {
+            throw CommandFailure(status: .badInput, message: "--target live: the scenario runs in virtual time (clock: virtual or --clock virtual), "
+                                 + "which only the embedded stack can; use --clock wall against live servers")
         }
     }
 

@@ -43,7 +43,7 @@ struct RunCommand: AsyncParsableCommand {
         try await StackSimCommand.guarded {
             var scenario = try ScenarioFiles.load(self.scenario)
             try overrides.apply(to: &scenario)
-            try live.validateTarget()
+            try live.validateTarget(for: scenario)
             if let dryRun {
                 guard dryRun > 0, scenario.load.model == .open else {
                     throw CommandFailure(status: .badInput, message: "--dry-run: expected a positive count for an open-model scenario "

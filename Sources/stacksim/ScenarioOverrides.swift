@@ -15,6 +15,9 @@ struct ScenarioOverrides: ParsableArguments {
     @Option(help: "Seed for the dataset and the workload.")
     var seed: UInt64?
 
+    @Option(help: "wall, or virtual: simulated time on the embedded stack — the run takes as long as its work and gives the same result on any machine (overrides clock).")
+    var clock: String?
+
     /// Applies the flags; returns the key paths they set, each with the flag that set it.
     @discardableResult
     func apply(to scenario: inout Scenario) throws -> [String: String] {
@@ -23,6 +26,10 @@ struct ScenarioOverrides: ParsableArguments {
         if let seed {
             scenario.seed = seed
             sources["seed"] = "--seed \(seed)"
+        }
+        if let clock {
+            scenario.clock = try Self.clock(clock)
+            sources["clock"] = "--clock \(clock)"
         }
         if let duration {
             let total = try Self.duration(duration, flag: "--duration")
@@ -57,6 +64,14 @@ struct ScenarioOverrides: ParsableArguments {
             throw CommandFailure(status: .badInput, message: "\(flag ?? scenario.file ?? scenario.name): \(path): \(message)")
         }
         return sources
+    }
+
+    /// `--clock`'s value, or bad input saying what was expected.
+    static func clock(_ text: String) throws -> ClockKind {
+        guard let kind = ClockKind(rawValue: text) else {
+            throw CommandFailure(status: .badInput, message: "--clock: expected wall or virtual, got '\(text)'")
+        }
+        return kind
     }
 
     /// A flag's positive duration, or bad input naming the flag and what was expected.

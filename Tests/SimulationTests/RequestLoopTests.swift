@@ -18,7 +18,7 @@ struct RequestLoopTests {
     private func withLoop(_ body: (RequestLoop, RunClock) async throws -> Void) async rethrows {
         let clock = RunClock()
         let loop = RequestLoop(clock: clock)
-        loop.start { nil }
+        loop.start()
         defer { loop.finish() }
         try await body(loop, clock)
     }
@@ -56,7 +56,7 @@ struct RequestLoopTests {
     @Test func waitsStillEndAfterTheLoopHasFinished() async throws {
         let clock = RunClock()
         let loop = RequestLoop(clock: clock)
-        loop.start { nil }
+        loop.start()
         let pending = Task(executorPreference: loop) {
             let due = clock.now() + Duration.milliseconds(30).nanoseconds
             try await loop.sleep(for: .milliseconds(30))

@@ -46,6 +46,30 @@ check "--users on an open scenario: exit 64" 64 "--users" -- "$bin" run "$work/s
 check "validate lists the invalid one: exit 64" 64 "1 valid, 1 invalid" -- "$bin" scenarios "$work/scenarios" --validate
 check "shipped scenarios validate" 0 "valid, 0 invalid" -- "$bin" scenarios Scenarios --validate
 check "a short run passes and writes its reports" 0 "short on embedded: PASS" -- "$bin" run "$work/short.yaml" --out "$work/out" --quiet
+
+# Virtual time: a minute of a modelled stack simulated in seconds, the same numbers from every process.
+cat >"$work/virtual.yaml" <<'YAML'
+name: virtual
+clock: virtual
+dataset: { organizations: 4, users_per_org: 8, tasks_per_user: 5 }
+stack:
+  embedded:
+    mongo: { servers: 2, latency: { exponential: { mean: 3ms } } }
+    postgres: { servers: 1, latency: { exponential: { mean: 500us } } }
+load:
+  phases: [{ name: steady, duration: 60s, rate: 200/s }]
+YAML
+check "--clock virtual: a minute simulated, the report says so" 0 "time: virtual — 60.0 s simulated" -- "$bin" run "$work/virtual.yaml" --out "$work/virtual-1" --quiet
+check "…and another process gives byte-identical operations" 0 "^same$" -- bash -c "
+'$bin' run '$work/virtual.yaml' --out '$work/virtual-2' --quiet >/dev/null 2>&1 || exit \$?
+python3 -c '
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+same = json.dumps(a[\"operations\"]) == json.dumps(b[\"operations\"]) and a[\"clock\"] == \"virtual\" and a[\"operations\"][0][\"latency_ms\"][\"p50\"] > 0
+print(\"same\" if same else \"differ\")
+' '$work/virtual-1/report.json' '$work/virtual-2/report.json'"
+check "--clock virtual against live servers: exit 64 saying only the embedded stack can" 64 "only the embedded stack can" -- "$bin" run "$work/virtual.yaml" --target live
+check "bad --clock: exit 64 naming the flag" 64 "^stacksim: --clock: expected wall or virtual, got 'sim'" -- "$bin" run "$work/short.yaml" --clock sim
 for f in report.json report.md report.html junit.xml intervals.csv latency.hlog; do
     check "the run wrote $f" 0 "^" -- test -s "$work/out/$f"
 done

@@ -175,8 +175,8 @@ public final class EmbeddedCacheStore: CachePort, EvidenceSource {
                     continuation.resume(returning: value)
                     return
                 }
-                Task { [self] in
-                    try? await Task.sleep(for: timeout)
+                Task(executorPreference: behaviour.load.executor) { [self] in
+                    try? await behaviour.load.sleep(for: timeout)
                     state.withLock { $0.removeWaiter(id, queue: queue) }?.resume(returning: nil)
                 }
             }

@@ -1,0 +1,158 @@
+import Foundation
+import Metrics
+import Scenario
+@testable import Simulation
+import StackCore
+import StackModel
+import Synchronization
+import Testing
+
+/// Stations of service slots driven in virtual time by the request loop, against queueing
+/// theory computed here: M/M/1, M/M/c (Erlang C) and two M/M/1 stations in tandem (Jackson's
+/// product form; by Reich's theorem a customer's two sojourns are independent exponentials).
+@Suite("Virtual time", .serialized)
+struct VirtualTimeTests {
+    /// What the customers of one simulation share: their draws and their response times.
+    final class Customers: Sendable {
+        let responses = Mutex(LatencyHistogram())
+        let arrivals: Mutex<(rng: SeededRandom, next: Int64, sent: Int)>
+        let service: Mutex<SeededRandom>
+        let finished = Atomic<Int>(0)
+
+        init(seed: UInt64) {
+            arrivals = Mutex((SeededRandom(seed: seed), 0, 0))
+            service = Mutex(SeededRandom(seed: seed &+ 1))
+        }
+
+        func exponential(mean seconds: Double) -> Duration {
+            .nanoseconds(Int64(-log(1 - service.withLock { $0.unit() }) * seconds * 1e9))
+        }
+    }
+
+    /// Poisson arrivals at `rate` per second through `stations` in turn (each `servers` slots,
+    /// exponential service of mean `1/mu` seconds), `customers` of them; every response time.
+    static func simulate(rate: Double, stations: [(servers: Int, mu: Double)], customers count: Int, seed: UInt64) async -> LatencyHistogram {
+        let clock = RunClock(timeline: Timeline(virtual: VirtualTime(anchor: VirtualTime.defaultAnchor)))
+        let loop = RequestLoop(clock: clock)
+        loop.start()
+        defer { loop.finish() }
+        let slots = stations.map { ServiceSlots(count: $0.servers) }, means = stations.map { 1 / $0.mu }
+        let customers = Customers(seed: seed)
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            loop.releasing {
+                customers.arrivals.withLock { a -> Int64? in
+                    while a.sent < count {
+                        guard a.next <= clock.now() else { return a.next }
+                        let arrived = a.next
+                        a.sent += 1
+                        a.next += Int64(-log(1 - a.rng.unit()) / rate * 1e9)
+                        Task(executorPreference: loop) {
+                            for (station, mean) in zip(slots, means) {
+                                try? await station.acquire()
+                                try? await loop.sleep(for: customers.exponential(mean: mean))
+                                station.release()
+                            }
+                            let response = clock.now() - arrived
+                            customers.responses.withLock { $0.record(nanoseconds: response) }
+                            if customers.finished.add(1, ordering: .relaxed).newValue == count { done.resume() }
+                        }
+                    }
+                    return nil
+                }
+            }
+        }
+        return customers.responses.withLock { $0 }
+    }
+
+    /// Erlang C: the probability that an arrival waits at a station of `c` servers offered `a = λ/μ` erlangs.
+    static func erlangC(servers c: Int, offered a: Double) -> Double {
+        var term = 1.0, sum = 0.0
+        for k in 0..<c {
+            sum += term
+            term *= a / Double(k + 1)
+        }
+        let waiting = term / (1 - a / Double(c))
+        return waiting / (sum + waiting)
+    }
+
+    /// P(response > t) at an M/M/c station: no wait (1 − C) and Exp(μ) service, or an
+    /// Exp(θ = cμ − λ) wait and then the service (hypoexponential).
+    static func survival(_ t: Double, servers c: Int, lambda: Double, mu: Double) -> Double {
+        let wait = erlangC(servers: c, offered: lambda / mu), theta = Double(c) * mu - lambda
+        let both = abs(theta - mu) < 1e-9 ? (1 + mu * t) * exp(-mu * t) : (theta * exp(-mu * t) - mu * exp(-theta * t)) / (theta - mu)
+        return (1 - wait) * exp(-mu * t) + wait * both
+    }
+
+    /// The t at which a decreasing survival function reaches `tail`.
+    static func quantile(tail: Double, _ survival: (Double) -> Double) -> Double {
+        var low = 0.0, high = 1.0
+        while survival(high) > tail { high *= 2 }
+        for _ in 0..<100 {
+            let mid = (low + high) / 2
+            if survival(mid) > tail { low = mid } else { high = mid }
+        }
+        return (low + high) / 2
+    }
+
+    static func expectClose(_ measured: Double, _ expected: Double, within: Double, _ what: String) {
+        #expect(abs(measured - expected) <= within * expected, "\(what): measured \(measured) ms, theory \(expected) ms")
+    }
+
+    @Test(arguments: [(1, 0.5), (1, 0.8), (4, 0.5), (4, 0.8)])
+    func aStationMatchesErlangC(servers: Int, utilisation: Double) async {
+        let mu = 1000.0, lambda = utilisation * Double(servers) * mu
+        // Near saturation the waits are long-correlated: three times the customers for the same precision.
+        let measured = await Self.simulate(rate: lambda, stations: [(servers, mu)], customers: utilisation > 0.6 ? 600_000 : 200_000, seed: 7)
+        let wait = Self.erlangC(servers: servers, offered: lambda / mu)
+        let mean = 1 / mu + wait / (Double(servers) * mu - lambda)
+        let p99 = Self.quantile(tail: 0.01) { Self.survival($0, servers: servers, lambda: lambda, mu: mu) }
+        Self.expectClose(measured.meanMilliseconds, mean * 1000, within: 0.03, "M/M/\(servers) at ρ \(utilisation): mean")
+        Self.expectClose(measured.milliseconds(atPercentile: 99), p99 * 1000, within: 0.03, "M/M/\(servers) at ρ \(utilisation): p99")
+    }
+
+    @Test func twoStationsInTandemMatchJacksonsProductForm() async {
+        let lambda = 600.0, mu = (1000.0, 1500.0)
+        let measured = await Self.simulate(rate: lambda, stations: [(1, mu.0), (1, mu.1)], customers: 400_000, seed: 11)
+        let (a, b) = (mu.0 - lambda, mu.1 - lambda)
+        let p99 = Self.quantile(tail: 0.01) { t in (b * exp(-a * t) - a * exp(-b * t)) / (b - a) }
+        Self.expectClose(measured.meanMilliseconds, (1 / a + 1 / b) * 1000, within: 0.03, "tandem: mean")
+        Self.expectClose(measured.milliseconds(atPercentile: 99), p99 * 1000, within: 0.03, "tandem: p99")
+    }
+
+    /// The whole stack in virtual time: modelled stores, queues, sync workers, TTLs, sprints.
+    @Test func aRunInVirtualTimeIsTheSameRunEveryTime() async throws {
+        var s = scenario("virtual", rate: 300, seconds: 20)
+        s.clock = .virtual
+        var mongo = StoreKnobSpec(), postgres = StoreKnobSpec()
+        mongo.servers = 2
+        mongo.latency = .exponential(mean: .milliseconds(3))
+        postgres.servers = 1
+        postgres.latency = .exponential(mean: .microseconds(500))
+        s.stack.embedded = ["mongo": mongo, "postgres": postgres]
+        let started = ContinuousClock.now
+        let first = try await SimulationRun.run(s), second = try await SimulationRun.run(s)
+        #expect(ContinuousClock.now - started < .seconds(40), "two 20 s runs take less than their duration")
+        #expect(first.totals.operations == second.totals.operations)
+        #expect(first.totals.snapshotLag == second.totals.snapshotLag)
+        #expect(first.intervals == second.intervals)
+        let board = try #require(first.totals.operations["board"])
+        #expect(board.latency.milliseconds(atPercentile: 50) >= 1, "the modelled service times are what latencies are made of")
+        #expect(first.schedule.late == 0 && first.totals.snapshotLag.count > 0)
+        #expect(try first.consistency.get().clean)
+    }
+
+    @Test func virtualTimeMovesOnlyToWhatIsDueAndNoFasterThanTheWork() async throws {
+        let clock = RunClock(timeline: Timeline(virtual: VirtualTime(anchor: VirtualTime.defaultAnchor)))
+        let loop = RequestLoop(clock: clock)
+        loop.start()
+        loop.releasing { nil }
+        let started = ContinuousClock.now
+        let ended = try await Task(executorPreference: loop) {
+            try await loop.sleep(for: .seconds(3600))
+            return clock.now()
+        }.value
+        loop.finish()
+        #expect(ended == Duration.seconds(3600).nanoseconds, "an hour's wait ends exactly an hour later in virtual time")
+        #expect(ContinuousClock.now - started < .seconds(5), "and takes no hour of wall time")
+    }
+}
