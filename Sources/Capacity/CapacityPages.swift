@@ -77,6 +77,9 @@ public enum CapacityPages {
     }
 
     static func meaning(_ r: CapacityReport) -> String {
+        if r.targetNote.hasPrefix("Projection") {
+            return r.targetNote + " Its accuracy is that of the model: docs/capacity.md says how it was measured against live servers."
+        }
         if r.target == "embedded" {
             return "This ran on the embedded stack: its capacity is that of the resource model in the scenario (service slots "
                 + "and service times under `stack.embedded`), not of PostgreSQL, MongoDB or Redis. It checks the method and "

@@ -15,6 +15,8 @@ public struct RunReport: Codable, Sendable {
     /// `wall`, or `virtual`: simulated time, in which the latencies are the modelled service
     /// times and queues and the harness's own time is none. Absent in reports written before it.
     public var clock: String?
+    /// Set when the run is a projection from a calibrated model, not a measurement.
+    public var projection: ProjectionInfo?
     /// The live servers measured (absent for the embedded stack).
     public var servers: [ServerInfo]?
     public var machine: MachineInfo
@@ -727,5 +729,34 @@ public struct Finding: Codable, Sendable, Equatable {
                 return nil
             }
         }
+    }
+}
+
+/// A run projected from a calibrated model (`--model`): which model, calibrated on what, at which size.
+public struct ProjectionInfo: Codable, Sendable {
+    public var model: String
+    public var calibratedOn: String
+    public var servers: [String]
+    public var organizations: Int
+    public var calibratedOrganizations: Int
+
+    public init(model: String, calibratedOn: String, servers: [String], organizations: Int, calibratedOrganizations: Int) {
+        self.model = model; self.calibratedOn = calibratedOn; self.servers = servers; self.organizations = organizations
+        self.calibratedOrganizations = calibratedOrganizations
+    }
+
+    /// What the report says about it.
+    public var note: String {
+        "Projection, not a measurement: the embedded stack in virtual time playing the model \(model) "
+            + "(calibrated on \(calibratedOn) against \(servers.joined(separator: "; "))), at \(organizations) organizations"
+            + (organizations == calibratedOrganizations ? "." : " (\(String(format: "%.1f", Double(organizations) / Double(max(1, calibratedOrganizations))))× the calibrated dataset; calls whose live plan scans grow with it).")
+    }
+}
+
+extension RunReport {
+    /// Marks the report as a projection from a calibrated model.
+    public mutating func mark(projection: ProjectionInfo) {
+        self.projection = projection
+        targetNote = projection.note + " " + targetNote
     }
 }

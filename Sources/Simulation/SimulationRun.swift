@@ -66,6 +66,8 @@ public struct RunOptions: Sendable {
     /// Added to the seed of the workload's random streams (arrivals, users' choices, embedded
     /// service times) but not of the dataset: a run that repeats another without replaying its draws.
     public var workloadSalt: UInt64 = 0
+    /// The embedded stores' knobs instead of the scenario's (a calibrated model's projection).
+    public var embeddedKnobs: [StoreKind: StoreKnobs]?
 
     public init() {}
 }
@@ -201,7 +203,7 @@ public enum SimulationRun {
         let load = LoadClock(timeline: Timeline(virtual: virtual))
         var workload = scenario
         workload.seed = scenario.seed &+ options.workloadSalt
-        let stores = options.stores ?? EmbeddedStack.make(knobs: scenario.embeddedKnobs, seed: workload.seed, time: time,
+        let stores = options.stores ?? EmbeddedStack.make(knobs: options.embeddedKnobs ?? scenario.embeddedKnobs, seed: workload.seed, time: time,
                                                           load: load)
         try await stores.relational.ping()
         try await stores.documents.ping()

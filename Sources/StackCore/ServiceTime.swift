@@ -111,11 +111,13 @@ public struct StoreKnobs: Sendable, Equatable {
     public var servers: Int?
     /// Per-call overrides of `latency`, `errorRate` and `servers`, by call name (e.g. `board`, `get`).
     public var operations: [String: StoreKnobs]
+    /// A round trip to the store that holds no service slot (a calibrated model's network time).
+    public var network: Duration?
 
     public init(latency: DelayDistribution? = nil, stall: Stall? = nil, outage: Outage? = nil, errorRate: Double = 0,
-                servers: Int? = nil, operations: [String: StoreKnobs] = [:]) {
+                servers: Int? = nil, operations: [String: StoreKnobs] = [:], network: Duration? = nil) {
         self.latency = latency; self.stall = stall; self.outage = outage; self.errorRate = errorRate; self.servers = servers
-        self.operations = operations
+        self.operations = operations; self.network = network
     }
 
     public static let none = StoreKnobs()
@@ -259,6 +261,7 @@ public final class StoreBehaviour: Sendable {
             if let outage = knobs.outage, let elapsed = load.elapsed, outage.contains(elapsed) {
                 throw StoreError(.unavailable, store: store, operation: operation, detail: "outage (stack.embedded knob)")
             }
+            if let network = knobs.network { try await load.sleep(for: network) }
             let station = stations.isEmpty ? nil : stations[operation] ?? stations[""]
             if let station {
                 let asked = load.timeline.now()

@@ -48,6 +48,8 @@ struct CapacityCommand: AsyncParsableCommand {
 
     @OptionGroup var live: LiveOptions
 
+    @OptionGroup var projection: ProjectionOptions
+
     @Flag(help: "No progress lines.")
     var quiet = false
 
@@ -58,6 +60,7 @@ struct CapacityCommand: AsyncParsableCommand {
         try await StackSimCommand.guarded {
             var scenario = try ScenarioFiles.load(self.scenario)
             try applyFlags(to: &scenario)
+            let projected = try projection.apply(to: &scenario, target: live.target)
             try live.validateTarget(for: scenario)
             let plan: CapacityPlan
             switch CapacityPlan.make(scenario) {
@@ -93,7 +96,10 @@ struct CapacityCommand: AsyncParsableCommand {
                 options.serverEvidence = evidence
                 options.stop = stop
                 options.progress = progress
-                return try await RunCommand.execute(probeScenario, on: stack, options: options)
+                options.embeddedKnobs = projected?.knobs(for: probeScenario)
+                var (result, report) = try await RunCommand.execute(probeScenario, on: stack, options: options)
+                if let projected { report.mark(projection: projected.info(for: probeScenario)) }
+                return (result, report)
             }
             Output.line("\n" + report.outcome.summary)
             if let saturation = report.saturation { Output.line("what saturates first: \(saturation.evidence)") }

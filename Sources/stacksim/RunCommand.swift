@@ -24,6 +24,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var live: LiveOptions
 
+    @OptionGroup var projection: ProjectionOptions
+
     @Flag(help: "No progress lines.")
     var quiet = false
 
@@ -43,6 +45,7 @@ struct RunCommand: AsyncParsableCommand {
         try await StackSimCommand.guarded {
             var scenario = try ScenarioFiles.load(self.scenario)
             try overrides.apply(to: &scenario)
+            let projected = try projection.apply(to: &scenario, target: live.target)
             try live.validateTarget(for: scenario)
             if let dryRun {
                 guard dryRun > 0, scenario.load.model == .open else {
@@ -59,6 +62,7 @@ struct RunCommand: AsyncParsableCommand {
             var options = RunOptions()
             options.target = live.target
             options.serverEvidence = !noServerEvidence
+            options.embeddedKnobs = projected?.knobs(for: scenario)
             if !quiet { options.progress = ProgressPrinter.make() }
             let stack = live.target == "live" ? try await live.connect(pool: scenario.stack.pool) : nil
             defer { stack?.shutdown() }
@@ -66,6 +70,7 @@ struct RunCommand: AsyncParsableCommand {
             defer { interrupts.cancel() }
             let (result, runReport) = try await Self.execute(scenario, on: stack, options: options)
             var report = runReport
+            if let projected { report.mark(projection: projected.info(for: scenario)) }
             if !base.isEmpty { report.baseline = try limits.compare(base: base, current: report) }
             let files = try ReportWriter.write(report, histogramLog: result.histogramLog, to: directory)
             Output.line(TextReports.summary(report))

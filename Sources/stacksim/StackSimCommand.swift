@@ -14,7 +14,7 @@ struct StackSimCommand: AsyncParsableCommand {
             not create, or another dataset), 69 target unreachable before the run, 130 interrupted (SIGINT or SIGTERM).
             """,
         version: ReportBuilder.version,
-        subcommands: [RunCommand.self, CapacityCommand.self, CompareCommand.self, BaselineCommand.self, ScenariosCommand.self, NewCommand.self, DbCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, CapacityCommand.self, CalibrateCommand.self, CompareCommand.self, BaselineCommand.self, ScenariosCommand.self, NewCommand.self, DbCommand.self, BenchCommand.self]
     )
 
     /// Runs a command body, turning failures into their documented exit status.

@@ -98,11 +98,12 @@ struct VirtualTimeTests {
         #expect(abs(measured - expected) <= within * expected, "\(what): measured \(measured) ms, theory \(expected) ms")
     }
 
-    @Test(arguments: [(1, 0.5), (1, 0.8), (4, 0.5), (4, 0.8)])
+    @Test(arguments: [(1, 0.5), (1, 0.8), (1, 0.9), (4, 0.5), (4, 0.8), (4, 0.9)])
     func aStationMatchesErlangC(servers: Int, utilisation: Double) async {
         let mu = 1000.0, lambda = utilisation * Double(servers) * mu
-        // Near saturation the waits are long-correlated: three times the customers for the same precision.
-        let measured = await Self.simulate(rate: lambda, stations: [(servers, mu)], customers: utilisation > 0.6 ? 600_000 : 200_000, seed: 7)
+        // Near saturation the waits are correlated for longer: more customers for the same precision.
+        let customers = utilisation > 0.85 ? 2_000_000 : utilisation > 0.6 ? 600_000 : 200_000
+        let measured = await Self.simulate(rate: lambda, stations: [(servers, mu)], customers: customers, seed: 7)
         let wait = Self.erlangC(servers: servers, offered: lambda / mu)
         let mean = 1 / mu + wait / (Double(servers) * mu - lambda)
         let p99 = Self.quantile(tail: 0.01) { Self.survival($0, servers: servers, lambda: lambda, mu: mu) }

@@ -193,4 +193,27 @@ flat = [n for n in (\"postgres\", \"redis\") if own(low, n) is not None and own(
 ok = r[\"outcome\"][\"stop\"] == \"converged\" and s is not None and s[\"station\"] not in flat
 print((\"named \" if ok else \"wrong \") + json.dumps(s) + \" flat: \" + str(flat))
 ' '$work/live-capacity/capacity.json'"
+
+# Calibrate a model from the live servers at a light load, then project from it in virtual time.
+check "calibrate writes a model of the live servers" 0 "^model: " -- "$bin" calibrate "$work/live-capacity.yaml" --target live --duration 5s --out "$work/model.yaml" --quiet
+check "…that says what it was calibrated on and models each store's calls" 0 "^modelled$" -- python3 -c '
+import sys, yaml
+m = yaml.safe_load(open(sys.argv[1]))
+ok = m["kind"] == "stacksim-model" and m["calibrated"]["organizations"] == 5 and "stacksim:stacksim@" not in str(m)
+ok = ok and set(m["stores"]) == {"postgres", "mongo", "redis"} and m["stores"]["redis"]["servers"] == 1
+ok = ok and m["stores"]["mongo"]["calls"]["board"]["service_ms"] > 0 and m["stores"]["postgres"]["network_ms"] > 0
+print("modelled" if ok else "missing: " + str(m))
+' "$work/model.yaml"
+check "a projection from it runs in virtual time and says so" 0 "^projected$" -- bash -c "
+'$bin' run '$work/live-capacity.yaml' --model '$work/model.yaml' --organizations 10 --out '$work/projection' --quiet >/dev/null 2>&1 || exit \$?
+python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+board = next(o for o in r[\"operations\"] if o[\"name\"] == \"board\")
+ok = r[\"clock\"] == \"virtual\" and r[\"projection\"][\"organizations\"] == 10 and r[\"target_note\"].startswith(\"Projection\")
+print(\"projected\" if ok and board[\"latency_ms\"][\"p50\"] > 0 else \"not projected\")
+' '$work/projection/report.json'"
+check "capacity from the model converges and is marked a projection" 0 "^Projection" -- bash -c "
+'$bin' capacity '$work/live-capacity.yaml' --model '$work/model.yaml' --out '$work/projected-capacity' --quiet >/dev/null 2>&1 || exit \$?
+python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[\"target_note\"])' '$work/projected-capacity/capacity.json'"
 "$bin" db reset --target live --yes >/dev/null 2>&1

@@ -70,6 +70,11 @@ print(\"same\" if same else \"differ\")
 ' '$work/virtual-1/report.json' '$work/virtual-2/report.json'"
 check "--clock virtual against live servers: exit 64 saying only the embedded stack can" 64 "only the embedded stack can" -- "$bin" run "$work/virtual.yaml" --target live
 check "bad --clock: exit 64 naming the flag" 64 "^stacksim: --clock: expected wall or virtual, got 'sim'" -- "$bin" run "$work/short.yaml" --clock sim
+printf 'kind: something-else\n' >"$work/not-a-model.yaml"
+check "--model of a missing file: exit 64 naming it" 64 "^stacksim: --model: .*/none.yaml: cannot read the file" -- "$bin" run "$work/short.yaml" --model "$work/none.yaml"
+check "--model of another kind of file: exit 64 saying what was expected" 64 "kind: expected stacksim-model, got 'something-else'" -- "$bin" run "$work/short.yaml" --model "$work/not-a-model.yaml"
+check "--model with --target live: exit 64 (a projection is virtual time on the embedded stack)" 64 "^stacksim: --model: a projection runs on the embedded stack" -- "$bin" run "$work/short.yaml" --model "$work/not-a-model.yaml" --target live
+check "calibrate against the embedded stack: exit 64" 64 "^stacksim: --target: calibrate measures live servers" -- "$bin" calibrate "$work/short.yaml"
 for f in report.json report.md report.html junit.xml intervals.csv latency.hlog; do
     check "the run wrote $f" 0 "^" -- test -s "$work/out/$f"
 done

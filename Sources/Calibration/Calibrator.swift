@@ -1,0 +1,54 @@
+import Foundation
+import Reporting
+
+/// Fits a resource model to a light run against live servers: per store call, the callers'
+/// mean time per call less a do-nothing call's round trip is its service time; whether the
+/// live plan scans (a sequential or collection scan) says whether it grows with the dataset.
+public enum Calibrator {
+    /// A store's service slots and why that many.
+    public struct Slots: Sendable {
+        public var count: Int
+        public var from: String
+
+        public init(count: Int, from: String) {
+            self.count = count
+            self.from = from
+        }
+    }
+
+    /// The model of the stack `report` measured; `networkMs` and `slots` by store name.
+    public static func model(from report: RunReport, networkMs: [String: Double], slots: [String: Slots], date: Date) -> ResourceModel {
+        var stores: [String: ResourceModel.StoreModel] = [:]
+        for evidence in report.server?.stores ?? [] {
+            let network = networkMs[evidence.store] ?? 0
+            var calls: [String: ResourceModel.CallModel] = [:]
+            for shape in evidence.shapes where shape.calls > 0 && !shape.blocking {
+                let perCall = shape.clientMs / Double(shape.calls)
+                calls[shape.call] = ResourceModel.CallModel(serviceMs: max(0, perCall - network), samples: shape.calls,
+                                                            examinedPerCall: shape.examinedPerCall ?? shape.plan.map { Double($0.examined) },
+                                                            scalesWithData: scans(shape))
+            }
+            let slot = slots[evidence.store] ?? Slots(count: 1, from: "not known: one")
+            stores[evidence.store] = ResourceModel.StoreModel(servers: slot.count, serversFrom: slot.from, networkMs: network, calls: calls)
+        }
+        let formatter = ISO8601DateFormatter()
+        let provenance = ResourceModel.Provenance(
+            date: formatter.string(from: date), scenario: report.scenario.name,
+            servers: (report.servers ?? []).map { "\($0.store) \($0.version) at \($0.url)" + ($0.note == nil ? "" : " (test server)") },
+            organizations: report.dataset.organizations, users: report.dataset.users, tasks: report.dataset.tasks,
+            ratePerS: report.totals.attemptedPerS, seconds: report.load.phases.reduce(0) { $0 + $1.durationS })
+        return ResourceModel(calibrated: provenance, stores: stores)
+    }
+
+    /// The live plan reads the whole table or collection, and that is a lot of it: a planner
+    /// scans a table of a few dozen rows rather than use its index, which says nothing about a
+    /// larger dataset.
+    static func scans(_ shape: ShapeInfo) -> Bool {
+        let scan = shape.path == .collectionScan || (shape.plan?.nodes ?? []).contains { $0.contains("Seq Scan") || $0.contains("COLLSCAN") }
+        let examined = shape.examinedPerCall ?? shape.plan.map { Double($0.examined) } ?? 0
+        return scan && examined >= minimumScan
+    }
+
+    /// Rows or documents per call below which a scan is not taken to grow with the data.
+    static let minimumScan = 1_000.0
+}

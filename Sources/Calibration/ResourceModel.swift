@@ -1,0 +1,161 @@
+import Foundation
+import StackCore
+import Yams
+
+/// A calibrated model of a live stack, loadable as the embedded stack's resource model: per
+/// store, its service slots and network round trip, and per store call a service time — with
+/// whether it grows with the data (the live plan scans) — and what it was calibrated on.
+/// `stacksim calibrate` writes it; `run --model` and `capacity --model` project from it.
+public struct ResourceModel: Codable, Sendable, Equatable {
+    public static let kindName = "stacksim-model"
+
+    public var kind = ResourceModel.kindName
+    public var calibrated: Provenance
+    public var stores: [String: StoreModel]
+
+    public init(calibrated: Provenance, stores: [String: StoreModel]) {
+        self.calibrated = calibrated
+        self.stores = stores
+    }
+
+    /// What the model was calibrated on.
+    public struct Provenance: Codable, Sendable, Equatable {
+        public var date: String
+        public var scenario: String
+        /// Each server: store, version and address (credentials redacted).
+        public var servers: [String]
+        public var organizations: Int
+        public var users: Int
+        public var tasks: Int
+        /// The light load the probe ran at, and for how long (warm-up included).
+        public var ratePerS: Double
+        public var seconds: Double
+
+        public init(date: String, scenario: String, servers: [String], organizations: Int, users: Int, tasks: Int, ratePerS: Double,
+                    seconds: Double) {
+            self.date = date; self.scenario = scenario; self.servers = servers; self.organizations = organizations; self.users = users
+            self.tasks = tasks; self.ratePerS = ratePerS; self.seconds = seconds
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case date, scenario, servers, organizations, users, tasks
+            case ratePerS = "rate_per_s", seconds
+        }
+    }
+
+    public struct StoreModel: Codable, Sendable, Equatable {
+        /// Calls served at once (cores, or Redis's one thread); the rest queue.
+        public var servers: Int
+        /// Why that many.
+        public var serversFrom: String
+        /// The round trip of a call that does nothing, outside the store's slots.
+        public var networkMs: Double
+        public var calls: [String: CallModel]
+
+        public init(servers: Int, serversFrom: String, networkMs: Double, calls: [String: CallModel]) {
+            self.servers = servers; self.serversFrom = serversFrom; self.networkMs = networkMs; self.calls = calls
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case servers, serversFrom = "servers_from", networkMs = "network_ms", calls
+        }
+    }
+
+    public struct CallModel: Codable, Sendable, Equatable {
+        /// Mean service time: the callers' mean time per call less the network round trip.
+        public var serviceMs: Double
+        public var samples: Int
+        /// Rows, documents or entries the live plan examined per call, when the store said.
+        public var examinedPerCall: Double?
+        /// The live plan scans: its service time grows in proportion to the dataset.
+        public var scalesWithData: Bool
+
+        public init(serviceMs: Double, samples: Int, examinedPerCall: Double?, scalesWithData: Bool) {
+            self.serviceMs = serviceMs; self.samples = samples; self.examinedPerCall = examinedPerCall; self.scalesWithData = scalesWithData
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case serviceMs = "service_ms", samples, examinedPerCall = "examined_per_call", scalesWithData = "scales_with_data"
+        }
+    }
+
+    /// The embedded stores' knobs that play this model for a dataset of `organizations`: each
+    /// call's service time exponential around its mean (scaled by the dataset's growth where
+    /// the live plan scans), calls the calibration did not see at the store's mean, the
+    /// network round trip outside the slots.
+    public func knobs(organizations: Int) -> [StoreKind: StoreKnobs] {
+        let growth = Double(organizations) / Double(max(1, calibrated.organizations))
+        var knobs: [StoreKind: StoreKnobs] = [:]
+        for (name, store) in stores {
+            guard let kind = StoreKind(rawValue: name) else { continue }
+            func mean(_ call: CallModel) -> Duration { .nanoseconds(Int64(call.serviceMs * (call.scalesWithData ? growth : 1) * 1e6)) }
+            let observed = store.calls.values.filter { $0.samples > 0 }
+            let samples = observed.reduce(0) { $0 + $1.samples }
+            let average = samples == 0 ? nil : observed.reduce(0.0) { $0 + $1.serviceMs * Double($1.samples) } / Double(samples)
+            knobs[kind] = StoreKnobs(latency: average.map { .exponential(mean: .nanoseconds(Int64($0 * 1e6))) }, servers: store.servers,
+                                     operations: store.calls.mapValues { StoreKnobs(latency: .exponential(mean: mean($0))) },
+                                     network: store.networkMs > 0 ? .nanoseconds(Int64(store.networkMs * 1e6)) : nil)
+        }
+        return knobs
+    }
+}
+
+/// A model file that cannot be used, with where and why.
+public struct ModelFileError: Error, CustomStringConvertible {
+    public var file: String
+    public var message: String
+    public var description: String { "\(file): \(message)" }
+}
+
+/// Reads and writes model files (YAML).
+public enum ModelFile {
+    public static func read(_ path: String) throws -> ResourceModel {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw ModelFileError(file: path, message: "cannot read the file (\(error.localizedDescription))")
+        }
+        struct Kind: Decodable { var kind: String? }
+        let kind = (try? YAMLDecoder().decode(Kind.self, from: text))?.kind
+        guard kind == ResourceModel.kindName else {
+            throw ModelFileError(file: path, message: "kind: expected \(ResourceModel.kindName), got " + (kind.map { "'\($0)'" } ?? "none"))
+        }
+        let model: ResourceModel
+        do { model = try YAMLDecoder().decode(ResourceModel.self, from: text) } catch let error as DecodingError {
+            throw ModelFileError(file: path, message: describe(error))
+        } catch {
+            throw ModelFileError(file: path, message: "not a stacksim model: \(error)")
+        }
+        for (name, store) in model.stores {
+            guard StoreKind(rawValue: name) != nil else {
+                throw ModelFileError(file: path, message: "stores.\(name): expected one of postgres, mongo, redis")
+            }
+            guard store.servers > 0 else { throw ModelFileError(file: path, message: "stores.\(name).servers: expected a positive count") }
+            if let (call, _) = store.calls.first(where: { !($0.value.serviceMs >= 0) }) {
+                throw ModelFileError(file: path, message: "stores.\(name).calls.\(call).service_ms: expected a time in milliseconds ≥ 0")
+            }
+        }
+        return model
+    }
+
+    public static func write(_ model: ResourceModel, to path: String) throws {
+        let header = """
+            # A stacksim resource model, written by `stacksim calibrate` (docs/capacity.md, "Projection").
+            # Per store: `servers` calls served at once and `network_ms` round trip outside them; per
+            # store call: the mean service time, and whether it grows with the dataset (the live plan
+            # scans). Load it with `stacksim run --model FILE` or `stacksim capacity --model FILE`.
+
+            """
+        try (header + YAMLEncoder().encode(model)).write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .keyNotFound(let key, let context): return "\(path(context.codingPath + [key])): required"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            return "\(path(context.codingPath)): \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+
+    static func path(_ keys: [any CodingKey]) -> String { keys.map(\.stringValue).joined(separator: ".") }
+}

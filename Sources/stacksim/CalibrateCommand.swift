@@ -1,0 +1,123 @@
+import ArgumentParser
+import Calibration
+import Foundation
+import Reporting
+import Scenario
+import Simulation
+import StackCore
+import StackLive
+
+struct CalibrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calibrate",
+        abstract: "Measure live servers at a light load and write a resource model to project from.",
+        discussion: """
+            Runs the scenario's mix against the live servers at a light rate (no queueing), times a do-nothing \
+            call to each store for its network round trip, and writes a model file: per store its service slots \
+            and round trip, per store call its mean service time and whether the live plan scans. \
+            `stacksim run --model FILE` and `stacksim capacity --model FILE` project from it in virtual time.
+            """
+    )
+
+    @Argument(help: "The scenario file (YAML) whose mix and dataset to calibrate on.")
+    var scenario: String
+
+    @Option(help: "The light rate of the probe (e.g. 20/s): low enough that no call queues.")
+    var rate = "20/s"
+
+    @Option(help: "How long the probe is recorded (after a 5 s warm-up), e.g. 30s.")
+    var duration = "30s"
+
+    @Option(help: "Where to write the model (default: Reports/<scenario>/model-<timestamp>.yaml).")
+    var out: String?
+
+    @OptionGroup var live: LiveOptions
+
+    @Flag(help: "No progress lines.")
+    var quiet = false
+
+    func run() async throws {
+        try await StackSimCommand.guarded {
+            var scenario = try ScenarioFiles.load(self.scenario)
+            guard live.target == "live" else {
+                throw CommandFailure(status: .badInput, message: "--target: calibrate measures live servers; expected --target live")
+            }
+            let rate = try ScenarioOverrides.rate(rate, flag: "--rate"), length = try ScenarioOverrides.duration(duration, flag: "--duration")
+            scenario.clock = .wall
+            scenario.load.model = .open
+            let path = out ?? Self.defaultPath(for: scenario.name, at: Date())
+            try ReportFiles.checkWritable(URL(fileURLWithPath: path).deletingLastPathComponent(), flag: out == nil ? "the model's directory" : "--out")
+            let stack = try await live.connect(pool: scenario.stack.pool)
+            defer { stack.shutdown() }
+            var options = RunOptions()
+            options.target = "live"
+            if !quiet { options.progress = ProgressPrinter.make() }
+            let interrupts = InterruptHandler(stop: options.stop)
+            defer { interrupts.cancel() }
+            scenario.load.phases = [Phase(name: "warmup", duration: .seconds(5), rate: .constant(rate), record: false),
+                                    Phase(name: "calibrate", duration: length, rate: .constant(rate))]
+            let (_, report) = try await RunCommand.execute(scenario, on: stack, options: options)
+            guard report.verdict != "interrupted" else { return .interrupted }
+            guard report.server?.stores.contains(where: { !$0.shapes.isEmpty }) == true else {
+                throw CommandFailure(status: .targetUnreachable, message: "the servers gave no account of the calls: nothing to calibrate on")
+            }
+            let network = try await Self.roundTrips(stack.stores)
+            let model = Calibrator.model(from: report, networkMs: network, slots: Self.slots(report.servers ?? [], pool: scenario.stack.pool.max),
+                                         date: Date())
+            try ModelFile.write(model, to: path)
+            Output.line(Self.describe(model))
+            Output.line("\nmodel: \(path)")
+            return .ok
+        }
+    }
+
+    /// The median time of a do-nothing call to each store (50 of them), in milliseconds.
+    static func roundTrips(_ stores: StackStores) async throws -> [String: Double] {
+        func median(_ ping: () async throws -> Void) async throws -> Double {
+            var times: [Double] = []
+            for _ in 0..<50 {
+                let start = ContinuousClock.now
+                try await ping()
+                times.append((ContinuousClock.now - start).seconds * 1000)
+            }
+            return times.sorted()[times.count / 2]
+        }
+        return [StoreKind.relational.rawValue: try await median { try await stores.relational.ping() },
+                StoreKind.document.rawValue: try await median { try await stores.documents.ping() },
+                StoreKind.cache.rawValue: try await median { try await stores.cache.ping() }]
+    }
+
+    /// How many calls each store serves at once: Redis one; a server on this machine its cores;
+    /// the MongoDB test server one; a remote server the pool's connections (its cores are not known from here).
+    static func slots(_ servers: [ServerInfo], pool: Int) -> [String: Calibrator.Slots] {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        var slots: [String: Calibrator.Slots] = [StoreKind.cache.rawValue: .init(count: 1, from: "Redis serves one command at a time")]
+        for server in servers where server.store != StoreKind.cache.rawValue {
+            let local = ["127.0.0.1", "localhost", "[::1]"].contains { server.url.contains($0) }
+            slots[server.store] = server.note != nil ? .init(count: 1, from: "the test server serves one request at a time")
+                : local ? .init(count: cores, from: "this machine's \(cores) cores (the server is on loopback)")
+                : .init(count: pool, from: "the pool's \(pool) connections (a remote server's cores are not known from here)")
+        }
+        return slots
+    }
+
+    static func describe(_ model: ResourceModel) -> String {
+        var rows: [[String]] = []
+        for (store, s) in model.stores.sorted(by: { $0.key < $1.key }) {
+            for (call, c) in s.calls.sorted(by: { $0.key < $1.key }) {
+                rows.append([store, call, String(c.samples), Format.ms(c.serviceMs), c.examinedPerCall.map(Format.number) ?? "–",
+                             c.scalesWithData ? "yes" : "no"])
+            }
+        }
+        let stores = model.stores.sorted(by: { $0.key < $1.key }).map { "\($0.key): \($0.value.servers) slot(s) (\($0.value.serversFrom)), "
+            + "round trip \(Format.ms($0.value.networkMs)) ms" }
+        return (["calibrated on \(model.calibrated.scenario): \(model.calibrated.organizations) organizations, "
+                 + "\(Format.number(model.calibrated.ratePerS))/s for \(Format.seconds(model.calibrated.seconds))"] + stores
+                + ["", Format.table(["store", "call", "calls", "service ms", "examined", "scales"], rows)]).joined(separator: "\n")
+    }
+
+    static func defaultPath(for name: String, at date: Date) -> String {
+        RunCommand.defaultDirectory(for: name, at: date).deletingLastPathComponent()
+            .appendingPathComponent("model-" + RunCommand.defaultDirectory(for: name, at: date).lastPathComponent + ".yaml").path
+    }
+}
