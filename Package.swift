@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "Simulation", dependencies: ["StackModel", "StackCore", "Metrics", "Scenario", "CLinux"], swiftSettings: optimized),
         .target(name: "Reporting", dependencies: ["Metrics", "Scenario", "Redaction"], swiftSettings: optimized),
         .target(name: "Capacity", dependencies: ["Metrics", "Scenario", "Reporting"], swiftSettings: optimized),
-        .target(name: "Calibration", dependencies: ["StackCore", "Reporting", "Yams"], swiftSettings: optimized),
+        .target(name: "Calibration", dependencies: ["StackCore", "Metrics", "Reporting", "Yams"], swiftSettings: optimized),
         .target(name: "StackSim", dependencies: ["Simulation", "Reporting", "Scenario", "StackCore", "StackModel", "Metrics", "Capacity"], swiftSettings: optimized),
         .executableTarget(
             name: "stacksim",
@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Simulation", "StackModel"]),
         .testTarget(name: "StackSimTests", dependencies: ["StackSim"]),
         .testTarget(name: "CapacityTests", dependencies: ["Capacity", "Metrics", "Scenario"]),
-        .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "Reporting", "StackCore"]),
+        .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "Reporting", "StackCore", "Metrics"]),
         .testTarget(name: "StackMongoTests", dependencies: ["StackMongo"]),
         .testTarget(name: "StackPostgresTests", dependencies: ["StackPostgres"]),
         .testTarget(name: "StackIOTests", dependencies: ["StackIO", "StackCore", "Redaction"]),

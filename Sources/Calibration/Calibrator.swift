@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import Reporting
 
 /// Fits a resource model to a light run against live servers: per store call, the callers'
@@ -19,12 +20,14 @@ public enum Calibrator {
     /// The model of the stack `report` measured; `networkMs` and `slots` by store name.
     public static func model(from report: RunReport, networkMs: [String: Double], slots: [String: Slots], date: Date) -> ResourceModel {
         var stores: [String: ResourceModel.StoreModel] = [:]
+        let spreads = variations(report.operations, networkMs: networkMs)
         for evidence in report.server?.stores ?? [] {
             let network = networkMs[evidence.store] ?? 0
             var calls: [String: ResourceModel.CallModel] = [:]
             for shape in evidence.shapes where shape.calls > 0 && !shape.blocking {
                 let perCall = shape.clientMs / Double(shape.calls)
-                calls[shape.call] = ResourceModel.CallModel(serviceMs: max(0, perCall - network), samples: shape.calls,
+                calls[shape.call] = ResourceModel.CallModel(serviceMs: max(0, perCall - network), cv: spreads[evidence.store]?[shape.call],
+                                                            samples: shape.calls,
                                                             examinedPerCall: shape.examinedPerCall ?? shape.plan.map { Double($0.examined) },
                                                             scalesWithData: scans(shape))
             }
@@ -37,8 +40,40 @@ public enum Calibrator {
             servers: (report.servers ?? []).map { "\($0.store) \($0.version) at \($0.url)" + ($0.note == nil ? "" : " (test server)") },
             organizations: report.dataset.organizations, users: report.dataset.users, tasks: report.dataset.tasks,
             ratePerS: report.totals.attemptedPerS, seconds: report.load.phases.reduce(0) { $0 + $1.durationS })
-        return ResourceModel(calibrated: provenance, stores: stores)
+        return ResourceModel(calibrated: provenance, appMsPerRequest: appTime(report.operations), stores: stores)
     }
+
+    /// The application's mean time per request besides its store calls: each operation's mean
+    /// latency less its calls' (connection waits stay in: the embedded stack has no pools),
+    /// averaged over the requests.
+    static func appTime(_ operations: [OperationReport]) -> Double {
+        var total = 0.0, requests = 0
+        for operation in operations where operation.count > 0 {
+            let calls = operation.stores.filter { StoreWait.parse($0.store) == nil }.reduce(0) { $0 + $1.callsPerOperation * $1.latencyMs.mean }
+            total += max(0, operation.latencyMs.mean - calls) * Double(operation.count)
+            requests += operation.count
+        }
+        return requests == 0 ? 0 : total / Double(requests)
+    }
+
+    /// Each store call's coefficient of variation, from the operations where a store serves that
+    /// call only: a log-normal through the calls' median and 99th percentile, the round trip
+    /// taken off (σ = ln(p99 / p50) / 2.326, CV = √(e^σ² − 1)), averaged over those operations by calls.
+    static func variations(_ operations: [OperationReport], networkMs: [String: Double]) -> [String: [String: Double]] {
+        var weighted: [String: [String: (sum: Double, calls: Int)]] = [:]
+        for operation in operations {
+            for store in operation.stores where StoreWait.parse(store.store) == nil && store.callsByName.count == 1 {
+                let network = networkMs[store.store] ?? 0
+                let median = store.latencyMs.p50 - network, tail = store.latencyMs.p99 - network
+                guard median > 0, tail > median, let call = store.callsByName.keys.first else { continue }
+                let sigma = log(tail / median) / 2.326_348
+                weighted[store.store, default: [:]][call, default: (0, 0)].sum += (exp(sigma * sigma) - 1).squareRoot() * Double(store.calls)
+                weighted[store.store]![call]!.calls += store.calls
+            }
+        }
+        return weighted.mapValues { $0.mapValues { $0.sum / Double($0.calls) } }
+    }
+
 
     /// The live plan reads the whole table or collection, and that is a lot of it: a planner
     /// scans a table of a few dozen rows rather than use its index, which says nothing about a

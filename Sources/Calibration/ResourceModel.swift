@@ -11,11 +11,19 @@ public struct ResourceModel: Codable, Sendable, Equatable {
 
     public var kind = ResourceModel.kindName
     public var calibrated: Provenance
+    /// The application's own time per request besides its store calls (dispatch, connection
+    /// checkouts, the work between calls), held on one of its workers.
+    public var appMsPerRequest: Double
     public var stores: [String: StoreModel]
 
-    public init(calibrated: Provenance, stores: [String: StoreModel]) {
+    public init(calibrated: Provenance, appMsPerRequest: Double, stores: [String: StoreModel]) {
         self.calibrated = calibrated
+        self.appMsPerRequest = appMsPerRequest
         self.stores = stores
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, calibrated, appMsPerRequest = "app_ms_per_request", stores
     }
 
     /// What the model was calibrated on.
@@ -64,40 +72,52 @@ public struct ResourceModel: Codable, Sendable, Equatable {
     public struct CallModel: Codable, Sendable, Equatable {
         /// Mean service time: the callers' mean time per call less the network round trip.
         public var serviceMs: Double
+        /// The service time's coefficient of variation (log-normal), from its median and 99th
+        /// percentile; nil when the calibration could not tell (then exponential, CV 1).
+        public var cv: Double?
         public var samples: Int
         /// Rows, documents or entries the live plan examined per call, when the store said.
         public var examinedPerCall: Double?
         /// The live plan scans: its service time grows in proportion to the dataset.
         public var scalesWithData: Bool
 
-        public init(serviceMs: Double, samples: Int, examinedPerCall: Double?, scalesWithData: Bool) {
-            self.serviceMs = serviceMs; self.samples = samples; self.examinedPerCall = examinedPerCall; self.scalesWithData = scalesWithData
+        public init(serviceMs: Double, cv: Double? = nil, samples: Int, examinedPerCall: Double?, scalesWithData: Bool) {
+            self.serviceMs = serviceMs; self.cv = cv; self.samples = samples; self.examinedPerCall = examinedPerCall
+            self.scalesWithData = scalesWithData
         }
 
         enum CodingKeys: String, CodingKey {
-            case serviceMs = "service_ms", samples, examinedPerCall = "examined_per_call", scalesWithData = "scales_with_data"
+            case serviceMs = "service_ms", cv, samples, examinedPerCall = "examined_per_call", scalesWithData = "scales_with_data"
+        }
+
+        /// Its service time for a dataset `growth` times the calibrated one.
+        func distribution(growth: Double) -> DelayDistribution {
+            let mean = Duration.nanoseconds(Int64(serviceMs * (scalesWithData ? growth : 1) * 1e6))
+            return cv.map { .lognormal(mean: mean, cv: $0) } ?? .exponential(mean: mean)
         }
     }
 
     /// The embedded stores' knobs that play this model for a dataset of `organizations`: each
-    /// call's service time exponential around its mean (scaled by the dataset's growth where
-    /// the live plan scans), calls the calibration did not see at the store's mean, the
-    /// network round trip outside the slots.
+    /// call's service time around its mean (scaled by the dataset's growth where the live plan
+    /// scans), calls the calibration did not see exponential at the store's mean, the network
+    /// round trip outside the slots.
     public func knobs(organizations: Int) -> [StoreKind: StoreKnobs] {
         let growth = Double(organizations) / Double(max(1, calibrated.organizations))
         var knobs: [StoreKind: StoreKnobs] = [:]
         for (name, store) in stores {
             guard let kind = StoreKind(rawValue: name) else { continue }
-            func mean(_ call: CallModel) -> Duration { .nanoseconds(Int64(call.serviceMs * (call.scalesWithData ? growth : 1) * 1e6)) }
             let observed = store.calls.values.filter { $0.samples > 0 }
             let samples = observed.reduce(0) { $0 + $1.samples }
             let average = samples == 0 ? nil : observed.reduce(0.0) { $0 + $1.serviceMs * Double($1.samples) } / Double(samples)
             knobs[kind] = StoreKnobs(latency: average.map { .exponential(mean: .nanoseconds(Int64($0 * 1e6))) }, servers: store.servers,
-                                     operations: store.calls.mapValues { StoreKnobs(latency: .exponential(mean: mean($0))) },
+                                     operations: store.calls.mapValues { StoreKnobs(latency: $0.distribution(growth: growth)) },
                                      network: store.networkMs > 0 ? .nanoseconds(Int64(store.networkMs * 1e6)) : nil)
         }
         return knobs
     }
+
+    /// The application's time per request, if any.
+    public var appTime: Duration? { appMsPerRequest > 0 ? .nanoseconds(Int64(appMsPerRequest * 1e6)) : nil }
 }
 
 /// A model file that cannot be used, with where and why.
@@ -125,6 +145,9 @@ public enum ModelFile {
         } catch {
             throw ModelFileError(file: path, message: "not a stacksim model: \(error)")
         }
+        guard model.appMsPerRequest >= 0 else {
+            throw ModelFileError(file: path, message: "app_ms_per_request: expected a time in milliseconds ≥ 0")
+        }
         for (name, store) in model.stores {
             guard StoreKind(rawValue: name) != nil else {
                 throw ModelFileError(file: path, message: "stores.\(name): expected one of postgres, mongo, redis")
@@ -132,6 +155,9 @@ public enum ModelFile {
             guard store.servers > 0 else { throw ModelFileError(file: path, message: "stores.\(name).servers: expected a positive count") }
             if let (call, _) = store.calls.first(where: { !($0.value.serviceMs >= 0) }) {
                 throw ModelFileError(file: path, message: "stores.\(name).calls.\(call).service_ms: expected a time in milliseconds ≥ 0")
+            }
+            if let (call, _) = store.calls.first(where: { $0.value.cv.map { !($0 > 0) } ?? false }) {
+                throw ModelFileError(file: path, message: "stores.\(name).calls.\(call).cv: expected a coefficient of variation > 0")
             }
         }
         return model

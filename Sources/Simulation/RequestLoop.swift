@@ -9,9 +9,10 @@ import Synchronization
 /// the jobs of the requests' tasks (which prefer it as their executor): a request starts on the
 /// thread that released it and its awaits resume there, so no other thread has to be woken for
 /// it — on a virtual machine such a wake-up costs tens of microseconds, more than the embedded
-/// stores' work, and a service slot held that much longer moves a queue's answer. Everything
-/// else (snapshot-sync workers, interval collection, a live target's reactor) keeps the
-/// cooperative pool and other threads.
+/// stores' work, and a service slot held that much longer moves a queue's answer. In wall time
+/// everything else (snapshot-sync workers, interval collection, a live target's reactor) keeps
+/// the cooperative pool and other threads.
+///
 /// In virtual time the loop is also what moves the clock: everything of the run's simulation
 /// runs on it (requests, the stores' waits, sync workers, the sprint roller, the interval
 /// collector), so when it has no job left, nothing can happen before the next arrival or wait
@@ -45,21 +46,22 @@ final class RequestLoop: TaskExecutor, Sleeper, @unchecked Sendable {
 
     /// A cancellable wait's continuation, resumed once: when due or when cancelled.
     private final class Waiter: Sendable {
-        private let state = Mutex<(continuation: CheckedContinuation<Void, any Error>?, cancelled: Bool)>((nil, false))
+        private let state = Mutex<(continuation: CheckedContinuation<Void, any Error>?, ended: Bool)>((nil, false))
 
         /// False when it was cancelled before it began (it is then resumed already).
         func begin(_ continuation: CheckedContinuation<Void, any Error>) -> Bool {
-            let cancelled = state.withLock { s -> Bool in
-                if !s.cancelled { s.continuation = continuation }
-                return s.cancelled
+            let ended = state.withLock { s -> Bool in
+                if !s.ended { s.continuation = continuation }
+                return s.ended
             }
-            if cancelled { continuation.resume(throwing: CancellationError()) }
-            return !cancelled
+            if ended { continuation.resume(throwing: CancellationError()) }
+            return !ended
         }
 
+        /// The first end resumes the waiter; later ones do nothing.
         func end(_ result: Result<Void, any Error>) {
             let continuation = state.withLock { s in
-                defer { s.continuation = nil; s.cancelled = true }
+                defer { s.continuation = nil; s.ended = true }
                 return s.continuation
             }
             continuation?.resume(with: result)

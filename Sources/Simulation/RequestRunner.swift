@@ -49,6 +49,10 @@ final class RequestRunner: Sendable {
     let sessionTTL: Duration
     let salt: UInt64
     let observer: any StackObserver
+    /// The application's own time per request besides its store calls (a calibrated model's),
+    /// waited out on `sleeper` while the request holds its worker.
+    let appTime: Duration?
+    let sleeper: any Sleeper
     /// Set when the graceful stop has run out: requests not started by then are abandoned.
     private let cutOff = Atomic<Bool>(false)
     private let reloginCount = Atomic<Int>(0)
@@ -65,10 +69,11 @@ final class RequestRunner: Sendable {
     static let unfinished = "unfinished"
 
     init(context: ActionContext, actions: [String: ActionDefinition], recorder: Recorder, workers: AppWorkers,
-         clock: RunClock, rateLimitPerMinute: Int, sessionTTL: Duration, salt: UInt64, observer: any StackObserver) {
+         clock: RunClock, rateLimitPerMinute: Int, sessionTTL: Duration, salt: UInt64, observer: any StackObserver,
+         appTime: Duration? = nil, sleeper: any Sleeper = TaskSleeper()) {
         self.context = context; self.actions = actions; self.recorder = recorder; self.workers = workers
         self.clock = clock; self.rateLimitPerMinute = rateLimitPerMinute; self.sessionTTL = sessionTTL; self.salt = salt
-        self.observer = observer
+        self.observer = observer; self.appTime = appTime; self.sleeper = sleeper
     }
 
     /// Requests whose session was gone and whose user logged in again.
@@ -96,6 +101,7 @@ final class RequestRunner: Sendable {
         let trace = StoreCallTrace(timeline: clock.timeline)
         var errorClass: String?
         var denied = false
+        if let appTime { try? await sleeper.sleep(for: appTime) }
         do {
             denied = try await StoreCallTrace.$current.withValue(trace) {
                 try await serve(operation, argument: argument, requester: requester)

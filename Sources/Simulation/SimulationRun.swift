@@ -68,6 +68,8 @@ public struct RunOptions: Sendable {
     public var workloadSalt: UInt64 = 0
     /// The embedded stores' knobs instead of the scenario's (a calibrated model's projection).
     public var embeddedKnobs: [StoreKind: StoreKnobs]?
+    /// The application's own time per request besides its store calls (a calibrated model's).
+    public var appTime: Duration?
 
     public init() {}
 }
@@ -244,7 +246,7 @@ public enum SimulationRun {
         let runner = RequestRunner(context: context, actions: Dictionary(options.actions.map { ($0.name, $0) }) { a, _ in a },
                                    recorder: recorder, workers: AppWorkers(limit: scenario.stack.appWorkers), clock: clock,
                                    rateLimitPerMinute: scenario.stack.rateLimitPerMinute, sessionTTL: scenario.stack.sessionTTL,
-                                   salt: options.runSalt, observer: observer)
+                                   salt: options.runSalt, observer: observer, appTime: options.appTime, sleeper: load)
         let workers = (0..<sync.workers).map { SyncWorker(index: $0, sync: sync, sleeper: load) }
         let workerTasks = workers.map { worker in Task(executorPreference: background) { await worker.run() } }
 

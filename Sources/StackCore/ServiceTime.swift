@@ -6,12 +6,20 @@ public enum DelayDistribution: Sendable, Equatable {
     case fixed(Duration)
     case uniform(min: Duration, max: Duration)
     case exponential(mean: Duration)
+    /// Log-normal with this mean and coefficient of variation (standard deviation / mean): a
+    /// calibrated service time, less variable than exponential's CV of 1 where the server is.
+    case lognormal(mean: Duration, cv: Double)
 
     public func sample(_ rng: inout SeededRandom) -> Duration {
         switch self {
         case .fixed(let d): return d
         case .uniform(let lo, let hi): return lo + (hi - lo) * rng.unit()
         case .exponential(let mean): return mean * -log(1 - rng.unit())
+        case .lognormal(let mean, let cv):
+            let variance = log1p(cv * cv)
+            // Box–Muller: a standard normal from two uniforms.
+            let normal = (-2 * log(1 - rng.unit())).squareRoot() * cos(2 * Double.pi * rng.unit())
+            return mean * exp(normal * variance.squareRoot() - variance / 2)
         }
     }
 }

@@ -14,7 +14,8 @@ struct CalibrateCommand: AsyncParsableCommand {
         discussion: """
             Runs the scenario's mix against the live servers at a light rate (no queueing), times a do-nothing \
             call to each store for its network round trip, and writes a model file: per store its service slots \
-            and round trip, per store call its mean service time and whether the live plan scans. \
+            and round trip, per store call its mean service time, its spread and whether the live plan scans, \
+            and the application's own time per request. \
             `stacksim run --model FILE` and `stacksim capacity --model FILE` project from it in virtual time.
             """
     )
@@ -51,7 +52,7 @@ struct CalibrateCommand: AsyncParsableCommand {
             defer { stack.shutdown() }
             var options = RunOptions()
             options.target = "live"
-            if !quiet { options.progress = ProgressPrinter.make() }
+            if !quiet { options.progress = ProgressPrinter.make(clock: scenario.clock) }
             let interrupts = InterruptHandler(stop: options.stop)
             defer { interrupts.cancel() }
             scenario.load.phases = [Phase(name: "warmup", duration: .seconds(5), rate: .constant(rate), record: false),
@@ -105,15 +106,16 @@ struct CalibrateCommand: AsyncParsableCommand {
         var rows: [[String]] = []
         for (store, s) in model.stores.sorted(by: { $0.key < $1.key }) {
             for (call, c) in s.calls.sorted(by: { $0.key < $1.key }) {
-                rows.append([store, call, String(c.samples), Format.ms(c.serviceMs), c.examinedPerCall.map(Format.number) ?? "–",
-                             c.scalesWithData ? "yes" : "no"])
+                rows.append([store, call, String(c.samples), Format.ms(c.serviceMs), c.cv.map { String(format: "%.2f", $0) } ?? "1 (exp.)",
+                             c.examinedPerCall.map(Format.number) ?? "–", c.scalesWithData ? "yes" : "no"])
             }
         }
         let stores = model.stores.sorted(by: { $0.key < $1.key }).map { "\($0.key): \($0.value.servers) slot(s) (\($0.value.serversFrom)), "
             + "round trip \(Format.ms($0.value.networkMs)) ms" }
         return (["calibrated on \(model.calibrated.scenario): \(model.calibrated.organizations) organizations, "
-                 + "\(Format.number(model.calibrated.ratePerS))/s for \(Format.seconds(model.calibrated.seconds))"] + stores
-                + ["", Format.table(["store", "call", "calls", "service ms", "examined", "scales"], rows)]).joined(separator: "\n")
+                 + "\(Format.number(model.calibrated.ratePerS))/s for \(Format.seconds(model.calibrated.seconds))",
+                 "app: \(Format.ms(model.appMsPerRequest)) ms per request besides its store calls"] + stores
+                + ["", Format.table(["store", "call", "calls", "service ms", "CV", "examined", "scales"], rows)]).joined(separator: "\n")
     }
 
     static func defaultPath(for name: String, at date: Date) -> String {

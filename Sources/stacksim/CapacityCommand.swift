@@ -88,7 +88,7 @@ struct CapacityCommand: AsyncParsableCommand {
                 if !quiet { Output.line("capacity: probe \(index) (\(purpose.rawValue)) at \(plan.dimension.describe(load)); \(bounds)") }
             }
             let evidence = !noServerEvidence, target = live.target
-            let progress = quiet ? nil : ProgressPrinter.make(prefix: { status.get() })
+            let progress = quiet ? nil : ProgressPrinter.make(clock: scenario.clock, prefix: { status.get() })
             let report = try await search.run { probeScenario, stop, salt in
                 var options = RunOptions()
                 options.workloadSalt = salt
@@ -96,7 +96,7 @@ struct CapacityCommand: AsyncParsableCommand {
                 options.serverEvidence = evidence
                 options.stop = stop
                 options.progress = progress
-                options.embeddedKnobs = projected?.knobs(for: probeScenario)
+                projected?.configure(&options, for: probeScenario)
                 var (result, report) = try await RunCommand.execute(probeScenario, on: stack, options: options)
                 if let projected { report.mark(projection: projected.info(for: probeScenario)) }
                 return (result, report)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Calibration
 import Reporting
 import Scenario
+import Simulation
 import StackCore
 
 /// `--model` and `--organizations`: a projection from a calibrated model, on the embedded stack
@@ -18,8 +19,11 @@ struct ProjectionOptions: ParsableArguments {
         var model: ResourceModel
         var file: String
 
-        /// The stores' knobs for `scenario`'s dataset.
-        func knobs(for scenario: Scenario) -> [StoreKind: StoreKnobs] { model.knobs(organizations: scenario.dataset.organizations) }
+        /// Sets the stores' knobs for `scenario`'s dataset and the application's time per request.
+        func configure(_ options: inout RunOptions, for scenario: Scenario) {
+            options.embeddedKnobs = model.knobs(organizations: scenario.dataset.organizations)
+            options.appTime = model.appTime
+        }
 
         func info(for scenario: Scenario) -> ProjectionInfo {
             let c = model.calibrated

@@ -6,6 +6,7 @@ import Simulation
 import StackCore
 import StackLive
 import StackSim
+import Synchronization
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -62,8 +63,8 @@ struct RunCommand: AsyncParsableCommand {
             var options = RunOptions()
             options.target = live.target
             options.serverEvidence = !noServerEvidence
-            options.embeddedKnobs = projected?.knobs(for: scenario)
-            if !quiet { options.progress = ProgressPrinter.make() }
+            projected?.configure(&options, for: scenario)
+            if !quiet { options.progress = ProgressPrinter.make(clock: scenario.clock) }
             let stack = live.target == "live" ? try await live.connect(pool: scenario.stack.pool) : nil
             defer { stack?.shutdown() }
             let interrupts = InterruptHandler(stop: options.stop)
@@ -151,9 +152,12 @@ struct RunCommand: AsyncParsableCommand {
 
 /// Prints progress: a live line each second on a terminal, a plain line every 10 s otherwise.
 enum ProgressPrinter {
-    /// `prefix`: what goes in front of every line (the capacity search's probe).
-    static func make(prefix: @escaping @Sendable () -> String = { "" }) -> @Sendable (ProgressUpdate) -> Void {
+    /// `prefix`: what goes in front of every line (the capacity search's probe). Without a
+    /// terminal, a line every 10 s: of the run's time, or in virtual time (where a simulated
+    /// second can take a millisecond) of the wall's.
+    static func make(clock: ClockKind, prefix: @escaping @Sendable () -> String = { "" }) -> @Sendable (ProgressUpdate) -> Void {
         let terminal = isatty(STDOUT_FILENO) == 1
+        let wallGate = WallGate(every: .seconds(10))
         return { update in
             let lead = prefix()
             let raw = (lead.isEmpty ? "" : lead + ": ") + TextReports.progressLine(elapsed: update.elapsedSeconds, total: update.totalSeconds, phase: update.phase,
@@ -164,8 +168,26 @@ enum ProgressPrinter {
             if terminal {
                 FileHandle.standardOutput.write(Data("\r\u{1B}[2K\(line)".utf8))
                 if update.elapsedSeconds >= update.totalSeconds { FileHandle.standardOutput.write(Data("\n".utf8)) }
-            } else if Int(update.elapsedSeconds.rounded()) % 10 == 0 {
+            } else if clock == .virtual ? wallGate.open() || update.elapsedSeconds >= update.totalSeconds
+                        : Int(update.elapsedSeconds.rounded()) % 10 == 0 {
                 FileHandle.standardOutput.write(Data("\(line)\n".utf8))
+            }
+        }
+    }
+
+    /// Open once every `every` of wall time.
+    final class WallGate: Sendable {
+        private let last = Mutex<ContinuousClock.Instant?>(nil)
+        let every: Duration
+
+        init(every: Duration) { self.every = every }
+
+        func open() -> Bool {
+            last.withLock { last in
+                let now = ContinuousClock.now
+                guard last.map({ now - $0 >= every }) ?? true else { return false }
+                last = now
+                return true
             }
         }
     }

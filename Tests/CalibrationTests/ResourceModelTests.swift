@@ -1,4 +1,6 @@
-import Calibration
+@testable import Calibration
+import Metrics
+import Reporting
 import Foundation
 import StackCore
 import Testing
@@ -8,9 +10,10 @@ struct ResourceModelTests {
     static let model = ResourceModel(
         calibrated: .init(date: "2026-11-30T09:00:00Z", scenario: "probe", servers: ["postgres 15.1 at postgresql://127.0.0.1:55432/x"],
                           organizations: 10, users: 80, tasks: 400, ratePerS: 20, seconds: 30),
+        appMsPerRequest: 0.4,
         stores: [
             "postgres": .init(servers: 2, serversFrom: "the machine's cores", networkMs: 0.1, calls: [
-                "permission-check": .init(serviceMs: 0.2, samples: 300, examinedPerCall: 1, scalesWithData: false),
+                "permission-check": .init(serviceMs: 0.2, cv: 0.5, samples: 300, examinedPerCall: 1, scalesWithData: false),
                 "users-page": .init(serviceMs: 4, samples: 100, examinedPerCall: 800, scalesWithData: true),
             ]),
             "redis": .init(servers: 1, serversFrom: "one thread", networkMs: 0.05, calls: [:]),
@@ -28,12 +31,13 @@ struct ResourceModelTests {
         let postgres = try #require(knobs[.relational])
         #expect(postgres.servers == 2)
         #expect(postgres.network == .microseconds(100))
-        #expect(postgres.operations["permission-check"]?.latency == .exponential(mean: .microseconds(200)))
+        #expect(postgres.operations["permission-check"]?.latency == .lognormal(mean: .microseconds(200), cv: 0.5))
         #expect(postgres.operations["users-page"]?.latency == .exponential(mean: .milliseconds(12)), "three times the data, three times the scan")
         // A call the calibration did not see takes the store's mean over the calls it did see.
         #expect(postgres.latency == .exponential(mean: .microseconds(1150)))
         let redis = try #require(knobs[.cache])
         #expect(redis.servers == 1 && redis.latency == nil && redis.network == .microseconds(50))
+        #expect(Self.model.appTime == .microseconds(400))
     }
 
     @Test(arguments: [
@@ -57,3 +61,51 @@ struct ResourceModelTests {
     }
 }
 
+
+@Suite("Calibrator")
+struct CalibratorTests {
+    static func summary(p50: Double, p99: Double, mean: Double) -> PercentileSummary {
+        PercentileSummary(p50: p50, p90: p50, p99: p99, p999: p99, max: p99, mean: mean)
+    }
+
+    static func operation(_ name: String, count: Int, mean: Double, stores: [StoreCallReport]) -> OperationReport {
+        OperationReport(name: name, count: count, errors: 0, errorsByClass: [:], denied: 0, seconds: 10,
+                        latencyMs: summary(p50: mean, p99: mean, mean: mean), serviceMs: summary(p50: mean, p99: mean, mean: mean),
+                        queueMs: summary(p50: 0, p99: 0, mean: 0), stores: stores)
+    }
+
+    static func calls(_ store: String, _ names: [String: Int], perOperation: Double, p50: Double, p99: Double, mean: Double) -> StoreCallReport {
+        StoreCallReport(store: store, calls: names.values.reduce(0, +), failures: 0, callsPerOperation: perOperation,
+                        latencyMs: summary(p50: p50, p99: p99, mean: mean), callsByName: names)
+    }
+
+    /// The application's time is what an operation's latency has beyond its calls; the waits
+    /// for a pooled connection count as the application's (the embedded stack has no pools).
+    @Test func theApplicationsTimeIsTheLatencyBeyondTheCalls() {
+        let board = Self.operation("board", count: 300, mean: 6.0, stores: [
+            Self.calls("mongo", ["board": 300], perOperation: 1, p50: 4, p99: 8, mean: 4.5),
+            Self.calls("mongo-pool-wait", ["connection-wait": 300], perOperation: 1, p50: 0.1, p99: 0.2, mean: 0.1),
+            Self.calls("redis", ["get": 300, "incr": 300], perOperation: 2, p50: 0.3, p99: 1, mean: 0.5),
+        ])
+        let check = Self.operation("permission-check", count: 100, mean: 1.0, stores: [
+            Self.calls("postgres", ["permission-check": 200], perOperation: 2, p50: 0.3, p99: 0.9, mean: 0.35),
+        ])
+        // board: 6 − 4.5 − 2 × 0.5 = 0.5 ms; permission-check: 1 − 2 × 0.35 = 0.3 ms; by requests.
+        #expect(abs(Calibrator.appTime([board, check]) - (0.5 * 300 + 0.3 * 100) / 400) < 1e-9)
+    }
+
+    /// A call's spread comes from a log-normal through its median and p99 (round trip taken
+    /// off), only where the store serves that one call in the operation.
+    @Test func aCallsSpreadIsTheLogNormalThroughItsMedianAndTail() throws {
+        let cv = 0.4, sigma = log1p(cv * cv).squareRoot(), median = 3.0, network = 0.5
+        let p99 = median * exp(2.326_348 * sigma)
+        let board = Self.operation("board", count: 300, mean: 6.0, stores: [
+            Self.calls("mongo", ["board": 300], perOperation: 1, p50: median + network, p99: p99 + network, mean: 4),
+            Self.calls("redis", ["get": 300, "incr": 300], perOperation: 2, p50: 0.3, p99: 1, mean: 0.5),
+        ])
+        let spreads = Calibrator.variations([board], networkMs: ["mongo": network])
+        let found = try #require(spreads["mongo"]?["board"])
+        #expect(abs(found - cv) < 1e-6, "found \(found)")
+        #expect(spreads["redis"] == nil, "two calls in one histogram say nothing about either")
+    }
+}

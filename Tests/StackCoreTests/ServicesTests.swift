@@ -206,3 +206,22 @@ struct ServiceSlotTests {
         slots.release()
     }
 }
+
+@Suite("Delay distributions")
+struct DelayDistributionTests {
+    /// Drawn log-normal delays have the mean, the spread and the 99th percentile the closed
+    /// form gives: median e^μ, p99 e^(μ + 2.326σ), σ² = ln(1 + CV²), μ = ln(mean) − σ²/2.
+    @Test(arguments: [0.3, 1.0, 2.0])
+    func logNormalDelaysHaveTheirMeanSpreadAndTail(cv: Double) {
+        var rng = SeededRandom(seed: 3)
+        let mean = 2.0, distribution = DelayDistribution.lognormal(mean: .milliseconds(2), cv: cv)
+        let draws = (0..<200_000).map { _ in distribution.sample(&rng).seconds * 1000 }.sorted()
+        let average = draws.reduce(0, +) / Double(draws.count)
+        let spread = (draws.reduce(0) { $0 + ($1 - average) * ($1 - average) } / Double(draws.count)).squareRoot() / average
+        let sigma = log1p(cv * cv).squareRoot(), mu = log(mean) - sigma * sigma / 2
+        let p99 = exp(mu + 2.326_348 * sigma)
+        #expect(abs(average - mean) < 0.02 * mean, "mean \(average)")
+        #expect(abs(spread - cv) < 0.05 * cv, "CV \(spread)")
+        #expect(abs(draws[198_000] - p99) < 0.03 * p99, "p99 \(draws[198_000]) against \(p99)")
+    }
+}
