@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Reporting
+import Scenario
 
 /// Regression limits, shared by `compare` and `run --baseline`.
 struct RegressionOptions: ParsableArguments {
@@ -42,9 +43,15 @@ struct RegressionOptions: ParsableArguments {
 
     /// Refuses baseline runs that cannot judge a run of `scenario`: another scenario's (unless
     /// allowed), or ones without an operation that has enough requests to compare.
-    func check(base: [(name: String, run: RunReport)], scenario: String) throws {
+    /// `clock`: the current run's (`wall` or `virtual`); a baseline in the other one is refused —
+    /// simulated and measured latencies are not comparable.
+    func check(base: [(name: String, run: RunReport)], scenario: String, clock: String) throws {
         _ = try limits()
         for (name, run) in base {
+            if (run.clock ?? ClockKind.wall.rawValue) != clock {
+                throw CommandFailure(status: .badInput, message: "\(name): a baseline run in \(run.clock ?? ClockKind.wall.rawValue) time, "
+                                     + "this run in \(clock) time: simulated and measured latencies are not comparable")
+            }
             if run.scenario.name != scenario && !allowOtherScenario {
                 throw CommandFailure(status: .badInput, message: "\(name): a baseline of scenario '\(run.scenario.name)', not "
                                      + "'\(scenario)'; pass --allow-other-scenario if comparing them is meant")
@@ -57,7 +64,7 @@ struct RegressionOptions: ParsableArguments {
     }
 
     func compare(base: [(name: String, run: RunReport)], current: RunReport) throws -> BaselineComparison {
-        try check(base: base, scenario: current.scenario.name)
+        try check(base: base, scenario: current.scenario.name, clock: current.clock ?? ClockKind.wall.rawValue)
         let names = base.map(\.name).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }.joined(separator: ", ")
         return Comparison.compare(baselines: base.map(\.run), current: current, baseName: names, limits: try limits())
     }

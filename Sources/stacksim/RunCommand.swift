@@ -59,7 +59,7 @@ struct RunCommand: AsyncParsableCommand {
             let directory = out.map { URL(fileURLWithPath: $0) } ?? Self.defaultDirectory(for: scenario.name, at: Date())
             try ReportFiles.checkWritable(directory, flag: out == nil ? "the report directory" : "--out")
             let base = try baseline.flatMap(ReportFiles.readRuns)
-            if !base.isEmpty { try limits.check(base: base, scenario: scenario.name) }
+            if !base.isEmpty { try limits.check(base: base, scenario: scenario.name, clock: scenario.clock.rawValue) }
             var options = RunOptions()
             options.target = live.target
             options.serverEvidence = !noServerEvidence

@@ -70,6 +70,7 @@ print(\"same\" if same else \"differ\")
 ' '$work/virtual-1/report.json' '$work/virtual-2/report.json'"
 check "--clock virtual against live servers: exit 64 saying only the embedded stack can" 64 "only the embedded stack can" -- "$bin" run "$work/virtual.yaml" --target live
 check "bad --clock: exit 64 naming the flag" 64 "^stacksim: --clock: expected wall or virtual, got 'sim'" -- "$bin" run "$work/short.yaml" --clock sim
+check "a virtual run against a wall-time baseline: exit 64, not comparable" 64 "a baseline run in wall time, this run in virtual time" -- "$bin" run "$work/short.yaml" --clock virtual --baseline "$work/out/report.json" --out "$work/virtual-base"
 printf 'kind: something-else\n' >"$work/not-a-model.yaml"
 check "--model of a missing file: exit 64 naming it" 64 "^stacksim: --model: .*/none.yaml: cannot read the file" -- "$bin" run "$work/short.yaml" --model "$work/none.yaml"
 check "--model of another kind of file: exit 64 saying what was expected" 64 "kind: expected stacksim-model, got 'something-else'" -- "$bin" run "$work/short.yaml" --model "$work/not-a-model.yaml"
