@@ -18,7 +18,8 @@ public enum Calibrator {
     }
 
     /// The model of the stack `report` measured; `networkMs` and `slots` by store name.
-    public static func model(from report: RunReport, networkMs: [String: Double], slots: [String: Slots], date: Date) -> ResourceModel {
+    public static func model(from report: RunReport, networkMs: [String: Double], slots: [String: Slots], hostCores: Int?,
+                             date: Date) -> ResourceModel {
         var stores: [String: ResourceModel.StoreModel] = [:]
         let spreads = variations(report.operations, networkMs: networkMs)
         for evidence in report.server?.stores ?? [] {
@@ -40,7 +41,7 @@ public enum Calibrator {
             servers: (report.servers ?? []).map { "\($0.store) \($0.version) at \($0.url)" + ($0.note == nil ? "" : " (test server)") },
             organizations: report.dataset.organizations, users: report.dataset.users, tasks: report.dataset.tasks,
             ratePerS: report.totals.attemptedPerS, seconds: report.load.phases.reduce(0) { $0 + $1.durationS })
-        return ResourceModel(calibrated: provenance, appMsPerRequest: appTime(report.operations), stores: stores)
+        return ResourceModel(calibrated: provenance, appMsPerRequest: appTime(report.operations), hostCores: hostCores, stores: stores)
     }
 
     /// The application's mean time per request besides its store calls: each operation's mean

@@ -14,16 +14,20 @@ public struct ResourceModel: Codable, Sendable, Equatable {
     /// The application's own time per request besides its store calls (dispatch, connection
     /// checkouts, the work between calls), held on one of its workers.
     public var appMsPerRequest: Double
+    /// The cores of the machine the servers and the application share, when they do (every
+    /// server on loopback): each service time and the application's time also hold one of them.
+    public var hostCores: Int?
     public var stores: [String: StoreModel]
 
-    public init(calibrated: Provenance, appMsPerRequest: Double, stores: [String: StoreModel]) {
+    public init(calibrated: Provenance, appMsPerRequest: Double, hostCores: Int? = nil, stores: [String: StoreModel]) {
         self.calibrated = calibrated
         self.appMsPerRequest = appMsPerRequest
+        self.hostCores = hostCores
         self.stores = stores
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, calibrated, appMsPerRequest = "app_ms_per_request", stores
+        case kind, calibrated, appMsPerRequest = "app_ms_per_request", hostCores = "host_cores", stores
     }
 
     /// What the model was calibrated on.
@@ -144,6 +148,9 @@ public enum ModelFile {
             throw ModelFileError(file: path, message: describe(error))
         } catch {
             throw ModelFileError(file: path, message: "not a stacksim model: \(error)")
+        }
+        if let cores = model.hostCores, cores <= 0 {
+            throw ModelFileError(file: path, message: "host_cores: expected a positive count of cores")
         }
         guard model.appMsPerRequest >= 0 else {
             throw ModelFileError(file: path, message: "app_ms_per_request: expected a time in milliseconds ≥ 0")

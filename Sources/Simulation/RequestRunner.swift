@@ -50,8 +50,10 @@ final class RequestRunner: Sendable {
     let salt: UInt64
     let observer: any StackObserver
     /// The application's own time per request besides its store calls (a calibrated model's),
-    /// waited out on `sleeper` while the request holds its worker.
+    /// waited out on `sleeper` while the request holds its worker (and one of the `host`'s cores,
+    /// when the model has the machine's cores shared).
     let appTime: Duration?
+    let host: ServiceSlots?
     let sleeper: any Sleeper
     /// Set when the graceful stop has run out: requests not started by then are abandoned.
     private let cutOff = Atomic<Bool>(false)
@@ -70,10 +72,10 @@ final class RequestRunner: Sendable {
 
     init(context: ActionContext, actions: [String: ActionDefinition], recorder: Recorder, workers: AppWorkers,
          clock: RunClock, rateLimitPerMinute: Int, sessionTTL: Duration, salt: UInt64, observer: any StackObserver,
-         appTime: Duration? = nil, sleeper: any Sleeper = TaskSleeper()) {
+         appTime: Duration? = nil, host: ServiceSlots? = nil, sleeper: any Sleeper = TaskSleeper()) {
         self.context = context; self.actions = actions; self.recorder = recorder; self.workers = workers
         self.clock = clock; self.rateLimitPerMinute = rateLimitPerMinute; self.sessionTTL = sessionTTL; self.salt = salt
-        self.observer = observer; self.appTime = appTime; self.sleeper = sleeper
+        self.observer = observer; self.appTime = appTime; self.host = host; self.sleeper = sleeper
     }
 
     /// Requests whose session was gone and whose user logged in again.
@@ -101,7 +103,15 @@ final class RequestRunner: Sendable {
         let trace = StoreCallTrace(timeline: clock.timeline)
         var errorClass: String?
         var denied = false
-        if let appTime { try? await sleeper.sleep(for: appTime) }
+        if let appTime {
+            do {
+                try await host?.acquire()
+                try? await sleeper.sleep(for: appTime)
+                host?.release()
+            } catch {
+                // Cancelled while waiting for a core: it holds none.
+            }
+        }
         do {
             denied = try await StoreCallTrace.$current.withValue(trace) {
                 try await serve(operation, argument: argument, requester: requester)

@@ -70,6 +70,9 @@ public struct RunOptions: Sendable {
     public var embeddedKnobs: [StoreKind: StoreKnobs]?
     /// The application's own time per request besides its store calls (a calibrated model's).
     public var appTime: Duration?
+    /// The machine's cores, when the stores and the application share them (a calibrated model
+    /// of co-located servers): every service time and the application's time hold one.
+    public var hostCores: Int?
 
     public init() {}
 }
@@ -205,8 +208,9 @@ public enum SimulationRun {
         let load = LoadClock(timeline: Timeline(virtual: virtual))
         var workload = scenario
         workload.seed = scenario.seed &+ options.workloadSalt
+        let host = options.hostCores.map { ServiceSlots(count: $0) }
         let stores = options.stores ?? EmbeddedStack.make(knobs: options.embeddedKnobs ?? scenario.embeddedKnobs, seed: workload.seed, time: time,
-                                                          load: load)
+                                                          load: load, host: host)
         try await stores.relational.ping()
         try await stores.documents.ping()
         try await stores.cache.ping()
@@ -246,7 +250,7 @@ public enum SimulationRun {
         let runner = RequestRunner(context: context, actions: Dictionary(options.actions.map { ($0.name, $0) }) { a, _ in a },
                                    recorder: recorder, workers: AppWorkers(limit: scenario.stack.appWorkers), clock: clock,
                                    rateLimitPerMinute: scenario.stack.rateLimitPerMinute, sessionTTL: scenario.stack.sessionTTL,
-                                   salt: options.runSalt, observer: observer, appTime: options.appTime, sleeper: load)
+                                   salt: options.runSalt, observer: observer, appTime: options.appTime, host: host, sleeper: load)
         let workers = (0..<sync.workers).map { SyncWorker(index: $0, sync: sync, sleeper: load) }
         let workerTasks = workers.map { worker in Task(executorPreference: background) { await worker.run() } }
 

@@ -231,10 +231,15 @@ public final class StoreBehaviour: Sendable {
     /// The engine's account of its work, per query shape.
     public let evidence: EngineEvidence
 
-    public init(store: StoreKind, knobs: StoreKnobs, seed: UInt64, load: LoadClock = LoadClock()) {
+    /// The machine's cores, when the store shares them with the others and the application (a
+    /// calibrated model of co-located servers): its service times hold one as well as a slot.
+    private let host: ServiceSlots?
+
+    public init(store: StoreKind, knobs: StoreKnobs, seed: UInt64, load: LoadClock = LoadClock(), host: ServiceSlots? = nil) {
         self.store = store
         self.knobs = knobs
         self.load = load
+        self.host = host
         origin = load.timeline.now()
         self.rng = Mutex(SeededRandom(seed: seed))
         evidence = EngineEvidence(store: store)
@@ -265,30 +270,41 @@ public final class StoreBehaviour: Sendable {
     }
 
     private func timedServe<T>(_ operation: String, _ work: () throws -> T) async throws -> (result: T, elapsed: Duration) {
-        try await StoreCallTrace.timed(store, operation, waitsInside: !stations.isEmpty) {
+        try await StoreCallTrace.timed(store, operation, waitsInside: !stations.isEmpty || host != nil) {
             if let outage = knobs.outage, let elapsed = load.elapsed, outage.contains(elapsed) {
                 throw StoreError(.unavailable, store: store, operation: operation, detail: "outage (stack.embedded knob)")
             }
             if let network = knobs.network { try await load.sleep(for: network) }
             let station = stations.isEmpty ? nil : stations[operation] ?? stations[""]
-            if let station {
-                let asked = load.timeline.now()
-                try await station.acquire()
-                StoreCallTrace.record(store, StoreCallTrace.slotWait, duration: .nanoseconds(load.timeline.now() - asked), failed: false)
-            }
+            if let station { try await acquire(station) }
             defer { station?.release() }
             let specific = knobs.operations.isEmpty ? nil : knobs.operations[operation]
             let latency = specific?.latency ?? knobs.latency
             let errorRate = specific?.errorRate ?? knobs.errorRate
-            var delay = knobs.stall?.waitAt(.nanoseconds(load.timeline.now() - origin)) ?? .zero
+            let stall = knobs.stall?.waitAt(.nanoseconds(load.timeline.now() - origin)) ?? .zero
+            var service = Duration.zero
             let fails = latency == nil && errorRate == 0 ? false : rng.withLock { rng -> Bool in
-                if let latency { delay += latency.sample(&rng) }
+                if let latency { service = latency.sample(&rng) }
                 return errorRate > 0 && rng.unit() < errorRate
             }
-            if delay > .zero { try await load.sleep(for: delay) }
+            if let host, service > .zero {
+                if stall > .zero { try await load.sleep(for: stall) }
+                try await acquire(host)
+                defer { host.release() }
+                try await load.sleep(for: service)
+            } else if stall + service > .zero {
+                try await load.sleep(for: stall + service)
+            }
             if fails { throw StoreError(.injected, store: store, operation: operation, detail: "injected failure") }
             return try work()
         }
+    }
+
+    /// Takes a slot of `station`, the wait recorded as the store's queue time.
+    private func acquire(_ station: ServiceSlots) async throws {
+        let asked = load.timeline.now()
+        try await station.acquire()
+        StoreCallTrace.record(store, StoreCallTrace.slotWait, duration: .nanoseconds(load.timeline.now() - asked), failed: false)
     }
 }
 

@@ -63,8 +63,11 @@ struct CalibrateCommand: AsyncParsableCommand {
                 throw CommandFailure(status: .targetUnreachable, message: "the servers gave no account of the calls: nothing to calibrate on")
             }
             let network = try await Self.roundTrips(stack.stores)
-            let model = Calibrator.model(from: report, networkMs: network, slots: Self.slots(report.servers ?? [], pool: scenario.stack.pool.max),
-                                         date: Date())
+            let servers = report.servers ?? []
+            // Servers on this machine share its cores with each other and with stacksim.
+            let hostCores = servers.allSatisfy(Self.isLocal) ? ProcessInfo.processInfo.activeProcessorCount : nil
+            let model = Calibrator.model(from: report, networkMs: network, slots: Self.slots(servers, pool: scenario.stack.pool.max),
+                                         hostCores: hostCores, date: Date())
             try ModelFile.write(model, to: path)
             Output.line(Self.describe(model))
             Output.line("\nmodel: \(path)")
@@ -94,13 +97,14 @@ struct CalibrateCommand: AsyncParsableCommand {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var slots: [String: Calibrator.Slots] = [StoreKind.cache.rawValue: .init(count: 1, from: "Redis serves one command at a time")]
         for server in servers where server.store != StoreKind.cache.rawValue {
-            let local = ["127.0.0.1", "localhost", "[::1]"].contains { server.url.contains($0) }
             slots[server.store] = server.note != nil ? .init(count: 1, from: "the test server serves one request at a time")
-                : local ? .init(count: cores, from: "this machine's \(cores) cores (the server is on loopback)")
+                : isLocal(server) ? .init(count: cores, from: "this machine's \(cores) cores (the server is on loopback)")
                 : .init(count: pool, from: "the pool's \(pool) connections (a remote server's cores are not known from here)")
         }
         return slots
     }
+
+    static func isLocal(_ server: ServerInfo) -> Bool { ["127.0.0.1", "localhost", "[::1]"].contains { server.url.contains($0) } }
 
     static func describe(_ model: ResourceModel) -> String {
         var rows: [[String]] = []
@@ -114,7 +118,9 @@ struct CalibrateCommand: AsyncParsableCommand {
             + "round trip \(Format.ms($0.value.networkMs)) ms" }
         return (["calibrated on \(model.calibrated.scenario): \(model.calibrated.organizations) organizations, "
                  + "\(Format.number(model.calibrated.ratePerS))/s for \(Format.seconds(model.calibrated.seconds))",
-                 "app: \(Format.ms(model.appMsPerRequest)) ms per request besides its store calls"] + stores
+                 "app: \(Format.ms(model.appMsPerRequest)) ms per request besides its store calls",
+                 model.hostCores.map { "host: the servers and stacksim share this machine's \($0) cores" } ?? "host: the servers are elsewhere"]
+                + stores
                 + ["", Format.table(["store", "call", "calls", "service ms", "CV", "examined", "scales"], rows)]).joined(separator: "\n")
     }
 

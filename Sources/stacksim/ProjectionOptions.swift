@@ -23,6 +23,7 @@ struct ProjectionOptions: ParsableArguments {
         func configure(_ options: inout RunOptions, for scenario: Scenario) {
             options.embeddedKnobs = model.knobs(organizations: scenario.dataset.organizations)
             options.appTime = model.appTime
+            options.hostCores = model.hostCores
         }
 
         func info(for scenario: Scenario) -> ProjectionInfo {

@@ -10,7 +10,7 @@ struct ResourceModelTests {
     static let model = ResourceModel(
         calibrated: .init(date: "2026-11-30T09:00:00Z", scenario: "probe", servers: ["postgres 15.1 at postgresql://127.0.0.1:55432/x"],
                           organizations: 10, users: 80, tasks: 400, ratePerS: 20, seconds: 30),
-        appMsPerRequest: 0.4,
+        appMsPerRequest: 0.4, hostCores: 2,
         stores: [
             "postgres": .init(servers: 2, serversFrom: "the machine's cores", networkMs: 0.1, calls: [
                 "permission-check": .init(serviceMs: 0.2, cv: 0.5, samples: 300, examinedPerCall: 1, scalesWithData: false),
@@ -49,6 +49,15 @@ struct ResourceModelTests {
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         let error = try #require(throws: ModelFileError.self) { try ModelFile.read(path) }
         #expect(error.description.hasPrefix(path) && error.description.contains(expected), "\(error)")
+    }
+
+    @Test func aHostWithoutCoresIsRefused() throws {
+        var model = Self.model
+        model.hostCores = 0
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("host-\(UUID()).yaml").path
+        try ModelFile.write(model, to: path)
+        let error = try #require(throws: ModelFileError.self) { try ModelFile.read(path) }
+        #expect(error.description.contains("host_cores: expected a positive count"))
     }
 
     @Test func aStoreWithoutSlotsIsRefused() throws {

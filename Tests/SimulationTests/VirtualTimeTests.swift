@@ -142,6 +142,32 @@ struct VirtualTimeTests {
         #expect(try first.consistency.get().clean)
     }
 
+    /// Two stores of one slot each, 1 ms per call: on machines of their own two calls end
+    /// together; sharing one core, the second waits for the first.
+    @Test(arguments: [nil, 1] as [Int?])
+    func storesOnOneHostShareItsCores(cores: Int?) async {
+        let load = LoadClock(timeline: Timeline(virtual: VirtualTime(anchor: VirtualTime.defaultAnchor)))
+        let clock = RunClock(timeline: load.timeline)
+        let loop = RequestLoop(clock: clock)
+        loop.start()
+        loop.releasing { nil }
+        defer { loop.finish() }
+        load.mark(sleeper: loop, executor: loop)
+        let host = cores.map { ServiceSlots(count: $0) }, knobs = StoreKnobs(latency: .fixed(.milliseconds(1)), servers: 1)
+        let stores = [StoreKind.relational, .cache].map { StoreBehaviour(store: $0, knobs: knobs, seed: 1, load: load, host: host) }
+        let ends = await withTaskGroup(of: Int64.self) { group in
+            for store in stores {
+                group.addTask(executorPreference: loop) {
+                    _ = try? await store.serve("call") {}
+                    return clock.now()
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }.sorted()
+        }
+        let millisecond = Duration.milliseconds(1).nanoseconds
+        #expect(ends == (cores == nil ? [millisecond, millisecond] : [millisecond, 2 * millisecond]))
+    }
+
     @Test func virtualTimeMovesOnlyToWhatIsDueAndNoFasterThanTheWork() async throws {
         let clock = RunClock(timeline: Timeline(virtual: VirtualTime(anchor: VirtualTime.defaultAnchor)))
         let loop = RequestLoop(clock: clock)

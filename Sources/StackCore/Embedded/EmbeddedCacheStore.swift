@@ -192,11 +192,12 @@ public final class EmbeddedCacheStore: CachePort, EvidenceSource {
 
 /// Builds the whole embedded stack.
 public enum EmbeddedStack {
-    /// `load`: when the run's load began, for knobs timed from it (an outage), and what times the stores' waits.
+    /// `load`: when the run's load began, for knobs timed from it (an outage), and what times the
+    /// stores' waits. `host`: the machine's cores, when the stores share them (co-located servers).
     public static func make(knobs: [StoreKind: StoreKnobs] = [:], seed: UInt64 = 0,
-                            time: any TimeSource = WallTime(), load: LoadClock = LoadClock()) -> StackStores {
+                            time: any TimeSource = WallTime(), load: LoadClock = LoadClock(), host: ServiceSlots? = nil) -> StackStores {
         func behaviour(_ kind: StoreKind, _ salt: UInt64) -> StoreBehaviour {
-            StoreBehaviour(store: kind, knobs: knobs[kind] ?? .none, seed: seed &+ salt, load: load)
+            StoreBehaviour(store: kind, knobs: knobs[kind] ?? .none, seed: seed &+ salt, load: load, host: host)
         }
         return StackStores(
             relational: EmbeddedRelationalStore(behaviour: behaviour(.relational, 1)),
