@@ -35,9 +35,10 @@ services-up: deps ## Start PostgreSQL 15, Redis and the MongoDB test server on l
 services-down: ## Stop the servers services-up started and delete their data
 	@scripts/services.sh down
 
-test-unit: deps ## Unit, contract and simulation tests; then the live suite alone when STACKSIM_LIVE_TESTS=1 (keeps timing tests off a busy CPU)
+test-unit: deps ## Unit, contract and simulation tests; the queueing-theory suite alone; then the live suite alone when STACKSIM_LIVE_TESTS=1 (keeps timing tests off a busy CPU)
 	$(SWIFT) build --build-tests -Xswiftc -warnings-as-errors
-	$(SWIFT) test --skip-build --skip LiveTests
+	$(SWIFT) test --skip-build --skip LiveTests --skip QueueingTheoryTests
+	$(SWIFT) test --skip-build --filter QueueingTheoryTests
 	if [ "$$STACKSIM_LIVE_TESTS" = 1 ]; then $(SWIFT) test --skip-build --filter LiveTests --no-parallel; fi
 
 test-cli: test-deps ## Command-line checks: exit codes, validation messages, a short run's reports

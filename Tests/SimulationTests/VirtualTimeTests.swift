@@ -94,32 +94,6 @@ struct VirtualTimeTests {
         return (low + high) / 2
     }
 
-    static func expectClose(_ measured: Double, _ expected: Double, within: Double, _ what: String) {
-        #expect(abs(measured - expected) <= within * expected, "\(what): measured \(measured) ms, theory \(expected) ms")
-    }
-
-    @Test(arguments: [(1, 0.5), (1, 0.8), (1, 0.9), (4, 0.5), (4, 0.8), (4, 0.9)])
-    func aStationMatchesErlangC(servers: Int, utilisation: Double) async {
-        let mu = 1000.0, lambda = utilisation * Double(servers) * mu
-        // Near saturation the waits are correlated for longer: more customers for the same precision.
-        let customers = utilisation > 0.85 ? 2_000_000 : utilisation > 0.6 ? 600_000 : 200_000
-        let measured = await Self.simulate(rate: lambda, stations: [(servers, mu)], customers: customers, seed: 7)
-        let wait = Self.erlangC(servers: servers, offered: lambda / mu)
-        let mean = 1 / mu + wait / (Double(servers) * mu - lambda)
-        let p99 = Self.quantile(tail: 0.01) { Self.survival($0, servers: servers, lambda: lambda, mu: mu) }
-        Self.expectClose(measured.meanMilliseconds, mean * 1000, within: 0.03, "M/M/\(servers) at ρ \(utilisation): mean")
-        Self.expectClose(measured.milliseconds(atPercentile: 99), p99 * 1000, within: 0.03, "M/M/\(servers) at ρ \(utilisation): p99")
-    }
-
-    @Test func twoStationsInTandemMatchJacksonsProductForm() async {
-        let lambda = 600.0, mu = (1000.0, 1500.0)
-        let measured = await Self.simulate(rate: lambda, stations: [(1, mu.0), (1, mu.1)], customers: 400_000, seed: 11)
-        let (a, b) = (mu.0 - lambda, mu.1 - lambda)
-        let p99 = Self.quantile(tail: 0.01) { t in (b * exp(-a * t) - a * exp(-b * t)) / (b - a) }
-        Self.expectClose(measured.meanMilliseconds, (1 / a + 1 / b) * 1000, within: 0.03, "tandem: mean")
-        Self.expectClose(measured.milliseconds(atPercentile: 99), p99 * 1000, within: 0.03, "tandem: p99")
-    }
-
     /// The whole stack in virtual time: modelled stores, queues, sync workers, TTLs, sprints.
     @Test func aRunInVirtualTimeIsTheSameRunEveryTime() async throws {
         var s = scenario("virtual", rate: 300, seconds: 20)
@@ -182,4 +156,37 @@ struct VirtualTimeTests {
         #expect(ended == Duration.seconds(3600).nanoseconds, "an hour's wait ends exactly an hour later in virtual time")
         #expect(ContinuousClock.now - started < .seconds(5), "and takes no hour of wall time")
     }
+}
+
+/// Queueing theory against the stations in virtual time: millions of simulated customers, a
+/// minute and more of one core. `make test` runs this suite on its own, after the others, so
+/// that it does not slow their timing checks.
+@Suite("Queueing theory in virtual time", .serialized)
+struct QueueingTheoryTests {
+    static func expectClose(_ measured: Double, _ expected: Double, within: Double, _ what: String) {
+        #expect(abs(measured - expected) <= within * expected, "\(what): measured \(measured) ms, theory \(expected) ms")
+    }
+
+    @Test(arguments: [(1, 0.5), (1, 0.8), (1, 0.9), (4, 0.5), (4, 0.8), (4, 0.9)])
+    func aStationMatchesErlangC(servers: Int, utilisation: Double) async {
+        let mu = 1000.0, lambda = utilisation * Double(servers) * mu
+        // Near saturation the waits are correlated for longer: more customers for the same precision.
+        let customers = utilisation > 0.85 ? 2_000_000 : utilisation > 0.6 ? 600_000 : 200_000
+        let measured = await VirtualTimeTests.simulate(rate: lambda, stations: [(servers, mu)], customers: customers, seed: 7)
+        let wait = VirtualTimeTests.erlangC(servers: servers, offered: lambda / mu)
+        let mean = 1 / mu + wait / (Double(servers) * mu - lambda)
+        let p99 = VirtualTimeTests.quantile(tail: 0.01) { VirtualTimeTests.survival($0, servers: servers, lambda: lambda, mu: mu) }
+        Self.expectClose(measured.meanMilliseconds, mean * 1000, within: 0.03, "M/M/\(servers) at ρ \(utilisation): mean")
+        Self.expectClose(measured.milliseconds(atPercentile: 99), p99 * 1000, within: 0.03, "M/M/\(servers) at ρ \(utilisation): p99")
+    }
+
+    @Test func twoStationsInTandemMatchJacksonsProductForm() async {
+        let lambda = 600.0, mu = (1000.0, 1500.0)
+        let measured = await VirtualTimeTests.simulate(rate: lambda, stations: [(1, mu.0), (1, mu.1)], customers: 400_000, seed: 11)
+        let (a, b) = (mu.0 - lambda, mu.1 - lambda)
+        let p99 = VirtualTimeTests.quantile(tail: 0.01) { t in (b * exp(-a * t) - a * exp(-b * t)) / (b - a) }
+        Self.expectClose(measured.meanMilliseconds, (1 / a + 1 / b) * 1000, within: 0.03, "tandem: mean")
+        Self.expectClose(measured.milliseconds(atPercentile: 99), p99 * 1000, within: 0.03, "tandem: p99")
+    }
+
 }
