@@ -59,7 +59,7 @@ public enum Calibrator {
 
     /// Each store call's coefficient of variation, from the operations where a store serves that
     /// call only: a log-normal through the calls' median and 99th percentile, the round trip
-    /// taken off (σ = ln(p99 / p50) / 2.326, CV = √(e^σ² − 1)), averaged over those operations by calls.
+    /// taken off (σ = ln(p99 / p50) / z₀.₉₉, CV = √(e^σ² − 1)), averaged over those operations by calls.
     static func variations(_ operations: [OperationReport], networkMs: [String: Double]) -> [String: [String: Double]] {
         var weighted: [String: [String: (sum: Double, calls: Int)]] = [:]
         for operation in operations {
@@ -67,14 +67,13 @@ public enum Calibrator {
                 let network = networkMs[store.store] ?? 0
                 let median = store.latencyMs.p50 - network, tail = store.latencyMs.p99 - network
                 guard median > 0, tail > median, let call = store.callsByName.keys.first else { continue }
-                let sigma = log(tail / median) / 2.326_348
+                let sigma = log(tail / median) / StandardNormal.quantile(0.99)
                 weighted[store.store, default: [:]][call, default: (0, 0)].sum += (exp(sigma * sigma) - 1).squareRoot() * Double(store.calls)
                 weighted[store.store]![call]!.calls += store.calls
             }
         }
         return weighted.mapValues { $0.mapValues { $0.sum / Double($0.calls) } }
     }
-
 
     /// The live plan reads the whole table or collection, and that is a lot of it: a planner
     /// scans a table of a few dozen rows rather than use its index, which says nothing about a
