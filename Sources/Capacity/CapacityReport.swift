@@ -196,10 +196,13 @@ extension CapacityReport {
         let gap = held.flatMap { h in notHeld.map { ($0 - h) / h } }
         let saturates = saturation.map { "; \($0.subject) saturate\($0.station == StationLoad.app ? "" : "s") first" } ?? ""
         let lower = held.map { "holds at least \(describe($0)) \(within)" } ?? "no load tried held \(within)"
+        // A load that never clearly failed is one whose samples could not show it held.
+        let failed = notHeld.map { load in probes.last { $0.load == load }?.verdict == .inconclusive
+            ? "could not be shown to hold within the noise of its samples" : "did not hold" } ?? ""
         let summary: String
         switch stop {
         case .converged:
-            let next = notHeld.map { ", the next load tried, \(describe($0)) (+\(Format.percent(gap ?? 0))), did not" } ?? ""
+            let next = notHeld.map { ", the next load tried, \(describe($0)) (+\(Format.percent(gap ?? 0))), \(failed)" } ?? ""
             let edge = confirmation == .inconclusive ? " (its confirmation run was within the noise of the SLO: this is the edge)" : ""
             summary = "Holds \(describe(held ?? 0)) \(within)\(next)\(saturates)\(edge)."
         case .maxLoad:
@@ -213,7 +216,7 @@ extension CapacityReport {
                 : "Breaks the SLO even at the lowest load tried, \(describe(notHeld ?? 0)): ") + broke.joined(separator: "; ") + "."
         case .budgetSpent:
             summary = "Did not converge in \(search.probes) probes: \(lower) (a lower bound)"
-                + (notHeld.map { "; \(describe($0)) did not hold" } ?? "") + "."
+                + (notHeld.map { "; \(describe($0)) \(failed)" } ?? "") + "."
         case .harnessLimit:
             let load = probes.last { $0.verdict == .notDriven }.map { describe($0.load) } ?? "the next load"
             summary = "The harness could not drive \(load) (it fell behind its schedule): \(lower) — a lower bound, not a capacity."

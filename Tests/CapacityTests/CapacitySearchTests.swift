@@ -155,4 +155,21 @@ struct CapacityPlanTests {
         guard case .failure(let big) = CapacityPlan.make(Self.scenario { $0.capacity.maximum = 2e6 }) else { Issue.record("2e6/s accepted"); return }
         #expect(big.key == "capacity.max")
     }
+
+    /// The summary says whether the load above the capacity broke the SLO or only could not be
+    /// shown to hold it (its samples were too noisy).
+    @Test(arguments: [ProbeVerdict.fail, .inconclusive])
+    func theSummarySaysHowTheNextLoadFailedToHold(above: ProbeVerdict) {
+        let (stop, search, asked) = CapacitySearchTests.run(CapacitySearchTests.settings()) { load, _ in load <= 137 ? .pass : above }
+        let probes = asked.enumerated().map { index, probe in
+            CapacityReport.ProbeInfo(index: index + 1, load: probe.0, purpose: probe.1, verdict: probe.0 <= 137 ? .pass : above, pooledWith: [],
+                                     report: "", recordedS: 8, offeredPerS: probe.0, goodputPerS: probe.0, attemptedPerS: probe.0, errorRate: 0,
+                                     meanLatencyMs: 1, concurrency: 0.1, steady: true, checks: [], operations: [], stations: [],
+                                     invalidReasons: [], datasetLoadS: 0, hostCpuBusy: nil)
+        }
+        let slo = [Threshold(target: "board", metric: "p99", limit: 100, location: "test")]
+        let summary = CapacityReport.outcome(stop, search: search, confirmation: .pass, probes: probes, slo: slo, saturation: nil,
+                                             describe: { "\($0)/s" }).summary
+        #expect(summary.contains(above == .fail ? "did not hold" : "could not be shown to hold within the noise of its samples"), "\(summary)")
+    }
 }
