@@ -15,7 +15,7 @@ public struct ResourceModel: Codable, Sendable, Equatable {
     /// checkouts, the work between calls), held on one of its workers.
     public var appMsPerRequest: Double
     /// The cores of the machine the servers and the application share, when they do (every
-    /// server on loopback): each service time and the application's time also hold one of them.
+    /// server on loopback): each service time and the application's time are done at a share of them.
     public var hostCores: Int?
     public var stores: [String: StoreModel]
 

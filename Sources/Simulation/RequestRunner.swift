@@ -50,10 +50,10 @@ final class RequestRunner: Sendable {
     let salt: UInt64
     let observer: any StackObserver
     /// The application's own time per request besides its store calls (a calibrated model's),
-    /// waited out on `sleeper` while the request holds its worker (and one of the `host`'s cores,
-    /// when the model has the machine's cores shared).
+    /// waited out on `sleeper` while the request holds its worker (or done at a share of the
+    /// `host`'s cores, when the model has the machine's cores shared).
     let appTime: Duration?
-    let host: ServiceSlots?
+    let host: SharedCores?
     let sleeper: any Sleeper
     /// Set when the graceful stop has run out: requests not started by then are abandoned.
     private let cutOff = Atomic<Bool>(false)
@@ -72,7 +72,7 @@ final class RequestRunner: Sendable {
 
     init(context: ActionContext, actions: [String: ActionDefinition], recorder: Recorder, workers: AppWorkers,
          clock: RunClock, rateLimitPerMinute: Int, sessionTTL: Duration, salt: UInt64, observer: any StackObserver,
-         appTime: Duration? = nil, host: ServiceSlots? = nil, sleeper: any Sleeper = TaskSleeper()) {
+         appTime: Duration? = nil, host: SharedCores? = nil, sleeper: any Sleeper = TaskSleeper()) {
         self.context = context; self.actions = actions; self.recorder = recorder; self.workers = workers
         self.clock = clock; self.rateLimitPerMinute = rateLimitPerMinute; self.sessionTTL = sessionTTL; self.salt = salt
         self.observer = observer; self.appTime = appTime; self.host = host; self.sleeper = sleeper
@@ -104,13 +104,7 @@ final class RequestRunner: Sendable {
         var errorClass: String?
         var denied = false
         if let appTime {
-            do {
-                try await host?.acquire()
-                try? await sleeper.sleep(for: appTime)
-                host?.release()
-            } catch {
-                // Cancelled while waiting for a core: it holds none.
-            }
+            if let host { await host.run(appTime) } else { try? await sleeper.sleep(for: appTime) }
         }
         do {
             denied = try await StoreCallTrace.$current.withValue(trace) {

@@ -71,7 +71,7 @@ public struct RunOptions: Sendable {
     /// The application's own time per request besides its store calls (a calibrated model's).
     public var appTime: Duration?
     /// The machine's cores, when the stores and the application share them (a calibrated model
-    /// of co-located servers): every service time and the application's time hold one.
+    /// of co-located servers): every service time and the application's time are done at a share of them.
     public var hostCores: Int?
 
     public init() {}
@@ -208,7 +208,7 @@ public enum SimulationRun {
         let load = LoadClock(timeline: Timeline(virtual: virtual))
         var workload = scenario
         workload.seed = scenario.seed &+ options.workloadSalt
-        let host = options.hostCores.map { ServiceSlots(count: $0) }
+        let host = options.hostCores.map { SharedCores(cores: $0, load: load) }
         let stores = options.stores ?? EmbeddedStack.make(knobs: options.embeddedKnobs ?? scenario.embeddedKnobs, seed: workload.seed, time: time,
                                                           load: load, host: host)
         try await stores.relational.ping()

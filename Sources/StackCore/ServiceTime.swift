@@ -232,10 +232,10 @@ public final class StoreBehaviour: Sendable {
     public let evidence: EngineEvidence
 
     /// The machine's cores, when the store shares them with the others and the application (a
-    /// calibrated model of co-located servers): its service times hold one as well as a slot.
-    private let host: ServiceSlots?
+    /// calibrated model of co-located servers): its service times are work done at a share of them.
+    private let host: SharedCores?
 
-    public init(store: StoreKind, knobs: StoreKnobs, seed: UInt64, load: LoadClock = LoadClock(), host: ServiceSlots? = nil) {
+    public init(store: StoreKind, knobs: StoreKnobs, seed: UInt64, load: LoadClock = LoadClock(), host: SharedCores? = nil) {
         self.store = store
         self.knobs = knobs
         self.load = load
@@ -289,9 +289,7 @@ public final class StoreBehaviour: Sendable {
             }
             if let host, service > .zero {
                 if stall > .zero { try await load.sleep(for: stall) }
-                try await acquire(host)
-                defer { host.release() }
-                try await load.sleep(for: service)
+                await host.run(service)
             } else if stall + service > .zero {
                 try await load.sleep(for: stall + service)
             }

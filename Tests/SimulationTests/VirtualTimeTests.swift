@@ -29,14 +29,36 @@ struct VirtualTimeTests {
         }
     }
 
-    /// Poisson arrivals at `rate` per second through `stations` in turn (each `servers` slots,
-    /// exponential service of mean `1/mu` seconds), `customers` of them; every response time.
-    static func simulate(rate: Double, stations: [(servers: Int, mu: Double)], customers count: Int, seed: UInt64) async -> LatencyHistogram {
-        let clock = RunClock(timeline: Timeline(virtual: VirtualTime(anchor: VirtualTime.defaultAnchor)))
+    /// How a station serves: `servers` slots in arrival order, or `cores` shared by every
+    /// customer present (processor sharing).
+    enum Discipline {
+        case slots(Int)
+        case shared(cores: Int)
+    }
+
+    enum Server {
+        case slots(ServiceSlots)
+        case cores(SharedCores)
+    }
+
+    /// Poisson arrivals at `rate` per second through `stations` in turn (each serving at `mu`
+    /// per second: exponential service of mean `1/mu` seconds, or exactly `1/mu` when `fixed`),
+    /// `customers` of them; every response time.
+    static func simulate(rate: Double, stations: [(Discipline, mu: Double)], fixed: Bool = false, customers count: Int,
+                         seed: UInt64) async -> LatencyHistogram {
+        let load = LoadClock(timeline: Timeline(virtual: VirtualTime(anchor: VirtualTime.defaultAnchor)))
+        let clock = RunClock(timeline: load.timeline)
         let loop = RequestLoop(clock: clock)
         loop.start()
         defer { loop.finish() }
-        let slots = stations.map { ServiceSlots(count: $0.servers) }, means = stations.map { 1 / $0.mu }
+        load.mark(sleeper: loop, executor: loop)
+        let servers = stations.map { station -> Server in
+            switch station.0 {
+            case .slots(let count): .slots(ServiceSlots(count: count))
+            case .shared(let cores): .cores(SharedCores(cores: cores, load: load))
+            }
+        }
+        let means = stations.map { 1 / $0.mu }
         let customers = Customers(seed: seed)
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             loop.releasing {
@@ -47,10 +69,16 @@ struct VirtualTimeTests {
                         a.sent += 1
                         a.next += Int64(-log(1 - a.rng.unit()) / rate * 1e9)
                         Task(executorPreference: loop) {
-                            for (station, mean) in zip(slots, means) {
-                                try? await station.acquire()
-                                try? await loop.sleep(for: customers.exponential(mean: mean))
-                                station.release()
+                            for (server, mean) in zip(servers, means) {
+                                let work = fixed ? Duration.nanoseconds(Int64(mean * 1e9)) : customers.exponential(mean: mean)
+                                switch server {
+                                case .slots(let slots):
+                                    try? await slots.acquire()
+                                    try? await loop.sleep(for: work)
+                                    slots.release()
+                                case .cores(let cores):
+                                    await cores.run(work)
+                                }
                             }
                             let response = clock.now() - arrived
                             customers.responses.withLock { $0.record(nanoseconds: response) }
@@ -117,7 +145,7 @@ struct VirtualTimeTests {
     }
 
     /// Two stores of one slot each, 1 ms per call: on machines of their own two calls end
-    /// together; sharing one core, the second waits for the first.
+    /// together after 1 ms; sharing one core, each gets half of it and both end after 2 ms.
     @Test(arguments: [nil, 1] as [Int?])
     func storesOnOneHostShareItsCores(cores: Int?) async {
         let load = LoadClock(timeline: Timeline(virtual: VirtualTime(anchor: VirtualTime.defaultAnchor)))
@@ -127,7 +155,7 @@ struct VirtualTimeTests {
         loop.releasing { nil }
         defer { loop.finish() }
         load.mark(sleeper: loop, executor: loop)
-        let host = cores.map { ServiceSlots(count: $0) }, knobs = StoreKnobs(latency: .fixed(.milliseconds(1)), servers: 1)
+        let host = cores.map { SharedCores(cores: $0, load: load) }, knobs = StoreKnobs(latency: .fixed(.milliseconds(1)), servers: 1)
         let stores = [StoreKind.relational, .cache].map { StoreBehaviour(store: $0, knobs: knobs, seed: 1, load: load, host: host) }
         let ends = await withTaskGroup(of: Int64.self) { group in
             for store in stores {
@@ -139,7 +167,7 @@ struct VirtualTimeTests {
             return await group.reduce(into: []) { $0.append($1) }.sorted()
         }
         let millisecond = Duration.milliseconds(1).nanoseconds
-        #expect(ends == (cores == nil ? [millisecond, millisecond] : [millisecond, 2 * millisecond]))
+        #expect(ends == (cores == nil ? [millisecond, millisecond] : [2 * millisecond, 2 * millisecond]))
     }
 
     @Test func virtualTimeMovesOnlyToWhatIsDueAndNoFasterThanTheWork() async throws {
@@ -172,7 +200,7 @@ struct QueueingTheoryTests {
         let mu = 1000.0, lambda = utilisation * Double(servers) * mu
         // Near saturation the waits are correlated for longer: more customers for the same precision.
         let customers = utilisation > 0.85 ? 2_000_000 : utilisation > 0.6 ? 600_000 : 200_000
-        let measured = await VirtualTimeTests.simulate(rate: lambda, stations: [(servers, mu)], customers: customers, seed: 7)
+        let measured = await VirtualTimeTests.simulate(rate: lambda, stations: [(.slots(servers), mu)], customers: customers, seed: 7)
         let wait = VirtualTimeTests.erlangC(servers: servers, offered: lambda / mu)
         let mean = 1 / mu + wait / (Double(servers) * mu - lambda)
         let p99 = VirtualTimeTests.quantile(tail: 0.01) { VirtualTimeTests.survival($0, servers: servers, lambda: lambda, mu: mu) }
@@ -182,11 +210,30 @@ struct QueueingTheoryTests {
 
     @Test func twoStationsInTandemMatchJacksonsProductForm() async {
         let lambda = 600.0, mu = (1000.0, 1500.0)
-        let measured = await VirtualTimeTests.simulate(rate: lambda, stations: [(1, mu.0), (1, mu.1)], customers: 400_000, seed: 11)
+        let measured = await VirtualTimeTests.simulate(rate: lambda, stations: [(.slots(1), mu.0), (.slots(1), mu.1)], customers: 400_000, seed: 11)
         let (a, b) = (mu.0 - lambda, mu.1 - lambda)
         let p99 = VirtualTimeTests.quantile(tail: 0.01) { t in (b * exp(-a * t) - a * exp(-b * t)) / (b - a) }
         Self.expectClose(measured.meanMilliseconds, (1 / a + 1 / b) * 1000, within: 0.03, "tandem: mean")
         Self.expectClose(measured.milliseconds(atPercentile: 99), p99 * 1000, within: 0.03, "tandem: p99")
+    }
+
+    /// Processor sharing is insensitive to the service's distribution: at one core every
+    /// customer of a fixed `D` spends `D / (1 − ρ)` (M/G/1-PS), more than first-come-first-served's
+    /// `D + ρD / (2(1 − ρ))`, since every arrival slows the customers in service.
+    @Test(arguments: [0.5, 0.8])
+    func oneSharedCoreMatchesProcessorSharing(utilisation: Double) async {
+        let mu = 1000.0, lambda = utilisation * mu
+        let measured = await VirtualTimeTests.simulate(rate: lambda, stations: [(.shared(cores: 1), mu)], fixed: true,
+                                                       customers: utilisation > 0.6 ? 600_000 : 200_000, seed: 13)
+        Self.expectClose(measured.meanMilliseconds, 1 / mu / (1 - utilisation) * 1000, within: 0.03, "M/D/1-PS at ρ \(utilisation): mean")
+    }
+
+    /// Two cores shared by exponential customers: the number present is M/M/2's birth-death
+    /// process, so the mean response is M/M/2's, `1 / (μ(1 − ρ²))`.
+    @Test func twoSharedCoresMatchMM2() async {
+        let mu = 1000.0, utilisation = 0.8, lambda = utilisation * 2 * mu
+        let measured = await VirtualTimeTests.simulate(rate: lambda, stations: [(.shared(cores: 2), mu)], customers: 600_000, seed: 17)
+        Self.expectClose(measured.meanMilliseconds, 1 / (mu * (1 - utilisation * utilisation)) * 1000, within: 0.03, "M/M/2-PS at ρ 0.8: mean")
     }
 
 }

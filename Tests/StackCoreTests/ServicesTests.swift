@@ -207,6 +207,41 @@ struct ServiceSlotTests {
     }
 }
 
+@Suite("Processor sharing")
+struct ProcessorSharingTests {
+    /// One core: a job of 10 alone from 0; a second of 10 at 4 halves both rates, so the first
+    /// (6 left) ends at 16 and the second (4 left then) at 20.
+    @Test func anArrivalSlowsTheJobInServiceAndADepartureSpeedsUpTheRest() {
+        var cores = ProcessorSharing(cores: 1)
+        cores.add(1, work: 10, at: 0)
+        #expect(cores.nextDone == 10)
+        cores.add(2, work: 10, at: 4)
+        #expect(cores.nextDone == 16)
+        #expect(cores.takeDone(at: 15).isEmpty)
+        #expect(cores.takeDone(at: 16) == [1])
+        #expect(cores.nextDone == 20)
+        #expect(cores.takeDone(at: 20) == [2] && cores.running == 0 && cores.nextDone == nil)
+    }
+
+    /// Two cores: two jobs run at full speed; a third makes each run at two thirds.
+    @Test func jobsUpToTheCoresRunAtFullSpeed() {
+        var cores = ProcessorSharing(cores: 2)
+        cores.add(1, work: 6, at: 0)
+        cores.add(2, work: 6, at: 0)
+        #expect(cores.nextDone == 6)
+        cores.add(3, work: 6, at: 0)
+        #expect(cores.nextDone == 9)
+        #expect(cores.takeDone(at: 9) == [1, 2, 3])
+    }
+
+    @Test func whenTimeStopsEveryJobEnds() {
+        var cores = ProcessorSharing(cores: 1)
+        cores.add(1, work: 5, at: 0)
+        cores.add(2, work: 1, at: 0)
+        #expect(cores.takeAll() == [2, 1] && cores.running == 0)
+    }
+}
+
 @Suite("Delay distributions")
 struct DelayDistributionTests {
     /// Drawn log-normal delays have the mean, the spread and the 99th percentile the closed

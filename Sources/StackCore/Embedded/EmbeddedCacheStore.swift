@@ -195,7 +195,7 @@ public enum EmbeddedStack {
     /// `load`: when the run's load began, for knobs timed from it (an outage), and what times the
     /// stores' waits. `host`: the machine's cores, when the stores share them (co-located servers).
     public static func make(knobs: [StoreKind: StoreKnobs] = [:], seed: UInt64 = 0,
-                            time: any TimeSource = WallTime(), load: LoadClock = LoadClock(), host: ServiceSlots? = nil) -> StackStores {
+                            time: any TimeSource = WallTime(), load: LoadClock = LoadClock(), host: SharedCores? = nil) -> StackStores {
         func behaviour(_ kind: StoreKind, _ salt: UInt64) -> StoreBehaviour {
             StoreBehaviour(store: kind, knobs: knobs[kind] ?? .none, seed: seed &+ salt, load: load, host: host)
         }
