@@ -75,6 +75,38 @@ public enum Calibrator {
         return weighted.mapValues { $0.mapValues { $0.sum / Double($0.calls) } }
     }
 
+    /// A station's demand per request: the service time its calls ask of it per request, over
+    /// its slots.
+    public struct Bound: Sendable, Equatable {
+        public var station: String
+        public var msPerRequest: Double
+        /// No load above this can be served, however the requests queue.
+        public var maxPerS: Double { msPerRequest > 0 ? 1000 / msPerRequest : .infinity }
+    }
+
+    /// The asymptotic bounds of operational analysis (Lazowska et al. 1984, ch. 5): each station
+    /// can serve at most 1 / its demand requests per second, so the busiest bounds the stack's
+    /// throughput. The host's cores serve every call's service time and the application's own
+    /// time. Busiest first; `operations` says how many of each call a request makes.
+    public static func bounds(_ model: ResourceModel, operations: [OperationReport]) -> [Bound] {
+        let requests = Double(operations.reduce(0) { $0 + $1.count })
+        guard requests > 0 else { return [] }
+        var work: [String: Double] = [:]
+        for operation in operations {
+            for store in operation.stores {
+                guard let calls = model.stores[store.store]?.calls else { continue }
+                for (call, count) in store.callsByName { work[store.store, default: 0] += Double(count) * (calls[call]?.serviceMs ?? 0) }
+            }
+        }
+        var bounds = work.compactMap { store, ms in
+            model.stores[store].map { Bound(station: store, msPerRequest: ms / requests / Double($0.servers)) }
+        }
+        if let cores = model.hostCores {
+            bounds.append(Bound(station: "host", msPerRequest: (work.values.reduce(0, +) / requests + model.appMsPerRequest) / Double(cores)))
+        }
+        return bounds.sorted { $0.msPerRequest > $1.msPerRequest }
+    }
+
     /// The live plan reads the whole table or collection, and that is a lot of it: a planner
     /// scans a table of a few dozen rows rather than use its index, which says nothing about a
     /// larger dataset.

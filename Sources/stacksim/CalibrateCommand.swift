@@ -69,7 +69,7 @@ struct CalibrateCommand: AsyncParsableCommand {
             let model = Calibrator.model(from: report, networkMs: network, slots: Self.slots(servers, pool: scenario.stack.pool.max),
                                          hostCores: hostCores, date: Date())
             try ModelFile.write(model, to: path)
-            Output.line(Self.describe(model))
+            Output.line(Self.describe(model, bounds: Calibrator.bounds(model, operations: report.operations)))
             Output.line("\nmodel: \(path)")
             return .ok
         }
@@ -106,7 +106,7 @@ struct CalibrateCommand: AsyncParsableCommand {
 
     static func isLocal(_ server: ServerInfo) -> Bool { ["127.0.0.1", "localhost", "[::1]"].contains { server.url.contains($0) } }
 
-    static func describe(_ model: ResourceModel) -> String {
+    static func describe(_ model: ResourceModel, bounds: [Calibrator.Bound]) -> String {
         var rows: [[String]] = []
         for (store, s) in model.stores.sorted(by: { $0.key < $1.key }) {
             for (call, c) in s.calls.sorted(by: { $0.key < $1.key }) {
@@ -121,7 +121,9 @@ struct CalibrateCommand: AsyncParsableCommand {
                  "app: \(Format.ms(model.appMsPerRequest)) ms per request besides its store calls",
                  model.hostCores.map { "host: the servers and stacksim share this machine's \($0) cores" } ?? "host: the servers are elsewhere"]
                 + stores
-                + ["", Format.table(["store", "call", "calls", "service ms", "CV", "examined", "scales"], rows)]).joined(separator: "\n")
+                + ["", Format.table(["store", "call", "calls", "service ms", "CV", "examined", "scales"], rows)]
+                + ["", "demand per request and the throughput it allows at most (1 / demand; queues break well before):"]
+                + bounds.map { "  \($0.station): \(Format.ms($0.msPerRequest)) ms → \(Format.number($0.maxPerS))/s" }).joined(separator: "\n")
     }
 
     static func defaultPath(for name: String, at date: Date) -> String {

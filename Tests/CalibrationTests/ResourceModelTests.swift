@@ -70,7 +70,6 @@ struct ResourceModelTests {
     }
 }
 
-
 @Suite("Calibrator")
 struct CalibratorTests {
     static func summary(p50: Double, p99: Double, mean: Double) -> PercentileSummary {
@@ -116,5 +115,26 @@ struct CalibratorTests {
         let found = try #require(spreads["mongo"]?["board"])
         #expect(abs(found - cv) < 1e-6, "found \(found)")
         #expect(spreads["redis"] == nil, "two calls in one histogram say nothing about either")
+    }
+
+    /// Each station's demand is its calls' service per request over its slots; the host's is
+    /// every service time and the application's time over its cores.
+    @Test func theBusiestStationBoundsThroughput() {
+        var model = ResourceModelTests.model
+        model.stores["redis"]?.calls = ["get": .init(serviceMs: 0.2, samples: 300, examinedPerCall: nil, scalesWithData: false)]
+        let board = Self.operation("board", count: 300, mean: 6.0, stores: [
+            Self.calls("postgres", ["users-page": 300], perOperation: 1, p50: 4, p99: 8, mean: 4),
+            Self.calls("postgres-pool-wait", ["connection-wait": 300], perOperation: 1, p50: 0.1, p99: 0.2, mean: 0.1),
+            Self.calls("redis", ["get": 300], perOperation: 1, p50: 0.3, p99: 1, mean: 0.3),
+        ])
+        let check = Self.operation("permission-check", count: 100, mean: 1.0, stores: [
+            Self.calls("postgres", ["permission-check": 200], perOperation: 2, p50: 0.3, p99: 0.9, mean: 0.3),
+        ])
+        let bounds = Calibrator.bounds(model, operations: [board, check])
+        // postgres: (300 × 4 + 200 × 0.2) / 400 requests / 2 slots = 1.55 ms; redis: 300 × 0.2 / 400 = 0.15 ms;
+        // host: (3.1 + 0.15 + 0.4 app) / 2 cores = 1.825 ms.
+        #expect(bounds.map(\.station) == ["host", "postgres", "redis"])
+        for (bound, expected) in zip(bounds, [1.825, 1.55, 0.15]) { #expect(abs(bound.msPerRequest - expected) < 1e-9, "\(bound)") }
+        #expect(abs(bounds[0].maxPerS - 1000 / 1.825) < 1e-9)
     }
 }
