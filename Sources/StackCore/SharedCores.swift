@@ -55,7 +55,7 @@ public struct ProcessorSharing: Sendable {
 
     /// When the next job is done if no other arrives: nil for none.
     public var nextDone: Int64? {
-        finishing.first.map { updated + Int64(((($0.done - served) / rate)).rounded(.up)) }
+        finishing.first.map { updated + Int64((($0.done - served) / rate).rounded(.up)) }
     }
 }
 
@@ -78,8 +78,6 @@ public final class SharedCores: Sendable {
         state = Mutex(State(sharing: ProcessorSharing(cores: cores)))
         self.load = load
     }
-
-    public var cores: Int { state.withLock { $0.sharing.cores } }
 
     /// Returns when `work` has been done at the job's share of the cores. Not cut short by
     /// cancellation: a service in progress finishes.
