@@ -3,7 +3,8 @@ import Metrics
 import Reporting
 
 /// Fits a resource model to a light run against live servers: per store call, the callers'
-/// mean time per call less a do-nothing call's round trip is its service time; whether the
+/// mean time per call less a do-nothing call's round trip and the client's own work on the
+/// reply (measured apart, host CPU outside the store) is its service time; whether the
 /// live plan scans (a sequential or collection scan) says whether it grows with the dataset.
 public enum Calibrator {
     /// A store's service slots and why that many.
@@ -26,11 +27,7 @@ public enum Calibrator {
             let network = networkMs[evidence.store] ?? 0
             var calls: [String: ResourceModel.CallModel] = [:]
             for shape in evidence.shapes where shape.calls > 0 && !shape.blocking {
-                let perCall = shape.clientMs / Double(shape.calls)
-                calls[shape.call] = ResourceModel.CallModel(serviceMs: max(0, perCall - network), cv: spreads[evidence.store]?[shape.call],
-                                                            samples: shape.calls,
-                                                            examinedPerCall: shape.examinedPerCall ?? shape.plan.map { Double($0.examined) },
-                                                            scalesWithData: scans(shape))
+                calls[shape.call] = call(shape, networkMs: network, cv: spreads[evidence.store]?[shape.call])
             }
             let slot = slots[evidence.store] ?? Slots(count: 1, from: "not known: one")
             stores[evidence.store] = ResourceModel.StoreModel(servers: slot.count, serversFrom: slot.from, networkMs: network, calls: calls)
@@ -42,6 +39,15 @@ public enum Calibrator {
             organizations: report.dataset.organizations, users: report.dataset.users, tasks: report.dataset.tasks,
             ratePerS: report.totals.attemptedPerS, seconds: report.load.phases.reduce(0) { $0 + $1.durationS })
         return ResourceModel(calibrated: provenance, appMsPerRequest: appTime(report.operations), hostCores: hostCores, stores: stores)
+    }
+
+    /// One kind of call: the callers' mean time less the round trip and the client's own work on
+    /// the reply, which stays the caller's (host CPU outside the store's slots).
+    static func call(_ shape: ShapeInfo, networkMs: Double, cv: Double?) -> ResourceModel.CallModel {
+        let calls = Double(shape.calls), client = shape.decodeMs.map { $0 / calls }
+        return ResourceModel.CallModel(serviceMs: max(0, shape.clientMs / calls - networkMs - (client ?? 0)), clientMs: client, cv: cv,
+                                       samples: shape.calls, examinedPerCall: shape.examinedPerCall ?? shape.plan.map { Double($0.examined) },
+                                       scalesWithData: scans(shape))
     }
 
     /// The application's mean time per request besides its store calls: each operation's mean
@@ -86,23 +92,28 @@ public enum Calibrator {
 
     /// The asymptotic bounds of operational analysis (Lazowska et al. 1984, ch. 5): each station
     /// can serve at most 1 / its demand requests per second, so the busiest bounds the stack's
-    /// throughput. The host's cores serve every call's service time and the application's own
-    /// time. Busiest first; `operations` says how many of each call a request makes.
+    /// throughput. The host's cores serve every call's service time, the client's work on the
+    /// replies and the application's own time. Busiest first; `operations` says how many of each
+    /// call a request makes.
     public static func bounds(_ model: ResourceModel, operations: [OperationReport]) -> [Bound] {
         let requests = Double(operations.reduce(0) { $0 + $1.count })
         guard requests > 0 else { return [] }
-        var work: [String: Double] = [:]
+        var work: [String: Double] = [:], clientWork = 0.0
         for operation in operations {
             for store in operation.stores {
                 guard let calls = model.stores[store.store]?.calls else { continue }
-                for (call, count) in store.callsByName { work[store.store, default: 0] += Double(count) * (calls[call]?.serviceMs ?? 0) }
+                for (call, count) in store.callsByName {
+                    work[store.store, default: 0] += Double(count) * (calls[call]?.serviceMs ?? 0)
+                    clientWork += Double(count) * (calls[call]?.clientMs ?? 0)
+                }
             }
         }
         var bounds = work.compactMap { store, ms in
             model.stores[store].map { Bound(station: store, msPerRequest: ms / requests / Double($0.servers)) }
         }
         if let cores = model.hostCores {
-            bounds.append(Bound(station: "host", msPerRequest: (work.values.reduce(0, +) / requests + model.appMsPerRequest) / Double(cores)))
+            let hostWork = work.values.reduce(0, +) + clientWork
+            bounds.append(Bound(station: "host", msPerRequest: (hostWork / requests + model.appMsPerRequest) / Double(cores)))
         }
         return bounds.sorted { $0.msPerRequest > $1.msPerRequest }
     }

@@ -74,8 +74,12 @@ public struct ResourceModel: Codable, Sendable, Equatable {
     }
 
     public struct CallModel: Codable, Sendable, Equatable {
-        /// Mean service time: the callers' mean time per call less the network round trip.
+        /// Mean service time: the callers' mean time per call less the network round trip and
+        /// the client's own work on the reply.
         public var serviceMs: Double
+        /// The client's own mean work per call on the reply after it arrived (decoding a MongoDB
+        /// reply on the client's thread): host CPU outside the store's slots; nil where none was measured.
+        public var clientMs: Double?
         /// The service time's coefficient of variation (log-normal), from its median and 99th
         /// percentile; nil when the calibration could not tell (then exponential, CV 1).
         public var cv: Double?
@@ -85,14 +89,19 @@ public struct ResourceModel: Codable, Sendable, Equatable {
         /// The live plan scans: its service time grows in proportion to the dataset.
         public var scalesWithData: Bool
 
-        public init(serviceMs: Double, cv: Double? = nil, samples: Int, examinedPerCall: Double?, scalesWithData: Bool) {
-            self.serviceMs = serviceMs; self.cv = cv; self.samples = samples; self.examinedPerCall = examinedPerCall
-            self.scalesWithData = scalesWithData
+        public init(serviceMs: Double, clientMs: Double? = nil, cv: Double? = nil, samples: Int, examinedPerCall: Double?,
+                    scalesWithData: Bool) {
+            self.serviceMs = serviceMs; self.clientMs = clientMs; self.cv = cv; self.samples = samples
+            self.examinedPerCall = examinedPerCall; self.scalesWithData = scalesWithData
         }
 
         enum CodingKeys: String, CodingKey {
-            case serviceMs = "service_ms", cv, samples, examinedPerCall = "examined_per_call", scalesWithData = "scales_with_data"
+            case serviceMs = "service_ms", clientMs = "client_ms", cv, samples, examinedPerCall = "examined_per_call"
+            case scalesWithData = "scales_with_data"
         }
+
+        /// The client's work per call as the embedded stores charge it.
+        var clientWork: Duration? { clientMs.flatMap { $0 > 0 ? .nanoseconds(Int64($0 * 1e6)) : nil } }
 
         /// Its service time for a dataset `growth` times the calibrated one.
         func distribution(growth: Double) -> DelayDistribution {
@@ -114,7 +123,8 @@ public struct ResourceModel: Codable, Sendable, Equatable {
             let samples = observed.reduce(0) { $0 + $1.samples }
             let average = samples == 0 ? nil : observed.reduce(0.0) { $0 + $1.serviceMs * Double($1.samples) } / Double(samples)
             knobs[kind] = StoreKnobs(latency: average.map { .exponential(mean: .nanoseconds(Int64($0 * 1e6))) }, servers: store.servers,
-                                     operations: store.calls.mapValues { StoreKnobs(latency: $0.distribution(growth: growth)) },
+                                     operations: store.calls.mapValues { StoreKnobs(latency: $0.distribution(growth: growth),
+                                                                                    clientWork: $0.clientWork) },
                                      network: store.networkMs > 0 ? .nanoseconds(Int64(store.networkMs * 1e6)) : nil)
         }
         return knobs
@@ -162,6 +172,9 @@ public enum ModelFile {
             guard store.servers > 0 else { throw ModelFileError(file: path, message: "stores.\(name).servers: expected a positive count") }
             if let (call, _) = store.calls.first(where: { !($0.value.serviceMs >= 0) }) {
                 throw ModelFileError(file: path, message: "stores.\(name).calls.\(call).service_ms: expected a time in milliseconds ≥ 0")
+            }
+            if let (call, _) = store.calls.first(where: { $0.value.clientMs.map { !($0 >= 0) } ?? false }) {
+                throw ModelFileError(file: path, message: "stores.\(name).calls.\(call).client_ms: expected a time in milliseconds ≥ 0")
             }
             if let (call, _) = store.calls.first(where: { $0.value.cv.map { !($0 > 0) } ?? false }) {
                 throw ModelFileError(file: path, message: "stores.\(name).calls.\(call).cv: expected a coefficient of variation > 0")

@@ -638,11 +638,15 @@ public struct ShapeInfo: Codable, Sendable, Equatable {
     /// The store's own time (nil when it does not say), and the callers' time, in total over the calls.
     public var serverMs: Double?
     public var clientMs: Double
+    /// Of `clientMs`, the client's own work on the replies after they arrived (decoding a live
+    /// MongoDB reply); nil when not measured apart.
+    public var decodeMs: Double?
     /// A call that waits by design (a blocking pop), left out of the store's share of time.
     public var blocking: Bool
 
     public init(call: String, path: Path?, on: String?, plan: PlanInfo? = nil, calls: Int, examined: Int?, returned: Int?,
-                serverMs: Double?, clientMs: Double, blocking: Bool = false) {
+                serverMs: Double?, clientMs: Double, decodeMs: Double? = nil, blocking: Bool = false) {
+        self.decodeMs = decodeMs
         self.blocking = blocking
         self.plan = plan
         self.call = call; self.path = path; self.on = on; self.calls = calls

@@ -52,13 +52,16 @@ public struct ShapeEvidence: Sendable, Codable, Equatable {
     /// time the calls took as their caller saw it (round trips, waits and injected latency included).
     public var serverNanos: Int64?
     public var clientNanos: Int64
+    /// Of `clientNanos`, the client's own work on the reply after it arrived (a live MongoDB
+    /// reply turned into the model's values on the client thread); nil when not measured apart.
+    public var decodeNanos: Int64?
     /// A call that waits by design (a blocking pop): its callers' time is not work to account for.
     public var blocking = false
 
     public init(path: AccessPath?, on: String?, calls: Int = 0, examined: Int? = 0, returned: Int? = 0, serverNanos: Int64? = 0,
-                clientNanos: Int64 = 0) {
+                clientNanos: Int64 = 0, decodeNanos: Int64? = nil) {
         self.path = path; self.on = on; self.calls = calls; self.examined = examined; self.returned = returned
-        self.serverNanos = serverNanos; self.clientNanos = clientNanos
+        self.serverNanos = serverNanos; self.clientNanos = clientNanos; self.decodeNanos = decodeNanos
     }
 
     /// Counts one more call that examined and returned so many entries.
@@ -109,6 +112,7 @@ public struct StoreEvidence: Sendable, Codable, Equatable {
             result.shapes[name]!.returned = shape.returned.map { $0 - (before.returned ?? 0) }
             result.shapes[name]!.serverNanos = shape.serverNanos.map { $0 - (before.serverNanos ?? 0) }
             result.shapes[name]!.clientNanos -= before.clientNanos
+            result.shapes[name]!.decodeNanos = shape.decodeNanos.map { $0 - (before.decodeNanos ?? 0) }
             if shape.calls == before.calls { result.shapes[name] = nil }
         }
         for (name, value) in counters { result.counters[name] = value - (earlier.counters[name] ?? 0) }
@@ -161,11 +165,14 @@ public final class IssuedCalls<First: Sendable>: Sendable {
     public struct Entry: Sendable {
         public var calls = 0
         public var nanos: Int64 = 0
+        /// Of `nanos`, the time spent on the replies after they arrived.
+        public var decodeNanos: Int64 = 0
         public let first: First
 
-        mutating func add(_ took: Duration) {
+        mutating func add(_ took: Duration, decoding: Duration) {
             calls += 1
             nanos += took.nanoseconds
+            decodeNanos += decoding.nanoseconds
         }
     }
 
@@ -173,10 +180,11 @@ public final class IssuedCalls<First: Sendable>: Sendable {
 
     public init() {}
 
-    /// Counts one call named `name` that took `took`; `first` is kept from the first one only.
-    public func record(_ name: String, first: @autoclosure () -> First, took: Duration) {
+    /// Counts one call named `name` that took `took`, `decoding` of it spent on the reply after
+    /// it arrived; `first` is kept from the first one only.
+    public func record(_ name: String, first: @autoclosure () -> First, took: Duration, decoding: Duration = .zero) {
         // One hash lookup per call: the default subscript's in-place access.
-        entries.withLock { $0[name, default: Entry(first: first())].add(took) }
+        entries.withLock { $0[name, default: Entry(first: first())].add(took, decoding: decoding) }
     }
 
     public var snapshot: [String: Entry] { entries.withLock { $0 } }

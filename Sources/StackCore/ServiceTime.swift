@@ -121,11 +121,15 @@ public struct StoreKnobs: Sendable, Equatable {
     public var operations: [String: StoreKnobs]
     /// A round trip to the store that holds no service slot (a calibrated model's network time).
     public var network: Duration?
+    /// The caller's own work per call, outside the store's slots (a calibrated model's decoding of
+    /// a reply on the client's thread): done on the host's shared cores, or waited where there are
+    /// none. On a call override.
+    public var clientWork: Duration?
 
     public init(latency: DelayDistribution? = nil, stall: Stall? = nil, outage: Outage? = nil, errorRate: Double = 0,
-                servers: Int? = nil, operations: [String: StoreKnobs] = [:], network: Duration? = nil) {
+                servers: Int? = nil, operations: [String: StoreKnobs] = [:], network: Duration? = nil, clientWork: Duration? = nil) {
         self.latency = latency; self.stall = stall; self.outage = outage; self.errorRate = errorRate; self.servers = servers
-        self.operations = operations; self.network = network
+        self.operations = operations; self.network = network; self.clientWork = clientWork
     }
 
     public static let none = StoreKnobs()
@@ -275,10 +279,13 @@ public final class StoreBehaviour: Sendable {
                 throw StoreError(.unavailable, store: store, operation: operation, detail: "outage (stack.embedded knob)")
             }
             if let network = knobs.network { try await load.sleep(for: network) }
+            let specific = knobs.operations.isEmpty ? nil : knobs.operations[operation]
+            if let client = specific?.clientWork {
+                if let host { await host.run(client) } else { try await load.sleep(for: client) }
+            }
             let station = stations.isEmpty ? nil : stations[operation] ?? stations[""]
             if let station { try await acquire(station) }
             defer { station?.release() }
-            let specific = knobs.operations.isEmpty ? nil : knobs.operations[operation]
             let latency = specific?.latency ?? knobs.latency
             let errorRate = specific?.errorRate ?? knobs.errorRate
             let stall = knobs.stall?.waitAt(.nanoseconds(load.timeline.now() - origin)) ?? .zero

@@ -101,16 +101,9 @@ public final class ReactorLoop: @unchecked Sendable {
     private var handlers: [Int32: Handler] = [:]
     private var writing: Set<Int32> = []
     private var soon: [() -> Void] = []
-    /// Sorted by deadline; a cancelled timer stays until its deadline and is skipped then, so
-    /// arming and cancelling a call's deadline cost no search (deadlines of one length arrive in
-    /// order, so arming is an append).
-    private var timers: [(deadline: ContinuousClock.Instant, id: Int, job: () -> Void)] = []
-    /// Timers before this index have fired; the array is compacted now and then, not per firing.
-    private var firstPending = 0
-    private var cancelled: Set<Int> = []
+    private var timers = ReactorTimers()
     /// The timer whose job is running: cancelling it from inside (a deadline failing its call) is a no-op.
     private var firing: Int?
-    private var nextTimer = 0
 
     init(epoll: Int32) { self.epoll = epoll }
 
@@ -164,16 +157,11 @@ public final class ReactorLoop: @unchecked Sendable {
     /// Runs `job` on the reactor thread after `delay`; returns an id for `cancel`.
     @discardableResult
     public func after(_ delay: Duration, _ job: @escaping () -> Void) -> Int {
-        nextTimer += 1
-        let deadline = ContinuousClock.now + delay
-        var index = timers.endIndex
-        while index > firstPending, timers[index - 1].deadline > deadline { index -= 1 }
-        timers.insert((deadline, nextTimer, job), at: index)
-        return nextTimer
+        timers.arm(after: delay, now: .now, job)
     }
 
     public func cancel(timer id: Int) {
-        if id != firing { cancelled.insert(id) }
+        if id != firing { timers.cancel(id) }
     }
 
     func dispatch(fd: Int32, events: UInt32) {
@@ -182,25 +170,13 @@ public final class ReactorLoop: @unchecked Sendable {
     }
 
     func timeoutMilliseconds() -> Int32 {
-        guard firstPending < timers.count else { return -1 }
-        let first = timers[firstPending].deadline
+        guard let first = timers.nextDeadline else { return -1 }
         let wait = first - ContinuousClock.now
         return wait <= .zero ? 0 : Int32(min(wait / .milliseconds(1), 60_000).rounded(.up))
     }
 
     func fireTimers() {
-        let now = ContinuousClock.now
-        var fired: [(id: Int, job: () -> Void)] = []
-        while firstPending < timers.count, timers[firstPending].deadline <= now {
-            let timer = timers[firstPending]
-            firstPending += 1
-            if cancelled.remove(timer.id) == nil { fired.append((timer.id, timer.job)) }
-        }
-        if firstPending > 1024, firstPending * 2 > timers.count {
-            timers.removeFirst(firstPending)
-            firstPending = 0
-        }
-        for timer in fired {
+        for timer in timers.due(at: .now) {
             firing = timer.id
             timer.job()
         }

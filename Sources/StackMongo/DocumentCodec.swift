@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Documents between Swift values and MongoDB extended JSON, which libbson reads and writes:
 /// field names in the seed's snake_case, `id` as `_id`, dates as BSON dates.
@@ -68,21 +67,9 @@ enum DocumentCodec {
         return e
     }()
 
-    private static let modelNames = Mutex<[String: String]>([:])
-
     private static let decoder: JSONDecoder = {
         let d = JSONDecoder()
-        // snake_case back to the model's names: `organization_id` → `organizationID`, `avatar_url` →
-        // `avatarURL`, `_id` → `id`. Each key is converted once; decoding asks for every key of every document.
-        d.keyDecodingStrategy = .custom { path in
-            let key = path.last!.stringValue
-            if let name = modelNames.withLock({ $0[key] }) { return ExtendedKey(name) }
-            let name = key.split(separator: "_").enumerated().map { index, part in
-                index == 0 ? String(part) : ["id": "ID", "url": "URL"][String(part)] ?? part.prefix(1).uppercased() + part.dropFirst()
-            }.joined()
-            modelNames.withLock { $0[key] = name }
-            return ExtendedKey(name)
-        }
+        d.keyDecodingStrategy = .custom { path in ExtendedKey(modelName(path.last!.stringValue)) }
         d.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.container(keyedBy: ExtendedKey.self)
             if let text = try? container.decode(String.self, forKey: ExtendedKey("$date")), let date = parseDate(text) { return date }
@@ -92,6 +79,27 @@ enum DocumentCodec {
         }
         return d
     }()
+
+    /// snake_case back to the model's names: `organization_id` → `organizationID`, `avatar_url` →
+    /// `avatarURL`, `_id` → `id`. Decoding asks for every key of every document, on every client
+    /// thread at once: a key without an underscore is returned as it is, and nothing is shared (a
+    /// cache behind a lock made sixteen threads decoding pages of tasks wait on each other for a
+    /// third of their CPU).
+    static func modelName(_ key: String) -> String {
+        guard key.utf8.contains(UInt8(ascii: "_")) else { return key }
+        var name = ""
+        for (index, part) in key.split(separator: "_").enumerated() {
+            if index == 0 {
+                name += part
+            } else if part == "id" || part == "url" {
+                name += part.uppercased()
+            } else {
+                name += part.prefix(1).uppercased()
+                name += part.dropFirst()
+            }
+        }
+        return name
+    }
 
     /// libbson's relaxed extended JSON date, `2026-11-22T09:30:00.123Z` (UTC, milliseconds
     /// optional), read directly: a date formatter per field made decoding a page of tasks take ~80 ms.

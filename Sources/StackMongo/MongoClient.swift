@@ -60,20 +60,22 @@ final class MongoClient: Sendable {
 
     /// Runs a command document (extended JSON, command name first) and returns its reply.
     func command(_ name: String, _ json: String) async throws -> MongoReply {
-        try await command(name, json) { $0 }
+        try await command(name, json) { $0 }.value
     }
 
     /// Runs a command and reads its reply with `read` on the client thread that ran it: decoding
     /// a large reply keeps off the caller's thread (the request loop, the reactor). A reply the
-    /// server gave counts as an answer for failing fast even when `read` rejects it.
-    func command<T>(_ name: String, _ json: String, reading read: @escaping @Sendable (MongoReply) throws -> T) async throws -> T {
+    /// server gave counts as an answer for failing fast even when `read` rejects it. `decoding`
+    /// is the client's time from the reply's arrival to its value (BSON to JSON, then `read`).
+    func command<T>(_ name: String, _ json: String,
+                    reading read: @escaping @Sendable (MongoReply) throws -> T) async throws -> (value: T, decoding: Duration) {
         let enqueued = ContinuousClock.now
         if failFast.withLock({ $0.admit(now: enqueued) }) != nil {
             throw StoreError(.unavailable, store: .document, operation: name,
                              detail: "the server did not answer a moment ago; failing fast until the next try")
         }
         let settings = self.settings, database = self.database
-        typealias Answer = (waited: Duration, read: Handover<Result<T, any Error>>)
+        typealias Answer = (waited: Duration, decoding: Duration, read: Handover<Result<T, any Error>>)
         do {
             let answer = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Answer, any Error>) in
                 let once = OnceContinuation(continuation)
@@ -94,14 +96,15 @@ final class MongoClient: Sendable {
                                                                      detail: "no client thread came free within \(settings.waitTimeout)")))
                     }
                     once.resume(with: Result {
-                        let reply = try Self.run(client, database, name, json)
-                        return (waited, Handover(Result { try read(reply) }))
+                        let (reply, answered) = try Self.run(client, database, name, json)
+                        let value = Result { try read(reply) }
+                        return (waited, ContinuousClock.now - answered, Handover(value))
                     })
                 }
             }
             failFast.withLock { $0.succeeded() }
             StoreCallTrace.record(.document, StoreCallTrace.connectionWait, duration: answer.waited, failed: false)
-            return try answer.read.value.get()
+            return (try answer.read.value.get(), answer.decoding)
         } catch let error as StoreError {
             failFast.withLock { error.code == .unavailable ? $0.failed(now: .now) : $0.probeAbandoned() }
             throw error
@@ -110,7 +113,9 @@ final class MongoClient: Sendable {
 
     func shutdown() { jobs.close() }
 
-    private static func run(_ client: OpaquePointer, _ database: String, _ name: String, _ json: String) throws -> MongoReply {
+    /// The reply, and when it arrived (before libbson turned it into JSON).
+    private static func run(_ client: OpaquePointer, _ database: String, _ name: String,
+                            _ json: String) throws -> (MongoReply, answered: ContinuousClock.Instant) {
         var error = bson_error_t()
         let bytes = Array(json.utf8)
         guard let command = bson_new_from_json(bytes, bytes.count, &error) else {
@@ -122,6 +127,7 @@ final class MongoClient: Sendable {
         defer { reply.deallocate() }
         let replyDocument = OpaquePointer(reply)
         let ok = mongoc_client_command_simple(client, database, command, nil, replyDocument, &error)
+        let answered = ContinuousClock.now
         defer { bson_destroy(replyDocument) }
         guard ok else { throw failure(name, &error) }
         var length = 0
@@ -129,7 +135,7 @@ final class MongoClient: Sendable {
             throw StoreError(.protocolError, store: .document, operation: name, detail: "the reply is not valid BSON")
         }
         defer { bson_free(text) }
-        return MongoReply(command: name, json: Data(bytes: text, count: length))
+        return (MongoReply(command: name, json: Data(bytes: text, count: length)), answered)
     }
 
     /// A libmongoc error as a `StoreError` with MongoDB's own code where the server gave one.

@@ -26,9 +26,12 @@ public final class MongoStore: DocumentPort, EvidenceSource {
                          reading read: @escaping @Sendable (MongoReply) throws -> T) async throws -> T {
         let json = DocumentCodec.ordered([(command, collection)] + fields)
         let start = ContinuousClock.now
-        defer { issued.record(call, first: (command, json), took: ContinuousClock.now - start) }
+        var decoding = Duration.zero
+        defer { issued.record(call, first: (command, json), took: ContinuousClock.now - start, decoding: decoding) }
         return try await StoreCallTrace.measure(.document, call) {
-            try await client.command(call, json, reading: read)
+            let answer = try await client.command(call, json, reading: read)
+            decoding = answer.decoding
+            return answer.value
         }
     }
 
@@ -41,7 +44,7 @@ public final class MongoStore: DocumentPort, EvidenceSource {
         var e = StoreEvidence(store: .document, source: "serverStatus opcounters")
         for (call, mine) in issued.snapshot {
             e.shapes[call] = ShapeEvidence(path: nil, on: nil, calls: mine.calls, examined: nil, returned: nil, serverNanos: nil,
-                                           clientNanos: mine.nanos)
+                                           clientNanos: mine.nanos, decodeNanos: mine.decodeNanos)
             e.counters["sent.\(mine.first.command)", default: 0] += Double(mine.calls)
         }
         e.missing.append("time per query shape: it needs the server's profiler, which stacksim does not turn on")

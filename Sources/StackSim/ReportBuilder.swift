@@ -86,7 +86,8 @@ public enum ReportBuilder {
                           plan: shape.plan.map { PlanInfo(examined: $0.examined, returned: $0.returned, buffersHit: $0.buffersHit,
                                                           buffersRead: $0.buffersRead, nodes: $0.nodes) }, calls: shape.calls,
                           examined: shape.examined, returned: shape.returned, serverMs: shape.serverNanos.map { Double($0) / 1e6 },
-                          clientMs: Double(shape.clientNanos) / 1e6, blocking: shape.blocking)
+                          clientMs: Double(shape.clientNanos) / 1e6, decodeMs: shape.decodeNanos.map { Double($0) / 1e6 },
+                          blocking: shape.blocking)
             }, counters: e.counters, gauges: e.gauges, missing: e.missing)
         }
         return ServerEvidenceInfo(stores: stores, findings: Finding.from(stores),

@@ -110,7 +110,8 @@ struct CalibrateCommand: AsyncParsableCommand {
         var rows: [[String]] = []
         for (store, s) in model.stores.sorted(by: { $0.key < $1.key }) {
             for (call, c) in s.calls.sorted(by: { $0.key < $1.key }) {
-                rows.append([store, call, String(c.samples), Format.ms(c.serviceMs), c.cv.map { String(format: "%.2f", $0) } ?? "1 (exp.)",
+                rows.append([store, call, String(c.samples), Format.ms(c.serviceMs), c.clientMs.map(Format.ms) ?? "–",
+                             c.cv.map { String(format: "%.2f", $0) } ?? "1 (exp.)",
                              c.examinedPerCall.map(Format.number) ?? "–", c.scalesWithData ? "yes" : "no"])
             }
         }
@@ -121,7 +122,7 @@ struct CalibrateCommand: AsyncParsableCommand {
                  "app: \(Format.ms(model.appMsPerRequest)) ms per request besides its store calls",
                  model.hostCores.map { "host: the servers and stacksim share this machine's \($0) cores" } ?? "host: the servers are elsewhere"]
                 + stores
-                + ["", Format.table(["store", "call", "calls", "service ms", "CV", "examined", "scales"], rows)]
+                + ["", Format.table(["store", "call", "calls", "service ms", "client ms", "CV", "examined", "scales"], rows)]
                 + ["", "demand per request and the throughput it allows at most (1 / demand; queues break well before):"]
                 + bounds.map { "  \($0.station): \(Format.ms($0.msPerRequest)) ms → \(Format.number($0.maxPerS))/s" }).joined(separator: "\n")
     }

@@ -14,7 +14,7 @@ struct ResourceModelTests {
         stores: [
             "postgres": .init(servers: 2, serversFrom: "the machine's cores", networkMs: 0.1, calls: [
                 "permission-check": .init(serviceMs: 0.2, cv: 0.5, samples: 300, examinedPerCall: 1, scalesWithData: false),
-                "users-page": .init(serviceMs: 4, samples: 100, examinedPerCall: 800, scalesWithData: true),
+                "users-page": .init(serviceMs: 4, clientMs: 0.3, samples: 100, examinedPerCall: 800, scalesWithData: true),
             ]),
             "redis": .init(servers: 1, serversFrom: "one thread", networkMs: 0.05, calls: [:]),
         ])
@@ -33,6 +33,8 @@ struct ResourceModelTests {
         #expect(postgres.network == .microseconds(100))
         #expect(postgres.operations["permission-check"]?.latency == .lognormal(mean: .microseconds(200), cv: 0.5))
         #expect(postgres.operations["users-page"]?.latency == .exponential(mean: .milliseconds(12)), "three times the data, three times the scan")
+        #expect(postgres.operations["users-page"]?.clientWork == .microseconds(300), "a page's decoding does not grow with the data")
+        #expect(postgres.operations["permission-check"]?.clientWork == nil)
         // A call the calibration did not see takes the store's mean over the calls it did see.
         #expect(postgres.latency == .exponential(mean: .microseconds(1150)))
         let redis = try #require(knobs[.cache])
@@ -121,7 +123,7 @@ struct CalibratorTests {
     /// every service time and the application's time over its cores.
     @Test func theBusiestStationBoundsThroughput() {
         var model = ResourceModelTests.model
-        model.stores["redis"]?.calls = ["get": .init(serviceMs: 0.2, samples: 300, examinedPerCall: nil, scalesWithData: false)]
+        model.stores["redis"]?.calls = ["get": .init(serviceMs: 0.2, clientMs: 0.1, samples: 300, examinedPerCall: nil, scalesWithData: false)]
         let board = Self.operation("board", count: 300, mean: 6.0, stores: [
             Self.calls("postgres", ["users-page": 300], perOperation: 1, p50: 4, p99: 8, mean: 4),
             Self.calls("postgres-pool-wait", ["connection-wait": 300], perOperation: 1, p50: 0.1, p99: 0.2, mean: 0.1),
@@ -131,10 +133,23 @@ struct CalibratorTests {
             Self.calls("postgres", ["permission-check": 200], perOperation: 2, p50: 0.3, p99: 0.9, mean: 0.3),
         ])
         let bounds = Calibrator.bounds(model, operations: [board, check])
-        // postgres: (300 × 4 + 200 × 0.2) / 400 requests / 2 slots = 1.55 ms; redis: 300 × 0.2 / 400 = 0.15 ms;
-        // host: (3.1 + 0.15 + 0.4 app) / 2 cores = 1.825 ms.
+        // postgres: (300 × 4 + 200 × 0.2) / 400 requests / 2 slots = 1.55 ms (users-page's client work
+        // is not the server's); redis: 300 × 0.2 / 400 = 0.15 ms; host: (3.1 + 0.15 + 0.4 app + the
+        // client's 300 × (0.3 + 0.1) / 400 = 0.3) / 2 cores = 1.975 ms.
         #expect(bounds.map(\.station) == ["host", "postgres", "redis"])
-        for (bound, expected) in zip(bounds, [1.825, 1.55, 0.15]) { #expect(abs(bound.msPerRequest - expected) < 1e-9, "\(bound)") }
-        #expect(abs(bounds[0].maxPerS - 1000 / 1.825) < 1e-9)
+        for (bound, expected) in zip(bounds, [1.975, 1.55, 0.15]) { #expect(abs(bound.msPerRequest - expected) < 1e-9, "\(bound)") }
+        #expect(abs(bounds[0].maxPerS - 1000 / 1.975) < 1e-9)
+    }
+
+    /// A call's service time is the callers' time less the round trip and the client's work on
+    /// the reply, which the model keeps apart as the caller's.
+    @Test func theClientsWorkOnTheReplyIsNotTheServers() {
+        let shape = ShapeInfo(call: "board", path: nil, on: nil, calls: 200, examined: nil, returned: nil, serverMs: nil,
+                              clientMs: 200 * 2.5, decodeMs: 200 * 1.2)
+        let call = Calibrator.call(shape, networkMs: 0.1, cv: 0.4)
+        #expect(abs(call.serviceMs - 1.2) < 1e-9 && abs((call.clientMs ?? 0) - 1.2) < 1e-9 && call.cv == 0.4 && call.samples == 200)
+        let unmeasured = Calibrator.call(ShapeInfo(call: "get", path: nil, on: nil, calls: 10, examined: nil, returned: nil, serverMs: nil,
+                                                   clientMs: 3), networkMs: 0.1, cv: nil)
+        #expect(abs(unmeasured.serviceMs - 0.2) < 1e-9 && unmeasured.clientMs == nil)
     }
 }

@@ -144,10 +144,9 @@ struct VirtualTimeTests {
         #expect(try first.consistency.get().clean)
     }
 
-    /// Two stores of one slot each, 1 ms per call: on machines of their own two calls end
-    /// together after 1 ms; sharing one core, each gets half of it and both end after 2 ms.
-    @Test(arguments: [nil, 1] as [Int?])
-    func storesOnOneHostShareItsCores(cores: Int?) async {
+    /// Calls to `stores` (one each), all started at time 0 of a virtual clock, and when each
+    /// ended (sorted), in milliseconds; with `cores`, the stores share a host of that many.
+    static func callEnds(_ knobs: StoreKnobs, stores: [StoreKind], call: String, cores: Int?) async -> [Double] {
         let load = LoadClock(timeline: Timeline(virtual: VirtualTime(anchor: VirtualTime.defaultAnchor)))
         let clock = RunClock(timeline: load.timeline)
         let loop = RequestLoop(clock: clock)
@@ -155,19 +154,38 @@ struct VirtualTimeTests {
         loop.releasing { nil }
         defer { loop.finish() }
         load.mark(sleeper: loop, executor: loop)
-        let host = cores.map { SharedCores(cores: $0, load: load) }, knobs = StoreKnobs(latency: .fixed(.milliseconds(1)), servers: 1)
-        let stores = [StoreKind.relational, .cache].map { StoreBehaviour(store: $0, knobs: knobs, seed: 1, load: load, host: host) }
-        let ends = await withTaskGroup(of: Int64.self) { group in
+        let host = cores.map { SharedCores(cores: $0, load: load) }
+        let behaviours = Dictionary(Set(stores).map { ($0, StoreBehaviour(store: $0, knobs: knobs, seed: 1, load: load, host: host)) },
+                                    uniquingKeysWith: { a, _ in a })
+        return await withTaskGroup(of: Double.self) { group in
             for store in stores {
                 group.addTask(executorPreference: loop) {
-                    _ = try? await store.serve("call") {}
-                    return clock.now()
+                    _ = try? await behaviours[store]!.serve(call) {}
+                    return Double(clock.now()) / 1e6
                 }
             }
             return await group.reduce(into: []) { $0.append($1) }.sorted()
         }
-        let millisecond = Duration.milliseconds(1).nanoseconds
-        #expect(ends == (cores == nil ? [millisecond, millisecond] : [2 * millisecond, 2 * millisecond]))
+    }
+
+    /// Two stores of one slot each, 1 ms per call: on machines of their own two calls end
+    /// together after 1 ms; sharing one core, each gets half of it and both end after 2 ms.
+    @Test(arguments: [nil, 1] as [Int?])
+    func storesOnOneHostShareItsCores(cores: Int?) async {
+        let ends = await Self.callEnds(StoreKnobs(latency: .fixed(.milliseconds(1)), servers: 1), stores: [.relational, .cache],
+                                       call: "call", cores: cores)
+        #expect(ends == (cores == nil ? [1, 1] : [2, 2]))
+    }
+
+    /// The client's work on a reply holds no slot: two calls to a store of one slot, each 1 ms of
+    /// service and 3 ms of the client's work, end at 4 and 5 ms (the client's work side by side,
+    /// then one service after the other); held in the slot they would end at 4 and 8 ms. On one
+    /// shared core the client's work is shared too: both finish it at 6 ms, then 7 and 8.
+    @Test(arguments: [nil, 1] as [Int?])
+    func theClientsWorkHoldsNoSlot(cores: Int?) async {
+        let knobs = StoreKnobs(servers: 1, operations: ["board": StoreKnobs(latency: .fixed(.milliseconds(1)), clientWork: .milliseconds(3))])
+        let ends = await Self.callEnds(knobs, stores: [.document, .document], call: "board", cores: cores)
+        #expect(ends == (cores == nil ? [4, 5] : [7, 8]))
     }
 
     @Test func virtualTimeMovesOnlyToWhatIsDueAndNoFasterThanTheWork() async throws {

@@ -2,7 +2,7 @@ import Foundation
 @testable import StackMongo
 import Testing
 
-@Suite("Extended JSON dates")
+@Suite("Extended JSON dates and field names")
 struct DocumentCodecTests {
     /// The reference: Foundation's formatter, which the fast reader replaced.
     static func reference(_ text: String) -> Date? {
@@ -22,5 +22,18 @@ struct DocumentCodecTests {
     @Test(arguments: ["2026-11-22 09:30:00Z", "2026-13-01T00:00:00Z", "2026-11-22T09:30:00", "2026-11-22T09:30:00.12xZ", "soon"])
     func refusesWhatIsNotOne(_ text: String) {
         #expect(DocumentCodec.parseDate(text) == nil)
+    }
+
+    /// The seed's snake_case names back to the model's: what the encoder's `convertToSnakeCase`
+    /// wrote, and MongoDB's `_id`.
+    @Test func readsSnakeCaseNamesAsTheModelsNames() throws {
+        let names = ["title", "organizationID", "avatarURL", "dueDate", "estimatedHours", "createdAt", "sprintID"]
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        for name in names {
+            let snake = try #require(try JSONSerialization.jsonObject(with: encoder.encode([name: 1])) as? [String: Int]).keys.first!
+            #expect(DocumentCodec.modelName(snake) == name, "\(snake)")
+        }
+        #expect(DocumentCodec.modelName("_id") == "id")
     }
 }

@@ -2,19 +2,24 @@
 """A MongoDB wire-protocol *test* server for stacksim: Debian's python3-mockupdb speaks the
 protocol, python3-mongomock keeps the data and evaluates queries. It answers every command
 libmongoc sends for the stack's operations, so the libmongoc path is exercised end to end
-without a MongoDB server (Debian ships none). Its speed says nothing about MongoDB's.
+without a MongoDB server (Debian ships none). Its speed says nothing about MongoDB's. It serves
+one request at a time, first come first served, on one thread (`Connections`).
 
 Like a MongoDB with a journal, it keeps what it acknowledged across a restart: on SIGTERM it
 saves every collection and index spec to DATA_FILE and loads them when it starts again.
 
 Usage: mongo_test_server.py PORT [DATA_FILE]
 """
+import collections
 import copy
 import datetime
 import os
 import pickle
 import re
+import selectors
 import signal
+import socket
+import struct
 import sys
 
 import mockupdb
@@ -387,6 +392,72 @@ def serve(request):
         pass
 
 
+class Connections:
+    """Every client connection on one thread: a selector says which sockets have bytes, whole
+    messages go into one first-come queue, and the server answers them one at a time. mockupdb's
+    own loop gives each connection a thread; with one interpreter lock those threads took the
+    lock from the serving thread more often the more connections waited, so once a backlog
+    formed it served more slowly and never drained — a cliff no server of fixed speed has."""
+
+    HEADER = struct.Struct("<iiii")  # length, request id, response to, opcode
+    SEND_TIMEOUT_S = 10  # a client that stops reading its replies cannot stall the server for longer
+
+    def __init__(self, port):
+        self.listener = socket.create_server(("127.0.0.1", port), backlog=128)
+        self.listener.setblocking(False)
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(self.listener, selectors.EVENT_READ)
+        self.received = {}  # socket -> bytes received that do not yet make a whole message
+        self.queue = collections.deque()  # requests in the order their last byte arrived
+
+    def next_request(self, timeout):
+        """The oldest request not yet answered, after taking in what the sockets hold; None
+        when none has arrived within `timeout` seconds."""
+        for key, _ in self.selector.select(0 if self.queue else timeout):
+            if key.fileobj is self.listener:
+                self.accept()
+            else:
+                self.read(key.fileobj)
+        return self.queue.popleft() if self.queue else None
+
+    def accept(self):
+        try:
+            client, _ = self.listener.accept()
+        except BlockingIOError:  # the connection was reset before we took it
+            return
+        client.settimeout(self.SEND_TIMEOUT_S)
+        client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.received[client] = b""
+        self.selector.register(client, selectors.EVENT_READ)
+
+    def read(self, client):
+        try:
+            chunk = client.recv(1 << 20)
+        except OSError:
+            chunk = b""
+        if not chunk:  # the client hung up: what it sent whole is still served, like a server would
+            self.hang_up(client)
+            return
+        data = self.received[client] + chunk
+        while len(data) >= self.HEADER.size:
+            length, request_id, _, opcode = self.HEADER.unpack_from(data)
+            if len(data) < length:
+                break
+            body, data = data[self.HEADER.size:length], data[length:]
+            try:
+                self.queue.append(mockupdb.OPCODES[opcode].unpack(body, client, None, request_id))
+            except Exception as error:  # not a message this server can read: end that connection only
+                print(f"closing a connection that sent opcode {opcode}: {type(error).__name__}: {error}", flush=True)
+                self.hang_up(client)
+                return
+        self.received[client] = data
+
+    def hang_up(self, client):
+        self.selector.unregister(client)
+        del self.received[client]
+        client.close()
+
+
 def main():
     port = int(sys.argv[1])
     data_file = sys.argv[2] if len(sys.argv) > 2 else None
@@ -398,23 +469,15 @@ def main():
     # mongomock holds in the very frame the signal interrupted.
     stopping = []
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stopping.append(True))
-    server = mockupdb.MockupDB(port=port, request_timeout=3600)
-    server.run()
+    connections = Connections(port)
     print(f"mongo test server on 127.0.0.1:{port}", flush=True)
     while not stopping:
-        try:
-            request = server.receives(timeout=0.2)
-        except AssertionError:  # nothing arrived within the timeout
-            continue
-        except OSError:  # a request whose client is gone (killed mid-call): nobody to answer
-            continue
-        if request is None:
-            break
-        serve(request)
+        request = connections.next_request(timeout=0.2)
+        if request is not None:
+            serve(request)
     if data_file:
         save(data_file)
     os._exit(0)
-
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,42 @@
+@testable import StackIO
+import Testing
+
+@Suite("Reactor timers")
+struct ReactorTimersTests {
+    /// Records which timers ran, in order.
+    final class Log {
+        var fired: [String] = []
+    }
+
+    @Test func timersOfDifferentLengthsFireInDeadlineOrderAndCancelledOnesNot() {
+        let start = ContinuousClock.now, log = Log()
+        var timers = ReactorTimers()
+        func arm(_ name: String, _ ms: Int, at offset: Int) -> Int {
+            timers.arm(after: .milliseconds(ms), now: start + .milliseconds(offset)) { log.fired.append(name) }
+        }
+        _ = arm("mongo-1", 30, at: 0)        // due 30
+        _ = arm("postgres-1", 10, at: 1)     // due 11
+        let cancelled = arm("postgres-2", 10, at: 2)  // due 12, cancelled
+        _ = arm("mongo-2", 30, at: 3)        // due 33
+        _ = arm("postgres-3", 10, at: 25)    // due 35
+        timers.cancel(cancelled)
+        #expect(timers.nextDeadline == start + .milliseconds(11))
+        #expect(timers.due(at: start + .milliseconds(10)).isEmpty)
+        for job in timers.due(at: start + .milliseconds(31)) { job.job() }
+        #expect(log.fired == ["postgres-1", "mongo-1"])
+        #expect(timers.nextDeadline == start + .milliseconds(33))
+        for job in timers.due(at: start + .milliseconds(40)) { job.job() }
+        #expect(log.fired == ["postgres-1", "mongo-1", "mongo-2", "postgres-3"])
+        #expect(timers.nextDeadline == nil && timers.count == 0, "no queue is left behind")
+    }
+
+    /// Ten thousand fired timers of one length leave nothing behind but the timer still pending.
+    @Test func onlyPendingTimersRemain() {
+        let start = ContinuousClock.now
+        var timers = ReactorTimers()
+        for i in 0..<10_000 { _ = timers.arm(after: .seconds(1), now: start + .microseconds(i)) {} }
+        _ = timers.arm(after: .seconds(5), now: start) {}
+        #expect(timers.due(at: start + .seconds(2)).count == 10_000)
+        #expect(timers.count == 1)
+    }
+}
