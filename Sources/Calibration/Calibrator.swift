@@ -38,7 +38,9 @@ public enum Calibrator {
             servers: (report.servers ?? []).map { "\($0.store) \($0.version) at \($0.url)" + ($0.note == nil ? "" : " (test server)") },
             organizations: report.dataset.organizations, users: report.dataset.users, tasks: report.dataset.tasks,
             ratePerS: report.totals.attemptedPerS, seconds: report.load.phases.reduce(0) { $0 + $1.durationS })
-        return ResourceModel(calibrated: provenance, appMsPerRequest: appTime(report.operations), hostCores: hostCores, stores: stores)
+        let app = appTimes(report.operations)
+        return ResourceModel(calibrated: provenance, appMsPerRequest: app.perRequest, appMsByOperation: app.byOperation, hostCores: hostCores,
+                             stores: stores)
     }
 
     /// One kind of call: the callers' mean time less the round trip and the client's own work on
@@ -51,16 +53,17 @@ public enum Calibrator {
     }
 
     /// The application's mean time per request besides its store calls: each operation's mean
-    /// latency less its calls' (connection waits stay in: the embedded stack has no pools),
-    /// averaged over the requests.
-    static func appTime(_ operations: [OperationReport]) -> Double {
-        var total = 0.0, requests = 0
+    /// latency less its calls' (connection waits stay in: the embedded stack has no pools), and
+    /// their mean over the requests.
+    static func appTimes(_ operations: [OperationReport]) -> (perRequest: Double, byOperation: [String: Double]) {
+        var byOperation: [String: Double] = [:], total = 0.0, requests = 0
         for operation in operations where operation.count > 0 {
             let calls = operation.stores.filter { StoreWait.parse($0.store) == nil }.reduce(0) { $0 + $1.callsPerOperation * $1.latencyMs.mean }
-            total += max(0, operation.latencyMs.mean - calls) * Double(operation.count)
+            byOperation[operation.name] = max(0, operation.latencyMs.mean - calls)
+            total += byOperation[operation.name]! * Double(operation.count)
             requests += operation.count
         }
-        return requests == 0 ? 0 : total / Double(requests)
+        return (requests == 0 ? 0 : total / Double(requests), byOperation)
     }
 
     /// Each store call's coefficient of variation, from the operations where a store serves that

@@ -14,20 +14,25 @@ public struct ResourceModel: Codable, Sendable, Equatable {
     /// The application's own time per request besides its store calls (dispatch, connection
     /// checkouts, the work between calls), held on one of its workers.
     public var appMsPerRequest: Double
+    /// The same by operation, where the calibration saw it (absent in models written before).
+    public var appMsByOperation: [String: Double]?
     /// The cores of the machine the servers and the application share, when they do (every
     /// server on loopback): each service time and the application's time are done at a share of them.
     public var hostCores: Int?
     public var stores: [String: StoreModel]
 
-    public init(calibrated: Provenance, appMsPerRequest: Double, hostCores: Int? = nil, stores: [String: StoreModel]) {
+    public init(calibrated: Provenance, appMsPerRequest: Double, appMsByOperation: [String: Double]? = nil, hostCores: Int? = nil,
+                stores: [String: StoreModel]) {
         self.calibrated = calibrated
         self.appMsPerRequest = appMsPerRequest
+        self.appMsByOperation = appMsByOperation
         self.hostCores = hostCores
         self.stores = stores
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, calibrated, appMsPerRequest = "app_ms_per_request", hostCores = "host_cores", stores
+        case kind, calibrated, appMsPerRequest = "app_ms_per_request", appMsByOperation = "app_ms_by_operation", hostCores = "host_cores"
+        case stores
     }
 
     /// What the model was calibrated on.
@@ -130,8 +135,13 @@ public struct ResourceModel: Codable, Sendable, Equatable {
         return knobs
     }
 
-    /// The application's time per request, if any.
-    public var appTime: Duration? { appMsPerRequest > 0 ? .nanoseconds(Int64(appMsPerRequest * 1e6)) : nil }
+    /// The application's time per request, by operation where calibrated; nil when it has none.
+    public var appTime: AppTime? {
+        func duration(_ ms: Double) -> Duration { .nanoseconds(Int64(ms * 1e6)) }
+        let byOperation = appMsByOperation ?? [:]
+        guard appMsPerRequest > 0 || byOperation.values.contains(where: { $0 > 0 }) else { return nil }
+        return AppTime(perRequest: duration(appMsPerRequest), byOperation: byOperation.mapValues(duration))
+    }
 }
 
 /// A model file that cannot be used, with where and why.
@@ -165,6 +175,9 @@ public enum ModelFile {
         guard model.appMsPerRequest >= 0 else {
             throw ModelFileError(file: path, message: "app_ms_per_request: expected a time in milliseconds ≥ 0")
         }
+        if let (operation, _) = model.appMsByOperation?.first(where: { !($0.value >= 0) }) {
+            throw ModelFileError(file: path, message: "app_ms_by_operation.\(operation): expected a time in milliseconds ≥ 0")
+        }
         for (name, store) in model.stores {
             guard StoreKind(rawValue: name) != nil else {
                 throw ModelFileError(file: path, message: "stores.\(name): expected one of postgres, mongo, redis")
@@ -187,8 +200,10 @@ public enum ModelFile {
         let header = """
             # A stacksim resource model, written by `stacksim calibrate` (docs/capacity.md, "Projection").
             # Per store: `servers` calls served at once and `network_ms` round trip outside them; per
-            # store call: the mean service time, and whether it grows with the dataset (the live plan
-            # scans). Load it with `stacksim run --model FILE` or `stacksim capacity --model FILE`.
+            # store call: the mean service time, the client's own work on the reply (`client_ms`, outside
+            # the slots), and whether it grows with the dataset (the live plan scans); the application's
+            # time per request and per operation. Load it with `stacksim run --model FILE` or
+            # `stacksim capacity --model FILE`.
 
             """
         try (header + YAMLEncoder().encode(model)).write(toFile: path, atomically: true, encoding: .utf8)

@@ -152,8 +152,10 @@ public struct SLOBound: Sendable, Codable, Equatable {
 extension CapacityReport {
     /// The report of a search so far: `stopped` when the run was asked to stop (a search still
     /// asking for probes then ended interrupted).
+    /// `cpu` says whose CPU the probes' `hostCpuBusy` is.
     public static func make(plan: CapacityPlan, search: CapacitySearch, probes: [ProbeInfo], stopped: Bool, target: String,
-                            targetNote: String, tool: ToolInfo, machine: MachineInfo, started: Date) -> CapacityReport {
+                            targetNote: String, tool: ToolInfo, machine: MachineInfo, cpu: Saturation.Machine = .harness,
+                            started: Date) -> CapacityReport {
         var finished = search
         let stopReason: SearchStop = if case .finished(let why) = finished.next() { why } else { stopped ? .interrupted : .budgetSpent }
         let confirmation = probes.last { $0.purpose == .confirm }?.verdict
@@ -163,7 +165,7 @@ extension CapacityReport {
         if let first = driven.min(by: { $0.load < $1.load }),
            let last = driven.last(where: { $0.load == search.notHeld }) ?? driven.max(by: { $0.load < $1.load }), last.load > first.load {
             saturation = Saturation.find(from: (first.load, first.stations, first.hostCpuBusy), to: (last.load, last.stations, last.checks, last.hostCpuBusy),
-                                         describe: describe)
+                                         machine: cpu, describe: describe)
         }
         let steady = driven.filter { $0.steady && $0.goodputPerS > 0 }
         let fit = USLFit.fit(steady.map { (n: $0.concurrency, x: $0.goodputPerS) })

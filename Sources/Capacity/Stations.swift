@@ -66,6 +66,14 @@ public struct Saturation: Sendable, Codable, Equatable {
 
     /// The station named when the harness machine's CPU was the limit.
     public static let cpu = "cpu"
+    /// The station named when a projection's modelled machine (its shared cores) was the limit.
+    public static let modelledCPU = "modelled-cpu"
+
+    /// Whose CPU a probe's busy share is: the machine the harness ran on, or the machine a
+    /// calibrated model's cores stand for (a projection).
+    public enum Machine: Sendable {
+        case harness, modelled
+    }
     /// A machine this busy (share of all its cores) is saturated: every station on it slows.
     public static let busyMachine = 0.85
 
@@ -74,17 +82,18 @@ public struct Saturation: Sendable, Codable, Equatable {
         switch station {
         case StationLoad.app: return "the app's workers (stack.app_workers)"
         case Self.cpu: return "the harness machine's CPU"
+        case Self.modelledCPU: return "the modelled machine's CPU"
         default: return station
         }
     }
 
     /// `from` is the lowest-load probe, `to` the first that did not hold (or the highest probed),
-    /// each with the share of the machine's cores busy; `describe` writes a load in the search's unit.
+    /// each with the share of `machine`'s cores busy; `describe` writes a load in the search's unit.
     /// A store whose own account (its server time per call) stays flat is not what saturates,
     /// however much longer its calls take as the client sees them: that time is spent outside it.
     public static func find(from: (load: Double, stations: [StationLoad], cpu: Double?),
                             to: (load: Double, stations: [StationLoad], checks: [SLOCheck], cpu: Double?),
-                            describe: (Double) -> String) -> Saturation? {
+                            machine: Machine = .harness, describe: (Double) -> String) -> Saturation? {
         let before = Dictionary(from.stations.map { ($0.station, $0) }) { a, _ in a }
         let pairs = to.stations.compactMap { now in before[now.station].map { (base: $0, now: now) } }
         let broke = to.checks.filter { $0.verdict != .pass }.max { severity($0) < severity($1) }
@@ -97,9 +106,16 @@ public struct Saturation: Sendable, Codable, Equatable {
             let earlier = from.cpu.map { ", \(Format.percent($0)) at \(describe(from.load))" } ?? ""
             let slowed = pairs.filter { $0.now.station != StationLoad.app }
                 .map { "\($0.now.station) \(ms(perCall($0.base))) → \(ms(perCall($0.now)))" }.joined(separator: ", ")
-            return named(cpu, "the harness machine's CPU: \(Format.percent(busy)) of its cores busy at \(describe(to.load))\(earlier), "
-                         + "and every store's time per call grows together (\(slowed)) — this machine, not one store, is the "
-                         + "limit; run the servers and stacksim on separate machines to find the stack's")
+            switch machine {
+            case .harness:
+                return named(cpu, "the harness machine's CPU: \(Format.percent(busy)) of its cores busy at \(describe(to.load))\(earlier), "
+                             + "and every store's time per call grows together (\(slowed)) — this machine, not one store, is the "
+                             + "limit; run the servers and stacksim on separate machines to find the stack's")
+            case .modelled:
+                return named(modelledCPU, "the modelled machine's CPU: \(Format.percent(busy)) of its cores busy at \(describe(to.load))\(earlier), "
+                             + "and every store's time per call grows together (\(slowed)) — the servers and the application "
+                             + "sharing these cores, not one store, are the limit")
+            }
         }
         /// Growth of a request's time at a station, the station's own account preferred to the client's.
         func growth(_ base: StationLoad, _ now: StationLoad) -> Double {

@@ -346,7 +346,8 @@ public struct HarnessInfo: Codable, Sendable {
     /// `processCpuS` divided by the run's wall time: cores kept busy.
     public var coresUsed: Double
     /// The share of the machine's cores busy while the load ran, every process on it counted
-    /// (servers on the same machine included); absent where the machine cannot say.
+    /// (servers on the same machine included); in a projection, the modelled machine's cores;
+    /// absent where the machine cannot say (and in virtual time without a model).
     public var hostCpuBusy: Double?
     /// The harness's own time per recorded request, from its intended start (or the end of the
     /// user's previous request) to its first store call, the wait for an app worker left out:

@@ -52,7 +52,7 @@ final class RequestRunner: Sendable {
     /// The application's own time per request besides its store calls (a calibrated model's),
     /// waited out on `sleeper` while the request holds its worker (or done at a share of the
     /// `host`'s cores, when the model has the machine's cores shared).
-    let appTime: Duration?
+    let appTime: AppTime?
     let host: SharedCores?
     let sleeper: any Sleeper
     /// Set when the graceful stop has run out: requests not started by then are abandoned.
@@ -72,7 +72,7 @@ final class RequestRunner: Sendable {
 
     init(context: ActionContext, actions: [String: ActionDefinition], recorder: Recorder, workers: AppWorkers,
          clock: RunClock, rateLimitPerMinute: Int, sessionTTL: Duration, salt: UInt64, observer: any StackObserver,
-         appTime: Duration? = nil, host: SharedCores? = nil, sleeper: any Sleeper = TaskSleeper()) {
+         appTime: AppTime? = nil, host: SharedCores? = nil, sleeper: any Sleeper = TaskSleeper()) {
         self.context = context; self.actions = actions; self.recorder = recorder; self.workers = workers
         self.clock = clock; self.rateLimitPerMinute = rateLimitPerMinute; self.sessionTTL = sessionTTL; self.salt = salt
         self.observer = observer; self.appTime = appTime; self.host = host; self.sleeper = sleeper
@@ -103,8 +103,8 @@ final class RequestRunner: Sendable {
         let trace = StoreCallTrace(timeline: clock.timeline)
         var errorClass: String?
         var denied = false
-        if let appTime {
-            if let host { await host.run(appTime) } else { try? await sleeper.sleep(for: appTime) }
+        if let time = appTime?.time(for: operation), time > .zero {
+            if let host { await host.run(time) } else { try? await sleeper.sleep(for: time) }
         }
         do {
             denied = try await StoreCallTrace.$current.withValue(trace) {

@@ -69,7 +69,7 @@ public struct RunOptions: Sendable {
     /// The embedded stores' knobs instead of the scenario's (a calibrated model's projection).
     public var embeddedKnobs: [StoreKind: StoreKnobs]?
     /// The application's own time per request besides its store calls (a calibrated model's).
-    public var appTime: Duration?
+    public var appTime: AppTime?
     /// The machine's cores, when the stores and the application share them (a calibrated model
     /// of co-located servers): every service time and the application's time are done at a share of them.
     public var hostCores: Int?
@@ -256,7 +256,10 @@ public enum SimulationRun {
 
         let startedAt = Date()
         let cpuStart = processCPUSeconds()
-        let hostStart = HostCPU.now()
+        // The machine's busy share: a calibrated model's cores where it has them; else, in wall
+        // time, the real machine's (in virtual time the real machine's CPU only says how fast it simulates).
+        let hostStart = host == nil && virtual == nil ? HostCPU.now() : nil
+        let modelledStart = host?.reading()
         let driver = LoadDriver(scenario: workload, clock: clock, loop: loop, storeExecutor: stores.executor, runner: runner, users: users, recorder: recorder,
                                 sync: sync, stop: options.stop, progress: options.progress)
         let sprintTask = Task(executorPreference: background) {
@@ -268,7 +271,8 @@ public enum SimulationRun {
         let (schedule, loadEnded, hostBusy, syncJobsLost) = await withTaskExecutorPreference(background) {
             let schedule = await driver.drive()
             let loadEnded = clock.now()
-            let hostBusy = hostStart.flatMap { start in HostCPU.now()?.busyFraction(since: start) }
+            let hostBusy = if let host, let modelledStart { host.busyFraction(since: modelledStart) }
+                else { hostStart.flatMap { start in HostCPU.now()?.busyFraction(since: start) } }
             // Whatever the servers do, the load and its drain end by here: queued requests get the
             // graceful stop to start, running ones one call timeout more; any still running then are
             // recorded as unfinished. In virtual time the graceful stop is simulated time and the

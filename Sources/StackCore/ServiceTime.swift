@@ -135,6 +135,21 @@ public struct StoreKnobs: Sendable, Equatable {
     public static let none = StoreKnobs()
 }
 
+/// The application's own time per request besides its store calls, in a calibrated model: per
+/// operation where the calibration saw it (a permission check does less between its calls than
+/// a board), else the mean over every request.
+public struct AppTime: Sendable, Equatable {
+    public var perRequest: Duration
+    public var byOperation: [String: Duration]
+
+    public init(perRequest: Duration, byOperation: [String: Duration] = [:]) {
+        self.perRequest = perRequest
+        self.byOperation = byOperation
+    }
+
+    public func time(for operation: String) -> Duration { byOperation[operation] ?? perRequest }
+}
+
 /// One store call made inside an action, as the per-store breakdown reports it.
 public struct StoreCall: Sendable {
     public var store: StoreKind

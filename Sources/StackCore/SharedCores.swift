@@ -13,6 +13,8 @@ public struct ProcessorSharing: Sendable {
     private var served: Double = 0
     /// Jobs by the `served` at which they are done, earliest first (ties by arrival).
     private var finishing: [(done: Double, id: UInt64)] = []
+    /// Work done up to `updated`, in nanoseconds of one core.
+    private var worked: Double = 0
 
     public init(cores: Int) {
         precondition(cores > 0, "a machine has at least one core")
@@ -26,8 +28,17 @@ public struct ProcessorSharing: Sendable {
     private var rate: Double { finishing.count <= cores ? 1 : Double(cores) / Double(finishing.count) }
 
     private mutating func advance(to now: Int64) {
-        if now > updated, !finishing.isEmpty { served += Double(now - updated) * rate }
+        if now > updated, !finishing.isEmpty {
+            served += Double(now - updated) * rate
+            worked += Double(now - updated) * Double(min(finishing.count, cores))
+        }
         updated = max(updated, now)
+    }
+
+    /// Work done by `now` (not before the last change), in nanoseconds of one core: the cores'
+    /// busy time, for their utilisation.
+    public func worked(by now: Int64) -> Double {
+        worked + (now > updated ? Double(now - updated) * Double(min(finishing.count, cores)) : 0)
     }
 
     /// Job `id` needs `work` nanoseconds of a core from `now`.
@@ -77,6 +88,25 @@ public final class SharedCores: Sendable {
     public init(cores: Int, load: LoadClock) {
         state = Mutex(State(sharing: ProcessorSharing(cores: cores)))
         self.load = load
+    }
+
+    /// What the cores had done by now, to measure their busy share from.
+    public struct Reading: Sendable {
+        let at: Int64
+        let worked: Double
+    }
+
+    public func reading() -> Reading {
+        let now = load.timeline.now()
+        return Reading(at: now, worked: state.withLock { $0.sharing.worked(by: now) })
+    }
+
+    /// The share of the cores busy since `start` (nil when no time has passed).
+    public func busyFraction(since start: Reading) -> Double? {
+        let end = reading()
+        guard end.at > start.at else { return nil }
+        let cores = state.withLock { $0.sharing.cores }
+        return (end.worked - start.worked) / (Double(end.at - start.at) * Double(cores))
     }
 
     /// Returns when `work` has been done at the job's share of the cores. Not cut short by

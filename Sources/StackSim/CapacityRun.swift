@@ -68,7 +68,7 @@ public struct CapacityRun {
     func makeReport(started: Date, probes: [CapacityReport.ProbeInfo], search: CapacitySearch, base: RunReport) -> CapacityReport {
         CapacityReport.make(plan: plan, search: search, probes: probes, stopped: stop.requested != nil, target: target,
                             targetNote: base.targetNote, tool: ToolInfo(version: ReportBuilder.version),
-                            machine: .current(), started: started)
+                            machine: .current(), cpu: base.projection == nil ? .harness : .modelled, started: started)
     }
 
     /// Each operation's per-second histograms of the recorded seconds, read back from the run's `latency.hlog` lines.

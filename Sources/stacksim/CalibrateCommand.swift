@@ -119,7 +119,10 @@ struct CalibrateCommand: AsyncParsableCommand {
             + "round trip \(Format.ms($0.value.networkMs)) ms" }
         return (["calibrated on \(model.calibrated.scenario): \(model.calibrated.organizations) organizations, "
                  + "\(Format.number(model.calibrated.ratePerS))/s for \(Format.seconds(model.calibrated.seconds))",
-                 "app: \(Format.ms(model.appMsPerRequest)) ms per request besides its store calls",
+                 "app: \(Format.ms(model.appMsPerRequest)) ms per request besides its store calls"
+                    + (model.appMsByOperation.map { by in
+                        " (" + by.sorted { $0.key < $1.key }.map { "\($0.key) \(Format.ms($0.value))" }.joined(separator: ", ") + ")"
+                    } ?? ""),
                  model.hostCores.map { "host: the servers and stacksim share this machine's \($0) cores" } ?? "host: the servers are elsewhere"]
                 + stores
                 + ["", Format.table(["store", "call", "calls", "service ms", "client ms", "CV", "examined", "scales"], rows)]

@@ -10,7 +10,7 @@ struct ResourceModelTests {
     static let model = ResourceModel(
         calibrated: .init(date: "2026-11-30T09:00:00Z", scenario: "probe", servers: ["postgres 15.1 at postgresql://127.0.0.1:55432/x"],
                           organizations: 10, users: 80, tasks: 400, ratePerS: 20, seconds: 30),
-        appMsPerRequest: 0.4, hostCores: 2,
+        appMsPerRequest: 0.4, appMsByOperation: ["board": 0.5, "permission-check": 0.1], hostCores: 2,
         stores: [
             "postgres": .init(servers: 2, serversFrom: "the machine's cores", networkMs: 0.1, calls: [
                 "permission-check": .init(serviceMs: 0.2, cv: 0.5, samples: 300, examinedPerCall: 1, scalesWithData: false),
@@ -39,7 +39,9 @@ struct ResourceModelTests {
         #expect(postgres.latency == .exponential(mean: .microseconds(1150)))
         let redis = try #require(knobs[.cache])
         #expect(redis.servers == 1 && redis.latency == nil && redis.network == .microseconds(50))
-        #expect(Self.model.appTime == .microseconds(400))
+        let app = try #require(Self.model.appTime)
+        #expect(app.time(for: "board") == .microseconds(500) && app.time(for: "permission-check") == .microseconds(100))
+        #expect(app.time(for: "search") == .microseconds(400), "an operation the calibration did not see takes the mean")
     }
 
     @Test(arguments: [
@@ -101,7 +103,9 @@ struct CalibratorTests {
             Self.calls("postgres", ["permission-check": 200], perOperation: 2, p50: 0.3, p99: 0.9, mean: 0.35),
         ])
         // board: 6 − 4.5 − 2 × 0.5 = 0.5 ms; permission-check: 1 − 2 × 0.35 = 0.3 ms; by requests.
-        #expect(abs(Calibrator.appTime([board, check]) - (0.5 * 300 + 0.3 * 100) / 400) < 1e-9)
+        let app = Calibrator.appTimes([board, check])
+        #expect(abs(app.perRequest - (0.5 * 300 + 0.3 * 100) / 400) < 1e-9)
+        #expect(abs(app.byOperation["board"]! - 0.5) < 1e-9 && abs(app.byOperation["permission-check"]! - 0.3) < 1e-9)
     }
 
     /// A call's spread comes from a log-normal through its median and p99 (round trip taken

@@ -33,6 +33,14 @@ struct SaturationTests {
         #expect(found.evidence.contains("redis's own time per call stays flat"))
     }
 
+    /// In a projection the busy machine is the model's: named as such, with no advice to move servers.
+    @Test func aProjectionsBusyCoresAreTheModelledMachines() throws {
+        let found = try #require(Saturation.find(from: (100, [Self.station("mongo", ms: 2)], 0.2), to: (1000, [Self.station("mongo", ms: 9)], Self.broke, 0.97),
+                                                 machine: .modelled, describe: { "\(Int($0))/s" }))
+        #expect(found.station == Saturation.modelledCPU && found.subject == "the modelled machine's CPU")
+        #expect(found.evidence.contains("97.00% of its cores busy at 1000/s") && !found.evidence.contains("separate machines"))
+    }
+
     @Test func aBusyMachineIsNamedInsteadOfAStore() throws {
         let found = try #require(Self.find([Self.station("mongo", ms: 2)], [Self.station("mongo", ms: 9)], cpu: (0.2, 0.97)))
         #expect(found.station == Saturation.cpu)

@@ -234,6 +234,21 @@ struct ProcessorSharingTests {
         #expect(cores.takeDone(at: 9) == [1, 2, 3])
     }
 
+    /// The cores' work is their busy time: on two cores, one job of 6 alone, then three at once
+    /// (both cores busy), then none.
+    @Test func theWorkDoneIsTheCoresBusyTime() {
+        var cores = ProcessorSharing(cores: 2)
+        cores.add(1, work: 6, at: 0)
+        #expect(cores.worked(by: 4) == 4)
+        _ = cores.takeDone(at: 6)
+        cores.add(2, work: 6, at: 10)
+        cores.add(3, work: 6, at: 10)
+        cores.add(4, work: 6, at: 10)
+        #expect(cores.worked(by: 13) == 6 + 6)
+        _ = cores.takeDone(at: 19)
+        #expect(cores.worked(by: 30) == 6 + 18, "idle cores do no work")
+    }
+
     @Test func whenTimeStopsEveryJobEnds() {
         var cores = ProcessorSharing(cores: 1)
         cores.add(1, work: 5, at: 0)
