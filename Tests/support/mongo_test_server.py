@@ -401,6 +401,7 @@ class Connections:
 
     HEADER = struct.Struct("<iiii")  # length, request id, response to, opcode
     SEND_TIMEOUT_S = 10  # a client that stops reading its replies cannot stall the server for longer
+    MAX_MESSAGE = 48_000_000  # MongoDB's maxMessageSizeBytes
 
     def __init__(self, port):
         self.listener = socket.create_server(("127.0.0.1", port), backlog=128)
@@ -441,6 +442,10 @@ class Connections:
         data = self.received[client] + chunk
         while len(data) >= self.HEADER.size:
             length, request_id, _, opcode = self.HEADER.unpack_from(data)
+            if not self.HEADER.size <= length <= self.MAX_MESSAGE:
+                print(f"closing a connection that sent a message length of {length}", flush=True)
+                self.hang_up(client)
+                return
             if len(data) < length:
                 break
             body, data = data[self.HEADER.size:length], data[length:]
