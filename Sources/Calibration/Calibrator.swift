@@ -59,8 +59,9 @@ public enum Calibrator {
         var byOperation: [String: Double] = [:], total = 0.0, requests = 0
         for operation in operations where operation.count > 0 {
             let calls = operation.stores.filter { StoreWait.parse($0.store) == nil }.reduce(0) { $0 + $1.callsPerOperation * $1.latencyMs.mean }
-            byOperation[operation.name] = max(0, operation.latencyMs.mean - calls)
-            total += byOperation[operation.name]! * Double(operation.count)
+            let app = max(0, operation.latencyMs.mean - calls)
+            byOperation[operation.name] = app
+            total += app * Double(operation.count)
             requests += operation.count
         }
         return (requests == 0 ? 0 : total / Double(requests), byOperation)

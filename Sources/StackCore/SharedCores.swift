@@ -84,10 +84,12 @@ public final class SharedCores: Sendable {
 
     private let state: Mutex<State>
     private let load: LoadClock
+    private let cores: Int
 
     public init(cores: Int, load: LoadClock) {
         state = Mutex(State(sharing: ProcessorSharing(cores: cores)))
         self.load = load
+        self.cores = cores
     }
 
     /// What the cores had done by now, to measure their busy share from.
@@ -105,7 +107,6 @@ public final class SharedCores: Sendable {
     public func busyFraction(since start: Reading) -> Double? {
         let end = reading()
         guard end.at > start.at else { return nil }
-        let cores = state.withLock { $0.sharing.cores }
         return (end.worked - start.worked) / (Double(end.at - start.at) * Double(cores))
     }
 
