@@ -1,6 +1,7 @@
 import Foundation
 import Metrics
 import Reporting
+import StackCore
 
 /// Fits a resource model to a light run against live servers: per store call, the callers'
 /// mean time per call less a do-nothing call's round trip and the client's own work on the
@@ -18,19 +19,22 @@ public enum Calibrator {
         }
     }
 
-    /// The model of the stack `report` measured; `networkMs` and `slots` by store name.
-    public static func model(from report: RunReport, networkMs: [String: Double], slots: [String: Slots], hostCores: Int?,
-                             date: Date) -> ResourceModel {
+    /// The model of the stack `report` measured; `operations` are the run's measurements behind
+    /// it (their histograms give each call's shape), `networkMs` and `slots` by store name.
+    public static func model(from report: RunReport, operations: [String: OperationStats], networkMs: [String: Double],
+                             slots: [String: Slots], hostCores: Int?, date: Date) -> ResourceModel {
         var stores: [String: ResourceModel.StoreModel] = [:]
-        let spreads = variations(report.operations, networkMs: networkMs)
+        let times = callTimes(operations)
         for evidence in report.server?.stores ?? [] {
             let network = networkMs[evidence.store] ?? 0
             var calls: [String: ResourceModel.CallModel] = [:]
             for shape in evidence.shapes where shape.calls > 0 && !shape.blocking {
-                calls[shape.call] = call(shape, networkMs: network, cv: spreads[evidence.store]?[shape.call])
+                calls[shape.call] = call(shape, networkMs: network, times: times[evidence.store]?[shape.call])
             }
             let slot = slots[evidence.store] ?? Slots(count: 1, from: "not known: one")
-            stores[evidence.store] = ResourceModel.StoreModel(servers: slot.count, serversFrom: slot.from, networkMs: network, calls: calls)
+            let scales = scales(evidence.store, report.operations, calls: calls, networkMs: network)
+            stores[evidence.store] = ResourceModel.StoreModel(servers: slot.count, serversFrom: slot.from, networkMs: network, calls: calls,
+                                                              scaleByOperation: scales.isEmpty ? nil : scales)
         }
         let formatter = ISO8601DateFormatter()
         let provenance = ResourceModel.Provenance(
@@ -44,12 +48,60 @@ public enum Calibrator {
     }
 
     /// One kind of call: the callers' mean time less the round trip and the client's own work on
-    /// the reply, which stays the caller's (host CPU outside the store's slots).
-    static func call(_ shape: ShapeInfo, networkMs: Double, cv: Double?) -> ResourceModel.CallModel {
+    /// the reply, which stays the caller's (host CPU outside the store's slots); the shape of its
+    /// times where `times` has enough of them.
+    static func call(_ shape: ShapeInfo, networkMs: Double, times: LatencyHistogram?) -> ResourceModel.CallModel {
         let calls = Double(shape.calls), client = shape.decodeMs.map { $0 / calls }
+        let points = times.flatMap { Self.shape(of: $0, networkMs: networkMs) }
+        let cv = points.flatMap { QuantileShape(probabilities: $0.map { $0.percentile / 100 }, values: $0.map(\.ofMean))?.cv }
         return ResourceModel.CallModel(serviceMs: max(0, shape.clientMs / calls - networkMs - (client ?? 0)), clientMs: client, cv: cv,
-                                       samples: shape.calls, examinedPerCall: shape.examinedPerCall ?? shape.plan.map { Double($0.examined) },
+                                       shape: points, samples: shape.calls,
+                                       examinedPerCall: shape.examinedPerCall ?? shape.plan.map { Double($0.examined) },
                                        scalesWithData: scans(shape))
+    }
+
+    /// By operation, its calls to `store` beside the model's mean for them: the time they took
+    /// there less the round trip, over the modelled service and client's work of that mix of
+    /// calls. Only operations with `minimumShapeCalls` calls to the store and calls that cost something.
+    static func scales(_ store: String, _ operations: [OperationReport], calls: [String: ResourceModel.CallModel],
+                       networkMs: Double) -> [String: Double] {
+        var scales: [String: Double] = [:]
+        for operation in operations {
+            guard let measured = operation.stores.first(where: { $0.store == store }), measured.calls >= minimumShapeCalls else { continue }
+            let modelled = measured.callsByName.reduce(0.0) { sum, call in
+                sum + Double(call.value) * (calls[call.key].map { $0.serviceMs + ($0.clientMs ?? 0) } ?? 0)
+            } / Double(measured.calls)
+            if modelled > 0 { scales[operation.name] = max(0, measured.latencyMs.mean - networkMs) / modelled }
+        }
+        return scales
+    }
+
+    /// The percentiles a call's shape is kept at: its body in tenths, its tail closer.
+    static let shapePercentiles: [Double] = [0, 1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 98, 99, 99.5, 99.9, 100]
+
+    /// Calls below which a histogram's tail says too little to keep its shape.
+    static let minimumShapeCalls = 50
+
+    /// A call's measured times less the round trip (never below 0), at `shapePercentiles`, over
+    /// their mean; nil with fewer than `minimumShapeCalls` or nothing left after the round trip.
+    static func shape(of times: LatencyHistogram, networkMs: Double) -> [ResourceModel.ShapePoint]? {
+        guard times.count >= UInt64(minimumShapeCalls) else { return nil }
+        let values = shapePercentiles.map { max(0, times.milliseconds(atPercentile: $0) - networkMs) }
+        guard let shape = QuantileShape(probabilities: shapePercentiles.map { $0 / 100 }, values: values) else { return nil }
+        return zip(shapePercentiles, shape.values).map { ResourceModel.ShapePoint(percentile: $0, ofMean: $1) }
+    }
+
+    /// Each store call's times, from the operations where the store serves that call only (a
+    /// histogram of two kinds of call says nothing about either), merged over those operations.
+    static func callTimes(_ operations: [String: OperationStats]) -> [String: [String: LatencyHistogram]] {
+        var times: [String: [String: LatencyHistogram]] = [:]
+        for stats in operations.values {
+            for (store, calls) in stats.storeCalls where StoreWait.parse(store) == nil {
+                guard calls.callsByName.count == 1, let call = calls.callsByName.keys.first else { continue }
+                times[store, default: [:]][call, default: LatencyHistogram(.coarse)].add(calls.latency)
+            }
+        }
+        return times
     }
 
     /// The application's mean time per request besides its store calls: each operation's mean
@@ -67,24 +119,6 @@ public enum Calibrator {
         return (requests == 0 ? 0 : total / Double(requests), byOperation)
     }
 
-    /// Each store call's coefficient of variation, from the operations where a store serves that
-    /// call only: a log-normal through the calls' median and 99th percentile, the round trip
-    /// taken off (σ = ln(p99 / p50) / z₀.₉₉, CV = √(e^σ² − 1)), averaged over those operations by calls.
-    static func variations(_ operations: [OperationReport], networkMs: [String: Double]) -> [String: [String: Double]] {
-        var weighted: [String: [String: (sum: Double, calls: Int)]] = [:]
-        for operation in operations {
-            for store in operation.stores where StoreWait.parse(store.store) == nil && store.callsByName.count == 1 {
-                let network = networkMs[store.store] ?? 0
-                let median = store.latencyMs.p50 - network, tail = store.latencyMs.p99 - network
-                guard median > 0, tail > median, let call = store.callsByName.keys.first else { continue }
-                let sigma = log(tail / median) / StandardNormal.quantile(0.99)
-                weighted[store.store, default: [:]][call, default: (0, 0)].sum += (exp(sigma * sigma) - 1).squareRoot() * Double(store.calls)
-                weighted[store.store]![call]!.calls += store.calls
-            }
-        }
-        return weighted.mapValues { $0.mapValues { $0.sum / Double($0.calls) } }
-    }
-
     /// A station's demand per request: the service time its calls ask of it per request, over
     /// its slots.
     public struct Bound: Sendable, Equatable {
@@ -94,32 +128,50 @@ public enum Calibrator {
         public var maxPerS: Double { msPerRequest > 0 ? 1000 / msPerRequest : .infinity }
     }
 
-    /// The asymptotic bounds of operational analysis (Lazowska et al. 1984, ch. 5): each station
-    /// can serve at most 1 / its demand requests per second, so the busiest bounds the stack's
-    /// throughput. The host's cores serve every call's service time, the client's work on the
-    /// replies and the application's own time. Busiest first; `operations` says how many of each
-    /// call a request makes.
-    public static func bounds(_ model: ResourceModel, operations: [OperationReport]) -> [Bound] {
+    /// What the model asks of each station per request: each store's service time, and the
+    /// host's time — every service time, the client's work on the replies and the application's
+    /// time, before `host_load`'s share of CPU — with each operation's factors; nil without requests.
+    public static func demands(_ model: ResourceModel, operations: [OperationReport]) -> (stores: [String: Double], host: Double)? {
         let requests = Double(operations.reduce(0) { $0 + $1.count })
-        guard requests > 0 else { return [] }
+        guard requests > 0 else { return nil }
         var work: [String: Double] = [:], clientWork = 0.0
         for operation in operations {
             for store in operation.stores {
-                guard let calls = model.stores[store.store]?.calls else { continue }
+                guard let modelled = model.stores[store.store] else { continue }
+                let scale = modelled.scaleByOperation?[operation.name] ?? 1
                 for (call, count) in store.callsByName {
-                    work[store.store, default: 0] += Double(count) * (calls[call]?.serviceMs ?? 0)
-                    clientWork += Double(count) * (calls[call]?.clientMs ?? 0)
+                    work[store.store, default: 0] += Double(count) * (modelled.calls[call]?.serviceMs ?? 0) * scale
+                    clientWork += Double(count) * (modelled.calls[call]?.clientMs ?? 0) * scale
                 }
             }
         }
-        var bounds = work.compactMap { store, ms in
-            model.stores[store].map { Bound(station: store, msPerRequest: ms / requests / Double($0.servers)) }
+        return (work.mapValues { $0 / requests }, (work.values.reduce(0, +) + clientWork) / requests + model.appMsPerRequest)
+    }
+
+    /// The asymptotic bounds of operational analysis (Lazowska et al. 1984, ch. 5): each station
+    /// can serve at most 1 / its demand requests per second, so the busiest bounds the stack's
+    /// throughput. A store's demand is its service time per request over its slots; the host's
+    /// its CPU per request (`demands`' host time × the share that is CPU) over its cores.
+    /// Busiest first; `operations` says how many of each call a request makes.
+    public static func bounds(_ model: ResourceModel, operations: [OperationReport]) -> [Bound] {
+        guard let demand = demands(model, operations: operations) else { return [] }
+        var bounds = demand.stores.compactMap { store, ms in
+            model.stores[store].map { Bound(station: store, msPerRequest: ms / Double($0.servers)) }
         }
         if let cores = model.hostCores {
-            let hostWork = work.values.reduce(0, +) + clientWork
-            bounds.append(Bound(station: "host", msPerRequest: (hostWork / requests + model.appMsPerRequest) / Double(cores)))
+            bounds.append(Bound(station: "host", msPerRequest: demand.host * (model.hostLoad?.cpuShare ?? 1) / Double(cores)))
         }
         return bounds.sorted { $0.msPerRequest > $1.msPerRequest }
+    }
+
+    /// The host's CPU per request under load, from a loaded probe's busy share of the machine
+    /// (every process) and its rate, against the model's host time per request; nil when the
+    /// probe could not read the machine's CPU or ran no requests.
+    public static func hostLoad(_ model: ResourceModel, loaded report: RunReport, lightOperations: [OperationReport]) -> ResourceModel.HostLoad? {
+        guard let cores = model.hostCores, let busy = report.harness.hostCpuBusy, report.totals.attemptedPerS > 0,
+              let modelled = demands(model, operations: lightOperations)?.host else { return nil }
+        let rate = report.totals.attemptedPerS
+        return ResourceModel.HostLoad(ratePerS: rate, measuredCPUMsPerRequest: busy * Double(cores) * 1000 / rate, modelledMsPerRequest: modelled)
     }
 
     /// The live plan reads the whole table or collection, and that is a lot of it: a planner

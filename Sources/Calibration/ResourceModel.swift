@@ -19,20 +19,49 @@ public struct ResourceModel: Codable, Sendable, Equatable {
     /// The cores of the machine the servers and the application share, when they do (every
     /// server on loopback): each service time and the application's time are done at a share of them.
     public var hostCores: Int?
+    /// The host's CPU per request under load against the model's; absent: every modelled time on
+    /// the host's cores is CPU.
+    public var hostLoad: HostLoad?
     public var stores: [String: StoreModel]
 
     public init(calibrated: Provenance, appMsPerRequest: Double, appMsByOperation: [String: Double]? = nil, hostCores: Int? = nil,
-                stores: [String: StoreModel]) {
+                hostLoad: HostLoad? = nil, stores: [String: StoreModel]) {
         self.calibrated = calibrated
         self.appMsPerRequest = appMsPerRequest
         self.appMsByOperation = appMsByOperation
         self.hostCores = hostCores
+        self.hostLoad = hostLoad
         self.stores = stores
     }
 
     enum CodingKeys: String, CodingKey {
         case kind, calibrated, appMsPerRequest = "app_ms_per_request", appMsByOperation = "app_ms_by_operation", hostCores = "host_cores"
-        case stores
+        case hostLoad = "host_load", stores
+    }
+
+    /// The machine's CPU per request measured under load (the utilisation law: its cores' busy
+    /// share × cores / requests per second, every process counted) against the model's (every
+    /// service time, the client's work and the application's time per request). A light probe's
+    /// times hold waits that use no CPU (wake-ups of idle processes); under load the machine does
+    /// the same requests with less, so of each modelled time only `cpuShare` is CPU.
+    public struct HostLoad: Codable, Sendable, Equatable {
+        public var ratePerS: Double
+        public var measuredCPUMsPerRequest: Double
+        public var modelledMsPerRequest: Double
+        /// measured / modelled, at most 1 (CPU the model does not see is not added).
+        public var cpuShare: Double
+
+        public init(ratePerS: Double, measuredCPUMsPerRequest: Double, modelledMsPerRequest: Double) {
+            self.ratePerS = ratePerS
+            self.measuredCPUMsPerRequest = measuredCPUMsPerRequest
+            self.modelledMsPerRequest = modelledMsPerRequest
+            cpuShare = modelledMsPerRequest > 0 ? min(1, measuredCPUMsPerRequest / modelledMsPerRequest) : 1
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case ratePerS = "rate_per_s", measuredCPUMsPerRequest = "measured_cpu_ms_per_request"
+            case modelledMsPerRequest = "modelled_ms_per_request", cpuShare = "cpu_share"
+        }
     }
 
     /// What the model was calibrated on.
@@ -68,13 +97,18 @@ public struct ResourceModel: Codable, Sendable, Equatable {
         /// The round trip of a call that does nothing, outside the store's slots.
         public var networkMs: Double
         public var calls: [String: CallModel]
+        /// By operation, what its calls to this store took beside their mean (time less the round
+        /// trip, measured in that operation over the calls' mean): the same query can cost less
+        /// in one operation than in another. Absent: 1.
+        public var scaleByOperation: [String: Double]?
 
-        public init(servers: Int, serversFrom: String, networkMs: Double, calls: [String: CallModel]) {
+        public init(servers: Int, serversFrom: String, networkMs: Double, calls: [String: CallModel], scaleByOperation: [String: Double]? = nil) {
             self.servers = servers; self.serversFrom = serversFrom; self.networkMs = networkMs; self.calls = calls
+            self.scaleByOperation = scaleByOperation
         }
 
         enum CodingKeys: String, CodingKey {
-            case servers, serversFrom = "servers_from", networkMs = "network_ms", calls
+            case servers, serversFrom = "servers_from", networkMs = "network_ms", calls, scaleByOperation = "scale_by_operation"
         }
     }
 
@@ -85,33 +119,61 @@ public struct ResourceModel: Codable, Sendable, Equatable {
         /// The client's own mean work per call on the reply after it arrived (decoding a MongoDB
         /// reply on the client's thread): host CPU outside the store's slots; nil where none was measured.
         public var clientMs: Double?
-        /// The service time's coefficient of variation (log-normal), from its median and 99th
-        /// percentile; nil when the calibration could not tell (then exponential, CV 1).
+        /// The coefficient of variation of the call's time less its round trip (its shape's where it
+        /// has one; a log-normal's where it has none); nil when the calibration could not tell
+        /// (then exponential, CV 1).
         public var cv: Double?
+        /// The measured shape of the call's time less its round trip: its quantiles over its mean.
+        /// Each call draws its service and the client's work together from it (a bigger reply
+        /// costs both), so a projection keeps the measured body and tail.
+        public var shape: [ShapePoint]?
         public var samples: Int
         /// Rows, documents or entries the live plan examined per call, when the store said.
         public var examinedPerCall: Double?
         /// The live plan scans: its service time grows in proportion to the dataset.
         public var scalesWithData: Bool
 
-        public init(serviceMs: Double, clientMs: Double? = nil, cv: Double? = nil, samples: Int, examinedPerCall: Double?,
-                    scalesWithData: Bool) {
-            self.serviceMs = serviceMs; self.clientMs = clientMs; self.cv = cv; self.samples = samples
+        public init(serviceMs: Double, clientMs: Double? = nil, cv: Double? = nil, shape: [ShapePoint]? = nil, samples: Int,
+                    examinedPerCall: Double?, scalesWithData: Bool) {
+            self.serviceMs = serviceMs; self.clientMs = clientMs; self.cv = cv; self.shape = shape; self.samples = samples
             self.examinedPerCall = examinedPerCall; self.scalesWithData = scalesWithData
         }
 
         enum CodingKeys: String, CodingKey {
-            case serviceMs = "service_ms", clientMs = "client_ms", cv, samples, examinedPerCall = "examined_per_call"
+            case serviceMs = "service_ms", clientMs = "client_ms", cv, shape, samples, examinedPerCall = "examined_per_call"
             case scalesWithData = "scales_with_data"
         }
 
-        /// The client's work per call as the embedded stores charge it.
-        var clientWork: Duration? { clientMs.flatMap { $0 > 0 ? .nanoseconds(Int64($0 * 1e6)) : nil } }
+        /// `shape` as a distribution; nil when it has none or it makes none.
+        var quantileShape: QuantileShape? {
+            shape.flatMap { QuantileShape(probabilities: $0.map { $0.percentile / 100 }, values: $0.map(\.ofMean)) }
+        }
 
-        /// Its service time for a dataset `growth` times the calibrated one.
-        func distribution(growth: Double) -> DelayDistribution {
-            let mean = Duration.nanoseconds(Int64(serviceMs * (scalesWithData ? growth : 1) * 1e6))
-            return cv.map { .lognormal(mean: mean, cv: $0) } ?? .exponential(mean: mean)
+        /// The store's knobs for this call on a dataset `growth` times the calibrated one: the
+        /// service (grown where the live plan scans) and the client's work drawn together around
+        /// their sum — by the measured shape, else log-normal, else exponential — the client's share
+        /// outside the slot.
+        func knobs(growth: Double) -> StoreKnobs {
+            let service = serviceMs * (scalesWithData ? growth : 1), client = clientMs ?? 0
+            let mean = Duration.nanoseconds(Int64((service + client) * 1e6))
+            let latency: DelayDistribution = quantileShape.map { .empirical(mean: mean, shape: $0) }
+                ?? cv.map { .lognormal(mean: mean, cv: $0) } ?? .exponential(mean: mean)
+            return StoreKnobs(latency: latency, clientShare: service + client > 0 ? client / (service + client) : 0)
+        }
+    }
+
+    /// One point of a call's measured shape: its time less the round trip at `percentile`, over the mean.
+    public struct ShapePoint: Codable, Sendable, Equatable {
+        public var percentile: Double
+        public var ofMean: Double
+
+        public init(percentile: Double, ofMean: Double) {
+            self.percentile = percentile
+            self.ofMean = ofMean
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case percentile, ofMean = "of_mean"
         }
     }
 
@@ -128,9 +190,9 @@ public struct ResourceModel: Codable, Sendable, Equatable {
             let samples = observed.reduce(0) { $0 + $1.samples }
             let average = samples == 0 ? nil : observed.reduce(0.0) { $0 + $1.serviceMs * Double($1.samples) } / Double(samples)
             knobs[kind] = StoreKnobs(latency: average.map { .exponential(mean: .nanoseconds(Int64($0 * 1e6))) }, servers: store.servers,
-                                     operations: store.calls.mapValues { StoreKnobs(latency: $0.distribution(growth: growth),
-                                                                                    clientWork: $0.clientWork) },
-                                     network: store.networkMs > 0 ? .nanoseconds(Int64(store.networkMs * 1e6)) : nil)
+                                     operations: store.calls.mapValues { $0.knobs(growth: growth) },
+                                     network: store.networkMs > 0 ? .nanoseconds(Int64(store.networkMs * 1e6)) : nil,
+                                     scaleByOperation: store.scaleByOperation ?? [:])
         }
         return knobs
     }
@@ -172,6 +234,9 @@ public enum ModelFile {
         if let cores = model.hostCores, cores <= 0 {
             throw ModelFileError(file: path, message: "host_cores: expected a positive count of cores")
         }
+        if let share = model.hostLoad?.cpuShare, !(share > 0 && share <= 1) {
+            throw ModelFileError(file: path, message: "host_load.cpu_share: expected a share of CPU above 0 and at most 1")
+        }
         guard model.appMsPerRequest >= 0 else {
             throw ModelFileError(file: path, message: "app_ms_per_request: expected a time in milliseconds ≥ 0")
         }
@@ -192,6 +257,13 @@ public enum ModelFile {
             if let (call, _) = store.calls.first(where: { $0.value.cv.map { !($0 > 0) } ?? false }) {
                 throw ModelFileError(file: path, message: "stores.\(name).calls.\(call).cv: expected a coefficient of variation > 0")
             }
+            if let (operation, _) = store.scaleByOperation?.first(where: { !($0.value >= 0) }) {
+                throw ModelFileError(file: path, message: "stores.\(name).scale_by_operation.\(operation): expected a factor ≥ 0")
+            }
+            if let (call, _) = store.calls.first(where: { $0.value.shape != nil && $0.value.quantileShape == nil }) {
+                throw ModelFileError(file: path, message: "stores.\(name).calls.\(call).shape: expected percentiles increasing from 0 to 100 "
+                                     + "with of_mean values ≥ 0 that never decrease and are not all 0")
+            }
         }
         return model
     }
@@ -199,10 +271,12 @@ public enum ModelFile {
     public static func write(_ model: ResourceModel, to path: String) throws {
         let header = """
             # A stacksim resource model, written by `stacksim calibrate` (docs/capacity.md, "Projection").
-            # Per store: `servers` calls served at once and `network_ms` round trip outside them; per
-            # store call: the mean service time, the client's own work on the reply (`client_ms`, outside
-            # the slots), and whether it grows with the dataset (the live plan scans); the application's
-            # time per request and per operation. Load it with `stacksim run --model FILE` or
+            # Per store: `servers` calls served at once, `network_ms` round trip outside them and factors
+            # on its calls by operation; per store call: the mean service time, the client's own work on
+            # the reply (`client_ms`, outside the slots), the shape of its times (percentiles over the
+            # mean) and whether it grows with the dataset (the live plan scans); the application's time
+            # per request and per operation; with `host_cores`, the share of those times that is CPU
+            # under load (`host_load.cpu_share`). Load it with `stacksim run --model FILE` or
             # `stacksim capacity --model FILE`.
 
             """

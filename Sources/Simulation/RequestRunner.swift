@@ -100,7 +100,7 @@ final class RequestRunner: Sendable {
             r.requests[r.next] = (operation, intended, phase, shard, requester.tenantClass)
             return r.next
         }
-        let trace = StoreCallTrace(timeline: clock.timeline)
+        let trace = StoreCallTrace(operation: operation, timeline: clock.timeline)
         var errorClass: String?
         var denied = false
         if let time = appTime?.time(for: operation), time > .zero {

@@ -73,6 +73,8 @@ public struct RunOptions: Sendable {
     /// The machine's cores, when the stores and the application share them (a calibrated model
     /// of co-located servers): every service time and the application's time are done at a share of them.
     public var hostCores: Int?
+    /// Of each of those times, the share that is CPU on the cores (the rest waits without one).
+    public var hostCPUShare = 1.0
 
     public init() {}
 }
@@ -208,7 +210,7 @@ public enum SimulationRun {
         let load = LoadClock(timeline: Timeline(virtual: virtual))
         var workload = scenario
         workload.seed = scenario.seed &+ options.workloadSalt
-        let host = options.hostCores.map { SharedCores(cores: $0, load: load) }
+        let host = options.hostCores.map { SharedCores(cores: $0, cpuShare: options.hostCPUShare, load: load) }
         let stores = options.stores ?? EmbeddedStack.make(knobs: options.embeddedKnobs ?? scenario.embeddedKnobs, seed: workload.seed, time: time,
                                                           load: load, host: host)
         try await stores.relational.ping()

@@ -9,6 +9,8 @@ public enum DelayDistribution: Sendable, Equatable {
     /// Log-normal with this mean and coefficient of variation (standard deviation / mean): a
     /// calibrated service time, less variable than exponential's CV of 1 where the server is.
     case lognormal(mean: Duration, cv: Double)
+    /// A measured shape (a calibrated call's times) scaled to this mean.
+    case empirical(mean: Duration, shape: QuantileShape)
 
     public func sample(_ rng: inout SeededRandom) -> Duration {
         switch self {
@@ -20,6 +22,50 @@ public enum DelayDistribution: Sendable, Equatable {
             // Box–Muller: a standard normal from two uniforms.
             let normal = (-2 * log(1 - rng.unit())).squareRoot() * cos(2 * Double.pi * rng.unit())
             return mean * exp(normal * variance.squareRoot() - variance / 2)
+        case .empirical(let mean, let shape): return mean * shape.value(at: rng.unit())
+        }
+    }
+}
+
+/// A distribution known by its quantile function at some probabilities (read from a histogram
+/// of measured times), linear between them and scaled to a mean of 1: drawing from it by
+/// inversion keeps the measured body and tail, and a mean can be put on it.
+public struct QuantileShape: Sendable, Equatable {
+    /// Increasing, from 0 to 1.
+    public let probabilities: [Double]
+    /// The quantile at each probability, over the mean: ≥ 0 and never decreasing.
+    public let values: [Double]
+
+    /// nil when the points make no distribution: fewer than two, probabilities not increasing
+    /// from 0 to 1, values negative or decreasing, or all zero.
+    public init?(probabilities: [Double], values: [Double]) {
+        guard probabilities.count >= 2, values.count == probabilities.count, probabilities.first == 0, probabilities.last == 1,
+              zip(probabilities, probabilities.dropFirst()).allSatisfy({ $0 < $1 }),
+              let lowest = values.first, lowest >= 0, zip(values, values.dropFirst()).allSatisfy({ $0 <= $1 }) else { return nil }
+        let mean = Self.integral(probabilities, values) { a, b in (a + b) / 2 }
+        guard mean > 0 else { return nil }
+        self.probabilities = probabilities
+        self.values = values.map { $0 / mean }
+    }
+
+    /// The quantile at `u` in 0...1.
+    public func value(at u: Double) -> Double {
+        var upper = 1
+        while upper < probabilities.count - 1 && probabilities[upper] < u { upper += 1 }
+        let p0 = probabilities[upper - 1], p1 = probabilities[upper], v0 = values[upper - 1], v1 = values[upper]
+        return v0 + (v1 - v0) * (min(max(u, p0), p1) - p0) / (p1 - p0)
+    }
+
+    /// Its coefficient of variation (its standard deviation, the mean being 1).
+    public var cv: Double {
+        let square = Self.integral(probabilities, values) { a, b in (a * a + a * b + b * b) / 3 }
+        return max(0, square - 1).squareRoot()
+    }
+
+    /// ∫₀¹ f(Q(u)) du for the piecewise-linear Q, given each piece's mean of f from its ends.
+    private static func integral(_ probabilities: [Double], _ values: [Double], piece: (Double, Double) -> Double) -> Double {
+        (1..<probabilities.count).reduce(0) { sum, i in
+            sum + (probabilities[i] - probabilities[i - 1]) * piece(values[i - 1], values[i])
         }
     }
 }
@@ -121,15 +167,21 @@ public struct StoreKnobs: Sendable, Equatable {
     public var operations: [String: StoreKnobs]
     /// A round trip to the store that holds no service slot (a calibrated model's network time).
     public var network: Duration?
-    /// The caller's own work per call, outside the store's slots (a calibrated model's decoding of
-    /// a reply on the client's thread): done on the host's shared cores, or waited where there are
-    /// none. On a call override.
-    public var clientWork: Duration?
+    /// Of each call's drawn latency, the share that is the caller's own work outside the store's
+    /// slots (a calibrated model's decoding of a reply on the client's thread, which grows with the
+    /// reply as the server's work does): done first, on the host's shared cores or waited where
+    /// there are none; the rest is served in the slot. 0...1, on a call override.
+    public var clientShare: Double
+    /// Factors on the drawn latency of the store's calls inside an operation, by operation name,
+    /// where they cost more or less than their mean (a calibrated model's per-operation measurement:
+    /// the same query took less inside one operation than inside another, after other calls).
+    public var scaleByOperation: [String: Double]
 
     public init(latency: DelayDistribution? = nil, stall: Stall? = nil, outage: Outage? = nil, errorRate: Double = 0,
-                servers: Int? = nil, operations: [String: StoreKnobs] = [:], network: Duration? = nil, clientWork: Duration? = nil) {
+                servers: Int? = nil, operations: [String: StoreKnobs] = [:], network: Duration? = nil, clientShare: Double = 0,
+                scaleByOperation: [String: Double] = [:]) {
         self.latency = latency; self.stall = stall; self.outage = outage; self.errorRate = errorRate; self.servers = servers
-        self.operations = operations; self.network = network; self.clientWork = clientWork
+        self.operations = operations; self.network = network; self.clientShare = clientShare; self.scaleByOperation = scaleByOperation
     }
 
     public static let none = StoreKnobs()
@@ -164,8 +216,13 @@ public final class StoreCallTrace: Sendable {
     private let calls = Mutex<(started: Int64?, calls: [StoreCall])>((nil, []))
     /// The time the calls are measured by.
     public let timeline: Timeline
+    /// The operation the action serves (`board`): a calibrated model's calls cost what they cost in it.
+    public let operation: String
 
-    public init(timeline: Timeline = .wall) { self.timeline = timeline }
+    public init(operation: String = "", timeline: Timeline = .wall) {
+        self.operation = operation
+        self.timeline = timeline
+    }
 
     public var recorded: [StoreCall] { calls.withLock { $0.calls } }
 
@@ -295,20 +352,24 @@ public final class StoreBehaviour: Sendable {
             }
             if let network = knobs.network { try await load.sleep(for: network) }
             let specific = knobs.operations.isEmpty ? nil : knobs.operations[operation]
-            if let client = specific?.clientWork {
+            let latency = specific?.latency ?? knobs.latency
+            let errorRate = specific?.errorRate ?? knobs.errorRate
+            var drawn = Duration.zero
+            let fails = latency == nil && errorRate == 0 ? false : rng.withLock { rng -> Bool in
+                if let latency { drawn = latency.sample(&rng) }
+                return errorRate > 0 && rng.unit() < errorRate
+            }
+            if !knobs.scaleByOperation.isEmpty, let scale = StoreCallTrace.current.flatMap({ knobs.scaleByOperation[$0.operation] }) {
+                drawn = drawn * scale
+            }
+            let client = drawn * (specific?.clientShare ?? 0), service = drawn - client
+            if client > .zero {
                 if let host { await host.run(client) } else { try await load.sleep(for: client) }
             }
             let station = stations.isEmpty ? nil : stations[operation] ?? stations[""]
             if let station { try await acquire(station) }
             defer { station?.release() }
-            let latency = specific?.latency ?? knobs.latency
-            let errorRate = specific?.errorRate ?? knobs.errorRate
             let stall = knobs.stall?.waitAt(.nanoseconds(load.timeline.now() - origin)) ?? .zero
-            var service = Duration.zero
-            let fails = latency == nil && errorRate == 0 ? false : rng.withLock { rng -> Bool in
-                if let latency { service = latency.sample(&rng) }
-                return errorRate > 0 && rng.unit() < errorRate
-            }
             if let host, service > .zero {
                 if stall > .zero { try await load.sleep(for: stall) }
                 await host.run(service)

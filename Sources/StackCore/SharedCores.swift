@@ -72,7 +72,10 @@ public struct ProcessorSharing: Sendable {
 
 /// The machine's cores shared by the co-located servers' service times and the application's
 /// own time, in a calibrated model: a job takes as long as its work at its share of a core.
-/// Waits are timed by `load` (in virtual time, on the task executor that moves the time).
+/// Of each job only `cpuShare` is work on the cores; the rest is waiting that holds none (a
+/// process's wake-up, the scheduler's latency), which a light probe's times hold and a loaded
+/// machine's CPU does not. Waits are timed by `load` (in virtual time, on the task executor that
+/// moves the time).
 public final class SharedCores: Sendable {
     private struct State {
         var sharing: ProcessorSharing
@@ -85,11 +88,14 @@ public final class SharedCores: Sendable {
     private let state: Mutex<State>
     private let load: LoadClock
     private let cores: Int
+    private let cpuShare: Double
 
-    public init(cores: Int, load: LoadClock) {
+    public init(cores: Int, cpuShare: Double = 1, load: LoadClock) {
+        precondition(cpuShare > 0 && cpuShare <= 1, "a job's share of CPU is in (0, 1]")
         state = Mutex(State(sharing: ProcessorSharing(cores: cores)))
         self.load = load
         self.cores = cores
+        self.cpuShare = cpuShare
     }
 
     /// What the cores had done by now, to measure their busy share from.
@@ -110,10 +116,12 @@ public final class SharedCores: Sendable {
         return (end.worked - start.worked) / (Double(end.at - start.at) * Double(cores))
     }
 
-    /// Returns when `work` has been done at the job's share of the cores. Not cut short by
-    /// cancellation: a service in progress finishes.
-    public func run(_ work: Duration) async {
-        guard work > .zero else { return }
+    /// Returns when the job of `length` is done: its wait, then its CPU at its share of the cores.
+    /// Not cut short by cancellation: a service in progress finishes.
+    public func run(_ length: Duration) async {
+        guard length > .zero else { return }
+        let work = length * cpuShare
+        if work < length { try? await load.sleep(for: length - work) }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let now = load.timeline.now()
             let wake = state.withLock { s -> Int64? in

@@ -24,6 +24,7 @@ struct ProjectionOptions: ParsableArguments {
             options.embeddedKnobs = model.knobs(organizations: scenario.dataset.organizations)
             options.appTime = model.appTime
             options.hostCores = model.hostCores
+            options.hostCPUShare = model.hostLoad?.cpuShare ?? 1
         }
 
         func info(for scenario: Scenario) -> ProjectionInfo {

@@ -1,5 +1,5 @@
 @testable import Calibration
-import Metrics
+@testable import Metrics
 import Reporting
 import Foundation
 import StackCore
@@ -11,12 +11,18 @@ struct ResourceModelTests {
         calibrated: .init(date: "2026-11-30T09:00:00Z", scenario: "probe", servers: ["postgres 15.1 at postgresql://127.0.0.1:55432/x"],
                           organizations: 10, users: 80, tasks: 400, ratePerS: 20, seconds: 30),
         appMsPerRequest: 0.4, appMsByOperation: ["board": 0.5, "permission-check": 0.1], hostCores: 2,
+        hostLoad: .init(ratePerS: 500, measuredCPUMsPerRequest: 1.5, modelledMsPerRequest: 2),
         stores: [
             "postgres": .init(servers: 2, serversFrom: "the machine's cores", networkMs: 0.1, calls: [
                 "permission-check": .init(serviceMs: 0.2, cv: 0.5, samples: 300, examinedPerCall: 1, scalesWithData: false),
                 "users-page": .init(serviceMs: 4, clientMs: 0.3, samples: 100, examinedPerCall: 800, scalesWithData: true),
             ]),
-            "redis": .init(servers: 1, serversFrom: "one thread", networkMs: 0.05, calls: [:]),
+            "redis": .init(servers: 1, serversFrom: "one thread", networkMs: 0.05, calls: [:], scaleByOperation: ["board": 0.8]),
+            "mongo": .init(servers: 1, serversFrom: "one thread", networkMs: 0.2, calls: [
+                "board": .init(serviceMs: 1, clientMs: 0.5, cv: 0.9, shape: [.init(percentile: 0, ofMean: 0.5), .init(percentile: 50, ofMean: 0.8),
+                                                                             .init(percentile: 99, ofMean: 3), .init(percentile: 100, ofMean: 6)],
+                               samples: 200, examinedPerCall: nil, scalesWithData: false),
+            ]),
         ])
 
     @Test func aModelFileReadsBackAsWritten() throws {
@@ -32,13 +38,18 @@ struct ResourceModelTests {
         #expect(postgres.servers == 2)
         #expect(postgres.network == .microseconds(100))
         #expect(postgres.operations["permission-check"]?.latency == .lognormal(mean: .microseconds(200), cv: 0.5))
-        #expect(postgres.operations["users-page"]?.latency == .exponential(mean: .milliseconds(12)), "three times the data, three times the scan")
-        #expect(postgres.operations["users-page"]?.clientWork == .microseconds(300), "a page's decoding does not grow with the data")
-        #expect(postgres.operations["permission-check"]?.clientWork == nil)
+        #expect(postgres.operations["permission-check"]?.clientShare == 0)
+        // Three times the data, three times the scan (12 ms); a page's decoding (0.3 ms) does not grow.
+        #expect(postgres.operations["users-page"]?.latency == .exponential(mean: .microseconds(12_300)))
+        #expect(postgres.operations["users-page"]?.clientShare == 0.3 / 12.3)
+        let board = try #require(knobs[.document]?.operations["board"])
+        let shape = try #require(QuantileShape(probabilities: [0, 0.5, 0.99, 1], values: [0.5, 0.8, 3, 6]))
+        #expect(board.latency == .empirical(mean: .microseconds(1500), shape: shape), "drawn from its measured shape")
+        #expect(board.clientShare == 0.5 / 1.5)
         // A call the calibration did not see takes the store's mean over the calls it did see.
         #expect(postgres.latency == .exponential(mean: .microseconds(1150)))
         let redis = try #require(knobs[.cache])
-        #expect(redis.servers == 1 && redis.latency == nil && redis.network == .microseconds(50))
+        #expect(redis.servers == 1 && redis.latency == nil && redis.network == .microseconds(50) && redis.scaleByOperation == ["board": 0.8])
         let app = try #require(Self.model.appTime)
         #expect(app.time(for: "board") == .microseconds(500) && app.time(for: "permission-check") == .microseconds(100))
         #expect(app.time(for: "search") == .microseconds(400), "an operation the calibration did not see takes the mean")
@@ -62,6 +73,28 @@ struct ResourceModelTests {
         try ModelFile.write(model, to: path)
         let error = try #require(throws: ModelFileError.self) { try ModelFile.read(path) }
         #expect(error.description.contains("host_cores: expected a positive count"))
+    }
+
+    @Test func aShapeThatMakesNoDistributionIsRefused() throws {
+        var model = Self.model
+        model.stores["mongo"]?.calls["board"]?.shape?[2].ofMean = 0.1
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("shape-\(UUID()).yaml").path
+        try ModelFile.write(model, to: path)
+        let error = try #require(throws: ModelFileError.self) { try ModelFile.read(path) }
+        #expect(error.description.contains("stores.mongo.calls.board.shape: expected percentiles increasing from 0 to 100"), "\(error)")
+    }
+
+    /// Of each modelled time, the share that is CPU is what the loaded machine measured over the
+    /// model's, never above all of it.
+    @Test func theHostsCPUShareIsMeasuredOverModelled() throws {
+        #expect(Self.model.hostLoad?.cpuShare == 0.75)
+        #expect(ResourceModel.HostLoad(ratePerS: 500, measuredCPUMsPerRequest: 2, modelledMsPerRequest: 1.6).cpuShare == 1)
+        var model = Self.model
+        model.hostLoad?.cpuShare = 0
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("share-\(UUID()).yaml").path
+        try ModelFile.write(model, to: path)
+        let error = try #require(throws: ModelFileError.self) { try ModelFile.read(path) }
+        #expect(error.description.contains("host_load.cpu_share: expected a share of CPU above 0 and at most 1"))
     }
 
     @Test func aStoreWithoutSlotsIsRefused() throws {
@@ -108,19 +141,49 @@ struct CalibratorTests {
         #expect(abs(app.byOperation["board"]! - 0.5) < 1e-9 && abs(app.byOperation["permission-check"]! - 0.3) < 1e-9)
     }
 
-    /// A call's spread comes from a log-normal through its median and p99 (round trip taken
-    /// off), only where the store serves that one call in the operation.
-    @Test func aCallsSpreadIsTheLogNormalThroughItsMedianAndTail() throws {
-        let cv = 0.4, sigma = log1p(cv * cv).squareRoot(), median = 3.0, network = 0.5
-        let p99 = median * exp(2.326_348 * sigma)
-        let board = Self.operation("board", count: 300, mean: 6.0, stores: [
-            Self.calls("mongo", ["board": 300], perOperation: 1, p50: median + network, p99: p99 + network, mean: 4),
-            Self.calls("redis", ["get": 300, "incr": 300], perOperation: 2, p50: 0.3, p99: 1, mean: 0.5),
+    /// A call's shape is its measured times less the round trip, over their mean, taken only
+    /// where the store serves that one call in an operation; too few calls give none.
+    @Test func aCallsShapeIsItsMeasuredTimesLessTheRoundTrip() throws {
+        var board = OperationStats(), check = OperationStats()
+        // 1,000 board calls of 1.5 ms and 1 of 2.5; 100 mixed calls to Redis; 10 permission checks.
+        for nanos in Array(repeating: Int64(1_500_000), count: 1_000) + [2_500_000] {
+            board.storeCalls["mongo", default: StoreCallStats()].add(StoreCallSample(store: "mongo", call: "board", nanos: nanos, failed: false))
+        }
+        for i in 0..<100 {
+            board.storeCalls["redis", default: StoreCallStats()].add(StoreCallSample(store: "redis", call: i % 2 == 0 ? "get" : "incr",
+                                                                                      nanos: 200_000, failed: false))
+        }
+        for _ in 0..<10 {
+            check.storeCalls["postgres", default: StoreCallStats()].add(StoreCallSample(store: "postgres", call: "permission-check",
+                                                                                         nanos: 300_000, failed: false))
+        }
+        let times = Calibrator.callTimes(["board": board, "permission-check": check])
+        #expect(times["redis"] == nil, "two calls in one histogram say nothing about either")
+        let boardTimes = try #require(times["mongo"]?["board"]), checkTimes = try #require(times["postgres"]?["permission-check"])
+        let points = try #require(Calibrator.shape(of: boardTimes, networkMs: 0.5))
+        #expect(points.map(\.percentile) == Calibrator.shapePercentiles)
+        // 1 ms at every percentile but the last (2 ms), over the piecewise mean 1 + 0.001 × 0.5.
+        #expect(abs(points[0].ofMean - 1 / 1.0005) < 0.01 && abs(points.last!.ofMean - 2 / 1.0005) < 0.03, "\(points)")
+        #expect(Calibrator.shape(of: checkTimes, networkMs: 0.1) == nil,
+                "ten calls are too few for a shape")
+    }
+
+    /// An operation's factor for a store is what its calls took there less the round trip, over
+    /// the model's service and client's work for that mix of calls.
+    @Test func anOperationsCallsAreScaledToWhatTheyTookThere() {
+        let calls: [String: ResourceModel.CallModel] = [
+            "get": .init(serviceMs: 0.15, clientMs: 0.05, samples: 400, examinedPerCall: nil, scalesWithData: false),
+            "incr": .init(serviceMs: 0, samples: 400, examinedPerCall: nil, scalesWithData: false),
+        ]
+        let check = Self.operation("permission-check", count: 100, mean: 1.0, stores: [
+            Self.calls("redis", ["get": 100, "incr": 100], perOperation: 2, p50: 0.1, p99: 0.5, mean: 0.15),
         ])
-        let spreads = Calibrator.variations([board], networkMs: ["mongo": network])
-        let found = try #require(spreads["mongo"]?["board"])
-        #expect(abs(found - cv) < 1e-6, "found \(found)")
-        #expect(spreads["redis"] == nil, "two calls in one histogram say nothing about either")
+        let few = Self.operation("search", count: 10, mean: 1.0, stores: [
+            Self.calls("redis", ["get": 10], perOperation: 1, p50: 0.1, p99: 0.5, mean: 0.5),
+        ])
+        // (0.15 − 0.1 round trip) / ((100 × 0.2 + 100 × 0) / 200) = 0.5; ten calls are too few to say.
+        let scales = Calibrator.scales("redis", [check, few], calls: calls, networkMs: 0.1)
+        #expect(scales.count == 1 && abs((scales["permission-check"] ?? 0) - 0.5) < 1e-9, "\(scales)")
     }
 
     /// Each station's demand is its calls' service per request over its slots; the host's is
@@ -138,11 +201,12 @@ struct CalibratorTests {
         ])
         let bounds = Calibrator.bounds(model, operations: [board, check])
         // postgres: (300 × 4 + 200 × 0.2) / 400 requests / 2 slots = 1.55 ms (users-page's client work
-        // is not the server's); redis: 300 × 0.2 / 400 = 0.15 ms; host: (3.1 + 0.15 + 0.4 app + the
-        // client's 300 × (0.3 + 0.1) / 400 = 0.3) / 2 cores = 1.975 ms.
-        #expect(bounds.map(\.station) == ["host", "postgres", "redis"])
-        for (bound, expected) in zip(bounds, [1.975, 1.55, 0.15]) { #expect(abs(bound.msPerRequest - expected) < 1e-9, "\(bound)") }
-        #expect(abs(bounds[0].maxPerS - 1000 / 1.975) < 1e-9)
+        // is not the server's); redis, its calls 0.8 of their mean inside board: 300 × 0.2 × 0.8 / 400
+        // = 0.12 ms; host: (3.1 + 0.12 + 0.4 app + the client's 300 × (0.3 + 0.1 × 0.8) / 400 = 0.285)
+        // = 3.905 ms, of which 0.75 is CPU, over 2 cores = 1.464375 ms.
+        #expect(bounds.map(\.station) == ["postgres", "host", "redis"])
+        for (bound, expected) in zip(bounds, [1.55, 1.464375, 0.12]) { #expect(abs(bound.msPerRequest - expected) < 1e-9, "\(bound)") }
+        #expect(abs(bounds[1].maxPerS - 1000 / 1.464375) < 1e-9)
     }
 
     /// A call's service time is the callers' time less the round trip and the client's work on
@@ -150,10 +214,11 @@ struct CalibratorTests {
     @Test func theClientsWorkOnTheReplyIsNotTheServers() {
         let shape = ShapeInfo(call: "board", path: nil, on: nil, calls: 200, examined: nil, returned: nil, serverMs: nil,
                               clientMs: 200 * 2.5, decodeMs: 200 * 1.2)
-        let call = Calibrator.call(shape, networkMs: 0.1, cv: 0.4)
-        #expect(abs(call.serviceMs - 1.2) < 1e-9 && abs((call.clientMs ?? 0) - 1.2) < 1e-9 && call.cv == 0.4 && call.samples == 200)
+        let call = Calibrator.call(shape, networkMs: 0.1, times: nil)
+        #expect(abs(call.serviceMs - 1.2) < 1e-9 && abs((call.clientMs ?? 0) - 1.2) < 1e-9 && call.samples == 200)
+        #expect(call.shape == nil && call.cv == nil, "no times, no shape: exponential")
         let unmeasured = Calibrator.call(ShapeInfo(call: "get", path: nil, on: nil, calls: 10, examined: nil, returned: nil, serverMs: nil,
-                                                   clientMs: 3), networkMs: 0.1, cv: nil)
+                                                   clientMs: 3), networkMs: 0.1, times: nil)
         #expect(abs(unmeasured.serviceMs - 0.2) < 1e-9 && unmeasured.clientMs == nil)
     }
 }

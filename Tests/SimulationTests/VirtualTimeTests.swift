@@ -146,7 +146,8 @@ struct VirtualTimeTests {
 
     /// Calls to `stores` (one each), all started at time 0 of a virtual clock, and when each
     /// ended (sorted), in milliseconds; with `cores`, the stores share a host of that many.
-    static func callEnds(_ knobs: StoreKnobs, stores: [StoreKind], call: String, cores: Int?) async -> [Double] {
+    static func callEnds(_ knobs: StoreKnobs, stores: [StoreKind], call: String, cores: Int?, cpuShare: Double = 1,
+                         inOperation operation: String = "") async -> [Double] {
         let load = LoadClock(timeline: Timeline(virtual: VirtualTime(anchor: VirtualTime.defaultAnchor)))
         let clock = RunClock(timeline: load.timeline)
         let loop = RequestLoop(clock: clock)
@@ -154,7 +155,7 @@ struct VirtualTimeTests {
         loop.releasing { nil }
         defer { loop.finish() }
         load.mark(sleeper: loop, executor: loop)
-        let host = cores.map { SharedCores(cores: $0, load: load) }
+        let host = cores.map { SharedCores(cores: $0, cpuShare: cpuShare, load: load) }
         let behaviours = Dictionary(Set(stores).map { ($0, StoreBehaviour(store: $0, knobs: knobs, seed: 1, load: load, host: host)) },
                                     uniquingKeysWith: { a, _ in a })
         // Started from a task on the loop, every call is queued there before the loop can find
@@ -163,7 +164,9 @@ struct VirtualTimeTests {
             await withTaskGroup(of: Double.self) { group in
                 for store in stores {
                     group.addTask(executorPreference: loop) {
-                        _ = try? await behaviours[store]!.serve(call) {}
+                        _ = try? await StoreCallTrace.$current.withValue(StoreCallTrace(operation: operation, timeline: load.timeline)) {
+                            try await behaviours[store]!.serve(call) {}
+                        }
                         return Double(clock.now()) / 1e6
                     }
                 }
@@ -181,15 +184,33 @@ struct VirtualTimeTests {
         #expect(ends == (cores == nil ? [1, 1] : [2, 2]))
     }
 
-    /// The client's work on a reply holds no slot: two calls to a store of one slot, each 1 ms of
-    /// service and 3 ms of the client's work, end at 4 and 5 ms (the client's work side by side,
+    /// The client's work on a reply holds no slot: two calls to a store of one slot, each 4 ms of
+    /// which a quarter is service and the rest the client's work, end at 4 and 5 ms (the client's work side by side,
     /// then one service after the other); held in the slot they would end at 4 and 8 ms. On one
     /// shared core the client's work is shared too: both finish it at 6 ms, then 7 and 8.
     @Test(arguments: [nil, 1] as [Int?])
     func theClientsWorkHoldsNoSlot(cores: Int?) async {
-        let knobs = StoreKnobs(servers: 1, operations: ["board": StoreKnobs(latency: .fixed(.milliseconds(1)), clientWork: .milliseconds(3))])
+        let knobs = StoreKnobs(servers: 1, operations: ["board": StoreKnobs(latency: .fixed(.milliseconds(4)), clientShare: 0.75)])
         let ends = await Self.callEnds(knobs, stores: [.document, .document], call: "board", cores: cores)
         #expect(ends == (cores == nil ? [4, 5] : [7, 8]))
+    }
+
+    /// Of each job on the shared cores only the CPU share contends for them: two 2 ms calls on one
+    /// core end at 4 ms when all of it is CPU, at 3 ms when half is (1 ms of waiting side by side,
+    /// then 1 ms of CPU each at half the core).
+    @Test(arguments: [(1.0, 4.0), (0.5, 3.0)])
+    func onlyTheCPUShareOfAJobContendsForTheCores(share: Double, end: Double) async {
+        let ends = await Self.callEnds(StoreKnobs(latency: .fixed(.milliseconds(2)), servers: 1), stores: [.relational, .cache],
+                                       call: "call", cores: 1, cpuShare: share)
+        #expect(ends == [end, end])
+    }
+
+    /// A calibrated model's factor for an operation scales its calls there, and only there.
+    @Test(arguments: [("permission-check", 1.0), ("board", 4.0)])
+    func anOperationsScaleIsAppliedToItsCalls(operation: String, end: Double) async {
+        let knobs = StoreKnobs(latency: .fixed(.milliseconds(4)), servers: 1, scaleByOperation: ["permission-check": 0.25])
+        let ends = await Self.callEnds(knobs, stores: [.relational], call: "permission-check", cores: nil, inOperation: operation)
+        #expect(ends == [end])
     }
 
     @Test func virtualTimeMovesOnlyToWhatIsDueAndNoFasterThanTheWork() async throws {

@@ -275,3 +275,42 @@ struct DelayDistributionTests {
         #expect(abs(draws[198_000] - p99) < 0.03 * p99, "p99 \(draws[198_000]) against \(p99)")
     }
 }
+
+@Suite("Quantile shapes")
+struct QuantileShapeTests {
+    /// A shape of a body and a far tail: 0 to 1 over the first half, 1 to 2 up to 0.99, 2 to 50
+    /// over the last hundredth. Its mean by hand: 0.5 × 0.5 + 0.49 × 1.5 + 0.01 × 26 = 1.245;
+    /// E[Q²] = 0.5 × 1/3 + 0.49 × 7/3 + 0.01 × (4 + 100 + 2500)/3.
+    static let points = (probabilities: [0, 0.5, 0.99, 1.0], values: [0.0, 1, 2, 50])
+
+    @Test func aShapeIsScaledToAMeanOfOneAndKnowsItsSpread() throws {
+        let shape = try #require(QuantileShape(probabilities: Self.points.probabilities, values: Self.points.values))
+        let mean = 1.245, square = (0.5 / 3 + 0.49 * 7 / 3 + 0.01 * 2604 / 3) / (mean * mean)
+        #expect(abs(shape.value(at: 0.99) - 2 / mean) < 1e-12)
+        #expect(abs(shape.value(at: 0.25) - 0.5 / mean) < 1e-12, "linear between the points")
+        #expect(abs(shape.cv - (square - 1).squareRoot()) < 1e-12)
+    }
+
+    /// Drawn by inversion, the delays have the shape's mean and put the tail's hundredth above its 99th percentile.
+    @Test func drawsFromAShapeHaveItsMeanAndItsTail() throws {
+        let shape = try #require(QuantileShape(probabilities: Self.points.probabilities, values: Self.points.values))
+        let distribution = DelayDistribution.empirical(mean: .milliseconds(3), shape: shape)
+        var rng = SeededRandom(seed: 5)
+        let draws = (0..<200_000).map { _ in distribution.sample(&rng).seconds * 1000 }
+        let average = draws.reduce(0, +) / Double(draws.count), p99 = 3 * 2 / 1.245
+        let above = Double(draws.filter { $0 > p99 }.count) / Double(draws.count)
+        #expect(abs(average - 3) < 0.02 * 3, "mean \(average)")
+        #expect(abs(above - 0.01) < 0.001, "share above the 99th percentile: \(above)")
+    }
+
+    @Test(arguments: [
+        ([0.5, 1.0], [1.0, 2.0]),       // not from 0
+        ([0.0, 1.0], [2.0, 1.0]),       // decreasing
+        ([0.0, 0.5, 0.5, 1], [1.0, 1, 1, 1]), // not increasing
+        ([0.0, 1.0], [0.0, 0.0]),       // nothing
+        ([0.0, 1.0], [-1.0, 1.0]),      // negative
+    ])
+    func pointsThatMakeNoDistributionAreRefused(probabilities: [Double], values: [Double]) {
+        #expect(QuantileShape(probabilities: probabilities, values: values) == nil)
+    }
+}

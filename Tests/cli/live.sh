@@ -205,6 +205,11 @@ m = yaml.safe_load(open(sys.argv[1]))
 ok = m["kind"] == "stacksim-model" and m["calibrated"]["organizations"] == 5 and "stacksim:stacksim@" not in str(m)
 ok = ok and set(m["stores"]) == {"postgres", "mongo", "redis"} and m["stores"]["redis"]["servers"] == 1
 ok = ok and m["stores"]["mongo"]["calls"]["board"]["service_ms"] > 0 and m["stores"]["postgres"]["network_ms"] > 0
+shape = [(float(p["percentile"]), float(p["of_mean"])) for p in m["stores"]["mongo"]["calls"]["board"]["shape"]]
+ok = ok and shape[0][0] == 0 and shape[-1][0] == 100 and all(a[1] <= b[1] for a, b in zip(shape, shape[1:]))
+ok = ok and "permission-check" in m["stores"]["postgres"]["scale_by_operation"]
+load = m["host_load"]
+ok = ok and 0 < float(load["cpu_share"]) <= 1 and float(load["measured_cpu_ms_per_request"]) > 0 and float(load["rate_per_s"]) > 100
 print("modelled" if ok else "missing: " + str(m))
 ' "$work/model.yaml"
 check "a projection from it runs in virtual time and says so" 0 "^projected$" -- bash -c "
