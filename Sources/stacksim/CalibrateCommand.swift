@@ -80,12 +80,12 @@ struct CalibrateCommand: AsyncParsableCommand {
             let hostCores = servers.allSatisfy(Self.isLocal) ? ProcessInfo.processInfo.activeProcessorCount : nil
             var model = Calibrator.model(from: report, operations: result.totals.operations, networkMs: network,
                                          slots: Self.slots(servers, pool: scenario.stack.pool.max), hostCores: hostCores, date: Date())
-            if hostCores != nil {
+            if let hostCores {
                 // The loaded probe: the machine's CPU per request where wake-ups are shared by many requests.
                 guard let demand = Calibrator.demands(model, operations: report.operations)?.host, demand > 0 else {
                     throw CommandFailure(status: .targetUnreachable, message: "the light probe recorded no requests: nothing to calibrate on")
                 }
-                let loaded = loadedRate ?? max(rate, (Self.loadedShare * 1000 * Double(hostCores ?? 1) / demand).rounded())
+                let loaded = loadedRate ?? max(rate, (Self.loadedShare * 1000 * Double(hostCores) / demand).rounded())
                 scenario.load.phases = [Phase(name: "warmup", duration: .seconds(3), rate: .constant(loaded), record: false),
                                         Phase(name: "loaded", duration: .seconds(15), rate: .constant(loaded))]
                 let (_, loadedReport) = try await RunCommand.execute(scenario, on: stack, options: options)
