@@ -280,7 +280,27 @@ public enum ModelFile {
             # `stacksim capacity --model FILE`.
 
             """
-        try (header + YAMLEncoder().encode(model)).write(toFile: path, atomically: true, encoding: .utf8)
+        guard let node = try Yams.compose(yaml: YAMLEncoder().encode(model)) else { return }
+        try (header + Yams.serialize(node: decimals(node))).write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    /// `node` with its numbers as decimals (`0.25`, `10.0`) instead of the encoder's scientific
+    /// notation (`2.5e-1`, `1e+1`), which YAML 1.1 readers such as PyYAML take for strings. Each
+    /// is Swift's shortest form that reads back as the same value.
+    static func decimals(_ node: Node) -> Node {
+        switch node {
+        case .scalar(let scalar):
+            guard node.tag == Tag(.float), let value = node.float, value.isFinite else { return node }
+            var text = "\(value)"
+            if text.contains("e"), !text.contains(".") { text = text.replacingOccurrences(of: "e", with: ".0e") }
+            return .scalar(.init(text, scalar.tag, scalar.style))
+        case .mapping(let mapping):
+            return .mapping(.init(mapping.map { (decimals($0.key), decimals($0.value)) }, mapping.tag, mapping.style))
+        case .sequence(let sequence):
+            return .sequence(.init(sequence.map(decimals), sequence.tag, sequence.style))
+        case .alias:
+            return node
+        }
     }
 
     static func describe(_ error: DecodingError) -> String {

@@ -29,7 +29,10 @@ struct ResourceModelTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("model-\(UUID()).yaml").path
         try ModelFile.write(Self.model, to: path)
         #expect(try ModelFile.read(path) == Self.model)
-        #expect(try String(contentsOfFile: path, encoding: .utf8).hasPrefix("# A stacksim resource model"))
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.hasPrefix("# A stacksim resource model"))
+        #expect(text.contains("cpu_share: 0.75") && text.contains("percentile: 99.0") && !text.contains("e+"),
+                "numbers as decimals, which every YAML reader takes for numbers")
     }
 
     @Test func theKnobsScaleWhatScansWithTheDatasetAndNothingElse() throws {
