@@ -52,9 +52,9 @@ public enum Calibrator {
     /// times where `times` has enough of them.
     static func call(_ shape: ShapeInfo, networkMs: Double, times: LatencyHistogram?) -> ResourceModel.CallModel {
         let calls = Double(shape.calls), client = shape.decodeMs.map { $0 / calls }
-        let points = times.flatMap { Self.shape(of: $0, networkMs: networkMs) }
-        let cv = points.flatMap { QuantileShape(probabilities: $0.map { $0.percentile / 100 }, values: $0.map(\.ofMean))?.cv }
-        return ResourceModel.CallModel(serviceMs: max(0, shape.clientMs / calls - networkMs - (client ?? 0)), clientMs: client, cv: cv,
+        let measured = times.flatMap { Self.shape(of: $0, networkMs: networkMs) }
+        let points = measured.map { zip(shapePercentiles, $0.values).map { ResourceModel.ShapePoint(percentile: $0, ofMean: $1) } }
+        return ResourceModel.CallModel(serviceMs: max(0, shape.clientMs / calls - networkMs - (client ?? 0)), clientMs: client, cv: measured?.cv,
                                        shape: points, samples: shape.calls,
                                        examinedPerCall: shape.examinedPerCall ?? shape.plan.map { Double($0.examined) },
                                        scalesWithData: scans(shape))
@@ -62,12 +62,12 @@ public enum Calibrator {
 
     /// By operation, its calls to `store` beside the model's mean for them: the time they took
     /// there less the round trip, over the modelled service and client's work of that mix of
-    /// calls. Only operations with `minimumShapeCalls` calls to the store and calls that cost something.
+    /// calls. Only operations with `minimumCalls` calls to the store and calls that cost something.
     static func scales(_ store: String, _ operations: [OperationReport], calls: [String: ResourceModel.CallModel],
                        networkMs: Double) -> [String: Double] {
         var scales: [String: Double] = [:]
         for operation in operations {
-            guard let measured = operation.stores.first(where: { $0.store == store }), measured.calls >= minimumShapeCalls else { continue }
+            guard let measured = operation.stores.first(where: { $0.store == store }), measured.calls >= minimumCalls else { continue }
             let modelled = measured.callsByName.reduce(0.0) { sum, call in
                 sum + Double(call.value) * (calls[call.key].map { $0.serviceMs + ($0.clientMs ?? 0) } ?? 0)
             } / Double(measured.calls)
@@ -79,16 +79,16 @@ public enum Calibrator {
     /// The percentiles a call's shape is kept at: its body in tenths, its tail closer.
     static let shapePercentiles: [Double] = [0, 1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 98, 99, 99.5, 99.9, 100]
 
-    /// Calls below which a histogram's tail says too little to keep its shape.
-    static let minimumShapeCalls = 50
+    /// Calls below which a histogram's tail says too little to keep its shape, or an operation's
+    /// mean too little for its factor.
+    static let minimumCalls = 50
 
     /// A call's measured times less the round trip (never below 0), at `shapePercentiles`, over
-    /// their mean; nil with fewer than `minimumShapeCalls` or nothing left after the round trip.
-    static func shape(of times: LatencyHistogram, networkMs: Double) -> [ResourceModel.ShapePoint]? {
-        guard times.count >= UInt64(minimumShapeCalls) else { return nil }
+    /// their mean; nil with fewer than `minimumCalls` or nothing left after the round trip.
+    static func shape(of times: LatencyHistogram, networkMs: Double) -> QuantileShape? {
+        guard times.count >= UInt64(minimumCalls) else { return nil }
         let values = shapePercentiles.map { max(0, times.milliseconds(atPercentile: $0) - networkMs) }
-        guard let shape = QuantileShape(probabilities: shapePercentiles.map { $0 / 100 }, values: values) else { return nil }
-        return zip(shapePercentiles, shape.values).map { ResourceModel.ShapePoint(percentile: $0, ofMean: $1) }
+        return QuantileShape(probabilities: shapePercentiles.map { $0 / 100 }, values: values)
     }
 
     /// Each store call's times, from the operations where the store serves that call only (a
@@ -164,14 +164,14 @@ public enum Calibrator {
         return bounds.sorted { $0.msPerRequest > $1.msPerRequest }
     }
 
-    /// The host's CPU per request under load, from a loaded probe's busy share of the machine
-    /// (every process) and its rate, against the model's host time per request; nil when the
-    /// probe could not read the machine's CPU or ran no requests.
-    public static func hostLoad(_ model: ResourceModel, loaded report: RunReport, lightOperations: [OperationReport]) -> ResourceModel.HostLoad? {
-        guard let cores = model.hostCores, let busy = report.harness.hostCpuBusy, report.totals.attemptedPerS > 0,
-              let modelled = demands(model, operations: lightOperations)?.host else { return nil }
+    /// The host's CPU per request under load, from a loaded probe's busy share of the machine's
+    /// `cores` (every process) and its rate, against the model's host time per request
+    /// (`demands`' host); nil when the probe could not read the machine's CPU or ran no requests.
+    public static func hostLoad(cores: Int, modelledMsPerRequest: Double, loaded report: RunReport) -> ResourceModel.HostLoad? {
+        guard let busy = report.harness.hostCpuBusy, report.totals.attemptedPerS > 0 else { return nil }
         let rate = report.totals.attemptedPerS
-        return ResourceModel.HostLoad(ratePerS: rate, measuredCPUMsPerRequest: busy * Double(cores) * 1000 / rate, modelledMsPerRequest: modelled)
+        return ResourceModel.HostLoad(ratePerS: rate, measuredCPUMsPerRequest: busy * Double(cores) * 1000 / rate,
+                                      modelledMsPerRequest: modelledMsPerRequest)
     }
 
     /// The live plan reads the whole table or collection, and that is a lot of it: a planner

@@ -78,7 +78,9 @@ public struct Saturation: Sendable, Codable, Equatable {
     public static let busyMachine = 0.85
 
     /// The saturating station as a sentence's subject: `mongo`, `the app's workers`, `the harness machine's CPU`.
-    public var subject: String {
+    public var subject: String { Self.subject(of: station) }
+
+    static func subject(of station: String) -> String {
         switch station {
         case StationLoad.app: return "the app's workers (stack.app_workers)"
         case Self.cpu: return "the harness machine's CPU"
@@ -106,16 +108,12 @@ public struct Saturation: Sendable, Codable, Equatable {
             let earlier = from.cpu.map { ", \(Format.percent($0)) at \(describe(from.load))" } ?? ""
             let slowed = pairs.filter { $0.now.station != StationLoad.app }
                 .map { "\($0.now.station) \(ms(perCall($0.base))) → \(ms(perCall($0.now)))" }.joined(separator: ", ")
-            switch machine {
-            case .harness:
-                return named(cpu, "the harness machine's CPU: \(Format.percent(busy)) of its cores busy at \(describe(to.load))\(earlier), "
-                             + "and every store's time per call grows together (\(slowed)) — this machine, not one store, is the "
-                             + "limit; run the servers and stacksim on separate machines to find the stack's")
-            case .modelled:
-                return named(modelledCPU, "the modelled machine's CPU: \(Format.percent(busy)) of its cores busy at \(describe(to.load))\(earlier), "
-                             + "and every store's time per call grows together (\(slowed)) — the servers and the application "
-                             + "sharing these cores, not one store, are the limit")
+            let (station, limit) = switch machine {
+            case .harness: (cpu, "this machine, not one store, is the limit; run the servers and stacksim on separate machines to find the stack's")
+            case .modelled: (modelledCPU, "the servers and the application sharing these cores, not one store, are the limit")
             }
+            return named(station, "\(subject(of: station)): \(Format.percent(busy)) of its cores busy at \(describe(to.load))\(earlier), "
+                         + "and every store's time per call grows together (\(slowed)) — \(limit)")
         }
         /// Growth of a request's time at a station, the station's own account preferred to the client's.
         func growth(_ base: StationLoad, _ now: StationLoad) -> Double {

@@ -90,7 +90,7 @@ struct CalibrateCommand: AsyncParsableCommand {
                                         Phase(name: "loaded", duration: .seconds(15), rate: .constant(loaded))]
                 let (_, loadedReport) = try await RunCommand.execute(scenario, on: stack, options: options)
                 guard loadedReport.verdict != "interrupted" else { return .interrupted }
-                model.hostLoad = Calibrator.hostLoad(model, loaded: loadedReport, lightOperations: report.operations)
+                model.hostLoad = Calibrator.hostLoad(cores: hostCores, modelledMsPerRequest: demand, loaded: loadedReport)
                 if model.hostLoad == nil { Output.line("host: the machine's CPU could not be read under load: every modelled time counts as CPU") }
             }
             try ModelFile.write(model, to: path)

@@ -163,10 +163,10 @@ struct CalibratorTests {
         let times = Calibrator.callTimes(["board": board, "permission-check": check])
         #expect(times["redis"] == nil, "two calls in one histogram say nothing about either")
         let boardTimes = try #require(times["mongo"]?["board"]), checkTimes = try #require(times["postgres"]?["permission-check"])
-        let points = try #require(Calibrator.shape(of: boardTimes, networkMs: 0.5))
-        #expect(points.map(\.percentile) == Calibrator.shapePercentiles)
+        let shape = try #require(Calibrator.shape(of: boardTimes, networkMs: 0.5))
+        #expect(shape.probabilities == Calibrator.shapePercentiles.map { $0 / 100 })
         // 1 ms at every percentile but the last (2 ms), over the piecewise mean 1 + 0.001 × 0.5.
-        #expect(abs(points[0].ofMean - 1 / 1.0005) < 0.01 && abs(points.last!.ofMean - 2 / 1.0005) < 0.03, "\(points)")
+        #expect(abs(shape.values[0] - 1 / 1.0005) < 0.01 && abs(shape.values.last! - 2 / 1.0005) < 0.03, "\(shape)")
         #expect(Calibrator.shape(of: checkTimes, networkMs: 0.1) == nil,
                 "ten calls are too few for a shape")
     }
