@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Simulation", "StackModel"]),
         .testTarget(name: "StackSimTests", dependencies: ["StackSim"]),
         .testTarget(name: "CapacityTests", dependencies: ["Capacity", "Metrics", "Scenario"]),
-        .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "Reporting", "StackCore", "Metrics"]),
+        .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "Reporting", "StackCore", "StackModel", "Metrics"]),
         .testTarget(name: "StackMongoTests", dependencies: ["StackMongo"]),
         .testTarget(name: "StackPostgresTests", dependencies: ["StackPostgres"]),
         .testTarget(name: "StackIOTests", dependencies: ["StackIO", "StackCore", "Redaction"]),

@@ -21,8 +21,9 @@ public enum Calibrator {
 
     /// The model of the stack `report` measured; `operations` are the run's measurements behind
     /// it (their histograms give each call's shape), `networkMs` and `slots` by store name.
-    public static func model(from report: RunReport, operations: [String: OperationStats], networkMs: [String: Double],
-                             slots: [String: Slots], hostCores: Int?, date: Date) -> ResourceModel {
+    /// `harness` is the run's own overhead per request, the shape of the application's time.
+    public static func model(from report: RunReport, operations: [String: OperationStats], harness: LatencyHistogram,
+                             networkMs: [String: Double], slots: [String: Slots], hostCores: Int?, date: Date) -> ResourceModel {
         var stores: [String: ResourceModel.StoreModel] = [:]
         let times = callTimes(operations)
         for evidence in report.server?.stores ?? [] {
@@ -43,8 +44,8 @@ public enum Calibrator {
             organizations: report.dataset.organizations, users: report.dataset.users, tasks: report.dataset.tasks,
             ratePerS: report.totals.attemptedPerS, seconds: report.load.phases.reduce(0) { $0 + $1.durationS })
         let app = appTimes(report.operations)
-        return ResourceModel(calibrated: provenance, appMsPerRequest: app.perRequest, appMsByOperation: app.byOperation, hostCores: hostCores,
-                             stores: stores)
+        return ResourceModel(calibrated: provenance, appMsPerRequest: app.perRequest, appMsByOperation: app.byOperation,
+                             appShape: shape(of: harness, networkMs: 0).map(points), hostCores: hostCores, stores: stores)
     }
 
     /// One kind of call: the callers' mean time less the round trip and the client's own work on
@@ -53,9 +54,8 @@ public enum Calibrator {
     static func call(_ shape: ShapeInfo, networkMs: Double, times: LatencyHistogram?) -> ResourceModel.CallModel {
         let calls = Double(shape.calls), client = shape.decodeMs.map { $0 / calls }
         let measured = times.flatMap { Self.shape(of: $0, networkMs: networkMs) }
-        let points = measured.map { zip(shapePercentiles, $0.values).map { ResourceModel.ShapePoint(percentile: $0, ofMean: $1) } }
         return ResourceModel.CallModel(serviceMs: max(0, shape.clientMs / calls - networkMs - (client ?? 0)), clientMs: client, cv: measured?.cv,
-                                       shape: points, samples: shape.calls,
+                                       shape: measured.map(points), samples: shape.calls,
                                        examinedPerCall: shape.examinedPerCall ?? shape.plan.map { Double($0.examined) },
                                        scalesWithData: scans(shape))
     }
@@ -82,6 +82,11 @@ public enum Calibrator {
     /// Calls below which a histogram's tail says too little to keep its shape, or an operation's
     /// mean too little for its factor.
     static let minimumCalls = 50
+
+    /// `shape`'s points at `shapePercentiles` (where `shape(of:networkMs:)` read it).
+    static func points(_ shape: QuantileShape) -> [ResourceModel.ShapePoint] {
+        zip(shapePercentiles, shape.values).map { ResourceModel.ShapePoint(percentile: $0, ofMean: $1) }
+    }
 
     /// A call's measured times less the round trip (never below 0), at `shapePercentiles`, over
     /// their mean; nil with fewer than `minimumCalls` or nothing left after the round trip.

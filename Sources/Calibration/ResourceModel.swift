@@ -16,6 +16,9 @@ public struct ResourceModel: Codable, Sendable, Equatable {
     public var appMsPerRequest: Double
     /// The same by operation, where the calibration saw it (absent in models written before).
     public var appMsByOperation: [String: Double]?
+    /// The measured shape of the application's time (its percentiles over its mean: the harness's
+    /// own overhead per request, dispatch to first call); absent: its mean every time.
+    public var appShape: [ShapePoint]?
     /// The cores of the machine the servers and the application share, when they do (every
     /// server on loopback): each service time and the application's time are done at a share of them.
     public var hostCores: Int?
@@ -24,18 +27,20 @@ public struct ResourceModel: Codable, Sendable, Equatable {
     public var hostLoad: HostLoad?
     public var stores: [String: StoreModel]
 
-    public init(calibrated: Provenance, appMsPerRequest: Double, appMsByOperation: [String: Double]? = nil, hostCores: Int? = nil,
-                hostLoad: HostLoad? = nil, stores: [String: StoreModel]) {
+    public init(calibrated: Provenance, appMsPerRequest: Double, appMsByOperation: [String: Double]? = nil, appShape: [ShapePoint]? = nil,
+                hostCores: Int? = nil, hostLoad: HostLoad? = nil, stores: [String: StoreModel]) {
         self.calibrated = calibrated
         self.appMsPerRequest = appMsPerRequest
         self.appMsByOperation = appMsByOperation
+        self.appShape = appShape
         self.hostCores = hostCores
         self.hostLoad = hostLoad
         self.stores = stores
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, calibrated, appMsPerRequest = "app_ms_per_request", appMsByOperation = "app_ms_by_operation", hostCores = "host_cores"
+        case kind, calibrated, appMsPerRequest = "app_ms_per_request", appMsByOperation = "app_ms_by_operation", appShape = "app_shape"
+        case hostCores = "host_cores"
         case hostLoad = "host_load", stores
     }
 
@@ -145,9 +150,7 @@ public struct ResourceModel: Codable, Sendable, Equatable {
         }
 
         /// `shape` as a distribution; nil when it has none or it makes none.
-        var quantileShape: QuantileShape? {
-            shape.flatMap { QuantileShape(probabilities: $0.map { $0.percentile / 100 }, values: $0.map(\.ofMean)) }
-        }
+        var quantileShape: QuantileShape? { shape.flatMap(ShapePoint.distribution) }
 
         /// The store's knobs for this call on a dataset `growth` times the calibrated one: the
         /// service (grown where the live plan scans) and the client's work drawn together around
@@ -174,6 +177,11 @@ public struct ResourceModel: Codable, Sendable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case percentile, ofMean = "of_mean"
+        }
+
+        /// `points` as a distribution; nil when they make none.
+        static func distribution(_ points: [ShapePoint]) -> QuantileShape? {
+            QuantileShape(probabilities: points.map { $0.percentile / 100 }, values: points.map(\.ofMean))
         }
     }
 
@@ -202,7 +210,8 @@ public struct ResourceModel: Codable, Sendable, Equatable {
         func duration(_ ms: Double) -> Duration { .nanoseconds(Int64(ms * 1e6)) }
         let byOperation = appMsByOperation ?? [:]
         guard appMsPerRequest > 0 || byOperation.values.contains(where: { $0 > 0 }) else { return nil }
-        return AppTime(perRequest: duration(appMsPerRequest), byOperation: byOperation.mapValues(duration))
+        return AppTime(perRequest: duration(appMsPerRequest), byOperation: byOperation.mapValues(duration),
+                       shape: appShape.flatMap(ShapePoint.distribution))
     }
 }
 
@@ -243,6 +252,9 @@ public enum ModelFile {
         if let (operation, _) = model.appMsByOperation?.first(where: { !($0.value >= 0) }) {
             throw ModelFileError(file: path, message: "app_ms_by_operation.\(operation): expected a time in milliseconds ≥ 0")
         }
+        if let shape = model.appShape, ResourceModel.ShapePoint.distribution(shape) == nil {
+            throw ModelFileError(file: path, message: "app_shape: " + shapeExpected)
+        }
         for (name, store) in model.stores {
             guard StoreKind(rawValue: name) != nil else {
                 throw ModelFileError(file: path, message: "stores.\(name): expected one of postgres, mongo, redis")
@@ -261,12 +273,13 @@ public enum ModelFile {
                 throw ModelFileError(file: path, message: "stores.\(name).scale_by_operation.\(operation): expected a factor ≥ 0")
             }
             if let (call, _) = store.calls.first(where: { $0.value.shape != nil && $0.value.quantileShape == nil }) {
-                throw ModelFileError(file: path, message: "stores.\(name).calls.\(call).shape: expected percentiles increasing from 0 to 100 "
-                                     + "with of_mean values ≥ 0 that never decrease and are not all 0")
+                throw ModelFileError(file: path, message: "stores.\(name).calls.\(call).shape: " + shapeExpected)
             }
         }
         return model
     }
+
+    private static let shapeExpected = "expected percentiles increasing from 0 to 100 with of_mean values ≥ 0 that never decrease and are not all 0"
 
     public static func write(_ model: ResourceModel, to path: String) throws {
         let header = """
@@ -275,7 +288,7 @@ public enum ModelFile {
             # on its calls by operation; per store call: the mean service time, the client's own work on
             # the reply (`client_ms`, outside the slots), the shape of its times (percentiles over the
             # mean) and whether it grows with the dataset (the live plan scans); the application's time
-            # per request and per operation; with `host_cores`, the share of those times that is CPU
+            # per request and per operation, and its shape; with `host_cores`, the share of those times that is CPU
             # under load (`host_load.cpu_share`). Load it with `stacksim run --model FILE` or
             # `stacksim capacity --model FILE`.
 

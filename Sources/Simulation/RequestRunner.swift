@@ -70,6 +70,10 @@ final class RequestRunner: Sendable {
     /// The error class of a request still running when the run's deadline passed.
     static let unfinished = "unfinished"
 
+    /// A request's draw of the model's application time comes from its own stream, apart from
+    /// the action's choices: the same request draws the same time in any order of requests.
+    static let appTimeStream = SeededRandom.stableHash("app-time")
+
     init(context: ActionContext, actions: [String: ActionDefinition], recorder: Recorder, workers: AppWorkers,
          clock: RunClock, rateLimitPerMinute: Int, sessionTTL: Duration, salt: UInt64, observer: any StackObserver,
          appTime: AppTime? = nil, host: SharedCores? = nil, sleeper: any Sleeper = TaskSleeper()) {
@@ -103,7 +107,8 @@ final class RequestRunner: Sendable {
         let trace = StoreCallTrace(operation: operation, timeline: clock.timeline)
         var errorClass: String?
         var denied = false
-        if let time = appTime?.time(for: operation), time > .zero {
+        var appRandom = SeededRandom(seed: argument ^ salt).fork(Self.appTimeStream)
+        if let time = appTime?.time(for: operation, &appRandom), time > .zero {
             if let host { await host.run(time) } else { try? await sleeper.sleep(for: time) }
         }
         do {

@@ -187,19 +187,29 @@ public struct StoreKnobs: Sendable, Equatable {
     public static let none = StoreKnobs()
 }
 
-/// The application's own time per request besides its store calls, in a calibrated model: per
-/// operation where the calibration saw it (a permission check does less between its calls than
-/// a board), else the mean over every request.
+/// The application's own time per request besides its store calls, in a calibrated model: its
+/// mean per operation where the calibration saw it (a permission check does less between its
+/// calls than a board), else the mean over every request; drawn around that mean by `shape`
+/// where the calibration measured one (the harness's dispatch waits for a busy core now and then:
+/// a tight body and a long tail), else that mean every time.
 public struct AppTime: Sendable, Equatable {
     public var perRequest: Duration
     public var byOperation: [String: Duration]
+    public var shape: QuantileShape?
 
-    public init(perRequest: Duration, byOperation: [String: Duration] = [:]) {
+    public init(perRequest: Duration, byOperation: [String: Duration] = [:], shape: QuantileShape? = nil) {
         self.perRequest = perRequest
         self.byOperation = byOperation
+        self.shape = shape
     }
 
-    public func time(for operation: String) -> Duration { byOperation[operation] ?? perRequest }
+    public func mean(for operation: String) -> Duration { byOperation[operation] ?? perRequest }
+
+    /// One request's time, drawn from `rng`.
+    public func time(for operation: String, _ rng: inout SeededRandom) -> Duration {
+        let mean = mean(for: operation)
+        return shape.map { DelayDistribution.empirical(mean: mean, shape: $0).sample(&rng) } ?? mean
+    }
 }
 
 /// One store call made inside an action, as the per-store breakdown reports it.

@@ -78,7 +78,8 @@ struct CalibrateCommand: AsyncParsableCommand {
             let servers = report.servers ?? []
             // Servers on this machine share its cores with each other and with stacksim.
             let hostCores = servers.allSatisfy(Self.isLocal) ? ProcessInfo.processInfo.activeProcessorCount : nil
-            var model = Calibrator.model(from: report, operations: result.totals.operations, networkMs: network,
+            var model = Calibrator.model(from: report, operations: result.totals.operations, harness: result.totals.harnessOverhead,
+                                         networkMs: network,
                                          slots: Self.slots(servers, pool: scenario.stack.pool.max), hostCores: hostCores, date: Date())
             if let hostCores {
                 // The loaded probe: the machine's CPU per request where wake-ups are shared by many requests.
@@ -156,12 +157,14 @@ struct CalibrateCommand: AsyncParsableCommand {
             + ($0.value.scaleByOperation.map { by in
                 "; by operation ×" + by.sorted { $0.key < $1.key }.map { "\(String(format: "%.2f", $0.value)) \($0.key)" }.joined(separator: ", ×")
             } ?? "") }
+        let byOperation = model.appMsByOperation.map { by in
+            " (" + by.sorted { $0.key < $1.key }.map { "\($0.key) \(Format.ms($0.value))" }.joined(separator: ", ") + ")"
+        } ?? ""
+        let tail = model.appShape?.first { $0.percentile == 99 }.map { String(format: "; p99/mean %.1f", $0.ofMean) } ?? ""
+        let app = "app: \(Format.ms(model.appMsPerRequest)) ms per request besides its store calls" + byOperation + tail
         return (["calibrated on \(model.calibrated.scenario): \(model.calibrated.organizations) organizations, "
                  + "\(Format.number(model.calibrated.ratePerS))/s for \(Format.seconds(model.calibrated.seconds))",
-                 "app: \(Format.ms(model.appMsPerRequest)) ms per request besides its store calls"
-                    + (model.appMsByOperation.map { by in
-                        " (" + by.sorted { $0.key < $1.key }.map { "\($0.key) \(Format.ms($0.value))" }.joined(separator: ", ") + ")"
-                    } ?? ""),
+                 app,
                  model.hostCores.map { "host: the servers and stacksim share this machine's \($0) cores" } ?? "host: the servers are elsewhere"]
                 + (model.hostLoad.map { load in
                     ["host under load: \(Format.ms(load.measuredCPUMsPerRequest)) ms of CPU per request at \(Format.number(load.ratePerS))/s "

@@ -3,6 +3,7 @@
 import Reporting
 import Foundation
 import StackCore
+import StackModel
 import Testing
 
 @Suite("Resource model")
@@ -10,7 +11,9 @@ struct ResourceModelTests {
     static let model = ResourceModel(
         calibrated: .init(date: "2026-11-30T09:00:00Z", scenario: "probe", servers: ["postgres 15.1 at postgresql://127.0.0.1:55432/x"],
                           organizations: 10, users: 80, tasks: 400, ratePerS: 20, seconds: 30),
-        appMsPerRequest: 0.4, appMsByOperation: ["board": 0.5, "permission-check": 0.1], hostCores: 2,
+        appMsPerRequest: 0.4, appMsByOperation: ["board": 0.5, "permission-check": 0.1],
+        appShape: [.init(percentile: 0, ofMean: 0.2), .init(percentile: 90, ofMean: 0.6), .init(percentile: 99, ofMean: 5), .init(percentile: 100, ofMean: 20)],
+        hostCores: 2,
         hostLoad: .init(ratePerS: 500, measuredCPUMsPerRequest: 1.5, modelledMsPerRequest: 2),
         stores: [
             "postgres": .init(servers: 2, serversFrom: "the machine's cores", networkMs: 0.1, calls: [
@@ -54,8 +57,39 @@ struct ResourceModelTests {
         let redis = try #require(knobs[.cache])
         #expect(redis.servers == 1 && redis.latency == nil && redis.network == .microseconds(50) && redis.scaleByOperation == ["board": 0.8])
         let app = try #require(Self.model.appTime)
-        #expect(app.time(for: "board") == .microseconds(500) && app.time(for: "permission-check") == .microseconds(100))
-        #expect(app.time(for: "search") == .microseconds(400), "an operation the calibration did not see takes the mean")
+        #expect(app.mean(for: "board") == .microseconds(500) && app.mean(for: "permission-check") == .microseconds(100))
+        #expect(app.mean(for: "search") == .microseconds(400), "an operation the calibration did not see takes the mean")
+    }
+
+    /// The application's time is drawn around each operation's mean by its measured shape: the
+    /// draws keep the mean and put 1 % of them above the shape's p99 times that mean.
+    @Test func theApplicationsTimeKeepsItsMeasuredTail() throws {
+        let app = try #require(Self.model.appTime)
+        let shape = try #require(app.shape)
+        let p99 = Duration.microseconds(100) * shape.value(at: 0.99)
+        var rng = SeededRandom(seed: 7), total = Duration.zero, above = 0
+        let draws = 200_000
+        for _ in 0..<draws {
+            let time = app.time(for: "permission-check", &rng)
+            total += time
+            if time > p99 { above += 1 }
+        }
+        #expect(abs((total / draws).seconds / 100e-6 - 1) < 0.02, "mean \(total / draws)")
+        #expect(abs(Double(above) / Double(draws) - 0.01) < 0.001, "\(above) of \(draws) above p99")
+        var first = SeededRandom(seed: 3), again = SeededRandom(seed: 3)
+        #expect(app.time(for: "board", &first) == app.time(for: "board", &again), "the same stream draws the same time")
+        var withoutShape = app
+        withoutShape.shape = nil
+        #expect(withoutShape.time(for: "board", &rng) == .microseconds(500), "no shape: the mean every time")
+    }
+
+    @Test func anApplicationShapeThatMakesNoDistributionIsRefused() throws {
+        var model = Self.model
+        model.appShape?[1].ofMean = 0.1
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("app-\(UUID()).yaml").path
+        try ModelFile.write(model, to: path)
+        let error = try #require(throws: ModelFileError.self) { try ModelFile.read(path) }
+        #expect(error.description.contains("app_shape: expected percentiles increasing from 0 to 100"), "\(error)")
     }
 
     @Test(arguments: [

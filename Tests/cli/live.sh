@@ -208,6 +208,8 @@ ok = ok and m["stores"]["mongo"]["calls"]["board"]["service_ms"] > 0 and m["stor
 shape = [(float(p["percentile"]), float(p["of_mean"])) for p in m["stores"]["mongo"]["calls"]["board"]["shape"]]
 ok = ok and shape[0][0] == 0 and shape[-1][0] == 100 and all(a[1] <= b[1] for a, b in zip(shape, shape[1:]))
 ok = ok and "permission-check" in m["stores"]["postgres"]["scale_by_operation"]
+app = [(float(p["percentile"]), float(p["of_mean"])) for p in m["app_shape"]]
+ok = ok and app[0][0] == 0 and app[-1][0] == 100 and all(a[1] <= b[1] for a, b in zip(app, app[1:])) and app[-1][1] > 1
 load = m["host_load"]
 ok = ok and 0 < float(load["cpu_share"]) <= 1 and float(load["measured_cpu_ms_per_request"]) > 0 and float(load["rate_per_s"]) > 100
 print("modelled" if ok else "missing: " + str(m))
