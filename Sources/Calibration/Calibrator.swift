@@ -21,7 +21,7 @@ public enum Calibrator {
 
     /// The model of the stack `report` measured; `operations` are the run's measurements behind
     /// it (their histograms give each call's shape), `networkMs` and `slots` by store name.
-    /// `harness` is the run's own overhead per request, the shape of the application's time.
+    /// `harness` is the run's own overhead per request, a part of the application's time.
     public static func model(from report: RunReport, operations: [String: OperationStats], harness: LatencyHistogram,
                              networkMs: [String: Double], slots: [String: Slots], hostCores: Int?, date: Date) -> ResourceModel {
         var stores: [String: ResourceModel.StoreModel] = [:]
@@ -45,7 +45,8 @@ public enum Calibrator {
             ratePerS: report.totals.attemptedPerS, seconds: report.load.phases.reduce(0) { $0 + $1.durationS })
         let app = appTimes(report.operations)
         return ResourceModel(calibrated: provenance, appMsPerRequest: app.perRequest, appMsByOperation: app.byOperation,
-                             appShape: shape(of: harness, networkMs: 0).map(points), hostCores: hostCores, stores: stores)
+                             harnessOverhead: shape(of: harness, networkMs: 0).map { .init(meanMs: harness.meanMilliseconds, shape: points($0)) },
+                             hostCores: hostCores, stores: stores)
     }
 
     /// One kind of call: the callers' mean time less the round trip and the client's own work on

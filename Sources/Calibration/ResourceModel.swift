@@ -16,9 +16,9 @@ public struct ResourceModel: Codable, Sendable, Equatable {
     public var appMsPerRequest: Double
     /// The same by operation, where the calibration saw it (absent in models written before).
     public var appMsByOperation: [String: Double]?
-    /// The measured shape of the application's time (its percentiles over its mean: the harness's
-    /// own overhead per request, dispatch to first call); absent: its mean every time.
-    public var appShape: [ShapePoint]?
+    /// Of the application's time, the harness's own overhead per request (intended start to first
+    /// store call) as measured; absent: the application's mean every time.
+    public var harnessOverhead: Overhead?
     /// The cores of the machine the servers and the application share, when they do (every
     /// server on loopback): each service time and the application's time are done at a share of them.
     public var hostCores: Int?
@@ -27,19 +27,19 @@ public struct ResourceModel: Codable, Sendable, Equatable {
     public var hostLoad: HostLoad?
     public var stores: [String: StoreModel]
 
-    public init(calibrated: Provenance, appMsPerRequest: Double, appMsByOperation: [String: Double]? = nil, appShape: [ShapePoint]? = nil,
+    public init(calibrated: Provenance, appMsPerRequest: Double, appMsByOperation: [String: Double]? = nil, harnessOverhead: Overhead? = nil,
                 hostCores: Int? = nil, hostLoad: HostLoad? = nil, stores: [String: StoreModel]) {
         self.calibrated = calibrated
         self.appMsPerRequest = appMsPerRequest
         self.appMsByOperation = appMsByOperation
-        self.appShape = appShape
+        self.harnessOverhead = harnessOverhead
         self.hostCores = hostCores
         self.hostLoad = hostLoad
         self.stores = stores
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, calibrated, appMsPerRequest = "app_ms_per_request", appMsByOperation = "app_ms_by_operation", appShape = "app_shape"
+        case kind, calibrated, appMsPerRequest = "app_ms_per_request", appMsByOperation = "app_ms_by_operation", harnessOverhead = "harness_overhead"
         case hostCores = "host_cores"
         case hostLoad = "host_load", stores
     }
@@ -165,6 +165,26 @@ public struct ResourceModel: Codable, Sendable, Equatable {
         }
     }
 
+    /// The harness's overhead per request: its mean and its shape (percentiles over the mean).
+    public struct Overhead: Codable, Sendable, Equatable {
+        public var meanMs: Double
+        public var shape: [ShapePoint]
+
+        public init(meanMs: Double, shape: [ShapePoint]) {
+            self.meanMs = meanMs
+            self.shape = shape
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case meanMs = "mean_ms", shape
+        }
+
+        /// Drawn from its shape around its mean; nil when the shape makes no distribution.
+        var distribution: DelayDistribution? {
+            ShapePoint.distribution(shape).map { .empirical(mean: .nanoseconds(Int64(meanMs * 1e6)), shape: $0) }
+        }
+    }
+
     /// One point of a call's measured shape: its time less the round trip at `percentile`, over the mean.
     public struct ShapePoint: Codable, Sendable, Equatable {
         public var percentile: Double
@@ -211,7 +231,7 @@ public struct ResourceModel: Codable, Sendable, Equatable {
         let byOperation = appMsByOperation ?? [:]
         guard appMsPerRequest > 0 || byOperation.values.contains(where: { $0 > 0 }) else { return nil }
         return AppTime(perRequest: duration(appMsPerRequest), byOperation: byOperation.mapValues(duration),
-                       shape: appShape.flatMap(ShapePoint.distribution))
+                       overhead: harnessOverhead?.distribution)
     }
 }
 
@@ -252,8 +272,11 @@ public enum ModelFile {
         if let (operation, _) = model.appMsByOperation?.first(where: { !($0.value >= 0) }) {
             throw ModelFileError(file: path, message: "app_ms_by_operation.\(operation): expected a time in milliseconds ≥ 0")
         }
-        if let shape = model.appShape, ResourceModel.ShapePoint.distribution(shape) == nil {
-            throw ModelFileError(file: path, message: "app_shape: " + shapeExpected)
+        if let overhead = model.harnessOverhead {
+            guard overhead.meanMs >= 0 else {
+                throw ModelFileError(file: path, message: "harness_overhead.mean_ms: expected a time in milliseconds ≥ 0")
+            }
+            guard overhead.distribution != nil else { throw ModelFileError(file: path, message: "harness_overhead.shape: " + shapeExpected) }
         }
         for (name, store) in model.stores {
             guard StoreKind(rawValue: name) != nil else {
@@ -288,9 +311,9 @@ public enum ModelFile {
             # on its calls by operation; per store call: the mean service time, the client's own work on
             # the reply (`client_ms`, outside the slots), the shape of its times (percentiles over the
             # mean) and whether it grows with the dataset (the live plan scans); the application's time
-            # per request and per operation, and its shape; with `host_cores`, the share of those times that is CPU
-            # under load (`host_load.cpu_share`). Load it with `stacksim run --model FILE` or
-            # `stacksim capacity --model FILE`.
+            # per request and per operation, of it the harness's overhead as measured (`harness_overhead`);
+            # with `host_cores`, the share of those times that is CPU under load (`host_load.cpu_share`).
+            # Load it with `stacksim run --model FILE` or `stacksim capacity --model FILE`.
 
             """
         guard let node = try Yams.compose(yaml: YAMLEncoder().encode(model)) else { return }

@@ -12,6 +12,14 @@ public enum DelayDistribution: Sendable, Equatable {
     /// A measured shape (a calibrated call's times) scaled to this mean.
     case empirical(mean: Duration, shape: QuantileShape)
 
+    public var mean: Duration {
+        switch self {
+        case .fixed(let d): return d
+        case .uniform(let lo, let hi): return (lo + hi) / 2
+        case .exponential(let mean), .lognormal(let mean, _), .empirical(let mean, _): return mean
+        }
+    }
+
     public func sample(_ rng: inout SeededRandom) -> Duration {
         switch self {
         case .fixed(let d): return d
@@ -189,26 +197,29 @@ public struct StoreKnobs: Sendable, Equatable {
 
 /// The application's own time per request besides its store calls, in a calibrated model: its
 /// mean per operation where the calibration saw it (a permission check does less between its
-/// calls than a board), else the mean over every request; drawn around that mean by `shape`
-/// where the calibration measured one (the harness's dispatch waits for a busy core now and then:
-/// a tight body and a long tail), else that mean every time.
+/// calls than a board), else the mean over every request. Of that mean, the harness's overhead
+/// (dispatch to first call: a tight body and a long tail, a thread now and then waiting for a
+/// busy core) is drawn as measured where the calibration measured it, and the rest is the same
+/// every time.
 public struct AppTime: Sendable, Equatable {
     public var perRequest: Duration
     public var byOperation: [String: Duration]
-    public var shape: QuantileShape?
+    public var overhead: DelayDistribution?
 
-    public init(perRequest: Duration, byOperation: [String: Duration] = [:], shape: QuantileShape? = nil) {
+    public init(perRequest: Duration, byOperation: [String: Duration] = [:], overhead: DelayDistribution? = nil) {
         self.perRequest = perRequest
         self.byOperation = byOperation
-        self.shape = shape
+        self.overhead = overhead
     }
 
     public func mean(for operation: String) -> Duration { byOperation[operation] ?? perRequest }
 
-    /// One request's time, drawn from `rng`.
+    /// One request's time, its overhead drawn from `rng` (an operation whose mean is below the
+    /// overhead's takes the overhead alone).
     public func time(for operation: String, _ rng: inout SeededRandom) -> Duration {
         let mean = mean(for: operation)
-        return shape.map { DelayDistribution.empirical(mean: mean, shape: $0).sample(&rng) } ?? mean
+        guard let overhead else { return mean }
+        return max(.zero, mean - overhead.mean) + overhead.sample(&rng)
     }
 }
 

@@ -160,7 +160,10 @@ struct CalibrateCommand: AsyncParsableCommand {
         let byOperation = model.appMsByOperation.map { by in
             " (" + by.sorted { $0.key < $1.key }.map { "\($0.key) \(Format.ms($0.value))" }.joined(separator: ", ") + ")"
         } ?? ""
-        let tail = model.appShape?.first { $0.percentile == 99 }.map { String(format: "; p99/mean %.1f", $0.ofMean) } ?? ""
+        let tail = model.harnessOverhead.map { overhead in
+            "; of it the harness's overhead: mean \(Format.ms(overhead.meanMs)) ms"
+                + (overhead.shape.first { $0.percentile == 99 }.map { ", p99 \(Format.ms($0.ofMean * overhead.meanMs)) ms" } ?? "")
+        } ?? ""
         let app = "app: \(Format.ms(model.appMsPerRequest)) ms per request besides its store calls" + byOperation + tail
         return (["calibrated on \(model.calibrated.scenario): \(model.calibrated.organizations) organizations, "
                  + "\(Format.number(model.calibrated.ratePerS))/s for \(Format.seconds(model.calibrated.seconds))",

@@ -12,7 +12,8 @@ struct ResourceModelTests {
         calibrated: .init(date: "2026-11-30T09:00:00Z", scenario: "probe", servers: ["postgres 15.1 at postgresql://127.0.0.1:55432/x"],
                           organizations: 10, users: 80, tasks: 400, ratePerS: 20, seconds: 30),
         appMsPerRequest: 0.4, appMsByOperation: ["board": 0.5, "permission-check": 0.1],
-        appShape: [.init(percentile: 0, ofMean: 0.2), .init(percentile: 90, ofMean: 0.6), .init(percentile: 99, ofMean: 5), .init(percentile: 100, ofMean: 20)],
+        harnessOverhead: .init(meanMs: 0.05, shape: [.init(percentile: 0, ofMean: 0.2), .init(percentile: 90, ofMean: 0.6),
+                                                     .init(percentile: 99, ofMean: 5), .init(percentile: 100, ofMean: 20)]),
         hostCores: 2,
         hostLoad: .init(ratePerS: 500, measuredCPUMsPerRequest: 1.5, modelledMsPerRequest: 2),
         stores: [
@@ -61,35 +62,46 @@ struct ResourceModelTests {
         #expect(app.mean(for: "search") == .microseconds(400), "an operation the calibration did not see takes the mean")
     }
 
-    /// The application's time is drawn around each operation's mean by its measured shape: the
-    /// draws keep the mean and put 1 % of them above the shape's p99 times that mean.
-    @Test func theApplicationsTimeKeepsItsMeasuredTail() throws {
+    /// Of the application's time, the harness's overhead is drawn as measured and the rest is
+    /// the same every time: the draws keep each operation's mean and put 1 % of them above the
+    /// rest plus the overhead's p99.
+    @Test func theApplicationsTimeKeepsTheOverheadsMeasuredTail() throws {
         let app = try #require(Self.model.appTime)
-        let shape = try #require(app.shape)
-        let p99 = Duration.microseconds(100) * shape.value(at: 0.99)
-        var rng = SeededRandom(seed: 7), total = Duration.zero, above = 0
+        #expect(app.overhead?.mean == .microseconds(50))
+        // permission-check: 100 µs, of it 50 µs the overhead's mean, its p99 the shape's (over its
+        // piecewise-linear mean) times 50 µs.
+        let shape = try #require(QuantileShape(probabilities: [0, 0.9, 0.99, 1], values: [0.2, 0.6, 5, 20]))
+        let p99 = .microseconds(50) + .microseconds(50) * shape.value(at: 0.99)
+        var rng = SeededRandom(seed: 7), total = Duration.zero, above = 0, least = Duration.seconds(1)
         let draws = 200_000
         for _ in 0..<draws {
             let time = app.time(for: "permission-check", &rng)
             total += time
+            least = min(least, time)
             if time > p99 { above += 1 }
         }
         #expect(abs((total / draws).seconds / 100e-6 - 1) < 0.02, "mean \(total / draws)")
         #expect(abs(Double(above) / Double(draws) - 0.01) < 0.001, "\(above) of \(draws) above p99")
+        #expect(least >= .microseconds(50), "the rest of the application's time is always there: \(least)")
         var first = SeededRandom(seed: 3), again = SeededRandom(seed: 3)
         #expect(app.time(for: "board", &first) == app.time(for: "board", &again), "the same stream draws the same time")
-        var withoutShape = app
-        withoutShape.shape = nil
-        #expect(withoutShape.time(for: "board", &rng) == .microseconds(500), "no shape: the mean every time")
+        var withoutOverhead = app
+        withoutOverhead.overhead = nil
+        #expect(withoutOverhead.time(for: "board", &rng) == .microseconds(500), "no overhead measured: the mean every time")
     }
 
-    @Test func anApplicationShapeThatMakesNoDistributionIsRefused() throws {
+    @Test func anOverheadThatMakesNoDistributionIsRefused() throws {
         var model = Self.model
-        model.appShape?[1].ofMean = 0.1
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("app-\(UUID()).yaml").path
+        model.harnessOverhead?.shape[1].ofMean = 0.1
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("overhead-\(UUID()).yaml").path
         try ModelFile.write(model, to: path)
-        let error = try #require(throws: ModelFileError.self) { try ModelFile.read(path) }
-        #expect(error.description.contains("app_shape: expected percentiles increasing from 0 to 100"), "\(error)")
+        var error = try #require(throws: ModelFileError.self) { try ModelFile.read(path) }
+        #expect(error.description.contains("harness_overhead.shape: expected percentiles increasing from 0 to 100"), "\(error)")
+        model = Self.model
+        model.harnessOverhead?.meanMs = -1
+        try ModelFile.write(model, to: path)
+        error = try #require(throws: ModelFileError.self) { try ModelFile.read(path) }
+        #expect(error.description.contains("harness_overhead.mean_ms: expected a time in milliseconds ≥ 0"), "\(error)")
     }
 
     @Test(arguments: [

@@ -301,6 +301,14 @@ struct QuantileShapeTests {
         let above = Double(draws.filter { $0 > p99 }.count) / Double(draws.count)
         #expect(abs(average - 3) < 0.02 * 3, "mean \(average)")
         #expect(abs(above - 0.01) < 0.001, "share above the 99th percentile: \(above)")
+        #expect(distribution.mean == .milliseconds(3))
+    }
+
+    @Test func eachDistributionKnowsItsMean() {
+        #expect(DelayDistribution.fixed(.milliseconds(2)).mean == .milliseconds(2))
+        #expect(DelayDistribution.uniform(min: .milliseconds(1), max: .milliseconds(4)).mean == .microseconds(2500))
+        #expect(DelayDistribution.exponential(mean: .milliseconds(3)).mean == .milliseconds(3))
+        #expect(DelayDistribution.lognormal(mean: .milliseconds(5), cv: 0.4).mean == .milliseconds(5))
     }
 
     @Test(arguments: [

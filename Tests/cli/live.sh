@@ -208,7 +208,9 @@ ok = ok and m["stores"]["mongo"]["calls"]["board"]["service_ms"] > 0 and m["stor
 shape = [(float(p["percentile"]), float(p["of_mean"])) for p in m["stores"]["mongo"]["calls"]["board"]["shape"]]
 ok = ok and shape[0][0] == 0 and shape[-1][0] == 100 and all(a[1] <= b[1] for a, b in zip(shape, shape[1:]))
 ok = ok and "permission-check" in m["stores"]["postgres"]["scale_by_operation"]
-app = [(float(p["percentile"]), float(p["of_mean"])) for p in m["app_shape"]]
+overhead = m["harness_overhead"]
+app = [(float(p["percentile"]), float(p["of_mean"])) for p in overhead["shape"]]
+ok = ok and 0 < float(overhead["mean_ms"]) < float(m["app_ms_per_request"])
 ok = ok and app[0][0] == 0 and app[-1][0] == 100 and all(a[1] <= b[1] for a, b in zip(app, app[1:])) and app[-1][1] > 1
 load = m["host_load"]
 ok = ok and 0 < float(load["cpu_share"]) <= 1 and float(load["measured_cpu_ms_per_request"]) > 0 and float(load["rate_per_s"]) > 100
@@ -223,6 +225,13 @@ board = next(o for o in r[\"operations\"] if o[\"name\"] == \"board\")
 ok = r[\"clock\"] == \"virtual\" and r[\"projection\"][\"organizations\"] == 10 and r[\"target_note\"].startswith(\"Projection\")
 print(\"projected\" if ok and board[\"latency_ms\"][\"p50\"] > 0 else \"not projected\")
 ' '$work/projection/report.json'"
+check "…and again, from another process, byte-identical operations (every drawn time seeded)" 0 "^same$" -- bash -c "
+'$bin' run '$work/live-capacity.yaml' --model '$work/model.yaml' --organizations 10 --out '$work/projection-2' --quiet >/dev/null 2>&1 || exit \$?
+python3 -c '
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+print(\"same\" if json.dumps(a[\"operations\"]) == json.dumps(b[\"operations\"]) else \"differ\")
+' '$work/projection/report.json' '$work/projection-2/report.json'"
 check "capacity from the model converges and is marked a projection" 0 "^Projection" -- bash -c "
 '$bin' capacity '$work/live-capacity.yaml' --model '$work/model.yaml' --out '$work/projected-capacity' --quiet >/dev/null 2>&1 || exit \$?
 python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[\"target_note\"])' '$work/projected-capacity/capacity.json'"
