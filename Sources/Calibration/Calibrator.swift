@@ -45,7 +45,7 @@ public enum Calibrator {
             ratePerS: report.totals.attemptedPerS, seconds: report.load.phases.reduce(0) { $0 + $1.durationS })
         let app = appTimes(report.operations)
         return ResourceModel(calibrated: provenance, appMsPerRequest: app.perRequest, appMsByOperation: app.byOperation,
-                             harnessOverhead: shape(of: harness, networkMs: 0).map { .init(meanMs: harness.meanMilliseconds, shape: points($0)) },
+                             harnessOverhead: overhead(harness, hostBusy: report.harness.hostCpuBusy).map { [$0] },
                              hostCores: hostCores, stores: stores)
     }
 
@@ -83,6 +83,12 @@ public enum Calibrator {
     /// Calls below which a histogram's tail says too little to keep its shape, or an operation's
     /// mean too little for its factor.
     static let minimumCalls = 50
+
+    /// A run's own overhead per request (`harness`) with the machine's busy share then; nil with
+    /// fewer than `minimumCalls` requests.
+    public static func overhead(_ harness: LatencyHistogram, hostBusy: Double?) -> ResourceModel.Overhead? {
+        shape(of: harness, networkMs: 0).map { .init(hostBusy: hostBusy, meanMs: harness.meanMilliseconds, shape: points($0)) }
+    }
 
     /// `shape`'s points at `shapePercentiles` (where `shape(of:networkMs:)` read it).
     static func points(_ shape: QuantileShape) -> [ResourceModel.ShapePoint] {

@@ -17,8 +17,9 @@ public struct ResourceModel: Codable, Sendable, Equatable {
     /// The same by operation, where the calibration saw it (absent in models written before).
     public var appMsByOperation: [String: Double]?
     /// Of the application's time, the harness's own overhead per request (intended start to first
-    /// store call) as measured; absent: the application's mean every time.
-    public var harnessOverhead: Overhead?
+    /// store call) as measured, at the light probe and, with the servers on this machine, under
+    /// load; absent: the application's mean every time.
+    public var harnessOverhead: [Overhead]?
     /// The cores of the machine the servers and the application share, when they do (every
     /// server on loopback): each service time and the application's time are done at a share of them.
     public var hostCores: Int?
@@ -27,7 +28,7 @@ public struct ResourceModel: Codable, Sendable, Equatable {
     public var hostLoad: HostLoad?
     public var stores: [String: StoreModel]
 
-    public init(calibrated: Provenance, appMsPerRequest: Double, appMsByOperation: [String: Double]? = nil, harnessOverhead: Overhead? = nil,
+    public init(calibrated: Provenance, appMsPerRequest: Double, appMsByOperation: [String: Double]? = nil, harnessOverhead: [Overhead]? = nil,
                 hostCores: Int? = nil, hostLoad: HostLoad? = nil, stores: [String: StoreModel]) {
         self.calibrated = calibrated
         self.appMsPerRequest = appMsPerRequest
@@ -165,23 +166,28 @@ public struct ResourceModel: Codable, Sendable, Equatable {
         }
     }
 
-    /// The harness's overhead per request: its mean and its shape (percentiles over the mean).
+    /// The harness's overhead per request measured at one load: the machine's busy share then
+    /// (every process; nil when not known), its mean and its shape (percentiles over the mean).
     public struct Overhead: Codable, Sendable, Equatable {
+        public var hostBusy: Double?
         public var meanMs: Double
         public var shape: [ShapePoint]
 
-        public init(meanMs: Double, shape: [ShapePoint]) {
+        public init(hostBusy: Double?, meanMs: Double, shape: [ShapePoint]) {
+            self.hostBusy = hostBusy
             self.meanMs = meanMs
             self.shape = shape
         }
 
         enum CodingKeys: String, CodingKey {
-            case meanMs = "mean_ms", shape
+            case hostBusy = "host_busy", meanMs = "mean_ms", shape
         }
 
-        /// Drawn from its shape around its mean; nil when the shape makes no distribution.
-        var distribution: DelayDistribution? {
-            ShapePoint.distribution(shape).map { .empirical(mean: .nanoseconds(Int64(meanMs * 1e6)), shape: $0) }
+        /// Drawn from its shape around its mean, at its busy share; nil when the shape makes no distribution.
+        var measured: AppTime.Overhead? {
+            ShapePoint.distribution(shape).map {
+                AppTime.Overhead(hostBusy: hostBusy, distribution: .empirical(mean: .nanoseconds(Int64(meanMs * 1e6)), shape: $0))
+            }
         }
     }
 
@@ -231,7 +237,7 @@ public struct ResourceModel: Codable, Sendable, Equatable {
         let byOperation = appMsByOperation ?? [:]
         guard appMsPerRequest > 0 || byOperation.values.contains(where: { $0 > 0 }) else { return nil }
         return AppTime(perRequest: duration(appMsPerRequest), byOperation: byOperation.mapValues(duration),
-                       overhead: harnessOverhead?.distribution)
+                       overheads: (harnessOverhead ?? []).compactMap(\.measured))
     }
 }
 
@@ -272,11 +278,13 @@ public enum ModelFile {
         if let (operation, _) = model.appMsByOperation?.first(where: { !($0.value >= 0) }) {
             throw ModelFileError(file: path, message: "app_ms_by_operation.\(operation): expected a time in milliseconds ≥ 0")
         }
-        if let overhead = model.harnessOverhead {
-            guard overhead.meanMs >= 0 else {
-                throw ModelFileError(file: path, message: "harness_overhead.mean_ms: expected a time in milliseconds ≥ 0")
+        for (index, overhead) in (model.harnessOverhead ?? []).enumerated() {
+            let key = "harness_overhead[\(index)]"
+            guard overhead.meanMs >= 0 else { throw ModelFileError(file: path, message: "\(key).mean_ms: expected a time in milliseconds ≥ 0") }
+            guard overhead.measured != nil else { throw ModelFileError(file: path, message: "\(key).shape: " + shapeExpected) }
+            if let busy = overhead.hostBusy, !(busy >= 0 && busy <= 1) {
+                throw ModelFileError(file: path, message: "\(key).host_busy: expected a share of the machine's cores from 0 to 1")
             }
-            guard overhead.distribution != nil else { throw ModelFileError(file: path, message: "harness_overhead.shape: " + shapeExpected) }
         }
         for (name, store) in model.stores {
             guard StoreKind(rawValue: name) != nil else {
@@ -311,7 +319,7 @@ public enum ModelFile {
             # on its calls by operation; per store call: the mean service time, the client's own work on
             # the reply (`client_ms`, outside the slots), the shape of its times (percentiles over the
             # mean) and whether it grows with the dataset (the live plan scans); the application's time
-            # per request and per operation, of it the harness's overhead as measured (`harness_overhead`);
+            # per request and per operation, of it the harness's overhead as measured at each probe's load (`harness_overhead`);
             # with `host_cores`, the share of those times that is CPU under load (`host_load.cpu_share`).
             # Load it with `stacksim run --model FILE` or `stacksim capacity --model FILE`.
 

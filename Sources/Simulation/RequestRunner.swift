@@ -108,8 +108,13 @@ final class RequestRunner: Sendable {
         var errorClass: String?
         var denied = false
         var appRandom = SeededRandom(seed: argument ^ salt).fork(Self.appTimeStream)
-        if let time = appTime?.time(for: operation, &appRandom), time > .zero {
-            if let host { await host.run(time) } else { try? await sleeper.sleep(for: time) }
+        if let time = appTime?.time(for: operation, busy: host?.recentBusy(), &appRandom) {
+            if let host {
+                await host.run(time.work)
+                if time.waiting > .zero { try? await sleeper.sleep(for: time.waiting) }
+            } else if time.total > .zero {
+                try? await sleeper.sleep(for: time.total)
+            }
         }
         do {
             denied = try await StoreCallTrace.$current.withValue(trace) {

@@ -199,27 +199,67 @@ public struct StoreKnobs: Sendable, Equatable {
 /// mean per operation where the calibration saw it (a permission check does less between its
 /// calls than a board), else the mean over every request. Of that mean, the harness's overhead
 /// (dispatch to first call: a tight body and a long tail, a thread now and then waiting for a
-/// busy core) is drawn as measured where the calibration measured it, and the rest is the same
-/// every time.
+/// busy core) is drawn as measured where the calibration measured it — from between the loads it
+/// was measured at, by how busy the machine's cores are — and the rest is the same every time.
 public struct AppTime: Sendable, Equatable {
+    /// The overhead as measured at one busy share of the machine's cores (nil: not known).
+    public struct Overhead: Sendable, Equatable {
+        public var hostBusy: Double?
+        public var distribution: DelayDistribution
+
+        public init(hostBusy: Double?, distribution: DelayDistribution) {
+            self.hostBusy = hostBusy
+            self.distribution = distribution
+        }
+    }
+
     public var perRequest: Duration
     public var byOperation: [String: Duration]
-    public var overhead: DelayDistribution?
+    /// By busy share, least busy first; the first is the one the means were calibrated with.
+    public let overheads: [Overhead]
 
-    public init(perRequest: Duration, byOperation: [String: Duration] = [:], overhead: DelayDistribution? = nil) {
+    public init(perRequest: Duration, byOperation: [String: Duration] = [:], overheads: [Overhead] = []) {
         self.perRequest = perRequest
         self.byOperation = byOperation
-        self.overhead = overhead
+        self.overheads = overheads.sorted { ($0.hostBusy ?? 0) < ($1.hostBusy ?? 0) }
     }
 
     public func mean(for operation: String) -> Duration { byOperation[operation] ?? perRequest }
 
-    /// One request's time, its overhead drawn from `rng` (an operation whose mean is below the
-    /// overhead's takes the overhead alone).
-    public func time(for operation: String, _ rng: inout SeededRandom) -> Duration {
+    /// One request's time: `work` on the host's cores, then `waiting` beside them.
+    public struct Draw: Sendable, Equatable {
+        public var work: Duration
+        public var waiting: Duration
+        public var total: Duration { work + waiting }
+
+        public init(work: Duration, waiting: Duration) {
+            self.work = work
+            self.waiting = waiting
+        }
+    }
+
+    /// One request's time when the machine's cores are `busy` (nil: not known, the least busy
+    /// overhead), its overhead drawn from `rng`: between two measured loads, from the busier one
+    /// with a chance in proportion to how far `busy` is towards it; beyond them, the nearest.
+    /// An operation whose mean is below the overhead's takes the overhead alone. What a busier
+    /// overhead adds to the least busy one's mean is waiting (for a core), not work: the work per
+    /// request stays the calibrated one at any load.
+    public func time(for operation: String, busy: Double?, _ rng: inout SeededRandom) -> Draw {
         let mean = mean(for: operation)
-        guard let overhead else { return mean }
-        return max(.zero, mean - overhead.mean) + overhead.sample(&rng)
+        guard let least = overheads.first else { return Draw(work: mean, waiting: .zero) }
+        var overhead = least
+        if let busy, let upper = overheads.firstIndex(where: { ($0.hostBusy ?? 0) > busy }) {
+            if upper > 0 {
+                let below = overheads[upper - 1], above = overheads[upper]
+                let (low, high) = (below.hostBusy ?? 0, above.hostBusy ?? 0)
+                overhead = rng.unit() < (busy - low) / (high - low) ? above : below
+            }
+        } else if busy != nil, let last = overheads.last {
+            overhead = last
+        }
+        let rest = max(.zero, mean - least.distribution.mean), drawn = overhead.distribution.sample(&rng)
+        let workShare = min(1, least.distribution.mean / max(overhead.distribution.mean, .nanoseconds(1)))
+        return Draw(work: rest + drawn * workShare, waiting: drawn - drawn * workShare)
     }
 }
 

@@ -1,4 +1,9 @@
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A machine's cores as its scheduler shares them (processor sharing): with `n` jobs runnable on
 /// `cores` cores each progresses at min(1, cores / n) of a core, so a long job is slowed by every
@@ -70,6 +75,28 @@ public struct ProcessorSharing: Sendable {
     }
 }
 
+/// How busy a machine's cores have been lately: their busy share, exponentially averaged over
+/// `window` (a share measured over a stretch of time weighs 1 − e^(−stretch / window)). The pure
+/// part of `SharedCores.recentBusy()`; times are run-clock nanoseconds.
+public struct RecentBusy: Sendable {
+    public let window: Double
+    private var last: (at: Int64, worked: Double)?
+    public private(set) var share = 0.0
+
+    public init(window: Duration) {
+        self.window = Double(window.nanoseconds)
+    }
+
+    /// The average brought up to `now`, when the cores had done `worked` nanoseconds of work in all.
+    public mutating func update(worked: Double, at now: Int64, cores: Int) -> Double {
+        defer { if last.map({ now > $0.at }) ?? true { last = (now, worked) } }
+        guard let last, now > last.at else { return share }
+        let elapsed = Double(now - last.at)
+        share += (1 - exp(-elapsed / window)) * ((worked - last.worked) / (elapsed * Double(cores)) - share)
+        return share
+    }
+}
+
 /// The machine's cores shared by the co-located servers' service times and the application's
 /// own time, in a calibrated model: a job takes as long as its work at its share of a core.
 /// Of each job only `cpuShare` is work on the cores; the rest is waiting that holds none (a
@@ -83,7 +110,12 @@ public final class SharedCores: Sendable {
         var waiting: [UInt64: CheckedContinuation<Void, Never>] = [:]
         /// Wake-ups already asked for, by due time; a stale one finds nothing done.
         var wakes: Set<Int64> = []
+        var recent = RecentBusy(window: SharedCores.recentWindow)
     }
+
+    /// How far back `recentBusy()` looks: about a second, as a thread's wait for a core follows
+    /// how busy the machine is now rather than over the whole run.
+    public static let recentWindow = Duration.seconds(1)
 
     private let state: Mutex<State>
     private let load: LoadClock
@@ -107,6 +139,12 @@ public final class SharedCores: Sendable {
     public func reading() -> Reading {
         let now = load.timeline.now()
         return Reading(at: now, worked: state.withLock { $0.sharing.worked(by: now) })
+    }
+
+    /// The share of the cores busy lately (`recentWindow`).
+    public func recentBusy() -> Double {
+        let now = load.timeline.now()
+        return state.withLock { $0.recent.update(worked: $0.sharing.worked(by: now), at: now, cores: cores) }
     }
 
     /// The share of the cores busy since `start` (nil when no time has passed).

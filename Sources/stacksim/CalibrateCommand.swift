@@ -89,9 +89,12 @@ struct CalibrateCommand: AsyncParsableCommand {
                 let loaded = loadedRate ?? max(rate, (Self.loadedShare * 1000 * Double(hostCores) / demand).rounded())
                 scenario.load.phases = [Phase(name: "warmup", duration: .seconds(3), rate: .constant(loaded), record: false),
                                         Phase(name: "loaded", duration: .seconds(15), rate: .constant(loaded))]
-                let (_, loadedReport) = try await RunCommand.execute(scenario, on: stack, options: options)
+                let (loadedResult, loadedReport) = try await RunCommand.execute(scenario, on: stack, options: options)
                 guard loadedReport.verdict != "interrupted" else { return .interrupted }
                 model.hostLoad = Calibrator.hostLoad(cores: hostCores, modelledMsPerRequest: demand, loaded: loadedReport)
+                if let overhead = Calibrator.overhead(loadedResult.totals.harnessOverhead, hostBusy: loadedReport.harness.hostCpuBusy) {
+                    model.harnessOverhead?.append(overhead)
+                }
                 if model.hostLoad == nil { Output.line("host: the machine's CPU could not be read under load: every modelled time counts as CPU") }
             }
             try ModelFile.write(model, to: path)
@@ -160,10 +163,12 @@ struct CalibrateCommand: AsyncParsableCommand {
         let byOperation = model.appMsByOperation.map { by in
             " (" + by.sorted { $0.key < $1.key }.map { "\($0.key) \(Format.ms($0.value))" }.joined(separator: ", ") + ")"
         } ?? ""
-        let tail = model.harnessOverhead.map { overhead in
-            "; of it the harness's overhead: mean \(Format.ms(overhead.meanMs)) ms"
+        let overheads = (model.harnessOverhead ?? []).map { overhead in
+            "mean \(Format.ms(overhead.meanMs)) ms"
                 + (overhead.shape.first { $0.percentile == 99 }.map { ", p99 \(Format.ms($0.ofMean * overhead.meanMs)) ms" } ?? "")
-        } ?? ""
+                + (overhead.hostBusy.map { String(format: " with the machine %.0f %% busy", $0 * 100) } ?? "")
+        }
+        let tail = overheads.isEmpty ? "" : "; of it the harness's overhead: " + overheads.joined(separator: "; ")
         let app = "app: \(Format.ms(model.appMsPerRequest)) ms per request besides its store calls" + byOperation + tail
         return (["calibrated on \(model.calibrated.scenario): \(model.calibrated.organizations) organizations, "
                  + "\(Format.number(model.calibrated.ratePerS))/s for \(Format.seconds(model.calibrated.seconds))",

@@ -8,12 +8,13 @@ import Testing
 
 @Suite("Resource model")
 struct ResourceModelTests {
+    static let overheadShape: [ResourceModel.ShapePoint] = [.init(percentile: 0, ofMean: 0.2), .init(percentile: 90, ofMean: 0.6),
+                                                            .init(percentile: 99, ofMean: 5), .init(percentile: 100, ofMean: 20)]
     static let model = ResourceModel(
         calibrated: .init(date: "2026-11-30T09:00:00Z", scenario: "probe", servers: ["postgres 15.1 at postgresql://127.0.0.1:55432/x"],
                           organizations: 10, users: 80, tasks: 400, ratePerS: 20, seconds: 30),
         appMsPerRequest: 0.4, appMsByOperation: ["board": 0.5, "permission-check": 0.1],
-        harnessOverhead: .init(meanMs: 0.05, shape: [.init(percentile: 0, ofMean: 0.2), .init(percentile: 90, ofMean: 0.6),
-                                                     .init(percentile: 99, ofMean: 5), .init(percentile: 100, ofMean: 20)]),
+        harnessOverhead: [.init(hostBusy: 0.1, meanMs: 0.05, shape: overheadShape), .init(hostBusy: 0.7, meanMs: 0.2, shape: overheadShape)],
         hostCores: 2,
         hostLoad: .init(ratePerS: 500, measuredCPUMsPerRequest: 1.5, modelledMsPerRequest: 2),
         stores: [
@@ -67,15 +68,15 @@ struct ResourceModelTests {
     /// rest plus the overhead's p99.
     @Test func theApplicationsTimeKeepsTheOverheadsMeasuredTail() throws {
         let app = try #require(Self.model.appTime)
-        #expect(app.overhead?.mean == .microseconds(50))
-        // permission-check: 100 µs, of it 50 µs the overhead's mean, its p99 the shape's (over its
+        #expect(app.overheads.map(\.distribution.mean) == [.microseconds(50), .microseconds(200)])
+        // At the light probe's load: permission-check: 100 µs, of it 50 µs the overhead's mean, its p99 the shape's (over its
         // piecewise-linear mean) times 50 µs.
         let shape = try #require(QuantileShape(probabilities: [0, 0.9, 0.99, 1], values: [0.2, 0.6, 5, 20]))
         let p99 = .microseconds(50) + .microseconds(50) * shape.value(at: 0.99)
         var rng = SeededRandom(seed: 7), total = Duration.zero, above = 0, least = Duration.seconds(1)
         let draws = 200_000
         for _ in 0..<draws {
-            let time = app.time(for: "permission-check", &rng)
+            let time = app.time(for: "permission-check", busy: 0.1, &rng).total
             total += time
             least = min(least, time)
             if time > p99 { above += 1 }
@@ -84,24 +85,49 @@ struct ResourceModelTests {
         #expect(abs(Double(above) / Double(draws) - 0.01) < 0.001, "\(above) of \(draws) above p99")
         #expect(least >= .microseconds(50), "the rest of the application's time is always there: \(least)")
         var first = SeededRandom(seed: 3), again = SeededRandom(seed: 3)
-        #expect(app.time(for: "board", &first) == app.time(for: "board", &again), "the same stream draws the same time")
-        var withoutOverhead = app
-        withoutOverhead.overhead = nil
-        #expect(withoutOverhead.time(for: "board", &rng) == .microseconds(500), "no overhead measured: the mean every time")
+        #expect(app.time(for: "board", busy: 0.3, &first) == app.time(for: "board", busy: 0.3, &again), "the same stream draws the same time")
+        let withoutOverhead = AppTime(perRequest: app.perRequest, byOperation: app.byOperation)
+        #expect(withoutOverhead.time(for: "board", busy: 0.3, &rng) == .init(work: .microseconds(500), waiting: .zero),
+                "no overhead measured: the mean every time, all of it work")
+    }
+
+    /// Between the loads the overhead was measured at, it is drawn from the busier one with a
+    /// chance in proportion to how far the machine's busy share is towards it; beyond them, from
+    /// the nearest. The rest of the time is the operation's mean less the light overhead's; what
+    /// the busier overhead adds is waiting, so the work per request stays the operation's mean.
+    @Test(arguments: [(nil, 100.0), (0.05, 100.0), (0.1, 100.0), (0.4, 175.0), (0.55, 212.5), (0.9, 250.0)] as [(Double?, Double)])
+    func theOverheadFollowsTheMachinesLoad(busy: Double?, expectedMicroseconds: Double) throws {
+        let app = try #require(Self.model.appTime)
+        // permission-check: 100 µs, 50 of it the light overhead's; under load the overhead's mean is 200 µs.
+        var rng = SeededRandom(seed: 11), total = Duration.zero, work = Duration.zero
+        let draws = 200_000
+        for _ in 0..<draws {
+            let time = app.time(for: "permission-check", busy: busy, &rng)
+            total += time.total
+            work += time.work
+        }
+        let mean = (total / draws).seconds * 1e6, meanWork = (work / draws).seconds * 1e6
+        #expect(abs(mean / expectedMicroseconds - 1) < 0.02, "busy \(String(describing: busy)): mean \(mean) µs")
+        #expect(abs(meanWork / 100 - 1) < 0.02, "busy \(String(describing: busy)): work \(meanWork) µs")
     }
 
     @Test func anOverheadThatMakesNoDistributionIsRefused() throws {
         var model = Self.model
-        model.harnessOverhead?.shape[1].ofMean = 0.1
+        model.harnessOverhead?[1].shape[1].ofMean = 0.1
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("overhead-\(UUID()).yaml").path
         try ModelFile.write(model, to: path)
         var error = try #require(throws: ModelFileError.self) { try ModelFile.read(path) }
-        #expect(error.description.contains("harness_overhead.shape: expected percentiles increasing from 0 to 100"), "\(error)")
+        #expect(error.description.contains("harness_overhead[1].shape: expected percentiles increasing from 0 to 100"), "\(error)")
         model = Self.model
-        model.harnessOverhead?.meanMs = -1
+        model.harnessOverhead?[0].meanMs = -1
         try ModelFile.write(model, to: path)
         error = try #require(throws: ModelFileError.self) { try ModelFile.read(path) }
-        #expect(error.description.contains("harness_overhead.mean_ms: expected a time in milliseconds ≥ 0"), "\(error)")
+        #expect(error.description.contains("harness_overhead[0].mean_ms: expected a time in milliseconds ≥ 0"), "\(error)")
+        model = Self.model
+        model.harnessOverhead?[1].hostBusy = 1.5
+        try ModelFile.write(model, to: path)
+        error = try #require(throws: ModelFileError.self) { try ModelFile.read(path) }
+        #expect(error.description.contains("harness_overhead[1].host_busy: expected a share of the machine's cores from 0 to 1"), "\(error)")
     }
 
     @Test(arguments: [

@@ -257,6 +257,31 @@ struct ProcessorSharingTests {
     }
 }
 
+@Suite("Recent busy share")
+struct RecentBusyTests {
+    /// Both cores busy from the first reading: after one window the average is 1 − 1/e, whether
+    /// read once at its end or also halfway; idle after that, it decays by e per window.
+    @Test func theAverageFollowsTheBusyShareByItsWindow() {
+        let window: Int64 = 1_000_000_000
+        var once = RecentBusy(window: .seconds(1)), twice = RecentBusy(window: .seconds(1))
+        #expect(once.update(worked: 0, at: 0, cores: 2) == 0 && twice.update(worked: 0, at: 0, cores: 2) == 0)
+        let full = 1 - exp(-1.0)
+        #expect(abs(once.update(worked: 2 * Double(window), at: window, cores: 2) - full) < 1e-12)
+        _ = twice.update(worked: Double(window), at: window / 2, cores: 2)
+        #expect(abs(twice.update(worked: 2 * Double(window), at: window, cores: 2) - full) < 1e-12)
+        #expect(abs(once.update(worked: 2 * Double(window), at: 2 * window, cores: 2) - full * exp(-1.0)) < 1e-12)
+    }
+
+    /// Half the cores busy for long: the average settles at a half; reading twice at one moment changes nothing.
+    @Test func aSteadyLoadSettlesAtItsShare() {
+        var recent = RecentBusy(window: .seconds(1))
+        var share = 0.0
+        for second in 0...20 { share = recent.update(worked: Double(second) * 1e9, at: Int64(second) * 1_000_000_000, cores: 2) }
+        #expect(abs(share - 0.5) < 1e-6)
+        #expect(recent.update(worked: 20e9, at: 20_000_000_000, cores: 2) == share)
+    }
+}
+
 @Suite("Delay distributions")
 struct DelayDistributionTests {
     /// Drawn log-normal delays have the mean, the spread and the 99th percentile the closed

@@ -208,10 +208,11 @@ ok = ok and m["stores"]["mongo"]["calls"]["board"]["service_ms"] > 0 and m["stor
 shape = [(float(p["percentile"]), float(p["of_mean"])) for p in m["stores"]["mongo"]["calls"]["board"]["shape"]]
 ok = ok and shape[0][0] == 0 and shape[-1][0] == 100 and all(a[1] <= b[1] for a, b in zip(shape, shape[1:]))
 ok = ok and "permission-check" in m["stores"]["postgres"]["scale_by_operation"]
-overhead = m["harness_overhead"]
-app = [(float(p["percentile"]), float(p["of_mean"])) for p in overhead["shape"]]
-ok = ok and 0 < float(overhead["mean_ms"]) < float(m["app_ms_per_request"])
-ok = ok and app[0][0] == 0 and app[-1][0] == 100 and all(a[1] <= b[1] for a, b in zip(app, app[1:])) and app[-1][1] > 1
+light, loaded = m["harness_overhead"]
+for overhead in (light, loaded):
+    app = [(float(p["percentile"]), float(p["of_mean"])) for p in overhead["shape"]]
+    ok = ok and app[0][0] == 0 and app[-1][0] == 100 and all(a[1] <= b[1] for a, b in zip(app, app[1:])) and app[-1][1] > 1
+ok = ok and 0 < float(light["mean_ms"]) < float(m["app_ms_per_request"]) and float(light["host_busy"]) < float(loaded["host_busy"]) <= 1
 load = m["host_load"]
 ok = ok and 0 < float(load["cpu_share"]) <= 1 and float(load["measured_cpu_ms_per_request"]) > 0 and float(load["rate_per_s"]) > 100
 print("modelled" if ok else "missing: " + str(m))
