@@ -319,9 +319,10 @@ public enum ModelFile {
             # on its calls by operation; per store call: the mean service time, the client's own work on
             # the reply (`client_ms`, outside the slots), the shape of its times (percentiles over the
             # mean) and whether it grows with the dataset (the live plan scans); the application's time
-            # per request and per operation, of it the harness's overhead as measured at each probe's load (`harness_overhead`);
-            # with `host_cores`, the share of those times that is CPU under load (`host_load.cpu_share`).
-            # Load it with `stacksim run --model FILE` or `stacksim capacity --model FILE`.
+            # per request and per operation, and of it the harness's overhead as measured at each
+            # probe's load (`harness_overhead`); with `host_cores`, the share of those times that is CPU
+            # under load (`host_load.cpu_share`). Load it with `stacksim run --model FILE` or
+            # `stacksim capacity --model FILE`.
 
             """
         guard let node = try Yams.compose(yaml: YAMLEncoder().encode(model)) else { return }

@@ -107,8 +107,9 @@ final class RequestRunner: Sendable {
         let trace = StoreCallTrace(operation: operation, timeline: clock.timeline)
         var errorClass: String?
         var denied = false
-        var appRandom = SeededRandom(seed: argument ^ salt).fork(Self.appTimeStream)
-        if let time = appTime?.time(for: operation, busy: host?.recentBusy(), &appRandom) {
+        if let appTime {
+            var random = SeededRandom(seed: argument ^ salt).fork(Self.appTimeStream)
+            let time = appTime.time(for: operation, busy: host?.recentBusy(), &random)
             if let host {
                 await host.run(time.work)
                 if time.waiting > .zero { try? await sleeper.sleep(for: time.waiting) }

@@ -248,18 +248,19 @@ public struct AppTime: Sendable, Equatable {
         let mean = mean(for: operation)
         guard let least = overheads.first else { return Draw(work: mean, waiting: .zero) }
         var overhead = least
-        if let busy, let upper = overheads.firstIndex(where: { ($0.hostBusy ?? 0) > busy }) {
-            if upper > 0 {
-                let below = overheads[upper - 1], above = overheads[upper]
-                let (low, high) = (below.hostBusy ?? 0, above.hostBusy ?? 0)
-                overhead = rng.unit() < (busy - low) / (high - low) ? above : below
-            }
-        } else if busy != nil, let last = overheads.last {
-            overhead = last
-        }
+        if let busy { overhead = measured(at: busy, &rng) }
         let rest = max(.zero, mean - least.distribution.mean), drawn = overhead.distribution.sample(&rng)
         let workShare = min(1, least.distribution.mean / max(overhead.distribution.mean, .nanoseconds(1)))
         return Draw(work: rest + drawn * workShare, waiting: drawn - drawn * workShare)
+    }
+
+    /// The measured overhead to draw from at `busy` (`overheads` not empty).
+    private func measured(at busy: Double, _ rng: inout SeededRandom) -> Overhead {
+        guard let upper = overheads.firstIndex(where: { ($0.hostBusy ?? 0) > busy }) else { return overheads[overheads.count - 1] }
+        guard upper > 0 else { return overheads[0] }
+        let below = overheads[upper - 1], above = overheads[upper]
+        let (low, high) = (below.hostBusy ?? 0, above.hostBusy ?? 0)
+        return rng.unit() < (busy - low) / (high - low) ? above : below
     }
 }
 

@@ -89,10 +89,14 @@ public struct RecentBusy: Sendable {
 
     /// The average brought up to `now`, when the cores had done `worked` nanoseconds of work in all.
     public mutating func update(worked: Double, at now: Int64, cores: Int) -> Double {
-        defer { if last.map({ now > $0.at }) ?? true { last = (now, worked) } }
-        guard let last, now > last.at else { return share }
+        guard let last else {
+            last = (now, worked)
+            return share
+        }
+        guard now > last.at else { return share }
         let elapsed = Double(now - last.at)
         share += (1 - exp(-elapsed / window)) * ((worked - last.worked) / (elapsed * Double(cores)) - share)
+        self.last = (now, worked)
         return share
     }
 }
