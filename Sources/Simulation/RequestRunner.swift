@@ -109,7 +109,7 @@ final class RequestRunner: Sendable {
         var denied = false
         if let appTime {
             var random = SeededRandom(seed: argument ^ salt).fork(Self.appTimeStream)
-            let time = appTime.time(for: operation, busy: host?.recentBusy(), &random)
+            let time = appTime.time(for: operation, busy: appTime.followsLoad ? host?.recentBusy() : nil, &random)
             if let host {
                 await host.run(time.work)
                 if time.waiting > .zero { try? await sleeper.sleep(for: time.waiting) }

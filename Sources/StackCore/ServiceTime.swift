@@ -226,6 +226,10 @@ public struct AppTime: Sendable, Equatable {
 
     public func mean(for operation: String) -> Duration { byOperation[operation] ?? perRequest }
 
+    /// The overhead depends on how busy the machine is (it was measured at more than one load):
+    /// only then does a draw need the busy share.
+    public var followsLoad: Bool { overheads.count > 1 }
+
     /// One request's time: `work` on the host's cores, then `waiting` beside them.
     public struct Draw: Sendable, Equatable {
         public var work: Duration
