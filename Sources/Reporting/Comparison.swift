@@ -175,10 +175,16 @@ public enum Comparison {
         var findings: [ComparisonFinding] = [], noise: [NoiseModel] = [], drift: [RunShift] = []
         var fits = measured.map { BaselineFit($0.operations.map { Array($0.runs.dropLast()) }) }
         // The machine's run-to-run wander is one thing, whichever percentile shows it: each
-        // percentile gets the larger of the two estimates (the better-pinned one usually comes
-        // from the medians), and its overdispersion is refitted under it.
-        let between = fits.filter(\.fitted).map(\.betweenRunsSpread).max()
-        if let between { for index in fits.indices where fits[index].fitted { fits[index].fitNoise(betweenRunsSpread: between) } }
+        // percentile gets the larger of the estimates (the better-pinned one usually comes from
+        // the medians), and its overdispersion is refitted under it. A percentile with too few
+        // operations to take out a run shift counts the whole run's wander as noise — a tail
+        // that moved together — which is its own to widen, never the others'.
+        let between = fits.filter { $0.fitted && $0.removesRunShift }.map(\.betweenRunsSpread).max()
+        if let between {
+            for index in fits.indices where fits[index].fitted && (fits[index].removesRunShift || fits[index].betweenRunsSpread < between) {
+                fits[index].fitNoise(betweenRunsSpread: between)
+            }
+        }
         for ((percentile, operations), fit) in zip(measured, fits) where !operations.isEmpty {
             noise.append(NoiseModel(percentile: percentile, overdispersion: fit.overdispersion, betweenRunsSpread: fit.betweenRunsSpread,
                                     fittedToRuns: fit.fitted ? fit.runs : 0))
@@ -236,13 +242,16 @@ extension Comparison {
         var fitted = false
 
         var runs: Int { points.first?.count ?? 0 }
+        /// Whether there are operations enough for a run's shift (their median change) to be
+        /// told from one operation's.
+        var removesRunShift: Bool { points.count >= 3 }
 
         init(_ points: [[Point]]) {
             self.points = points
             let runs = points.first?.count ?? 0
             runShifts = Array(repeating: 0, count: runs)
             level = points.map { $0.map(\.log).mean }
-            if points.count >= 3 {
+            if removesRunShift {
                 for _ in 0..<5 {
                     runShifts = (0..<runs).map { r in points.indices.map { points[$0][r].log - level[$0] }.median }
                     level = points.map { op in zip(op, runShifts).map { $0.log - $1 }.mean }
@@ -293,7 +302,7 @@ extension Comparison {
 
         /// The current run's shift against the fitted levels, and its variance.
         func shift(of current: [Point]) -> (value: Double, variance: Double) {
-            guard current.count >= 3 else { return (0, 0) }
+            guard removesRunShift else { return (0, 0) }
             let value = current.indices.map { current[$0].log - level[$0] }.median
             let spread = current.indices.map { variance(sampling: current[$0].variance) + baselineVariance($0) }.mean
             return (value, Comparison.medianVarianceFactor * spread / Double(current.count))

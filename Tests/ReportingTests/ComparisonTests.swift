@@ -15,13 +15,19 @@ struct ComparisonTests {
     ]
 
     /// A run: every operation's latency times `factor(name)`, and the run as a whole times
-    /// exp(`between` × a normal draw) per operation (a machine that is not the same twice).
-    func run(seed: UInt64, factor: (String) -> Double = { _ in 1 }, between: Double = 0, cores: Int = 2) -> RunReport {
+    /// exp(`between` × a normal draw) per operation (a machine that is not the same twice); with a
+    /// `stall`, every 25th request of every operation waits that many milliseconds more (a machine
+    /// that stalled now and then: the tails move, the medians hardly).
+    func run(seed: UInt64, factor: (String) -> Double = { _ in 1 }, between: Double = 0, stall: Double = 0, cores: Int = 2,
+             operations: [(name: String, ms: Double, count: Int)] = Self.operations) -> RunReport {
         var draws = SeededRandom(seed: seed)
-        var r = fixture.report(Self.operations.map { op in
+        var r = fixture.report(operations.map { op in
             let scale = op.ms * factor(op.name) * exp(between * draws.normal())
             var histogram = LatencyHistogram()
-            for _ in 0..<op.count { histogram.record(nanoseconds: Int64(scale * (0.3 - log(1 - draws.unit())) * 1e6)) }
+            for request in 0..<op.count {
+                let stalled = request % 25 == 0 ? stall : 0
+                histogram.record(nanoseconds: Int64((scale * (0.3 - log(1 - draws.unit())) + stalled) * 1e6))
+            }
             return OperationReport(name: op.name, count: op.count, errors: 0, errorsByClass: [:], denied: 0, seconds: 50,
                                    latencyMs: histogram.summary, serviceMs: histogram.summary, queueMs: histogram.summary, stores: [],
                                    latencyHistogram: histogram)
@@ -82,6 +88,19 @@ struct ComparisonTests {
         let board = { (c: BaselineComparison) in c.findings.first { $0.operation == "board" && $0.percentile == "p50" }!.resolution }
         #expect(board(comparison) > 2 * board(quiet), "\(board(comparison)) vs \(board(quiet))")
         #expect(quiet.noise.allSatisfy { $0.betweenRunsSpread < 0.04 && $0.overdispersion < 1.6 }, "\(quiet.noise)")
+    }
+
+    @Test func tailsThatMoveTogetherAreNotNoiseOfTheMedians() {
+        // Two operations with enough requests for a p99, two with too few (as in the CLI's short
+        // scenario): p99 has no run shift of its own to take out. One baseline run stalled now
+        // and then, so every p99 moved together and the medians did not; board is 4x slower now.
+        let few: [(name: String, ms: Double, count: Int)] = [("board", 0.25, 900), ("my-tasks", 0.22, 900), ("search", 0.25, 120), ("members", 0.2, 120)]
+        let base = [run(seed: 62, operations: few), run(seed: 63, stall: 2, operations: few)]
+        let comparison = compare(base, run(seed: 64, factor: { $0 == "board" ? 4 : 1 }, operations: few))
+        let p50 = comparison.noise.first { $0.percentile == "p50" }!
+        #expect(p50.betweenRunsSpread < 0.1, "the stalls are the p99's noise, not the medians': \(comparison.noise)")
+        #expect(comparison.regressions.contains { $0.operation == "board" && $0.percentile == "p50" }, "\(comparison.findings.map(\.summary))")
+        #expect(!comparison.regressions.contains { $0.operation != "board" })
     }
 
     @Test func theResolutionTellsUnchangedFromTooNoisyToTell() {
