@@ -92,13 +92,17 @@ struct ResourceModelTests {
     }
 
     /// Between the loads the overhead was measured at, it is drawn from the busier one with a
-    /// chance in proportion to how far the machine's busy share is towards it; beyond them, from
-    /// the nearest. The rest of the time is the operation's mean less the light overhead's; what
-    /// the busier overhead adds is waiting, so the work per request stays the operation's mean.
-    @Test(arguments: [(nil, 100.0), (0.05, 100.0), (0.1, 100.0), (0.4, 175.0), (0.55, 212.5), (0.9, 250.0)] as [(Double?, Double)])
-    func theOverheadFollowsTheMachinesLoad(busy: Double?, expectedMicroseconds: Double) throws {
+    /// chance in proportion to how far the machine's busy share is towards it on an M/M/1 queue's
+    /// scale of waiting, ρ / (1 − ρ); beyond them, from the nearest. The rest of the time is the
+    /// operation's mean less the light overhead's; what the busier overhead adds is waiting, so
+    /// the work per request stays the operation's mean.
+    @Test(arguments: [nil, 0.05, 0.1, 0.4, 0.55, 0.9] as [Double?])
+    func theOverheadFollowsTheMachinesLoad(busy: Double?) throws {
         let app = try #require(Self.model.appTime)
-        // permission-check: 100 µs, 50 of it the light overhead's; under load the overhead's mean is 200 µs.
+        // permission-check: 100 µs, 50 of it the light overhead's (at 10 % busy); at 70 % busy the overhead's mean is 200 µs.
+        let wait = { (rho: Double) in rho / (1 - rho) }
+        let towardsLoaded = busy.map { min(1, max(0, (wait($0) - wait(0.1)) / (wait(0.7) - wait(0.1)))) } ?? 0
+        let expectedMicroseconds = 100 + 150 * towardsLoaded
         var rng = SeededRandom(seed: 11), total = Duration.zero, work = Duration.zero
         let draws = 200_000
         for _ in 0..<draws {
