@@ -317,7 +317,8 @@ public final class StoreCallTrace: Sendable {
 
     /// Times waiting for one of `store`'s pooled connections; reports show it beside the store's calls.
     public static func measureConnectionWait<T>(_ store: StoreKind, _ body: () async throws -> T) async throws -> T {
-        try await measure(store, connectionWait, body)
+        // A wait holds no other wait: nothing inside to leave out.
+        try await timed(store, connectionWait, waitsInside: false, body).result
     }
 
     /// Times `body` as one call to `store` and records it in the current trace, if any. A wait

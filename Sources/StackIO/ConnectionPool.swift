@@ -54,6 +54,19 @@ where PoolClock.Duration == Duration, PoolClock: Sendable {
     }
 
     func acquire() async throws -> Connection {
+        // Most calls find a connection free: no continuation, no cancellation handler.
+        let now = clock.now
+        let (immediate, closeNow) = state.withLock { $0.machine.leaseWithoutWaiting(now: now) { $0.isBroken } }
+        closeNow.forEach { $0.close() }
+        switch immediate {
+        case .use(let connection): return connection
+        case .open: return try await openConnection()
+        case .fail(let reason): throw failure(reason)
+        case .wait, nil: return try await acquireWaiting()
+        }
+    }
+
+    private func acquireWaiting() async throws -> Connection {
         let id = state.withLock { s in
             s.nextWaiter += 1
             return s.nextWaiter

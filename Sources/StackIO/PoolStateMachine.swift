@@ -77,9 +77,20 @@ public struct PoolStateMachine<Connection: AnyObject, Instant: InstantProtocol> 
     public var waiting: Int { waiters.count }
 
     /// A caller wants a connection. `isBroken` says which idle connections died while idle; they
-    /// are returned in `close` and their slots freed. `expired` are idle past `idleTimeout`.
+    /// are returned in `close` and their slots freed, as are those idle past `idleTimeout`.
     public mutating func lease(_ waiter: WaiterID, now: Instant, isBroken: (Connection) -> Bool)
         -> (action: LeaseAction, close: [Connection]) {
+        let (action, close) = leaseWithoutWaiting(now: now, isBroken: isBroken)
+        if let action { return (action, close) }
+        let deadline = now.advanced(by: settings.waitTimeout)
+        waiters.append((waiter, deadline))
+        return (.wait(deadline: deadline), close)
+    }
+
+    /// `lease` for a caller not yet ready to wait: nil instead of `.wait`, and no waiter kept (the
+    /// caller then asks `lease`). Most calls find a connection free and never need to wait.
+    public mutating func leaseWithoutWaiting(now: Instant, isBroken: (Connection) -> Bool)
+        -> (action: LeaseAction?, close: [Connection]) {
         if isShutDown { return (.fail(.shutDown), []) }
         var close: [Connection] = []
         while let first = idle.first, first.since.duration(to: now) > settings.idleTimeout {
@@ -99,9 +110,7 @@ public struct PoolStateMachine<Connection: AnyObject, Instant: InstantProtocol> 
             count += 1
             return (.open, close)
         }
-        let deadline = now.advanced(by: settings.waitTimeout)
-        waiters.append((waiter, deadline))
-        return (.wait(deadline: deadline), close)
+        return (nil, close)
     }
 
     /// A connection opened: the server is up.

@@ -39,6 +39,12 @@ public final class Reactor: TaskExecutor, Sendable {
     /// Runs `job` on the reactor thread (after the current batch, when called from it).
     public func execute(_ job: @escaping @Sendable () -> Void) { submit(.work(job)) }
 
+    /// Runs `job` at once when called on the reactor thread (from a task that runs there: a
+    /// call's own work needs no queueing), else as `execute` does.
+    public func executeInline(_ job: @escaping @Sendable () -> Void) {
+        if isCurrent { job() } else { submit(.work(job)) }
+    }
+
     public func enqueue(_ job: consuming ExecutorJob) { submit(.task(UnownedJob(job))) }
 
     private var isCurrent: Bool { threadID.load(ordering: .relaxed) == pthread_self() }
@@ -103,7 +109,7 @@ public final class ReactorLoop: @unchecked Sendable {
     private var soon: [() -> Void] = []
     private var timers = ReactorTimers()
     /// The timer whose job is running: cancelling it from inside (a deadline failing its call) is a no-op.
-    private var firing: Int?
+    private var firing: ReactorTimer?
 
     init(epoll: Int32) { self.epoll = epoll }
 
@@ -154,14 +160,14 @@ public final class ReactorLoop: @unchecked Sendable {
         }
     }
 
-    /// Runs `job` on the reactor thread after `delay`; returns an id for `cancel`.
+    /// Runs `job` on the reactor thread after `delay`, unless cancelled first.
     @discardableResult
-    public func after(_ delay: Duration, _ job: @escaping () -> Void) -> Int {
+    public func after(_ delay: Duration, _ job: @escaping () -> Void) -> ReactorTimer {
         timers.arm(after: delay, now: .now, job)
     }
 
-    public func cancel(timer id: Int) {
-        if id != firing { timers.cancel(id) }
+    public func cancel(timer: ReactorTimer) {
+        if timer != firing { timers.cancel(timer) }
     }
 
     func dispatch(fd: Int32, events: UInt32) {
@@ -177,7 +183,7 @@ public final class ReactorLoop: @unchecked Sendable {
 
     func fireTimers() {
         for timer in timers.due(at: .now) {
-            firing = timer.id
+            firing = timer.timer
             timer.job()
         }
         firing = nil

@@ -1,26 +1,52 @@
+/// A timer armed on the reactor: its length (which queue holds it) and its id (its place there).
+public struct ReactorTimer: Hashable, Sendable {
+    let length: Duration
+    let id: Int
+}
+
 /// The reactor's timers, kept by length: timers of one length are armed in the order of their
 /// deadlines, so arming one is an append to its length's queue, however many timers of other
 /// lengths are pending (a call's deadline is armed per call; PostgreSQL's, Redis's and
-/// MongoDB's differ). A cancelled timer stays until its deadline and is skipped then, so
-/// cancelling costs no search. Pure: the caller says what time it is.
+/// MongoDB's differ). Cancelling finds the timer by id (ids grow along a queue) and drops its job
+/// at once, so a call answered in microseconds does not keep its deadline's closure alive for the
+/// whole call timeout; cancelled timers at the head of a queue are skipped over right away, so
+/// they never wake the reactor. Pure: the caller says what time it is.
 struct ReactorTimers {
     typealias Job = () -> Void
 
     private struct Timer {
         let deadline: ContinuousClock.Instant
         let id: Int
-        let job: Job
+        /// nil once cancelled.
+        var job: Job?
     }
 
-    /// One length's timers; those before `first` have fired (compacted now and then, not per firing).
+    /// One length's timers; those before `first` have fired or were cancelled (compacted now and
+    /// then, not per timer).
     private struct Queue {
         var timers: [Timer] = []
         var first = 0
         var head: Timer? { first < timers.count ? timers[first] : nil }
         var drained: Bool { first == timers.count }
 
-        mutating func compact() {
-            if first > 1024, first * 2 > timers.count {
+        /// Drops the job of timer `id`, if it is still pending.
+        mutating func cancel(_ id: Int) {
+            var low = first, high = timers.count
+            while low < high {
+                let middle = (low + high) / 2
+                if timers[middle].id < id { low = middle + 1 } else { high = middle }
+            }
+            guard low < timers.count, timers[low].id == id else { return }
+            timers[low].job = nil
+            skipCancelled()
+        }
+
+        mutating func skipCancelled() {
+            while first < timers.count, timers[first].job == nil { first += 1 }
+            if drained {
+                timers.removeAll(keepingCapacity: true)
+                first = 0
+            } else if first > 1024, first * 2 > timers.count {
                 timers.removeFirst(first)
                 first = 0
             }
@@ -28,19 +54,18 @@ struct ReactorTimers {
     }
 
     private var queues: [Duration: Queue] = [:]
-    private var cancelled: Set<Int> = []
     private var lastID = 0
 
-    /// Arms a timer `delay` after `now`; returns its id.
-    mutating func arm(after delay: Duration, now: ContinuousClock.Instant, _ job: @escaping Job) -> Int {
+    /// Arms a timer `delay` after `now`.
+    mutating func arm(after delay: Duration, now: ContinuousClock.Instant, _ job: @escaping Job) -> ReactorTimer {
         lastID += 1
         queues[delay, default: Queue()].timers.append(Timer(deadline: now + delay, id: lastID, job: job))
-        return lastID
+        return ReactorTimer(length: delay, id: lastID)
     }
 
-    mutating func cancel(_ id: Int) { cancelled.insert(id) }
+    mutating func cancel(_ timer: ReactorTimer) { queues[timer.length]?.cancel(timer.id) }
 
-    /// The earliest deadline pending, cancelled timers included (waking for one early is harmless).
+    /// The earliest deadline of a timer still pending.
     var nextDeadline: ContinuousClock.Instant? {
         var earliest: ContinuousClock.Instant?
         for queue in queues.values {
@@ -50,21 +75,22 @@ struct ReactorTimers {
     }
 
     /// Takes the timers due at `now` out, earliest first, leaving out the cancelled ones.
-    mutating func due(at now: ContinuousClock.Instant) -> [(id: Int, job: Job)] {
+    mutating func due(at now: ContinuousClock.Instant) -> [(timer: ReactorTimer, job: Job)] {
         guard let next = nextDeadline, next <= now else { return [] }
-        var fired: [Timer] = []
+        var fired: [(deadline: ContinuousClock.Instant, timer: ReactorTimer, job: Job)] = []
         for index in queues.values.indices {
+            let length = queues.keys[index]
             while let timer = queues.values[index].head, timer.deadline <= now {
-                queues.values[index].first += 1
-                if cancelled.remove(timer.id) == nil { fired.append(timer) }
+                if let job = timer.job { fired.append((timer.deadline, ReactorTimer(length: length, id: timer.id), job)) }
+                queues.values[index].timers[queues.values[index].first].job = nil
+                queues.values[index].skipCancelled()
             }
-            queues.values[index].compact()
         }
         // A length with nothing pending is forgotten: a one-off delay leaves no queue behind.
         if queues.values.contains(where: \.drained) { queues = queues.filter { !$0.value.drained } }
-        return fired.sorted { ($0.deadline, $0.id) < ($1.deadline, $1.id) }.map { ($0.id, $0.job) }
+        return fired.sorted { ($0.deadline, $0.timer.id) < ($1.deadline, $1.timer.id) }.map { ($0.timer, $0.job) }
     }
 
-    /// Timers pending, cancelled ones included.
+    /// Entries kept: timers pending, and cancelled ones behind a pending one.
     var count: Int { queues.values.reduce(0) { $0 + $1.timers.count - $1.first } }
 }

@@ -25,7 +25,7 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
     private var socket: Int32 = -1
     private var prepared: Set<String> = []
     private var request: Request?
-    private var connecting: (continuation: CheckedContinuation<Void, any Error>, timer: Int)?
+    private var connecting: (continuation: CheckedContinuation<Void, any Error>, timer: ReactorTimer)?
     private let broken = Atomic(false)
     private let reactor = Reactor.shared
     private let callTimeout: Duration
@@ -35,7 +35,7 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
         var parameters: [String?]
         var continuation: CheckedContinuation<Rows, any Error>
         var preparing: Bool
-        var timer: Int
+        var timer: ReactorTimer
         var rows: Rows = []
         var failure: StoreError?
     }
@@ -55,7 +55,7 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
 
     func query(_ statement: Statement, _ parameters: [String?]) async throws -> Rows {
         try await withCheckedThrowingContinuation { continuation in
-            reactor.execute { [self] in
+            reactor.executeInline { [self] in
                 let timer = reactor.thread.after(callTimeout) { [self] in
                     fail(.timeout, "no answer within \(callTimeout)", breaking: true)
                 }
@@ -167,10 +167,10 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
         if next.preparing {
             sent = PQsendPrepare(handle, next.statement.name, next.statement.sql, 0, nil)
         } else {
-            let values = next.parameters.map { $0.map { strdup($0) } ?? nil }
-            defer { values.forEach { free($0) } }
-            let pointers: [UnsafePointer<CChar>?] = values.map { $0.map { UnsafePointer($0) } }
-            sent = PQsendQueryPrepared(handle, next.statement.name, Int32(pointers.count), pointers, nil, nil, 0)
+            // libpq copies the values into its output buffer.
+            sent = withCArguments(next.parameters) { values, _ in
+                PQsendQueryPrepared(handle, next.statement.name, Int32(values.count), values, nil, nil, 0)
+            }
         }
         guard sent == 1 else { return lost() }
         flush()

@@ -49,7 +49,7 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
     private var flushQueued = false
     private var flushing = false
     private var connected: CheckedContinuation<Void, any Error>?
-    private var timeout: Int?
+    private var timeout: ReactorTimer?
     private let broken = Atomic(false)
     private let reactor = Reactor.shared
     private let callTimeout: Duration
@@ -75,7 +75,7 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
         guard !commands.isEmpty else { return [] }
         let limit = callTimeout + extra
         return try await withCheckedThrowingContinuation { continuation in
-            reactor.execute { [self] in
+            reactor.executeInline { [self] in
                 let batch = Batch(count: commands.count, continuation)
                 let timer = reactor.thread.after(limit) { [self] in
                     guard batch.isPending else { return }
@@ -83,8 +83,8 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
                     broken.store(true, ordering: .relaxed)
                     if let context { redisAsyncDisconnect(context) }
                 }
-                batch.onFinish = { [reactor] in reactor.thread.cancel(timer: timer) }
-                for (index, command) in commands.enumerated() { write(command, batch, index) }
+                batch.deadline = timer
+                for command in commands { write(command, batch) }
             }
         }
     }
@@ -205,57 +205,58 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
         }
     }
 
-    private func write(_ command: [String], _ batch: Batch, _ index: Int) {
+    private func write(_ command: [String], _ batch: Batch) {
         guard let context else {
             return batch.fail(StoreError(.connectionLost, store: .cache, operation: command.first ?? "", detail: "the connection is closed"))
         }
-        let arguments = command.map { strdup($0) }
-        defer { arguments.forEach { free($0) } }
-        var pointers: [UnsafePointer<CChar>?] = arguments.map { UnsafePointer($0) }
-        var lengths = command.map { $0.utf8.count }
-        let slot = Unmanaged.passRetained(Slot(batch, index)).toOpaque()
-        let status = redisAsyncCommandArgv(context, { _, reply, slot in
-            let slot = Unmanaged<Slot>.fromOpaque(slot!).takeRetainedValue()
-            guard let reply = reply?.assumingMemoryBound(to: redisReply.self) else {
-                return slot.batch.fail(StoreError(.connectionLost, store: .cache, operation: "reply", detail: "the connection closed"))
-            }
-            do {
-                slot.batch.set(slot.index, try RedisReply(reply))
-            } catch let error as RedisServerError {
-                slot.batch.fail(error.storeError)
-            } catch {
-                slot.batch.fail(error)
-            }
-        }, slot, Int32(command.count), &pointers, &lengths)
+        let retained = Unmanaged.passRetained(batch).toOpaque()
+        // hiredis copies the arguments into its output buffer.
+        let status = withCArguments(command) { pointers, lengths in
+            // The reply's callback hands it to its batch.
+            return redisAsyncCommandArgv(context, { _, reply, batch in
+                let batch = Unmanaged<Batch>.fromOpaque(batch!).takeRetainedValue()
+                guard let reply = reply?.assumingMemoryBound(to: redisReply.self) else {
+                    return batch.fail(StoreError(.connectionLost, store: .cache, operation: "reply", detail: "the connection closed"))
+                }
+                do {
+                    batch.receive(try RedisReply(reply))
+                } catch let error as RedisServerError {
+                    batch.fail(error.storeError)
+                } catch {
+                    batch.fail(error)
+                }
+            }, retained, Int32(command.count), &pointers, &lengths)
+        }
         if status != REDIS_OK {
-            Unmanaged<Slot>.fromOpaque(slot).release()
+            Unmanaged<Batch>.fromOpaque(retained).release()
             broken.store(true, ordering: .relaxed)
             batch.fail(StoreError(.connectionLost, store: .cache, operation: command.first ?? "", detail: "cannot send: \(Self.errorText(context))"))
         }
     }
+
 }
 
-/// The replies of one `send`, filled in on the reactor thread as they arrive; the caller resumes
+/// The replies of one `send`, filled in on the reactor thread as they arrive — in the order its
+/// commands were written, as one connection answers pipelined commands; the caller resumes
 /// once, when the last arrives or the first failure does.
 private final class Batch {
-    private var replies: [RedisReply]
-    private var missing: Int
+    private var replies: [RedisReply] = []
+    private let count: Int
     private var continuation: CheckedContinuation<[RedisReply], any Error>?
-    /// Runs once, when the caller is answered (cancels the deadline).
-    var onFinish: (() -> Void)?
+    /// The call's deadline, cancelled once the caller is answered.
+    var deadline: ReactorTimer?
 
     init(count: Int, _ continuation: CheckedContinuation<[RedisReply], any Error>) {
-        replies = Array(repeating: .null, count: count)
-        missing = count
+        self.count = count
+        replies.reserveCapacity(count)
         self.continuation = continuation
     }
 
     var isPending: Bool { continuation != nil }
 
-    func set(_ index: Int, _ reply: RedisReply) {
-        replies[index] = reply
-        missing -= 1
-        if missing == 0 { answer(.success(replies)) }
+    func receive(_ reply: RedisReply) {
+        replies.append(reply)
+        if replies.count == count { answer(.success(replies)) }
     }
 
     func fail(_ error: any Error) { answer(.failure(error)) }
@@ -264,14 +265,6 @@ private final class Batch {
         guard let continuation else { return }
         self.continuation = nil
         continuation.resume(with: result)
-        onFinish?()
-        onFinish = nil
+        if let deadline { Reactor.shared.thread.cancel(timer: deadline) }
     }
-}
-
-/// Which reply of which batch a hiredis callback carries.
-private final class Slot {
-    let batch: Batch
-    let index: Int
-    init(_ batch: Batch, _ index: Int) { self.batch = batch; self.index = index }
 }

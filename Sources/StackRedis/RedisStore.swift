@@ -130,7 +130,8 @@ public final class RedisStore: CachePort, EvidenceSource {
     /// A command's name as `INFO commandstats` reports it: `GET`, or `SLOWLOG|GET` for a container
     /// command with its subcommand.
     static func statName(_ command: [String]) -> String {
-        let name = command[0].uppercased()
+        // Commands are written in capitals: upper-casing them again would allocate per call.
+        let name = command[0].utf8.contains(where: { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }) ? command[0].uppercased() : command[0]
         return ["SLOWLOG", "MEMORY", "CONFIG", "CLIENT", "OBJECT"].contains(name) && command.count > 1
             ? "\(name)|\(command[1].uppercased())" : name
     }

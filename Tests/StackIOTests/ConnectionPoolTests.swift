@@ -196,6 +196,26 @@ struct PoolStateMachineTests {
         #expect(machine.openConnections == 1)
     }
 
+    /// The pool's fast path asks without waiting: a full pool says nil and keeps no waiter, so a
+    /// connection released meanwhile is kept idle, not handed to a caller that never waited.
+    @Test func leasingWithoutWaitingKeepsNoWaiter() {
+        var machine = Machine(settings: PoolSettings(max: 1))
+        guard case .open? = machine.leaseWithoutWaiting(now: t0, isBroken: { _ in false }).action else {
+            Issue.record("expected open"); return
+        }
+        machine.opened()
+        #expect(machine.leaseWithoutWaiting(now: t0, isBroken: { _ in false }).action == nil)
+        #expect(machine.waiting == 0)
+        let connection = FakeConnection(id: 1)
+        guard case .keep = machine.release(connection, broken: false, now: t0) else { Issue.record("expected keep"); return }
+        guard case .use(let again)? = machine.leaseWithoutWaiting(now: t0, isBroken: { _ in false }).action else {
+            Issue.record("expected the idle connection"); return
+        }
+        #expect(again === connection)
+        guard case .wait = machine.lease(2, now: t0, isBroken: { _ in false }).action else { Issue.record("expected wait"); return }
+        #expect(machine.waiting == 1)
+    }
+
     @Test func backoffDoublesUpToItsLimit() {
         var machine = Machine(settings: PoolSettings(max: 2, backoff: .milliseconds(100), maxBackoff: .milliseconds(300)))
         var now = t0
