@@ -233,7 +233,6 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
             batch.fail(StoreError(.connectionLost, store: .cache, operation: command.first ?? "", detail: "cannot send: \(Self.errorText(context))"))
         }
     }
-
 }
 
 /// The replies of one `send`, filled in on the reactor thread as they arrive — in the order its
