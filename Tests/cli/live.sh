@@ -84,9 +84,12 @@ leak_check "mongo URL with a bad port" 64 --mongo-url "mongodb://app:$secret@127
 leak_check "mongo unreachable" 69 --mongo-url "mongodb://app:$secret@127.0.0.1:1/stacksim"
 
 # A load cut short (the process killed while the dataset loads) leaves places marked as not
-# loaded: the next run loads them again instead of taking a half-loaded dataset as whole.
+# loaded: the next run loads them again instead of taking a half-loaded dataset as whole. What is
+# checked is the dataset, not the schedule: one arrival of the 42 dispatched 10.3 ms late (a
+# debug build on two cores shared with the servers) made a clean clone's run invalid, so up to
+# 10 % may be late here.
 "$bin" db reset --target live --yes >/dev/null 2>&1
-printf 'name: cut\ndataset: { organizations: 30, users_per_org: 20, tasks_per_user: 10 }\nload:\n  phases:\n    - { name: steady, duration: 2s, rate: 20/s }\n' >"$work/cut.yaml"
+printf 'name: cut\ndataset: { organizations: 30, users_per_org: 20, tasks_per_user: 10 }\nload:\n  max_late_fraction: 10%%\n  phases:\n    - { name: steady, duration: 2s, rate: 20/s }\n' >"$work/cut.yaml"
 "$bin" run "$work/cut.yaml" --target live --quiet --out "$work/cut1" >"$work/cut1.log" 2>&1 &
 cut_pid=$!
 for _ in $(seq 100); do grep -q "dataset: loading into" "$work/cut1.log" && break; sleep 0.05; done
