@@ -406,14 +406,14 @@ public final class StoreBehaviour: Sendable {
     /// adding what it looks at to its argument; the result's size is what it returned.
     public func query<T>(_ operation: String, _ path: AccessPath, on: String, returned: (T) -> Int,
                          _ work: (inout Int) throws -> T) async throws -> T {
-        var examined = 0, engine = Duration.zero
+        var examined = 0, engine: Int64 = 0
         let (result, elapsed) = try await timedServe(operation) {
-            let start = ContinuousClock.now
+            let start = Timeline.monotonicNanoseconds()
             // The engine's own work in CPU time, whichever time the run measures by.
-            defer { engine = ContinuousClock.now - start }
+            defer { engine = Timeline.monotonicNanoseconds() - start }
             return try work(&examined)
         }
-        evidence.record(operation, path, on: on, examined: examined, returned: returned(result), serverNanos: engine.nanoseconds,
+        evidence.record(operation, path, on: on, examined: examined, returned: returned(result), serverNanos: engine,
                         clientNanos: elapsed.nanoseconds)
         return result
     }
@@ -468,10 +468,7 @@ public final class StoreBehaviour: Sendable {
 
 extension Duration {
     /// Whole nanoseconds (saturating at Int64 range).
-    public var nanoseconds: Int64 {
-        let (s, a) = components
-        return s * 1_000_000_000 + a / 1_000_000_000
-    }
+    public var nanoseconds: Int64 { Int64(clamping: attoseconds / 1_000_000_000) }
 
     public var seconds: Double { Double(nanoseconds) / 1e9 }
 }

@@ -24,6 +24,27 @@ struct IdentifierTests {
         }
     }
 
+    /// The hash that dictionaries of ids use spreads both kinds of id — drawn ones and the
+    /// numbered ids of many tenants (which differ in few bits) — over a table's buckets at least
+    /// as evenly as chance would: with 2^16 ids in 2^16 buckets, a random hash leaves ~e^-1 of
+    /// them empty and none fuller than about eight. Equal ids hash equally under each seed.
+    @Test func hashesSpreadOverATablesBuckets() {
+        var drawn = SeededRandom(seed: 7)
+        let numbered = (0..<UInt64(16_384)).flatMap { tenant in
+            var rng = SeededRandom(seed: 3).identifying(tenant: tenant)
+            return (0..<4).map { _ in rng.uuid() }
+        }
+        let sets = [(0..<65_536).map { _ in drawn.uuid() }, numbered, (0..<UInt64(65_536)).map { UUIDValue(high: 0, low: $0) }]
+        for (ids, seed) in zip(sets, [0, 12_345, -1]) {
+            var buckets = [Int](repeating: 0, count: 65_536)
+            for id in ids { buckets[id._rawHashValue(seed: seed) & 0xFFFF] += 1 }
+            let emptyShare = Double(buckets.count { $0 == 0 }) / 65_536
+            #expect(emptyShare < exp(-1) + 0.01, "empty buckets \(emptyShare)")
+            #expect(buckets.max()! <= 10)
+            #expect(ids.allSatisfy { UUIDValue(high: $0.high, low: $0.low)._rawHashValue(seed: seed) == $0._rawHashValue(seed: seed) })
+        }
+    }
+
     @Test(arguments: ["", "not-a-uuid", "0123456789abcdef0123456789abcde", "0123456789abcdef0123456789abcdef0",
                       "0123456789abcdef0123456789abcdeg", "+123456789abcdef0123456789abcdef"])
     func refusesWhatIsNotOne(_ text: String) {

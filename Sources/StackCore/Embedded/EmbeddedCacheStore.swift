@@ -17,6 +17,8 @@ public final class EmbeddedCacheStore: CachePort, EvidenceSource {
     struct Entry {
         var value: String
         var expiresAt: Date?
+
+        func isLive(at now: Date) -> Bool { expiresAt.map { $0 > now } ?? true }
     }
 
     struct ListQueue {
@@ -50,7 +52,7 @@ public final class EmbeddedCacheStore: CachePort, EvidenceSource {
         mutating func live(_ key: String, now: Date) -> Entry? {
             sweepIfDue(now: now)
             guard let entry = values[key] else { return nil }
-            if let expiry = entry.expiresAt, expiry <= now {
+            guard entry.isLive(at: now) else {
                 values[key] = nil
                 return nil
             }
@@ -60,7 +62,7 @@ public final class EmbeddedCacheStore: CachePort, EvidenceSource {
         mutating func sweepIfDue(now: Date) {
             guard now.timeIntervalSince(lastSweep) >= 1 else { return }
             lastSweep = now
-            values = values.filter { $0.value.expiresAt.map { $0 > now } ?? true }
+            values = values.filter { $0.value.isLive(at: now) }
         }
 
         mutating func removeWaiter(_ id: UInt64, queue: String) -> CheckedContinuation<String?, Never>? {
@@ -109,11 +111,11 @@ public final class EmbeddedCacheStore: CachePort, EvidenceSource {
         try await behaviour.serve("del") {
             let now = time.now()
             return state.withLock { s in
-                keys.count { key in
-                    let existed = s.live(key, now: now) != nil || s.lists[key] != nil
-                    s.values[key] = nil
-                    s.lists[key] = nil
-                    return existed
+                s.sweepIfDue(now: now)
+                // One lookup per key and kind: a task write deletes every member's dashboard.
+                return keys.count { key in
+                    let value = s.values.removeValue(forKey: key), list = s.lists.removeValue(forKey: key)
+                    return list != nil || value?.isLive(at: now) == true
                 }
             }
         }
