@@ -65,7 +65,7 @@ public struct StoreCallSample: Sendable {
 /// Everything measured about one operation. Successful requests (a 403 is an answer, so
 /// successful) and failed ones are kept apart: a failure that returns fast must not make the
 /// latency look better, so `latency`, `service` and `queue` are of successful requests only.
-public struct OperationStats: Sendable, Equatable {
+public struct OperationStats: SampleStats, Sendable, Equatable {
     public var latency = LatencyHistogram()
     public var service = LatencyHistogram()
     /// Latency minus service time: how long requests waited before they started.
@@ -123,7 +123,7 @@ public struct BreakdownKey: Hashable, Sendable {
 
 /// Count, errors and a 2-digit latency histogram of the successful requests: enough for time
 /// series and breakdowns, light enough to roll every second.
-public struct CoarseStats: Sendable, Equatable {
+public struct CoarseStats: SampleStats, Sendable, Equatable {
     public var latency = LatencyHistogram(.coarse)
     /// Requests completed, successful or not.
     public var count = 0
@@ -191,6 +191,21 @@ public final class Recorder: Sendable {
         var interval: [String: CoarseStats] = [:]
         /// The harness's own overhead per request (`OperationSample.harnessNanos`), recorded phases only.
         var harnessOverhead = LatencyHistogram()
+        /// Empty stats built away from the requests (before the run, and each second on the
+        /// interval collector's thread), taken when a key is first recorded: building a full
+        /// histogram faults in a quarter of a megabyte, and building them for every operation on
+        /// the request thread at the first recorded second stalled it for 150 ms.
+        var spareTotals: [OperationStats] = []
+        var spareCoarse: [CoarseStats] = []
+
+        mutating func add(_ sample: OperationSample) {
+            interval.add(sample, to: sample.operation, spares: &spareCoarse)
+            byPhase.add(sample, to: BreakdownKey(group: sample.phase, operation: sample.operation), spares: &spareCoarse)
+            guard sample.recorded else { return }
+            if let harness = sample.harnessNanos { harnessOverhead.record(nanoseconds: max(0, harness)) }
+            totals.add(sample, to: sample.operation, spares: &spareTotals)
+            byTenantClass.add(sample, to: BreakdownKey(group: sample.tenantClass, operation: sample.operation), spares: &spareCoarse)
+        }
     }
 
     struct SharedCounters {
@@ -203,21 +218,21 @@ public final class Recorder: Sendable {
         var recording = false
     }
 
-    public init(shards: Int) {
-        self.shards = (0..<max(1, shards)).map { _ in Locked(Shard()) }
+    /// `operations` and `groups` size each shard's spare stats: the operations a run may record,
+    /// and the phases and tenant classes it breaks them down by.
+    public init(shards: Int, operations: Int = 0, groups: Int = 0) {
+        self.shards = (0..<max(1, shards)).map { _ in
+            var shard = Shard()
+            shard.spareTotals = (0..<operations).map { _ in OperationStats() }
+            shard.spareCoarse = (0..<operations * (1 + groups)).map { _ in CoarseStats() }
+            return Locked(shard)
+        }
     }
 
     public var shardCount: Int { shards.count }
 
     public func record(_ sample: OperationSample, shard: Int) {
-        shards[shard % shards.count].lock.withLock { s in
-            s.interval[sample.operation, default: CoarseStats()].add(sample)
-            s.byPhase[BreakdownKey(group: sample.phase, operation: sample.operation), default: CoarseStats()].add(sample)
-            guard sample.recorded else { return }
-            if let harness = sample.harnessNanos { s.harnessOverhead.record(nanoseconds: max(0, harness)) }
-            s.totals[sample.operation, default: OperationStats()].add(sample)
-            s.byTenantClass[BreakdownKey(group: sample.tenantClass, operation: sample.operation), default: CoarseStats()].add(sample)
-        }
+        shards[shard % shards.count].lock.withLock { $0.add(sample) }
     }
 
     /// Whether stack-level events (lag, cache lookups) count towards the totals now.
@@ -258,6 +273,9 @@ public final class Recorder: Sendable {
                 return s.interval
             }
             merged.merge(interval) { var a = $0; a.merge($1); return a }
+            // The next interval's stats, built here rather than on the request thread.
+            let spares = interval.map { _ in CoarseStats() }
+            shard.lock.withLock { $0.spareCoarse += spares }
         }
         let lag = shared.withLock { s in
             defer { s.intervalSnapshotLag = LatencyHistogram(.coarse) }
@@ -348,4 +366,20 @@ public struct LatencyTotals: Sendable {
     public var operations: [String: Operation]
     public var snapshotLag: LatencyHistogram
     public var cache: [String: CacheCounts]
+}
+
+/// Stats that samples are added to, kept per key.
+protocol SampleStats {
+    init()
+    mutating func add(_ sample: OperationSample)
+}
+
+extension Dictionary where Value: SampleStats {
+    /// Adds `sample` to `key`'s stats, starting them from a spare when the key is new.
+    mutating func add(_ sample: OperationSample, to key: Key, spares: inout [Value]) {
+        if let index = index(forKey: key) { return values[index].add(sample) }
+        var stats = spares.popLast() ?? Value()
+        stats.add(sample)
+        self[key] = stats
+    }
 }

@@ -35,8 +35,11 @@ public struct Requester: Sendable {
     /// The requester's organization's sprints: which is active, which comes next.
     public var sprints: SprintActor { tenant.sprint }
 
+    /// Tenants by size: fewer than 10 members, fewer than 50, the rest.
+    public static let tenantClasses = ["small", "medium", "large"]
+
     public static func tenantClass(members: Int) -> String {
-        members < 10 ? "small" : members < 50 ? "medium" : "large"
+        tenantClasses[members < 10 ? 0 : members < 50 ? 1 : 2]
     }
 }
 

@@ -9,9 +9,9 @@ import Synchronization
 /// the jobs of the requests' tasks (which prefer it as their executor): a request starts on the
 /// thread that released it and its awaits resume there, so no other thread has to be woken for
 /// it — on a virtual machine such a wake-up costs tens of microseconds, more than the embedded
-/// stores' work, and a service slot held that much longer moves a queue's answer. In wall time
-/// everything else (snapshot-sync workers, interval collection, a live target's reactor) keeps
-/// the cooperative pool and other threads.
+/// stores' work, and a service slot held that much longer moves a queue's answer. The stack's own
+/// work (snapshot-sync workers, the sprint roller) runs on it too; in wall time everything else
+/// (interval collection, a live target's reactor) keeps the cooperative pool and other threads.
 ///
 /// In virtual time the loop is also what moves the clock: everything of the run's simulation
 /// runs on it (requests, the stores' waits, sync workers, the sprint roller, the interval

@@ -221,7 +221,9 @@ public enum SimulationRun {
                                                 load: options.load)
         try await options.datasetLoaded?()
 
-        let recorder = Recorder(shards: max(4, 2 * ProcessInfo.processInfo.activeProcessorCount))
+        let operations = Set((scenario.load.mix + scenario.load.phases.flatMap { $0.mix ?? [] }).map(\.operation))
+        let recorder = Recorder(shards: max(4, 2 * ProcessInfo.processInfo.activeProcessorCount), operations: operations.count,
+                                groups: scenario.load.phases.count + Requester.tenantClasses.count)
         let observer = RecordingObserver(recorder: recorder)
         let sync = SnapshotSync(stores: stores, strategy: scenario.syncStrategy, workers: scenario.stack.syncWorkers,
                                 time: time, observer: observer)
@@ -253,8 +255,12 @@ public enum SimulationRun {
                                    recorder: recorder, workers: AppWorkers(limit: scenario.stack.appWorkers), clock: clock,
                                    rateLimitPerMinute: scenario.stack.rateLimitPerMinute, sessionTTL: scenario.stack.sessionTTL,
                                    salt: options.runSalt, observer: observer, appTime: options.appTime, host: host, sleeper: load)
+        // The stack's own work (snapshot sync, sprint roll-over) runs where the requests do: on the
+        // cooperative pool it contended with them for the embedded stores' locks, and a convoy of
+        // futex hand-offs between the two threads stalled requests for 100 ms at a time.
+        let stackWork: any TaskExecutor = virtual == nil ? stores.executor ?? loop : loop
         let workers = (0..<sync.workers).map { SyncWorker(index: $0, sync: sync, sleeper: load) }
-        let workerTasks = workers.map { worker in Task(executorPreference: background) { await worker.run() } }
+        let workerTasks = workers.map { worker in Task(executorPreference: stackWork) { await worker.run() } }
 
         let startedAt = Date()
         let cpuStart = processCPUSeconds()
@@ -264,7 +270,7 @@ public enum SimulationRun {
         let modelledStart = host?.reading()
         let driver = LoadDriver(scenario: workload, clock: clock, loop: loop, storeExecutor: stores.executor, runner: runner, users: users, recorder: recorder,
                                 sync: sync, stop: options.stop, progress: options.progress)
-        let sprintTask = Task(executorPreference: background) {
+        let sprintTask = Task(executorPreference: stackWork) {
             await driver.rollSprints(tenants: tenants, stores: stores, time: time, every: scenario.stack.sprintLength)
         }
         // What servers' sessions wait on, sampled in wall time: not in virtual time (the embedded stores have no sessions).

@@ -55,6 +55,22 @@ struct RecorderTests {
         #expect(recorder.takeInterval().operations.isEmpty, "taking an interval resets it")
     }
 
+    /// Stats built before the run for the operations it may record show up nowhere until an
+    /// operation is recorded, and then hold exactly its samples, interval after interval.
+    @Test func preparedStatsAppearOnlyOnceRecorded() {
+        let recorder = Recorder(shards: 2, operations: 3, groups: 2)
+        #expect(recorder.totals().operations.isEmpty && recorder.takeInterval().operations.isEmpty)
+        for second in 0..<3 {
+            for i in 0..<10 { recorder.record(sample("board", latencyMs: Double(3 - second), serviceMs: 1), shard: i) }
+            let interval = recorder.takeInterval().operations
+            #expect(Array(interval.keys) == ["board"] && interval["board"]?.count == 10)
+            #expect(abs((interval["board"]?.latency.milliseconds(atPercentile: 100) ?? 0) - Double(3 - second)) < 0.01)
+        }
+        let totals = recorder.totals()
+        #expect(Array(totals.operations.keys) == ["board"] && totals.operations["board"]?.count == 30)
+        #expect(totals.byPhase.count == 1 && totals.byTenantClass.count == 1)
+    }
+
     @Test func valuesBeyondTheRangeAreClampedNotDropped() {
         var histogram = LatencyHistogram()
         histogram.record(nanoseconds: Int64(LatencyHistogram.highest) * 2)
