@@ -30,7 +30,7 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
     /// report what the seed's plan examines (a collection scan, every posting of a term, the due
     /// dates of every tenant in the range): the evidence is the server's, the CPU is not.
     struct Collections {
-        var tasks: [UUIDValue: ProjectTask] = [:]
+        var tasks = IDTable<ProjectTask>()
         /// idx_tasks_org_status_created; sort key is -created_at so the newest come first.
         var orgStatusCreated: [OrgStatus: Index] = [:]
         /// The estimated hours of the tasks in each `orgStatusCreated` entry: task-stats' sums.
@@ -49,7 +49,7 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
         var bySprint: [UUIDValue: OrderedIndex<Int, UUIDValue>] = [:]
         var byReviewer: [UUIDValue: Set<UUIDValue>] = [:]
         var sprints: [UUIDValue: Sprint] = [:]
-        var activity: [UUIDValue: ActivityLog] = [:]
+        var activity = IDTable<ActivityLog>()
         /// idx_activity_logs_ttl on created_at, and the same per organization for recent activity.
         var activityTTL = Index()
         var activityByOrg: [UUIDValue: Index] = [:]
