@@ -27,7 +27,8 @@ struct IdentifierTests {
     /// The hash that dictionaries of ids use spreads both kinds of id — drawn ones and the
     /// numbered ids of many tenants (which differ in few bits) — over a table's buckets at least
     /// as evenly as chance would: with 2^16 ids in 2^16 buckets, a random hash leaves ~e^-1 of
-    /// them empty and none fuller than about eight. Equal ids hash equally under each seed.
+    /// them empty and none fuller than about eight. Another seed places them elsewhere (a
+    /// dictionary's seed is what keeps copying one into another in its order from going quadratic).
     @Test func hashesSpreadOverATablesBuckets() {
         var drawn = SeededRandom(seed: 7)
         let numbered = (0..<UInt64(16_384)).flatMap { tenant in
@@ -41,7 +42,8 @@ struct IdentifierTests {
             let emptyShare = Double(buckets.count { $0 == 0 }) / 65_536
             #expect(emptyShare < exp(-1) + 0.01, "empty buckets \(emptyShare)")
             #expect(buckets.max()! <= 10)
-            #expect(ids.allSatisfy { UUIDValue(high: $0.high, low: $0.low)._rawHashValue(seed: seed) == $0._rawHashValue(seed: seed) })
+            let unmoved = ids.count { $0._rawHashValue(seed: seed) & 0xFFFF == $0._rawHashValue(seed: seed &+ 1) & 0xFFFF }
+            #expect(unmoved < ids.count / 100, "\(unmoved) ids keep their bucket under another seed")
         }
     }
 
