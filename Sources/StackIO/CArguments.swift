@@ -3,9 +3,9 @@
 /// with their lengths — one allocation for all of them instead of a `strdup` each. A nil
 /// string is a null pointer (SQL NULL). The arrays are `inout` for C signatures that take them
 /// as mutable pointers.
-public func withCArguments<Result>(_ strings: [String?],
-                                   _ body: (_ pointers: inout [UnsafePointer<CChar>?], _ lengths: inout [Int]) throws -> Result)
-    rethrows -> Result {
+public func withCArguments<Strings: Collection, Result>(_ strings: Strings,
+                                                       _ body: (_ pointers: inout [UnsafePointer<CChar>?], _ lengths: inout [Int]) throws -> Result)
+    rethrows -> Result where Strings.Element == String? {
     var lengths = strings.map { $0?.utf8.count ?? 0 }
     var bytes: [UInt8] = []
     bytes.reserveCapacity(lengths.reduce(strings.count, +))
@@ -21,4 +21,12 @@ public func withCArguments<Result>(_ strings: [String?],
         }
         return try body(&pointers, &lengths)
     }
+}
+
+/// `withCArguments` for strings none of which is nil (a command's arguments), without first
+/// copying them into an array of optionals.
+public func withCArguments<Result>(_ strings: [String],
+                                   _ body: (_ pointers: inout [UnsafePointer<CChar>?], _ lengths: inout [Int]) throws -> Result)
+    rethrows -> Result {
+    try withCArguments(strings.lazy.map(Optional.some), body)
 }

@@ -6,8 +6,8 @@ public struct ReactorTimer: Hashable, Sendable {
 
 /// The reactor's timers, kept by length: timers of one length are armed in the order of their
 /// deadlines, so arming one is an append to its length's queue, however many timers of other
-/// lengths are pending (a call's deadline is armed per call; PostgreSQL's, Redis's and
-/// MongoDB's differ). Cancelling finds the timer by id (ids grow along a queue) and drops its job
+/// lengths are pending (MongoDB's calls each arm their deadline; PostgreSQL's and Redis's
+/// connections each keep one `DeadlineWatch`). Cancelling finds the timer by id (ids grow along a queue) and drops its job
 /// at once, so a call answered in microseconds does not keep its deadline's closure alive for the
 /// whole call timeout; cancelled timers at the head of a queue are skipped over right away, so
 /// they never wake the reactor. Pure: the caller says what time it is.
@@ -27,6 +27,7 @@ struct ReactorTimers {
         var timers: [Timer] = []
         var first = 0
         var head: Timer? { first < timers.count ? timers[first] : nil }
+        var headDeadline: ContinuousClock.Instant? { first < timers.count ? timers[first].deadline : nil }
         var drained: Bool { first == timers.count }
 
         /// Drops the job of timer `id`, if it is still pending.
@@ -53,23 +54,32 @@ struct ReactorTimers {
         }
     }
 
-    private var queues: [Duration: Queue] = [:]
+    /// The queues by length: a handful of lengths (the stores' call and connect timeouts), so a
+    /// list searched in order, read on every turn of the reactor, costs less than hashing.
+    private var queues: [(length: Duration, queue: Queue)] = []
     private var lastID = 0
 
     /// Arms a timer `delay` after `now`.
     mutating func arm(after delay: Duration, now: ContinuousClock.Instant, _ job: @escaping Job) -> ReactorTimer {
         lastID += 1
-        queues[delay, default: Queue()].timers.append(Timer(deadline: now + delay, id: lastID, job: job))
+        let timer = Timer(deadline: now + delay, id: lastID, job: job)
+        if let index = queues.firstIndex(where: { $0.length == delay }) {
+            queues[index].queue.timers.append(timer)
+        } else {
+            queues.append((delay, Queue(timers: [timer])))
+        }
         return ReactorTimer(length: delay, id: lastID)
     }
 
-    mutating func cancel(_ timer: ReactorTimer) { queues[timer.length]?.cancel(timer.id) }
+    mutating func cancel(_ timer: ReactorTimer) {
+        if let index = queues.firstIndex(where: { $0.length == timer.length }) { queues[index].queue.cancel(timer.id) }
+    }
 
     /// The earliest deadline of a timer still pending.
     var nextDeadline: ContinuousClock.Instant? {
         var earliest: ContinuousClock.Instant?
-        for queue in queues.values {
-            if let deadline = queue.head?.deadline, earliest.map({ deadline < $0 }) ?? true { earliest = deadline }
+        for index in queues.indices {
+            if let deadline = queues[index].queue.headDeadline, earliest.map({ deadline < $0 }) ?? true { earliest = deadline }
         }
         return earliest
     }
@@ -78,19 +88,19 @@ struct ReactorTimers {
     mutating func due(at now: ContinuousClock.Instant) -> [(timer: ReactorTimer, job: Job)] {
         guard let next = nextDeadline, next <= now else { return [] }
         var fired: [(deadline: ContinuousClock.Instant, timer: ReactorTimer, job: Job)] = []
-        for index in queues.values.indices {
-            let length = queues.keys[index]
-            while let timer = queues.values[index].head, timer.deadline <= now {
+        for index in queues.indices {
+            let length = queues[index].length
+            while let timer = queues[index].queue.head, timer.deadline <= now {
                 if let job = timer.job { fired.append((timer.deadline, ReactorTimer(length: length, id: timer.id), job)) }
-                queues.values[index].timers[queues.values[index].first].job = nil
-                queues.values[index].skipCancelled()
+                queues[index].queue.timers[queues[index].queue.first].job = nil
+                queues[index].queue.skipCancelled()
             }
         }
         // A length with nothing pending is forgotten: a one-off delay leaves no queue behind.
-        if queues.values.contains(where: \.drained) { queues = queues.filter { !$0.value.drained } }
+        queues.removeAll { $0.queue.drained }
         return fired.sorted { ($0.deadline, $0.timer.id) < ($1.deadline, $1.timer.id) }.map { ($0.timer, $0.job) }
     }
 
     /// Entries kept: timers pending, and cancelled ones behind a pending one.
-    var count: Int { queues.values.reduce(0) { $0 + $1.timers.count - $1.first } }
+    var count: Int { queues.reduce(0) { $0 + $1.queue.timers.count - $1.queue.first } }
 }

@@ -29,13 +29,14 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
     private let broken = Atomic(false)
     private let reactor = Reactor.shared
     private let callTimeout: Duration
+    private lazy var deadlines = DeadlineWatch(on: reactor.thread) { [weak self] now in self?.overdue(now) }
 
     private struct Request {
         var statement: Statement
         var parameters: [String?]
         var continuation: CheckedContinuation<Rows, any Error>
         var preparing: Bool
-        var timer: ReactorTimer
+        var deadline: ContinuousClock.Instant
         var rows: Rows = []
         var failure: StoreError?
     }
@@ -56,10 +57,9 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
     func query(_ statement: Statement, _ parameters: [String?]) async throws -> Rows {
         try await withCheckedThrowingContinuation { continuation in
             reactor.executeInline { [self] in
-                let timer = reactor.thread.after(callTimeout) { [self] in
-                    fail(.timeout, "no answer within \(callTimeout)", breaking: true)
-                }
-                begin(Request(statement: statement, parameters: parameters, continuation: continuation, preparing: false, timer: timer))
+                let deadline = ContinuousClock.now + callTimeout
+                deadlines.watch(deadline)
+                begin(Request(statement: statement, parameters: parameters, continuation: continuation, preparing: false, deadline: deadline))
             }
         }
     }
@@ -69,6 +69,15 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
     }
 
     // MARK: - On the reactor thread
+
+    /// Fails the call in flight once past its deadline, breaking the connection; else gives its
+    /// deadline to watch for.
+    private func overdue(_ now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        guard let request else { return nil }
+        guard request.deadline <= now else { return request.deadline }
+        fail(.timeout, "no answer within \(callTimeout)", breaking: true)
+        return nil
+    }
 
     /// The one place the libpq handle is freed.
     private func finish() {
@@ -155,7 +164,6 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
 
     private func begin(_ next: Request) {
         guard let handle, !isBroken else {
-            reactor.thread.cancel(timer: next.timer)
             next.continuation.resume(throwing: StoreError(.connectionLost, store: .relational, operation: next.statement.name,
                                                           detail: "the connection is closed"))
             return
@@ -229,7 +237,6 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
             return begin(current)
         }
         request = nil
-        reactor.thread.cancel(timer: current.timer)
         if let failure = current.failure {
             current.continuation.resume(throwing: failure)
         } else {
@@ -249,7 +256,6 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
         if breaking { broken.store(true, ordering: .relaxed) }
         guard let current = request else { return }
         request = nil
-        reactor.thread.cancel(timer: current.timer)
         current.continuation.resume(throwing: StoreError(code, store: .relational, operation: current.statement.name, detail: message))
     }
 

@@ -53,6 +53,10 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
     private let broken = Atomic(false)
     private let reactor = Reactor.shared
     private let callTimeout: Duration
+    /// Batches sent and not yet known to be answered, with their deadlines and time limits;
+    /// answered ones are dropped when the deadline watch checks or the list grows.
+    private var waiting: [Waiting] = []
+    private lazy var deadlines = DeadlineWatch(on: reactor.thread) { [weak self] now in self?.overdue(now) }
 
     private init(callTimeout: Duration) { self.callTimeout = callTimeout }
 
@@ -76,14 +80,11 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
         let limit = callTimeout + extra
         return try await withCheckedThrowingContinuation { continuation in
             reactor.executeInline { [self] in
-                let batch = Batch(count: commands.count, continuation)
-                let timer = reactor.thread.after(limit) { [self] in
-                    guard batch.isPending else { return }
-                    batch.fail(StoreError(.timeout, store: .cache, operation: commands[0].first ?? "", detail: "no answer within \(limit)"))
-                    broken.store(true, ordering: .relaxed)
-                    if let context { redisAsyncDisconnect(context) }
-                }
-                batch.deadline = timer
+                let batch = Batch(commands, continuation)
+                if waiting.count >= 16 { waiting.removeAll { !$0.batch.isPending } }
+                let deadline = ContinuousClock.now + limit
+                waiting.append(Waiting(deadline: deadline, limit: limit, batch: batch))
+                deadlines.watch(deadline)
                 for command in commands { write(command, batch) }
             }
         }
@@ -97,6 +98,18 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
     }
 
     // MARK: - On the reactor thread
+
+    /// Fails a batch past its deadline with `timeout` and breaks the connection (the others then
+    /// fail as the connection closes); else gives the next deadline to watch for.
+    private func overdue(_ now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        waiting.removeAll { !$0.batch.isPending }
+        guard let first = waiting.min(by: { $0.deadline < $1.deadline }) else { return nil }
+        guard first.deadline <= now else { return first.deadline }
+        first.batch.fail(StoreError(.timeout, store: .cache, operation: first.batch.operation, detail: "no answer within \(first.limit)"))
+        broken.store(true, ordering: .relaxed)
+        if let context { redisAsyncDisconnect(context) }
+        return nil
+    }
 
     private func start(host: String, port: Int, timeout: Duration, _ continuation: CheckedContinuation<Void, any Error>) {
         guard let context = redisAsyncConnect(host, Int32(port)) else {
@@ -235,18 +248,26 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
     }
 }
 
+/// A batch sent, with its deadline and its time limit (to name in a timeout).
+private struct Waiting {
+    var deadline: ContinuousClock.Instant
+    var limit: Duration
+    var batch: Batch
+}
+
 /// The replies of one `send`, filled in on the reactor thread as they arrive — in the order its
 /// commands were written, as one connection answers pipelined commands; the caller resumes
 /// once, when the last arrives or the first failure does.
 private final class Batch {
     private var replies: [RedisReply] = []
     private let count: Int
+    /// The first command's name, to name a timeout.
+    let operation: String
     private var continuation: CheckedContinuation<[RedisReply], any Error>?
-    /// The call's deadline, cancelled once the caller is answered.
-    var deadline: ReactorTimer?
 
-    init(count: Int, _ continuation: CheckedContinuation<[RedisReply], any Error>) {
-        self.count = count
+    init(_ commands: [[String]], _ continuation: CheckedContinuation<[RedisReply], any Error>) {
+        count = commands.count
+        operation = commands[0].first ?? ""
         replies.reserveCapacity(count)
         self.continuation = continuation
     }
@@ -264,6 +285,5 @@ private final class Batch {
         guard let continuation else { return }
         self.continuation = nil
         continuation.resume(with: result)
-        if let deadline { Reactor.shared.thread.cancel(timer: deadline) }
     }
 }

@@ -14,4 +14,13 @@ struct CArgumentsTests {
             }
         }
     }
+
+    /// A command's arguments (no nil among them) give the same pointers and lengths.
+    @Test func argumentsWithoutNilReadBackTheirStrings() {
+        let arguments = ["GET", "stacksim:ключ", ""]
+        withCArguments(arguments) { pointers, lengths in
+            #expect(pointers.map { $0.map { String(cString: $0) } } == arguments)
+            #expect(lengths == arguments.map(\.utf8.count))
+        }
+    }
 }
