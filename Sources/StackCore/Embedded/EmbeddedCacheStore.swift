@@ -42,14 +42,14 @@ public final class EmbeddedCacheStore: CachePort, EvidenceSource {
     }
 
     struct Keyspace {
-        var values: [String: Entry] = [:]
-        var lists: [String: ListQueue] = [:]
+        var values: [CacheKey: Entry] = [:]
+        var lists: [CacheKey: ListQueue] = [:]
         var waiters: [String: [Waiter]] = [:]
         var nextWaiterID: UInt64 = 0
         var lastSweep = Date.distantPast
 
         /// The live entry for `key`, deleting it first if it has expired.
-        mutating func live(_ key: String, now: Date) -> Entry? {
+        mutating func live(_ key: CacheKey, now: Date) -> Entry? {
             sweepIfDue(now: now)
             guard let entry = values[key] else { return nil }
             guard entry.isLive(at: now) else {
@@ -85,6 +85,7 @@ public final class EmbeddedCacheStore: CachePort, EvidenceSource {
     public func get(_ key: String) async throws -> String? {
         let value = try await behaviour.query("get", .keyLookup, on: "keyspace", returned: { $0 == nil ? 0 : 1 }) { examined in
             examined += 1
+            let key = CacheKey(key)
             return state.withLock { $0.live(key, now: time.now())?.value }
         }
         behaviour.evidence.count(value == nil ? "keyspace_misses" : "keyspace_hits")
@@ -93,7 +94,7 @@ public final class EmbeddedCacheStore: CachePort, EvidenceSource {
 
     public func set(_ key: String, _ value: String, ttl: Duration?) async throws {
         try await behaviour.serve("set") {
-            let now = time.now()
+            let now = time.now(), key = CacheKey(key)
             state.withLock { $0.values[key] = Entry(value: value, expiresAt: Self.expiry(ttl, from: now)) }
         }
     }
@@ -102,7 +103,7 @@ public final class EmbeddedCacheStore: CachePort, EvidenceSource {
         try await behaviour.serve("set-many") {
             let expiresAt = Self.expiry(ttl, from: time.now())
             state.withLock { s in
-                for (key, value) in entries { s.values[key] = Entry(value: value, expiresAt: expiresAt) }
+                for (key, value) in entries { s.values[CacheKey(key)] = Entry(value: value, expiresAt: expiresAt) }
             }
         }
     }
@@ -113,7 +114,8 @@ public final class EmbeddedCacheStore: CachePort, EvidenceSource {
             return state.withLock { s in
                 s.sweepIfDue(now: now)
                 // One lookup per key and kind: a task write deletes every member's dashboard.
-                return keys.count { key in
+                return keys.count { text in
+                    let key = CacheKey(text)
                     let value = s.values.removeValue(forKey: key), list = s.lists.removeValue(forKey: key)
                     return list != nil || value?.isLive(at: now) == true
                 }
@@ -123,7 +125,7 @@ public final class EmbeddedCacheStore: CachePort, EvidenceSource {
 
     public func increment(_ key: String, ttl: Duration) async throws -> Int {
         try await behaviour.serve("incr") {
-            let now = time.now()
+            let now = time.now(), key = CacheKey(key)
             return try state.withLock { s in
                 guard let entry = s.live(key, now: now) else {
                     s.values[key] = Entry(value: "1", expiresAt: Self.expiry(ttl, from: now))
@@ -140,7 +142,7 @@ public final class EmbeddedCacheStore: CachePort, EvidenceSource {
 
     public func timeToLive(_ key: String) async throws -> Duration? {
         try await behaviour.serve("ttl") {
-            let now = time.now()
+            let now = time.now(), key = CacheKey(key)
             return state.withLock { s in
                 s.live(key, now: now)?.expiresAt.map { .milliseconds(Int64($0.timeIntervalSince(now) * 1000)) }
             }
@@ -155,7 +157,7 @@ public final class EmbeddedCacheStore: CachePort, EvidenceSource {
                     s.waiters[queue] = waiting
                     return first.continuation
                 }
-                s.lists[queue, default: ListQueue()].items.append(value)
+                s.lists[CacheKey(queue), default: ListQueue()].items.append(value)
                 return nil
             }
             waiter?.resume(returning: value)
@@ -163,13 +165,14 @@ public final class EmbeddedCacheStore: CachePort, EvidenceSource {
     }
 
     public func pop(_ queue: String, timeout: Duration) async throws -> String? {
-        let ready = try await behaviour.serve("brpop") { state.withLock { $0.lists[queue]?.popOldest() } }
+        let key = CacheKey(queue)
+        let ready = try await behaviour.serve("brpop") { state.withLock { $0.lists[key]?.popOldest() } }
         if let ready { return ready }
         let id = state.withLock { s -> UInt64 in s.nextWaiterID += 1; return s.nextWaiterID }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
                 let immediate = state.withLock { s -> String?? in
-                    if let value = s.lists[queue]?.popOldest() { return .some(value) }
+                    if let value = s.lists[key]?.popOldest() { return .some(value) }
                     s.waiters[queue, default: []].append(Waiter(id: id, continuation: continuation))
                     return .none
                 }
@@ -188,7 +191,45 @@ public final class EmbeddedCacheStore: CachePort, EvidenceSource {
     }
 
     public func length(_ queue: String) async throws -> Int {
-        try await behaviour.serve("llen") { state.withLock { $0.lists[queue]?.count ?? 0 } }
+        try await behaviour.serve("llen") { state.withLock { $0.lists[CacheKey(queue)]?.count ?? 0 } }
+    }
+}
+
+/// A key of the embedded cache with its hash, worked out once from its bytes by a 64-bit
+/// multiply–xorshift mixer instead of SipHash: a task write deletes every member's dashboard key,
+/// and hashing each key (twice: values, lists) was most of that DEL's CPU. Keys are stacksim's
+/// own, never chosen by an adversary.
+struct CacheKey: Hashable {
+    let text: String
+    private let hash: UInt64
+
+    init(_ text: String) {
+        var text = text
+        hash = text.withUTF8 { bytes in
+            let raw = UnsafeRawBufferPointer(bytes)
+            var mixed = 0x9E37_79B9_7F4A_7C15 ^ UInt64(raw.count)
+            var offset = 0
+            while offset + 8 <= raw.count {
+                mixed = (mixed ^ raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+                mixed ^= mixed >> 31
+                offset += 8
+            }
+            var tail: UInt64 = 0
+            for (index, byte) in raw[offset...].enumerated() { tail |= UInt64(byte) << (8 * index) }
+            mixed = (mixed ^ tail) &* 0x94D0_49BB_1331_11EB
+            return mixed ^ (mixed >> 29)
+        }
+        self.text = text
+    }
+
+    static func == (a: CacheKey, b: CacheKey) -> Bool { a.hash == b.hash && a.text == b.text }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+
+    /// The table's seed mixed in, without `Hasher` (as `UUIDValue` does).
+    func _rawHashValue(seed: Int) -> Int {
+        let mixed = (hash ^ UInt64(truncatingIfNeeded: seed)) &* 0xBF58_476D_1CE4_E5B9
+        return Int(truncatingIfNeeded: mixed ^ (mixed >> 31))
     }
 }
 

