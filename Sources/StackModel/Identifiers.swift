@@ -13,14 +13,9 @@ public struct UUIDValue: Hashable, Comparable, Sendable, Codable, CustomStringCo
     }
 
     /// What a dictionary or set of ids hashes by (the standard library's customisation point for
-    /// it): both words and the table's seed through a 64-bit mixer, without `Hasher`'s SipHash —
-    /// ids key nearly every lookup the embedded stores make, and SipHash's set-up and finish
-    /// were a tenth of a request's CPU. `hash(into:)`, for types that contain ids, is unchanged.
-    public func _rawHashValue(seed: Int) -> Int {
-        var mixed = (high ^ UInt64(truncatingIfNeeded: seed)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 31) ^ low) &* 0x94D0_49BB_1331_11EB
-        return Int(truncatingIfNeeded: mixed ^ (mixed >> 29))
-    }
+    /// it): both words and the table's seed through `TableHash` — ids key nearly every lookup the
+    /// embedded stores make. `hash(into:)`, for types that contain ids, is unchanged.
+    public func _rawHashValue(seed: Int) -> Int { TableHash.forTable(high, second: low, seed: seed) }
 
     /// Lowercase, dashed at 8-4-4-4-12. Written byte by byte: ids are formatted for every
     /// store call on a live target, and building them from substrings was a fifth of a call's CPU.

@@ -195,42 +195,23 @@ public final class EmbeddedCacheStore: CachePort, EvidenceSource {
     }
 }
 
-/// A key of the embedded cache with its hash, worked out once from its bytes by a 64-bit
-/// multiply–xorshift mixer instead of SipHash: a task write deletes every member's dashboard key,
-/// and hashing each key (twice: values, lists) was most of that DEL's CPU. Keys are stacksim's
-/// own, never chosen by an adversary.
+/// A key of the embedded cache with its `TableHash`, worked out once from its bytes: a task
+/// write deletes every member's dashboard key, and SipHashing each key twice (values, lists) was
+/// most of that DEL's CPU.
 struct CacheKey: Hashable {
     let text: String
     private let hash: UInt64
 
     init(_ text: String) {
-        var text = text
-        hash = text.withUTF8 { bytes in
-            let raw = UnsafeRawBufferPointer(bytes)
-            var mixed = 0x9E37_79B9_7F4A_7C15 ^ UInt64(raw.count)
-            var offset = 0
-            while offset + 8 <= raw.count {
-                mixed = (mixed ^ raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
-                mixed ^= mixed >> 31
-                offset += 8
-            }
-            var tail: UInt64 = 0
-            for (index, byte) in raw[offset...].enumerated() { tail |= UInt64(byte) << (8 * index) }
-            mixed = (mixed ^ tail) &* 0x94D0_49BB_1331_11EB
-            return mixed ^ (mixed >> 29)
-        }
         self.text = text
+        hash = TableHash.bytes(of: text)
     }
 
     static func == (a: CacheKey, b: CacheKey) -> Bool { a.hash == b.hash && a.text == b.text }
 
     func hash(into hasher: inout Hasher) { hasher.combine(hash) }
 
-    /// The table's seed mixed in, without `Hasher` (as `UUIDValue` does).
-    func _rawHashValue(seed: Int) -> Int {
-        let mixed = (hash ^ UInt64(truncatingIfNeeded: seed)) &* 0xBF58_476D_1CE4_E5B9
-        return Int(truncatingIfNeeded: mixed ^ (mixed >> 31))
-    }
+    func _rawHashValue(seed: Int) -> Int { TableHash.forTable(hash, seed: seed) }
 }
 
 /// Builds the whole embedded stack.
