@@ -7,9 +7,9 @@ public struct ReactorTimer: Hashable, Sendable {
 /// The reactor's timers, kept by length: timers of one length are armed in the order of their
 /// deadlines, so arming one is an append to its length's queue, however many timers of other
 /// lengths are pending (MongoDB's calls each arm their deadline; PostgreSQL's and Redis's
-/// connections each keep one `DeadlineWatch`). Cancelling finds the timer by id (ids grow along a queue) and drops its job
-/// at once, so a call answered in microseconds does not keep its deadline's closure alive for the
-/// whole call timeout; cancelled timers at the head of a queue are skipped over right away, so
+/// connections each keep one `DeadlineWatch`). Cancelling finds the timer by id (ids grow along
+/// a queue) and drops its job at once, so a timer cancelled early does not keep its closure alive
+/// until its deadline; cancelled timers at the head of a queue are skipped over right away, so
 /// they never wake the reactor. Pure: the caller says what time it is.
 struct ReactorTimers {
     typealias Job = () -> Void
