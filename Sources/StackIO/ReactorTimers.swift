@@ -54,8 +54,9 @@ struct ReactorTimers {
         }
     }
 
-    /// The queues by length: a handful of lengths (the stores' call and connect timeouts), so a
-    /// list searched in order, read on every turn of the reactor, costs less than hashing.
+    /// The queues by length: a few lengths (the stores' timeouts, and the one-off lengths of the
+    /// connections' deadline watches, each pending alone — about one per connection), so a list
+    /// searched in order, read on every turn of the reactor, costs less than hashing.
     private var queues: [(length: Duration, queue: Queue)] = []
     private var lastID = 0
 

@@ -53,9 +53,9 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
     private let broken = Atomic(false)
     private let reactor = Reactor.shared
     private let callTimeout: Duration
-    /// Batches sent and not yet known to be answered, with their deadlines and time limits;
-    /// answered ones are dropped when the deadline watch checks or the list grows.
-    private var waiting: [Waiting] = []
+    /// Batches sent and not yet known to be answered; answered ones are dropped when the
+    /// deadline watch checks or the list grows.
+    private var waiting: [Batch] = []
     private lazy var deadlines = DeadlineWatch(on: reactor.thread) { [weak self] now in self?.overdue(now) }
 
     private init(callTimeout: Duration) { self.callTimeout = callTimeout }
@@ -80,11 +80,10 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
         let limit = callTimeout + extra
         return try await withCheckedThrowingContinuation { continuation in
             reactor.executeInline { [self] in
-                let batch = Batch(commands, continuation)
-                if waiting.count >= 16 { waiting.removeAll { !$0.batch.isPending } }
-                let deadline = ContinuousClock.now + limit
-                waiting.append(Waiting(deadline: deadline, limit: limit, batch: batch))
-                deadlines.watch(deadline)
+                let batch = Batch(commands, limit: limit, continuation)
+                if waiting.count >= 16 { waiting.removeAll { !$0.isPending } }
+                waiting.append(batch)
+                deadlines.watch(batch.deadline)
                 for command in commands { write(command, batch) }
             }
         }
@@ -102,10 +101,10 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
     /// Fails a batch past its deadline with `timeout` and breaks the connection (the others then
     /// fail as the connection closes); else gives the next deadline to watch for.
     private func overdue(_ now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
-        waiting.removeAll { !$0.batch.isPending }
+        waiting.removeAll { !$0.isPending }
         guard let first = waiting.min(by: { $0.deadline < $1.deadline }) else { return nil }
         guard first.deadline <= now else { return first.deadline }
-        first.batch.fail(StoreError(.timeout, store: .cache, operation: first.batch.operation, detail: "no answer within \(first.limit)"))
+        first.fail(StoreError(.timeout, store: .cache, operation: first.operation, detail: "no answer within \(first.limit)"))
         broken.store(true, ordering: .relaxed)
         if let context { redisAsyncDisconnect(context) }
         return nil
@@ -248,26 +247,23 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
     }
 }
 
-/// A batch sent, with its deadline and its time limit (to name in a timeout).
-private struct Waiting {
-    var deadline: ContinuousClock.Instant
-    var limit: Duration
-    var batch: Batch
-}
-
 /// The replies of one `send`, filled in on the reactor thread as they arrive — in the order its
 /// commands were written, as one connection answers pipelined commands; the caller resumes
 /// once, when the last arrives or the first failure does.
 private final class Batch {
     private var replies: [RedisReply] = []
     private let count: Int
-    /// The first command's name, to name a timeout.
+    /// The first command's name and the time the batch is given, to name a timeout.
     let operation: String
+    let limit: Duration
+    let deadline: ContinuousClock.Instant
     private var continuation: CheckedContinuation<[RedisReply], any Error>?
 
-    init(_ commands: [[String]], _ continuation: CheckedContinuation<[RedisReply], any Error>) {
+    init(_ commands: [[String]], limit: Duration, _ continuation: CheckedContinuation<[RedisReply], any Error>) {
         count = commands.count
         operation = commands[0].first ?? ""
+        self.limit = limit
+        deadline = .now + limit
         replies.reserveCapacity(count)
         self.continuation = continuation
     }

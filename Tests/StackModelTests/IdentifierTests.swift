@@ -37,7 +37,7 @@ struct IdentifierTests {
         }
         let sets = [(0..<65_536).map { _ in drawn.uuid() }, numbered, (0..<UInt64(65_536)).map { UUIDValue(high: 0, low: $0) }]
         for (ids, seed) in zip(sets, [0, 12_345, -1]) {
-            Self.expectSpread(ids.map { id in { id._rawHashValue(seed: $0) } }, seed: seed)
+            Self.expectSpread(ids, seed: seed) { $0._rawHashValue(seed: $1) }
         }
     }
 
@@ -50,21 +50,21 @@ struct IdentifierTests {
         let dashboards = (0..<65_536).map { "dashboard:\(rng.uuid()):\(organizations[$0 % 512])" }
         let numbered = (0..<65_536).map { "ratelimit:user-\($0):29000000" }
         for (texts, seed) in zip([dashboards, numbered], [0, 12_345]) {
-            let hashes = texts.map(TableHash.bytes(of:))
-            Self.expectSpread(hashes.map { hash in { TableHash.forTable(hash, seed: $0) } }, seed: seed)
+            Self.expectSpread(texts.map(TableHash.bytes(of:)), seed: seed) { TableHash.forTable($0, seed: $1) }
         }
         #expect(TableHash.bytes(of: "abcdefgh") != TableHash.bytes(of: "abcdefgh\0"), "the length counts")
     }
 
-    /// 2^16 keys, each a bucket hash by table seed, in 2^16 buckets: at most as many empty as a
+    /// 2^16 keys hashed for a table with `seed`, in 2^16 buckets: at most as many empty as a
     /// random hash leaves, none fuller than 10, and nearly all elsewhere under the next seed.
-    static func expectSpread(_ keys: [(Int) -> Int], seed: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectSpread<Key>(_ keys: [Key], seed: Int, sourceLocation: SourceLocation = #_sourceLocation,
+                                  _ hash: (Key, _ seed: Int) -> Int) {
         var buckets = [Int](repeating: 0, count: 65_536)
-        for hash in keys { buckets[hash(seed) & 0xFFFF] += 1 }
+        for key in keys { buckets[hash(key, seed) & 0xFFFF] += 1 }
         let emptyShare = Double(buckets.count { $0 == 0 }) / 65_536
         #expect(emptyShare < exp(-1) + 0.01, "empty buckets \(emptyShare)", sourceLocation: sourceLocation)
         #expect(buckets.max()! <= 10, sourceLocation: sourceLocation)
-        let unmoved = keys.count { $0(seed) & 0xFFFF == $0(seed &+ 1) & 0xFFFF }
+        let unmoved = keys.count { hash($0, seed) & 0xFFFF == hash($0, seed &+ 1) & 0xFFFF }
         #expect(unmoved < keys.count / 100, "\(unmoved) keys keep their bucket under another seed", sourceLocation: sourceLocation)
     }
 

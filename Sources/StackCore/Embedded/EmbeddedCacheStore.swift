@@ -44,7 +44,7 @@ public final class EmbeddedCacheStore: CachePort, EvidenceSource {
     struct Keyspace {
         var values: [CacheKey: Entry] = [:]
         var lists: [CacheKey: ListQueue] = [:]
-        var waiters: [String: [Waiter]] = [:]
+        var waiters: [CacheKey: [Waiter]] = [:]
         var nextWaiterID: UInt64 = 0
         var lastSweep = Date.distantPast
 
@@ -65,7 +65,7 @@ public final class EmbeddedCacheStore: CachePort, EvidenceSource {
             values = values.filter { $0.value.isLive(at: now) }
         }
 
-        mutating func removeWaiter(_ id: UInt64, queue: String) -> CheckedContinuation<String?, Never>? {
+        mutating func removeWaiter(_ id: UInt64, queue: CacheKey) -> CheckedContinuation<String?, Never>? {
             guard let index = waiters[queue]?.firstIndex(where: { $0.id == id }) else { return nil }
             return waiters[queue]!.remove(at: index).continuation
         }
@@ -151,13 +151,14 @@ public final class EmbeddedCacheStore: CachePort, EvidenceSource {
 
     public func push(_ queue: String, _ value: String) async throws {
         try await behaviour.serve("lpush") {
+            let key = CacheKey(queue)
             let waiter = state.withLock { s -> CheckedContinuation<String?, Never>? in
-                if var waiting = s.waiters[queue], !waiting.isEmpty {
+                if var waiting = s.waiters[key], !waiting.isEmpty {
                     let first = waiting.removeFirst()
-                    s.waiters[queue] = waiting
+                    s.waiters[key] = waiting
                     return first.continuation
                 }
-                s.lists[CacheKey(queue), default: ListQueue()].items.append(value)
+                s.lists[key, default: ListQueue()].items.append(value)
                 return nil
             }
             waiter?.resume(returning: value)
@@ -173,7 +174,7 @@ public final class EmbeddedCacheStore: CachePort, EvidenceSource {
             await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
                 let immediate = state.withLock { s -> String?? in
                     if let value = s.lists[key]?.popOldest() { return .some(value) }
-                    s.waiters[queue, default: []].append(Waiter(id: id, continuation: continuation))
+                    s.waiters[key, default: []].append(Waiter(id: id, continuation: continuation))
                     return .none
                 }
                 if case .some(let value) = immediate {
@@ -182,11 +183,11 @@ public final class EmbeddedCacheStore: CachePort, EvidenceSource {
                 }
                 Task(executorPreference: behaviour.load.executor) { [self] in
                     try? await behaviour.load.sleep(for: timeout)
-                    state.withLock { $0.removeWaiter(id, queue: queue) }?.resume(returning: nil)
+                    state.withLock { $0.removeWaiter(id, queue: key) }?.resume(returning: nil)
                 }
             }
         } onCancel: {
-            state.withLock { $0.removeWaiter(id, queue: queue) }?.resume(returning: nil)
+            state.withLock { $0.removeWaiter(id, queue: key) }?.resume(returning: nil)
         }
     }
 
