@@ -35,11 +35,9 @@ services-up: deps ## Start PostgreSQL 15, Redis and the MongoDB test server on l
 services-down: ## Stop the servers services-up started and delete their data
 	@scripts/services.sh down
 
-test-unit: deps ## Unit, contract and simulation tests; the queueing-theory suite alone; then the live suite alone when STACKSIM_LIVE_TESTS=1 (keeps timing tests off a busy CPU)
+test-unit: deps ## Unit, contract, simulation and queueing-theory tests, and the live suite when STACKSIM_LIVE_TESTS=1, one test at a time: timing tests never share the 2 cores
 	$(SWIFT) build --build-tests -Xswiftc -warnings-as-errors
-	$(SWIFT) test --skip-build --skip LiveTests --skip QueueingTheoryTests
-	$(SWIFT) test --skip-build --filter QueueingTheoryTests
-	if [ "$$STACKSIM_LIVE_TESTS" = 1 ]; then $(SWIFT) test --skip-build --filter LiveTests --no-parallel; fi
+	$(SWIFT) test --skip-build --no-parallel
 
 test-cli: test-deps ## Command-line checks: exit codes, validation messages, a short run's reports
 	$(SWIFT) build --product stacksim

@@ -72,13 +72,16 @@ struct RunTests {
         #expect(!result.intervals.isEmpty && !result.stackSamples.isEmpty)
     }
 
+    /// The stalling store's scenario: 200 requests/s on two app workers, a 300 ms stall every 2 s.
+    static let stallRate = 200.0, stallWorkers = 2, stallPeriod = 2.0, stall = 0.3
+
     static func stallScenario(model: LoadModel) -> Scenario {
-        var s = scenario("stall-\(model)", rate: 200, seconds: 8, mix: ["board", "my-tasks"])
+        var s = scenario("stall-\(model)", rate: stallRate, seconds: 8, mix: ["board", "my-tasks"])
         s.load.arrivals = .uniform
-        s.stack.appWorkers = 2
+        s.stack.appWorkers = stallWorkers
         var knobs = StoreKnobSpec()
-        knobs.stallEvery = .seconds(2)
-        knobs.stallFor = .milliseconds(300)
+        knobs.stallEvery = .seconds(stallPeriod)
+        knobs.stallFor = .seconds(stall)
         s.stack.embedded = ["mongo": knobs]
         if model == .closed {
             s.load.model = .closed
@@ -94,17 +97,20 @@ struct RunTests {
         return stats
     }
 
-    /// A store that stalls for D every T under an open model at rate R: a fraction D/T of the
-    /// requests arrive during a stall and wait uniformly in [0, D]. Latency from the intended
-    /// start must show exactly that; service time must not, because the requests that queue
-    /// behind the app's two workers have not started yet.
+    /// A store that stalls for D every T under an open model at rate R, served by c workers that
+    /// each take s per request (utilisation ρ = R·s/c): a request arriving t into a stall waits
+    /// for the rest of it and then for the R·t requests ahead of it, D − t·(1 − ρ); the backlog
+    /// drains for D·ρ/(1 − ρ) more, so latency exceeds x for a fraction (D − x)/((1 − ρ)·T) of
+    /// the requests. Latency from the intended start must show exactly that; service time must
+    /// not, because the requests that queue behind the app's two workers have not started yet.
     @Test func latencyFromIntendedStartShowsAStallThatServiceTimeDoesNot() async throws {
-        let stall = 0.3, period = 2.0
+        let stall = Self.stall, period = Self.stallPeriod
         let stats = Self.merged(try await SimulationRun.run(Self.stallScenario(model: .open)))
-        let fraction = stall / period
+        let serviceSeconds = stats.service.milliseconds(atPercentile: 50) / 1000
+        let utilisation = Self.stallRate * serviceSeconds / Double(Self.stallWorkers)
         for percentile in [90.0, 95.0, 99.0] {
             let q = 1 - percentile / 100
-            let expected = stall * 1000 * (1 - q / fraction)
+            let expected = stall * 1000 * (1 - q * period / stall * (1 - utilisation))
             let measured = stats.latency.milliseconds(atPercentile: percentile)
             #expect(abs(measured - expected) <= expected * 0.1, "p\(percentile): expected \(expected) ms, measured \(measured) ms")
         }
@@ -120,7 +126,8 @@ struct RunTests {
     @Test func theClosedModelSeesTheSameStallFarLessOften() async throws {
         let stats = Self.merged(try await SimulationRun.run(Self.stallScenario(model: .closed)))
         let slow = 1 - stats.latency.histogram.percentileAtOrBelowValue(150_000_000) / 100
-        #expect(slow < 0.15 / 3, "only \(slow * 100)% of closed-model requests see the stall; the open model shows 15%")
+        let openModelShare = Self.stall / Self.stallPeriod
+        #expect(slow < openModelShare / 3, "only \(slow * 100)% of closed-model requests see the stall; the open model shows \(openModelShare * 100)%")
         #expect(stats.latency.maxMilliseconds > 150, "those in flight do see it")
         #expect(stats.latency.milliseconds(atPercentile: 90) < 20)
     }
