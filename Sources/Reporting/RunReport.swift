@@ -345,6 +345,11 @@ public struct HarnessInfo: Codable, Sendable {
     public var processCpuS: Double
     /// `processCpuS` divided by the run's wall time: cores kept busy.
     public var coresUsed: Double
+    /// Of `processCpuS`, the request loop's waiting by the clock for the next arrival to come
+    /// due, on a core it keeps busy so that arrivals leave on time (the kernel wakes a sleeping
+    /// thread tens of microseconds late): punctuality's price, not the requests' work. Absent in
+    /// virtual time and in reports written before it was measured.
+    public var clockWaitS: Double?
     /// The share of the machine's cores busy while the load ran, every process on it counted
     /// (servers on the same machine included); in a projection, the modelled machine's cores;
     /// absent where the machine cannot say (and in virtual time without a model).
@@ -356,9 +361,11 @@ public struct HarnessInfo: Codable, Sendable {
     public var overheadMs: PercentileSummary?
     public var overheadCount: Int?
 
-    public init(processCpuS: Double, coresUsed: Double, hostCpuBusy: Double? = nil, overhead: LatencyHistogram? = nil) {
+    public init(processCpuS: Double, coresUsed: Double, clockWaitS: Double? = nil, hostCpuBusy: Double? = nil,
+                overhead: LatencyHistogram? = nil) {
         self.processCpuS = processCpuS
         self.coresUsed = coresUsed
+        self.clockWaitS = clockWaitS
         self.hostCpuBusy = hostCpuBusy
         overheadMs = overhead?.summary
         overheadCount = overhead.map { Int($0.count) }

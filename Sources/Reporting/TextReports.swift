@@ -26,7 +26,7 @@ public enum TextReports {
                 ? "time: virtual — \(Format.seconds(report.load.phases.reduce(0) { $0 + $1.durationS })) simulated in "
                     + "\(Format.seconds(report.durationS)) of wall time (harness \(String(format: "%.2f", report.harness.coresUsed)) cores busy); "
                     + "latencies are the modelled service times and queues"
-                : "harness: \(String(format: "%.2f", report.harness.coresUsed)) cores busy\(overheadNote(report.harness)); "
+                : "harness: \(String(format: "%.2f", report.harness.coresUsed)) cores busy\(clockWaitNote(report.harness))\(overheadNote(report.harness)); "
                     + "schedule: \(report.scheduleLag.late) of \(report.scheduleLag.intended) arrivals late (max \(Format.ms(report.scheduleLag.maxLagMs)) ms)",
         ]
         if !report.errorClasses.isEmpty {
@@ -160,6 +160,12 @@ public enum TextReports {
     }
 
     /// The harness's own overhead per request, in microseconds, when the report has it.
+    /// How much of the cores busy went on waiting by the clock for arrivals, where measured.
+    static func clockWaitNote(_ harness: HarnessInfo) -> String {
+        guard let wait = harness.clockWaitS, harness.processCpuS > 0 else { return "" }
+        return ", \(String(format: "%.2f", harness.coresUsed * wait / harness.processCpuS)) of them waiting by the clock for arrivals"
+    }
+
     static func overheadNote(_ harness: HarnessInfo) -> String {
         guard let o = harness.overheadMs, let count = harness.overheadCount, count > 0 else { return "" }
         func us(_ ms: Double) -> String { String(format: "%.0f", ms * 1000) }
@@ -287,6 +293,7 @@ public enum TextReports {
         if let note = abandonedNote(report) { md += "| graceful stop | \(escape(note)) |\n" }
         if let note = droppedNote(report) { md += "| dropped | \(escape(note)) |\n" }
         md += "| harness | \(String(format: "%.2f", report.harness.coresUsed)) cores busy (\(String(format: "%.1f", report.harness.processCpuS)) CPU s)"
+            + "\(clockWaitNote(report.harness))"
             + "\(overheadNote(report.harness)) |\n"
         let m = report.machine
         md += "| machine | \(m.cores) cores, \(m.memoryBytes / (1 << 20)) MiB, \(escape(m.os)), kernel \(escape(m.kernel)), Swift \(m.swiftVersion) |\n"

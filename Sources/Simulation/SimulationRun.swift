@@ -164,6 +164,9 @@ public struct RunResult: Sendable {
     public var writesUnknown: Int
     /// CPU time (user + system) the whole process used during the load, stores included when embedded.
     public var processCPUSeconds: Double
+    /// Of that, the request loop's waiting by the clock for the next arrival or wait to come due
+    /// (wall time only): CPU spent on punctuality rather than on requests.
+    public var clockWaitSeconds: Double
     /// The share of the machine's cores busy (every process, servers on it included) during the
     /// load; nil where the machine cannot say.
     public var hostCPUBusy: Double?
@@ -319,6 +322,7 @@ public enum SimulationRun {
             await attachPlans(of: stores, to: &serverEvidence, until: ContinuousClock.now + scenario.stack.pool.callTimeout)
         }
         let cpuSeconds = processCPUSeconds() - cpuStart
+        let clockWaitSeconds = Double(loop.clockWaitNanoseconds) / 1e9
         let duration = Date().timeIntervalSince(startedAt)
         var syncFailures = 0
         for worker in workers { syncFailures += await worker.failures }
@@ -335,7 +339,7 @@ public enum SimulationRun {
                          stackSamples: await driver.series.stackSamples, histogramLog: await driver.series.histogramLog, consistency: consistency, schedule: schedule,
                          syncFailures: syncFailures, syncJobsLost: syncJobsLost, relogins: runner.relogins, ledger: ledgerFindings,
                          writesAcknowledged: ledger.acknowledged, writesUnknown: ledger.unknownOutcome,
-                         processCPUSeconds: cpuSeconds, hostCPUBusy: hostBusy,
+                         processCPUSeconds: cpuSeconds, clockWaitSeconds: clockWaitSeconds, hostCPUBusy: hostBusy,
                          stopReason: options.stop.requested,
                          evidence: serverEvidence)
     }

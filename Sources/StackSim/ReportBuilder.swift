@@ -48,6 +48,7 @@ public enum ReportBuilder {
                                                        error: checkError)),
             harness: HarnessInfo(processCpuS: run.processCPUSeconds,
                                  coresUsed: run.durationSeconds > 0 ? run.processCPUSeconds / run.durationSeconds : 0,
+                                 clockWaitS: scenario.clock == .virtual ? nil : run.clockWaitSeconds,
                                  hostCpuBusy: run.hostCPUBusy, overhead: scenario.clock == .virtual ? nil : t.harnessOverhead),
             thresholds: [],
             breakdowns: Breakdowns(byTenantSize: Breakdowns.rows(t.byTenantClass, order: ["small", "medium", "large"]),

@@ -141,6 +141,7 @@ struct VirtualTimeTests {
         let board = try #require(first.totals.operations["board"])
         #expect(board.latency.milliseconds(atPercentile: 50) >= 1, "the modelled service times are what latencies are made of")
         #expect(first.schedule.late == 0 && first.totals.snapshotLag.count > 0)
+        #expect(first.clockWaitSeconds == 0, "the loop moves the time instead of waiting for it")
         #expect(try first.consistency.get().clean)
     }
 
