@@ -159,13 +159,13 @@ public enum TextReports {
         return md
     }
 
-    /// The harness's own overhead per request, in microseconds, when the report has it.
     /// How much of the cores busy went on waiting by the clock for arrivals, where measured.
     static func clockWaitNote(_ harness: HarnessInfo) -> String {
         guard let wait = harness.clockWaitS, harness.processCpuS > 0 else { return "" }
         return ", \(String(format: "%.2f", harness.coresUsed * wait / harness.processCpuS)) of them waiting by the clock for arrivals"
     }
 
+    /// The harness's own overhead per request, in microseconds, when the report has it.
     static func overheadNote(_ harness: HarnessInfo) -> String {
         guard let o = harness.overheadMs, let count = harness.overheadCount, count > 0 else { return "" }
         func us(_ ms: Double) -> String { String(format: "%.0f", ms * 1000) }
