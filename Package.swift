@@ -68,5 +68,10 @@ let package = Package(
 for target in package.targets where target.type != .system {
     var settings = target.swiftSettings ?? []
     settings.append(.swiftLanguageMode(.v6))
+    // A nonisolated async function runs on its caller's executor (SE-0461): a request's calls
+    // stay on the request loop without a task switch — each switch looks up the task's executor
+    // preference under a lock. Nothing here relies on leaving the caller's executor: blocking
+    // calls run on threads of their own.
+    settings.append(.enableUpcomingFeature("NonisolatedNonsendingByDefault"))
     target.swiftSettings = settings
 }
