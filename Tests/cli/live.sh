@@ -168,8 +168,15 @@ check "…and the report says the test server cannot explain queries" 0 "no such
 check "--no-server-evidence: the stores are not asked, the report has no server section" 1 "^" -- \
     bash -c "'$bin' run '$work/short.yaml' --target live --rate 20/s --out '$work/noev' --quiet --no-server-evidence >/dev/null 2>&1; grep '\"server\"' '$work/noev/report.json'"
 
-# A capacity search against the live servers, at rates they can take: it finishes, and what it
-# names as saturating is not a store whose own account (server time per call) stayed flat.
+# A capacity search against the live servers, at rates they can take: it finishes, names the
+# bottleneck built into its scenario — one application worker, which saturates between 140 and
+# 320/s (its service time grows with the load) at a quarter to half of the machine's CPU — and
+# not a store whose own account (server time per call) stayed flat. With the default 16 workers
+# the two cores, shared by the servers and a debug harness, saturated first (95 % busy at
+# 640/s): whether the harness kept its schedule there was chance, and a probe it cannot drive
+# ends a search as a harness limit (exit 12: 2 of 3 full runs of these checks one night). A
+# debug build on this machine also sends 1 % of arrivals over 10 ms late at times even at
+# 180/s, so the search allows 5 % (still invalid beyond that).
 "$bin" db reset --target live --yes >/dev/null 2>&1
 cat >"$work/live-capacity.yaml" <<'YAML'
 name: live-capacity
@@ -182,8 +189,9 @@ thresholds:
   board: { p90: 100ms }
 capacity: { start: 80/s, max: 4000/s, warmup: 2s, probe: 8s, confirm: 16s, precision: 20%, max_probes: 10, repeats: 1 }
 YAML
-check "capacity against the live servers converges and names what saturates" 0 "^named" -- bash -c "
-'$bin' capacity '$work/live-capacity.yaml' --target live --out '$work/live-capacity' --quiet >'$work/live-capacity.log' 2>&1 || exit \$?
+sed -e 's/^stack: {/stack: { app_workers: 1,/' -e 's/^load:/load:\n  max_late_fraction: 5%/' "$work/live-capacity.yaml" >"$work/one-worker.yaml"
+check "capacity against the live servers converges and names the saturated application workers, not the stores" 0 "^named" -- bash -c "
+'$bin' capacity '$work/one-worker.yaml' --target live --start 160/s --out '$work/live-capacity' --quiet >'$work/live-capacity.log' 2>&1 || exit \$?
 python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -196,7 +204,7 @@ top = top[-1]
 def own(p, name):
     return next((x.get(\"server_ms_per_call\") for x in p[\"stations\"] if x[\"station\"] == name), None)
 flat = [n for n in (\"postgres\", \"redis\") if own(low, n) is not None and own(top, n) <= 1.2 * own(low, n) + 0.05]
-ok = r[\"outcome\"][\"stop\"] == \"converged\" and s is not None and s[\"station\"] not in flat
+ok = r[\"outcome\"][\"stop\"] == \"converged\" and s is not None and s[\"station\"] == \"app\" and flat == [\"postgres\", \"redis\"]
 print((\"named \" if ok else \"wrong \") + json.dumps(s) + \" flat: \" + str(flat))
 ' '$work/live-capacity/capacity.json'"
 
