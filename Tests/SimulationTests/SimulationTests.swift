@@ -58,8 +58,14 @@ struct ScheduleTests {
 
 @Suite("Runs on the embedded stack", .serialized)
 struct RunTests {
+    /// The schedule is checked against a tolerance of 50 ms, not the default 10: in a debug build
+    /// on this shared 2-core virtual machine one run in eight or so had 5 of its 465 arrivals
+    /// 10–40 ms late (a release build: at most 7 ms in ten runs), while a harness that cannot
+    /// keep up at 150/s falls further behind with every arrival.
     @Test func everyOperationRunsWithoutErrorsAndTheStackStaysConsistent() async throws {
-        let result = try await SimulationRun.run(scenario("all-ops", rate: 150, seconds: 3))
+        var s = scenario("all-ops", rate: 150, seconds: 3)
+        s.load.scheduleTolerance = .milliseconds(50)
+        let result = try await SimulationRun.run(s)
         for name in Operations.builtIn {
             let stats = try #require(result.totals.operations[name], "\(name) ran")
             #expect(stats.count > 0)
