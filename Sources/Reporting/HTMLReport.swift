@@ -39,7 +39,7 @@ public enum HTMLReport {
 
     static func verdictBox(_ report: RunReport) -> String {
         let e = HTML.escape
-        var box = "<section class=\"verdict \(e(report.verdict))\"><h2>Verdict: \(e(report.verdict.uppercased()))</h2><p>"
+        var box = "<section class=\"verdict \(report.verdict.rawValue)\"><h2>Verdict: \(report.verdict.rawValue.uppercased())</h2><p>"
         box += "\(TextReports.headline(report)), target <code>\(e(report.target))</code>.</p>"
         box += "<p class=\"note\">\(e(report.targetNote))</p><ul>"
         for reason in report.invalidReasons { box += "<li><strong>Invalid run:</strong> \(e(reason))</li>" }

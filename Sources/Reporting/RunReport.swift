@@ -1,6 +1,18 @@
 import Foundation
 import Metrics
 
+/// What a run's report concludes.
+public enum RunVerdict: String, Sendable, Codable {
+    /// Every threshold held.
+    case pass
+    /// A threshold failed (or an `abort_on_fail` threshold stopped the run).
+    case fail
+    /// The harness could not keep its schedule: the latencies describe the harness.
+    case invalid
+    /// Stopped before its end.
+    case interrupted
+}
+
 /// `report.json`: the contract CI users build on. Documented in docs/report-schema.md; any
 /// change that removes or renames a field bumps `schemaVersion`.
 public struct RunReport: Codable, Sendable {
@@ -23,8 +35,7 @@ public struct RunReport: Codable, Sendable {
     public var startedAt: Date
     public var durationS: Double
     public var recordedS: Double
-    /// `pass`, `fail` (a threshold failed) or `invalid` (the harness could not keep its schedule).
-    public var verdict: String
+    public var verdict: RunVerdict
     public var invalidReasons: [String]
     /// Set when an `abort_on_fail` threshold stopped the run early.
     public var aborted: String?
@@ -48,7 +59,7 @@ public struct RunReport: Codable, Sendable {
     /// What each store did, by its own account, and what that says.
     public var server: ServerEvidenceInfo?
 
-    public init(schemaVersion: Int = RunReport.currentSchemaVersion, tool: ToolInfo, scenario: ScenarioInfo, target: String, targetNote: String, machine: MachineInfo, startedAt: Date, durationS: Double, recordedS: Double, verdict: String, invalidReasons: [String], aborted: String? = nil, dataset: DatasetInfo, load: LoadInfo, scheduleLag: ScheduleInfo, totals: TotalsInfo, operations: [OperationReport], consistency: ConsistencyInfo, harness: HarnessInfo, thresholds: [ThresholdResult], baseline: BaselineComparison? = nil, breakdowns: Breakdowns, intervals: [IntervalRow], stackSamples: [StackSample]) {
+    public init(schemaVersion: Int = RunReport.currentSchemaVersion, tool: ToolInfo, scenario: ScenarioInfo, target: String, targetNote: String, machine: MachineInfo, startedAt: Date, durationS: Double, recordedS: Double, verdict: RunVerdict, invalidReasons: [String], aborted: String? = nil, dataset: DatasetInfo, load: LoadInfo, scheduleLag: ScheduleInfo, totals: TotalsInfo, operations: [OperationReport], consistency: ConsistencyInfo, harness: HarnessInfo, thresholds: [ThresholdResult], baseline: BaselineComparison? = nil, breakdowns: Breakdowns, intervals: [IntervalRow], stackSamples: [StackSample]) {
         self.schemaVersion = schemaVersion
         self.tool = tool
         self.scenario = scenario

@@ -12,7 +12,7 @@ public enum TextReports {
         }
         let c = report.consistency
         var lines = [
-            "\(report.scenario.name) on \(report.target): \(report.verdict.uppercased()) — \(headline(report))",
+            "\(report.scenario.name) on \(report.target): \(report.verdict.rawValue.uppercased()) — \(headline(report))",
             "",
             Format.table(["operation", "count", "err", "403", "ok/s", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "svc p99", "failed p99"], rows),
             "",
@@ -223,7 +223,7 @@ public enum TextReports {
 
     /// `report.md`: verdict first, then a table per operation, then the stack's consistency.
     public static func markdown(_ report: RunReport) -> String {
-        var md = "# \(escape(report.scenario.name)): \(report.verdict.uppercased())\n\n"
+        var md = "# \(escape(report.scenario.name)): \(report.verdict.rawValue.uppercased())\n\n"
         md += "\(headline(report)), target `\(report.target)`, seed \(report.scenario.seed).\n\n"
         md += "> \(escape(report.targetNote))\n\n"
         for reason in report.invalidReasons { md += "- **Invalid run:** \(escape(reason))\n" }

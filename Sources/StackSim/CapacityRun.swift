@@ -53,7 +53,7 @@ public struct CapacityRun {
             pool = (load, sample, pooledWith + [index])
             let (judged, checks) = judge.judge(sample, operations: plan.operations)
             let verdict: ProbeVerdict = result.stopReason?.isInterruption == true ? .interrupted
-                : runReport.verdict == "invalid" ? .notDriven : judged
+                : runReport.verdict == .invalid ? .notDriven : judged
             search.record(verdict)
             let stations = StationLoad.of(result.totals.operations, serverMsPerCall: Self.serverMsPerCall(result.evidence))
             probes.append(.init(index: index, load: load, purpose: purpose, verdict: verdict, pooledWith: pooledWith, report: name,

@@ -27,7 +27,7 @@ public enum ReportBuilder {
             tool: ToolInfo(version: version),
             scenario: ScenarioInfo(name: scenario.name, description: scenario.description, seed: scenario.seed, file: scenario.file),
             target: run.target, targetNote: targetNote(run.target, clock: scenario.clock), machine: .current(), startedAt: run.startedAt,
-            durationS: run.durationSeconds, recordedS: seconds, verdict: "pass", invalidReasons: [], aborted: run.stopReason?.message,
+            durationS: run.durationSeconds, recordedS: seconds, verdict: .pass, invalidReasons: [], aborted: run.stopReason?.message,
             dataset: DatasetInfo(organizations: run.dataset.organizations, users: run.dataset.users, tasks: run.dataset.tasks,
                                  sprints: run.dataset.sprints, activityLogs: run.dataset.activityLogs,
                                  generateS: run.dataset.generateSeconds, loadS: run.dataset.loadSeconds),
@@ -73,9 +73,9 @@ public enum ReportBuilder {
         report.thresholds = ThresholdEvaluator.evaluate(scenario.thresholds, on: report) { operation in
             run.totals.operations[operation].map { $0.latency.adding($0.failedLatency).summary }
         }
-        report.verdict = run.stopReason?.isInterruption == true ? "interrupted"
-            : !report.invalidReasons.isEmpty ? "invalid"
-            : report.thresholds.allSatisfy(\.passed) && run.stopReason == nil ? "pass" : "fail"
+        report.verdict = run.stopReason?.isInterruption == true ? .interrupted
+            : !report.invalidReasons.isEmpty ? .invalid
+            : report.thresholds.allSatisfy(\.passed) && run.stopReason == nil ? .pass : .fail
         return report
     }
 

@@ -70,7 +70,7 @@ struct CalibrateCommand: AsyncParsableCommand {
             scenario.load.phases = [Phase(name: "warmup", duration: .seconds(5), rate: .constant(rate), record: false),
                                     Phase(name: "calibrate", duration: length, rate: .constant(rate))]
             let (result, report) = try await RunCommand.execute(scenario, on: stack, options: options)
-            guard report.verdict != "interrupted" else { return .interrupted }
+            guard report.verdict != .interrupted else { return .interrupted }
             guard report.server?.stores.contains(where: { !$0.shapes.isEmpty }) == true else {
                 throw CommandFailure(status: .targetUnreachable, message: "the servers gave no account of the calls: nothing to calibrate on")
             }
@@ -90,7 +90,7 @@ struct CalibrateCommand: AsyncParsableCommand {
                 scenario.load.phases = [Phase(name: "warmup", duration: .seconds(3), rate: .constant(loaded), record: false),
                                         Phase(name: "loaded", duration: .seconds(15), rate: .constant(loaded))]
                 let (loadedResult, loadedReport) = try await RunCommand.execute(scenario, on: stack, options: options)
-                guard loadedReport.verdict != "interrupted" else { return .interrupted }
+                guard loadedReport.verdict != .interrupted else { return .interrupted }
                 model.hostLoad = Calibrator.hostLoad(cores: hostCores, modelledMsPerRequest: demand, loaded: loadedReport)
                 if let overhead = Calibrator.overhead(loadedResult.totals.harnessOverhead, hostBusy: loadedReport.harness.hostCpuBusy) {
                     model.harnessOverhead?.append(overhead)

@@ -187,7 +187,7 @@ struct BaselineCommand: AsyncParsableCommand {
                 guard !reports.isEmpty else { throw CommandFailure(status: .badInput, message: "baseline update: expected report.json files") }
                 let runs = try reports.map(ReportFiles.read)
                 for (path, run) in zip(reports, runs) {
-                    guard run.verdict != "invalid" else {
+                    guard run.verdict != .invalid else {
                         throw CommandFailure(status: .invalidRun, message: "\(path) is an invalid run; it cannot be a baseline")
                     }
                     guard run.scenario.name == runs[0].scenario.name else {

@@ -77,10 +77,10 @@ struct RunCommand: AsyncParsableCommand {
             Output.line(TextReports.summary(report))
             Output.line("\nreports: " + files.map(\.relativePath).joined(separator: ", "))
             switch report.verdict {
-            case "interrupted": return .interrupted
-            case "invalid": return .invalidRun
-            case "fail": return .thresholdsFailed
-            default: return report.baseline?.regressions.isEmpty == false ? .regression : .ok
+            case .interrupted: return .interrupted
+            case .invalid: return .invalidRun
+            case .fail: return .thresholdsFailed
+            case .pass: return report.baseline?.regressions.isEmpty == false ? .regression : .ok
             }
         }
     }

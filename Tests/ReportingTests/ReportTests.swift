@@ -18,7 +18,7 @@ struct ReportTests {
         return RunReport(
             tool: ToolInfo(version: "test"), scenario: ScenarioInfo(name: name, description: "d", seed: 1, file: "x.yaml"),
             target: "embedded", targetNote: "note", machine: MachineInfo(cores: 2, memoryBytes: 1 << 30, os: "test", kernel: "k", swiftVersion: "6"),
-            startedAt: Date(timeIntervalSince1970: 1_700_000_000), durationS: 10, recordedS: 10, verdict: "pass", invalidReasons: [],
+            startedAt: Date(timeIntervalSince1970: 1_700_000_000), durationS: 10, recordedS: 10, verdict: .pass, invalidReasons: [],
             dataset: DatasetInfo(organizations: 1, users: 2, tasks: 3, sprints: 4, activityLogs: 5, generateS: 0, loadS: 0),
             load: LoadInfo(model: "open", arrivals: "poisson", phases: [PhaseInfo(name: "steady", durationS: 10, rate: "10/s", meanRatePerS: 10, users: nil, record: true)]),
             scheduleLag: ScheduleInfo(intended: count, late: 0, maxLagMs: 0, toleranceMs: 10, maxLateFraction: 0.01),
@@ -131,7 +131,7 @@ struct ReportTests {
 
     @Test func markdownLeadsWithTheVerdictAndEscapesScenarioText() {
         var r = report([operation("board", p99: 3)], name: "<script>alert(1)</script> | x")
-        r.verdict = "fail"
+        r.verdict = .fail
         let md = TextReports.markdown(r)
         #expect(md.hasPrefix("# &lt;script&gt;alert(1)&lt;/script&gt; \\| x: FAIL"))
         #expect(!md.contains("<script>"))

@@ -170,7 +170,7 @@ check "--no-server-evidence: the stores are not asked, the report has no server 
 
 # A capacity search against the live servers, at rates they can take: it finishes, names the
 # bottleneck built into its scenario — one application worker, which saturates between 140 and
-# 320/s (its service time grows with the load) at a quarter to half of the machine's CPU — and
+# 360/s (its service time grows with the load) at a quarter to half of the machine's CPU — and
 # not a store whose own account (server time per call) stayed flat. With the default 16 workers
 # the two cores, shared by the servers and a debug harness, saturated first (95 % busy at
 # 640/s): whether the harness kept its schedule there was chance, and a probe it cannot drive

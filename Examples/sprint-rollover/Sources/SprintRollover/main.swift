@@ -46,4 +46,4 @@ guard let carried = report.operations.first(where: { $0.name == "carry-over" }),
 }
 print("\ncarry-over: \(carried.count) runs, store calls " + carried.stores.map { "\($0.store) \($0.calls)" }.joined(separator: ", ")
       + "; reports in \(directory.path)")
-exit(report.verdict == "pass" ? 0 : 10)
+exit(report.verdict == .pass ? 0 : 10)
