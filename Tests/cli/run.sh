@@ -124,7 +124,9 @@ check "a rerun of the same code is not a regression" 0 "short on embedded: PASS"
 check "compare agrees, and says what it assumed" 0 "^0 regressions in .*1 baseline run" -- "$bin" compare "$work/b1/report.json" "$work/b2/report.json" --alpha 0.001
 check "…with each finding's interval and resolution" 0 "board p50: .*interval .* resolution .*: unchanged" -- "$bin" compare "$work/b1/report.json" "$work/b2/report.json" --alpha 0.001
 check "an injected slowdown of board is a regression of board, exit 11" 11 "REGRESSION board p50" -- "$bin" run "$work/slow.yaml" --out "$work/b3" --quiet --baseline "$work/b1/report.json"
-"$bin" compare "$work/b1/report.json" "$work/b3/report.json" | grep ': regression$' >"$work/regressions"
+# The other operations did not change: at α = 5 % per run, one of them is flagged in about one
+# comparison in twenty (a clean clone's did, once), so this one asks for α = 0.1 %.
+"$bin" compare "$work/b1/report.json" "$work/b3/report.json" --alpha 0.001 | grep ': regression$' >"$work/regressions"
 check "…and of nothing else" 1 "^0$" -- grep -vc "^board " "$work/regressions"
 check "junit.xml has a baseline case for it" 0 "board p50 has not regressed" -- grep -A1 "board p50 has not regressed" "$work/b3/junit.xml"
 check "compare exits 11 on the regression" 11 "board p50: .*: regression" -- "$bin" compare "$work/b1/report.json" "$work/b3/report.json"
