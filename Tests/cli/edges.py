@@ -5,6 +5,7 @@ abort_on_fail). Every expectation is computed here from what the run was asked t
 Usage: python3 edges.py path/to/stacksim WORK_DIR"""
 import csv
 import json
+import math
 import random
 import signal
 import subprocess
@@ -132,14 +133,22 @@ for sig in (signal.SIGINT, signal.SIGTERM):
         check(f"…recorded duration within 1 s of the recorded load that ran ({recorded_expected:.1f} s)",
               abs(stopped["recorded_s"] - recorded_expected) <= 1.0, f"recorded_s {stopped['recorded_s']}")
         if stopped["totals"]["count"] > 0:
-            expected_rate = 100 if recorded_expected <= 6 else (600 + 150 * (recorded_expected - 6)) / recorded_expected
-            check("…and its rate is of what ran", abs(stopped["totals"]["attempted_per_s"] - expected_rate) <= 0.25 * expected_rate,
-                  f"{stopped['totals']['attempted_per_s']} vs about {expected_rate:.0f}")
+            # Arrivals are Poisson: the recorded window's count has mean λ·t and standard deviation
+            # √(λ·t), so a window of a few tenths of a second cannot pin its rate within 25 % (a
+            # clean clone's once read 33.6/s where 100 was meant, from a handful of arrivals).
+            recorded = stopped["recorded_s"]
+            attempted = stopped["totals"]["attempted_per_s"] * recorded
+            mean = 100 * min(recorded, 6) + 150 * max(0.0, recorded - 6)
+            check("…and its rate is of what ran (the count within 4 σ of the phases' Poisson mean)",
+                  abs(attempted - mean) <= 4 * math.sqrt(mean) + 1, f"{attempted:.0f} arrivals in {recorded:.2f} s, about {mean:.0f} meant")
 
-# 4. abort_on_fail stops the load within a second of the failing judgement.
+# 4. abort_on_fail stops the load within a second of the failing judgement. Its schedule is
+# judged at 50 ms, as the other short runs of these checks (Tests/cli/run.sh says why): a run
+# made invalid by a few late arrivals would exit 12, not 10.
 aborting = scenario("aborting", """
 dataset: { organizations: 4, users_per_org: 5, tasks_per_user: 4 }
 load:
+  schedule_tolerance: 50ms
   phases:
     - { name: one, duration: 30s, rate: 100/s }
     - { name: two, duration: 30s, rate: 100/s }
