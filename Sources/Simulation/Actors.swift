@@ -113,16 +113,21 @@ public actor UserActor {
     }
 
     /// Queues a request behind this user's earlier ones; `request` is given when the previous one
-    /// ended (0 for none) and returns when it ended itself.
-    nonisolated func submit(on executor: any TaskExecutor, _ request: @escaping @Sendable (Requester, _ previousEnd: Int64) async -> Int64) {
+    /// ended (0 for none) and returns when it ended itself. With `startingHere` (the caller's
+    /// thread is `executor`'s) the request runs at once on the calling thread until it first
+    /// waits, instead of being queued on the executor as a job for later. One caller at a time
+    /// per user: the request loop's release of arrivals.
+    nonisolated func submit(on executor: any TaskExecutor, startingHere: Bool,
+                            _ request: @escaping @Sendable (Requester, _ previousEnd: Int64) async -> Int64) {
         let requester = requester
-        tail.withLock { tail in
-            let previous = tail
-            tail = Task(executorPreference: executor) {
-                let previousEnd = await previous?.value ?? 0
-                return await request(requester, previousEnd)
-            }
+        let previous = tail.withLock { $0 }
+        let body: @Sendable () async -> Int64 = {
+            let previousEnd = await previous?.value ?? 0
+            return await request(requester, previousEnd)
         }
+        // Not under the lock: a request started here runs its first stretch before this returns.
+        let task = startingHere ? Task.immediate(executorPreference: executor) { await body() } : Task(executorPreference: executor) { await body() }
+        tail.withLock { $0 = task }
     }
 
     /// Waits until every submitted request has finished.

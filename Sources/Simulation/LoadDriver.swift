@@ -109,6 +109,8 @@ actor LoadDriver {
     private func dispatchOpen() async -> ScheduleStats {
         let (loop, clock, users, runner, stop, phases) = (loop, clock, users, runner, stop, scenario.load.phases)
         let requests = storeExecutor ?? loop
+        // Requests that run on the loop start on its thread, the one releasing them.
+        let startsHere = storeExecutor == nil
         let tolerance = scenario.load.scheduleTolerance.nanoseconds
         let shards = recorder.shardCount
         let outstanding = Outstanding(limit: scenario.load.maxOutstanding ?? ScenarioLimits.current.maxOutstanding)
@@ -120,7 +122,8 @@ actor LoadDriver {
                     if stop.requested != nil { break }
                     // Looks whether a stop was asked for at least every `stopCheck`.
                     if op.at > now { return min(op.at, now + RunClock.stopCheck) }
-                    arrivals.advance()
+                    // The next arrival is drawn once this one is sent: its draw is not this one's delay.
+                    defer { arrivals.advance() }
                     let phase = phases[op.phase]
                     arrivals.stats.intended += 1
                     if phase.record { arrivals.stats.intendedRecorded += 1 }
@@ -131,7 +134,7 @@ actor LoadDriver {
                     let lag = now - op.at
                     if lag > tolerance { arrivals.stats.late += 1 }
                     arrivals.stats.maxLagMs = max(arrivals.stats.maxLagMs, Double(lag) / 1e6)
-                    users[op.userIndex].submit(on: requests) { requester, previousEnd in
+                    users[op.userIndex].submit(on: requests, startingHere: startsHere) { requester, previousEnd in
                         let end = await runner.execute(op.operation, argument: op.argument, requester: requester, intended: op.at,
                                                        previousEnd: previousEnd, phase: phase, shard: op.userIndex % shards)
                         outstanding.leave()
