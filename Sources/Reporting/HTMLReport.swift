@@ -202,7 +202,7 @@ public enum HTMLReport {
                 "\($0.name) \(Format.number($0.durationS)) s" + ($0.rate.map { " @ \($0)" } ?? "") + ($0.users.map { " × \($0) users" } ?? "")
             }.joined(separator: ", ")),
             ("dataset", "\(report.dataset.organizations) orgs, \(report.dataset.users) users, \(report.dataset.tasks) tasks"),
-            ("schedule", "\(report.scheduleLag.late) of \(report.scheduleLag.intended) arrivals late (max \(Format.ms(report.scheduleLag.maxLagMs)) ms)"),
+            ("schedule", "\(report.scheduleLag.late) of \(report.scheduleLag.intended) arrivals late (\(report.scheduleLag.lagNote))"),
             ("machine", "\(m.cores) cores, \(m.memoryBytes / (1 << 20)) MiB, \(m.os), kernel \(m.kernel), Swift \(m.swiftVersion)"),
             ("started", ISO8601DateFormatter().string(from: report.startedAt) + ", \(Format.number(report.durationS)) s"),
             ("tool", "\(report.tool.name) \(report.tool.version), report schema \(report.schemaVersion)"),

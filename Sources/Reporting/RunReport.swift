@@ -190,13 +190,23 @@ public struct ScheduleInfo: Codable, Sendable {
     public var maxLagMs: Double
     public var toleranceMs: Double
     public var maxLateFraction: Double
+    /// Open model, wall time: how late the arrivals sent were dispatched, every one of them.
+    /// Absent for the closed model, in virtual time and in reports written before it was measured.
+    public var lagMs: PercentileSummary?
 
-    public init(intended: Int, late: Int, maxLagMs: Double, toleranceMs: Double, maxLateFraction: Double) {
+    public init(intended: Int, late: Int, maxLagMs: Double, toleranceMs: Double, maxLateFraction: Double, lag: LatencyHistogram? = nil) {
         self.intended = intended
         self.late = late
         self.maxLagMs = maxLagMs
         self.toleranceMs = toleranceMs
         self.maxLateFraction = maxLateFraction
+        lagMs = lag.flatMap { $0.count > 0 ? $0.summary : nil }
+    }
+
+    /// The arrivals' lateness in a line: its worst, with its median and p99 where measured.
+    var lagNote: String {
+        guard let lag = lagMs else { return "max \(Format.ms(maxLagMs)) ms" }
+        return "p50 \(Format.ms(lag.p50)) ms, p99 \(Format.ms(lag.p99)) ms, max \(Format.ms(maxLagMs)) ms"
     }
 }
 

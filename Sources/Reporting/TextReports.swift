@@ -27,7 +27,7 @@ public enum TextReports {
                     + "\(Format.seconds(report.durationS)) of wall time (harness \(String(format: "%.2f", report.harness.coresUsed)) cores busy); "
                     + "latencies are the modelled service times and queues"
                 : "harness: \(String(format: "%.2f", report.harness.coresUsed)) cores busy\(clockWaitNote(report.harness))\(overheadNote(report.harness)); "
-                    + "schedule: \(report.scheduleLag.late) of \(report.scheduleLag.intended) arrivals late (max \(Format.ms(report.scheduleLag.maxLagMs)) ms)",
+                    + "schedule: \(report.scheduleLag.late) of \(report.scheduleLag.intended) arrivals late (\(report.scheduleLag.lagNote))",
         ]
         if !report.errorClasses.isEmpty {
             lines.append("errors by class: " + report.errorClasses.map { "\($0.errorClass) \($0.count)\(seen($0))" }.joined(separator: ", "))
@@ -289,7 +289,7 @@ public enum TextReports {
             ? "reused from the stores (\(report.dataset.runsBefore ?? 0) earlier runs, \(report.dataset.writesBefore ?? 0) writes since it was loaded) |\n"
             : "loaded in \(String(format: "%.2f", report.dataset.loadS)) s |\n")
         md += "| schedule | \(report.scheduleLag.late) of \(report.scheduleLag.intended) arrivals later than \(Format.ms(report.scheduleLag.toleranceMs)) ms "
-        md += "(max \(Format.ms(report.scheduleLag.maxLagMs)) ms) |\n"
+        md += "(\(report.scheduleLag.lagNote)) |\n"
         if let note = abandonedNote(report) { md += "| graceful stop | \(escape(note)) |\n" }
         if let note = droppedNote(report) { md += "| dropped | \(escape(note)) |\n" }
         md += "| harness | \(String(format: "%.2f", report.harness.coresUsed)) cores busy (\(String(format: "%.1f", report.harness.processCpuS)) CPU s)"

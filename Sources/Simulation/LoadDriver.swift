@@ -133,7 +133,7 @@ actor LoadDriver {
                     }
                     let lag = now - op.at
                     if lag > tolerance { arrivals.stats.late += 1 }
-                    arrivals.stats.maxLagMs = max(arrivals.stats.maxLagMs, Double(lag) / 1e6)
+                    arrivals.stats.lag.record(nanoseconds: lag)
                     users[op.userIndex].submit(on: requests, startingHere: startsHere) { requester, previousEnd in
                         let end = await runner.execute(op.operation, argument: op.argument, requester: requester, intended: op.at,
                                                        previousEnd: previousEnd, phase: phase, shard: op.userIndex % shards)
@@ -171,7 +171,7 @@ actor LoadDriver {
     }
 
     private func emptyScheduleStats() -> ScheduleStats {
-        ScheduleStats(intended: 0, intendedRecorded: 0, dropped: 0, late: 0, maxLagMs: 0, toleranceMs: scenario.load.scheduleTolerance.seconds * 1000,
+        ScheduleStats(intended: 0, intendedRecorded: 0, dropped: 0, late: 0, toleranceMs: scenario.load.scheduleTolerance.seconds * 1000,
                       maxLateFraction: scenario.load.maxLateFraction)
     }
 

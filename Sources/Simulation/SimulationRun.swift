@@ -123,7 +123,10 @@ public struct ScheduleStats: Sendable, Codable {
     public var dropped: Int
     /// Arrivals dispatched later than the tolerance after their intended time.
     public var late: Int
-    public var maxLagMs: Double
+    /// Open model: how late after its intended time each arrival sent was dispatched (the
+    /// request loop's wake-ups and the jobs it was running meanwhile); empty for the closed model.
+    public var lag = LatencyHistogram()
+    public var maxLagMs: Double { lag.maxMilliseconds }
     public var toleranceMs: Double
     public var maxLateFraction: Double
     /// False when the harness fell behind its own schedule on more of the arrivals it sent than

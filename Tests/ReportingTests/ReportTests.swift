@@ -129,6 +129,30 @@ struct ReportTests {
         #expect(decoded.operations[0].latencyMs.p99 == 3)
     }
 
+    /// How late the arrivals were dispatched reaches the report: its percentiles in the JSON, its
+    /// median and p99 beside the worst in every format; without it (closed model, virtual time,
+    /// older reports) the worst alone.
+    @Test func theArrivalsLatenessReachesEveryFormat() throws {
+        var lag = LatencyHistogram()
+        for micros in 1...1_000 { lag.record(nanoseconds: Int64(micros) * 1_000) }
+        var r = report([operation("board", p99: 3)])
+        r.scheduleLag = ScheduleInfo(intended: 1_000, late: 0, maxLagMs: lag.maxMilliseconds, toleranceMs: 10, maxLateFraction: 0.01, lag: lag)
+        let line = "1000 arrivals late (p50 0.500 ms, p99 0.990 ms, max 1.00 ms)"
+        #expect(TextReports.summary(r).contains("0 of " + line))
+        #expect(TextReports.markdown(r).contains("(p50 0.500 ms, p99 0.990 ms, max 1.00 ms)"))
+        #expect(HTMLReport.render(r).contains("0 of " + line))
+        let json = try #require(try JSONSerialization.jsonObject(with: r.jsonData()) as? [String: Any])
+        let schedule = try #require(json["schedule_lag"] as? [String: Any])
+        let percentiles = try #require(schedule["lag_ms"] as? [String: Double])
+        #expect(abs(percentiles["p50"]! - 0.5) < 0.001 && abs(percentiles["p99"]! - 0.99) < 0.001, "\(percentiles)")
+        #expect(try RunReport.decoder().decode(RunReport.self, from: r.jsonData()).scheduleLag.lagMs == r.scheduleLag.lagMs)
+
+        r.scheduleLag = ScheduleInfo(intended: 1_000, late: 0, maxLagMs: 4.2, toleranceMs: 10, maxLateFraction: 0.01)
+        #expect(TextReports.summary(r).contains("0 of 1000 arrivals late (max 4.20 ms)"))
+        let without = try #require(try JSONSerialization.jsonObject(with: r.jsonData()) as? [String: Any])
+        #expect((without["schedule_lag"] as? [String: Any])?["lag_ms"] == nil)
+    }
+
     @Test func markdownLeadsWithTheVerdictAndEscapesScenarioText() {
         var r = report([operation("board", p99: 3)], name: "<script>alert(1)</script> | x")
         r.verdict = .fail

@@ -220,6 +220,9 @@ struct RunTests {
         let requests = plain.totals.operations.values.reduce(0) { $0 + $1.count }
         #expect(requests > 200)
         #expect(plain.totals.harnessOverhead.count == UInt64(requests), "\(plain.totals.harnessOverhead.count) of \(requests)")
+        // And how late each arrival was dispatched: one lag per arrival sent (all of them recorded here).
+        let sent = plain.schedule.intended - plain.schedule.dropped
+        #expect(sent == requests && plain.schedule.lag.count == UInt64(sent), "\(plain.schedule.lag.count) lags, \(sent) sent")
         // The kernel wakes the loop late, so it learns to wake early and waits the rest by the
         // clock: some of the run, never all of it.
         #expect(plain.clockWaitSeconds > 0 && plain.clockWaitSeconds < plain.durationSeconds,
