@@ -39,15 +39,11 @@ public final class Reactor: TaskExecutor, Sendable {
     /// Runs `job` on the reactor thread (after the current batch, when called from it).
     public func execute(_ job: @escaping @Sendable () -> Void) { submit(.work(job)) }
 
-    /// Runs `job` at once when called on the reactor thread (from a task that runs there: a
-    /// call's own work needs no queueing), else as `execute` does.
-    public func executeInline(_ job: @escaping @Sendable () -> Void) {
-        if isCurrent { job() } else { submit(.work(job)) }
-    }
-
     public func enqueue(_ job: consuming ExecutorJob) { submit(.task(UnownedJob(job))) }
 
-    private var isCurrent: Bool { threadID.load(ordering: .relaxed) == pthread_self() }
+    /// Whether the caller runs on the reactor thread (a task that prefers it): a call's own work
+    /// is then done at once, with no job, closure or queueing.
+    public var runsHere: Bool { threadID.load(ordering: .relaxed) == pthread_self() }
 
     private func submit(_ job: Job) {
         // One wake-up per batch: the reactor takes every queued job when it wakes. From the
@@ -56,7 +52,7 @@ public final class Reactor: TaskExecutor, Sendable {
             queue.append(job)
             return queue.count == 1
         }
-        guard first, !isCurrent else { return }
+        guard first, !runsHere else { return }
         var one: UInt64 = 1
         // EAGAIN: the counter is saturated, so the reactor is already due to wake.
         _ = SystemCall.retrying("write(eventfd)", allowing: [EAGAIN]) { write(wake, &one, 8) }
@@ -107,6 +103,8 @@ public final class ReactorLoop: @unchecked Sendable {
     private var handlers: [Int32: Handler] = [:]
     private var writing: Set<Int32> = []
     private var soon: [() -> Void] = []
+    /// The jobs `runSoon` is running, kept to reuse its storage.
+    private var running: [() -> Void] = []
     private var timers = ReactorTimers()
     /// The timer whose job is running: cancelling it from inside (a deadline failing its call) is a no-op.
     private var firing: ReactorTimer?
@@ -154,9 +152,9 @@ public final class ReactorLoop: @unchecked Sendable {
 
     func runSoon() {
         while !soon.isEmpty {
-            let due = soon
-            soon.removeAll()
-            for work in due { work() }
+            swap(&soon, &running)
+            for work in running { work() }
+            running.removeAll(keepingCapacity: true)
         }
     }
 

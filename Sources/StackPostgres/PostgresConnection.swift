@@ -34,7 +34,7 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
     private struct Request {
         var statement: Statement
         var parameters: [String?]
-        var continuation: CheckedContinuation<Rows, any Error>
+        var continuation: UnsafeContinuation<Rows, any Error>
         var preparing: Bool
         var deadline: ContinuousClock.Instant
         var rows: Rows = []
@@ -55,11 +55,11 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
     }
 
     func query(_ statement: Statement, _ parameters: [String?]) async throws -> Rows {
-        try await withCheckedThrowingContinuation { continuation in
-            reactor.executeInline { [self] in
-                let deadline = ContinuousClock.now + callTimeout
-                deadlines.watch(deadline)
-                begin(Request(statement: statement, parameters: parameters, continuation: continuation, preparing: false, deadline: deadline))
+        try await withUnsafeThrowingContinuation { continuation in
+            if reactor.runsHere {
+                send(statement, parameters, continuation)
+            } else {
+                reactor.execute { [self] in send(statement, parameters, continuation) }
             }
         }
     }
@@ -77,6 +77,12 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
         guard request.deadline <= now else { return request.deadline }
         fail(.timeout, "no answer within \(callTimeout)", breaking: true)
         return nil
+    }
+
+    private func send(_ statement: Statement, _ parameters: [String?], _ continuation: UnsafeContinuation<Rows, any Error>) {
+        let deadline = ContinuousClock.now + callTimeout
+        deadlines.watch(deadline)
+        begin(Request(statement: statement, parameters: parameters, continuation: continuation, preparing: false, deadline: deadline))
     }
 
     /// The one place the libpq handle is freed.
@@ -175,9 +181,12 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
         if next.preparing {
             sent = PQsendPrepare(handle, next.statement.name, next.statement.sql, 0, nil)
         } else {
-            // libpq copies the values into its output buffer.
-            sent = withCArguments(next.parameters) { values, _ in
-                PQsendQueryPrepared(handle, next.statement.name, Int32(values.count), values, nil, nil, 0)
+            // libpq copies the values into its output buffer. The name through `withCString`: a
+            // String passed as a C pointer is first copied into an array of its own.
+            sent = next.statement.name.withCString { name in
+                withCArguments(next.parameters) { values, _ in
+                    PQsendQueryPrepared(handle, name, Int32(values.count), values.baseAddress, nil, nil, 0)
+                }
             }
         }
         guard sent == 1 else { return lost() }

@@ -5,7 +5,7 @@ import StackIO
 import Synchronization
 
 /// A Redis reply, copied out of hiredis's memory.
-public indirect enum RedisReply: Sendable, Equatable {
+public enum RedisReply: Sendable, Equatable {
     case string(String)
     case integer(Int)
     case array([RedisReply])
@@ -78,13 +78,11 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
     func send(_ commands: [[String]], extra: Duration = .zero) async throws -> [RedisReply] {
         guard !commands.isEmpty else { return [] }
         let limit = callTimeout + extra
-        return try await withCheckedThrowingContinuation { continuation in
-            reactor.executeInline { [self] in
-                let batch = Batch(commands, limit: limit, continuation)
-                if waiting.count >= 16 { waiting.removeAll { !$0.isPending } }
-                waiting.append(batch)
-                deadlines.watch(batch.deadline)
-                for command in commands { write(command, batch) }
+        return try await withUnsafeThrowingContinuation { continuation in
+            if reactor.runsHere {
+                write(Batch(commands, limit: limit, continuation), commands)
+            } else {
+                reactor.execute { [self] in write(Batch(commands, limit: limit, continuation), commands) }
             }
         }
     }
@@ -208,13 +206,25 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
         guard isConnected, !flushing else { return interest(write: true) }
         guard !flushQueued else { return }
         flushQueued = true
-        reactor.thread.afterJobs { [self] in
-            flushQueued = false
-            guard let context else { return }
-            flushing = true
-            redisAsyncHandleWrite(context)
-            flushing = false
-        }
+        reactor.thread.afterJobs(flushQueuedOutput)
+    }
+
+    /// `wantsWrite`'s job, made once (not a closure per call); weak, as the connection keeps it.
+    private lazy var flushQueuedOutput: () -> Void = { [weak self] in
+        guard let self else { return }
+        flushQueued = false
+        guard let context else { return }
+        flushing = true
+        redisAsyncHandleWrite(context)
+        flushing = false
+    }
+
+    /// Watches a batch's deadline and hands its commands to hiredis.
+    private func write(_ batch: Batch, _ commands: [[String]]) {
+        if waiting.count >= 16 { waiting.removeAll { !$0.isPending } }
+        waiting.append(batch)
+        deadlines.watch(batch.deadline)
+        for command in commands { write(command, batch) }
     }
 
     private func write(_ command: [String], _ batch: Batch) {
@@ -237,7 +247,7 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
                 } catch {
                     batch.fail(error)
                 }
-            }, retained, Int32(command.count), &pointers, &lengths)
+            }, retained, Int32(command.count), pointers.baseAddress, lengths.baseAddress)
         }
         if status != REDIS_OK {
             Unmanaged<Batch>.fromOpaque(retained).release()
@@ -257,9 +267,9 @@ private final class Batch {
     let operation: String
     let limit: Duration
     let deadline: ContinuousClock.Instant
-    private var continuation: CheckedContinuation<[RedisReply], any Error>?
+    private var continuation: UnsafeContinuation<[RedisReply], any Error>?
 
-    init(_ commands: [[String]], limit: Duration, _ continuation: CheckedContinuation<[RedisReply], any Error>) {
+    init(_ commands: [[String]], limit: Duration, _ continuation: UnsafeContinuation<[RedisReply], any Error>) {
         count = commands.count
         operation = commands[0].first ?? ""
         self.limit = limit
