@@ -121,13 +121,18 @@ public actor UserActor {
                             _ request: @escaping @Sendable (Requester, _ previousEnd: Int64) async -> Int64) {
         let requester = requester
         let previous = tail.withLock { $0 }
-        let body: @Sendable () async -> Int64 = {
-            let previousEnd = await previous?.value ?? 0
-            return await request(requester, previousEnd)
-        }
         // Not under the lock: a request started here runs its first stretch before this returns.
-        let task = startingHere ? Task.immediate(executorPreference: executor) { await body() } : Task(executorPreference: executor) { await body() }
+        // Each task's closure calls `run` itself: one closure per request, not one wrapping another.
+        let task = startingHere
+            ? Task.immediate(executorPreference: executor) { await Self.run(request, requester, after: previous) }
+            : Task(executorPreference: executor) { await Self.run(request, requester, after: previous) }
         tail.withLock { $0 = task }
+    }
+
+    private static func run(_ request: @Sendable (Requester, _ previousEnd: Int64) async -> Int64, _ requester: Requester,
+                            after previous: Task<Int64, Never>?) async -> Int64 {
+        let previousEnd = await previous?.value ?? 0
+        return await request(requester, previousEnd)
     }
 
     /// Waits until every submitted request has finished.

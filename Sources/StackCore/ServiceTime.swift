@@ -289,7 +289,7 @@ public struct StoreCall: Sendable {
 /// Collects the store calls an action makes; the action runner binds one per action.
 public final class StoreCallTrace: Sendable {
     @TaskLocal public static var current: StoreCallTrace?
-    private let calls = Mutex<(started: Int64?, calls: [StoreCall])>((nil, []))
+    private let calls: Mutex<(started: Int64?, calls: [StoreCall])>
     /// The time the calls are measured by.
     public let timeline: Timeline
     /// The operation the action serves (`board`): a calibrated model's calls cost what they cost in it.
@@ -298,7 +298,14 @@ public final class StoreCallTrace: Sendable {
     public init(operation: String = "", timeline: Timeline = .wall) {
         self.operation = operation
         self.timeline = timeline
+        // Room for a request's usual calls (session, rate limit, permission, its own work) in
+        // one allocation, instead of one per doubling as they are appended.
+        var calls: [StoreCall] = []
+        calls.reserveCapacity(Self.usualCalls)
+        self.calls = Mutex((nil, calls))
     }
+
+    private static let usualCalls = 8
 
     public var recorded: [StoreCall] { calls.withLock { $0.calls } }
 

@@ -24,6 +24,17 @@ struct IdentifierTests {
         }
     }
 
+    /// Keys and lines written in one allocation read as the interpolations they replace, with
+    /// prefixes of any length (small and large strings) and non-ASCII text.
+    @Test func textAfterAPrefixReadsAsItsInterpolation() {
+        let user = UUIDValue(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210), org = UUIDValue(high: 7, low: .max)
+        #expect(user.text(after: "dashboard", separator: UInt8(ascii: ":"), then: org) == "dashboard:\(user):\(org)")
+        #expect(org.text(after: "task_stats", separator: UInt8(ascii: ":")) == "task_stats:\(org)")
+        for prefix in ["", "a", "task.status_changed", "작업 완료 알림"] {
+            #expect(user.text(after: prefix, separator: UInt8(ascii: " ")) == "\(prefix) \(user)")
+        }
+    }
+
     /// The hash that dictionaries of ids use spreads both kinds of id — drawn ones and the
     /// numbered ids of many tenants (which differ in few bits) — over a table's buckets at least
     /// as evenly as chance would: with 2^16 ids in 2^16 buckets, a random hash leaves ~e^-1 of

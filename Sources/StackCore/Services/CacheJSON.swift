@@ -19,8 +19,19 @@ enum CacheJSON: Equatable {
 
     var text: String {
         var out: [UInt8] = []
+        out.reserveCapacity(plainSize)
         write(into: &out)
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The written size when nothing needs escaping: room for the text in one allocation.
+    private var plainSize: Int {
+        switch self {
+        case .string(let s): s.utf8.count + 2
+        case .number: 24
+        case .array(let items): items.reduce(items.count + 2) { $0 + $1.plainSize }
+        case .object(let fields): fields.reduce(fields.count + 2) { $0 + $1.0.utf8.count + 3 + $1.1.plainSize }
+        }
     }
 
     private func write(into out: inout [UInt8]) {
@@ -37,7 +48,7 @@ enum CacheJSON: Equatable {
             }
             out.append(UInt8(ascii: "\""))
         case .number(let n):
-            out += Array((n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : "\(n)").utf8)
+            out.append(contentsOf: (n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : "\(n)").utf8)
         case .array(let items):
             out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
@@ -61,8 +72,12 @@ enum CacheJSON: Equatable {
 
     /// Reads what `text` writes (strings, numbers, arrays, objects); nil for anything else.
     init?(text: String) {
-        var reader = Reader(bytes: Array(text.utf8))
-        guard let value = reader.value(), reader.atEnd else { return nil }
+        var text = text
+        guard let value = text.withUTF8({ bytes -> CacheJSON? in
+            var reader = Reader(bytes: bytes)
+            guard let value = reader.value(), reader.atEnd else { return nil }
+            return value
+        }) else { return nil }
         self = value
     }
 
@@ -77,7 +92,7 @@ enum CacheJSON: Equatable {
 
     private struct Reader {
         static let numberBytes = Set("-+.eE0123456789".utf8)
-        let bytes: [UInt8]
+        let bytes: UnsafeBufferPointer<UInt8>
         var at = 0
 
         var atEnd: Bool { at == bytes.count }
@@ -119,7 +134,14 @@ enum CacheJSON: Equatable {
 
         mutating func string() -> String? {
             guard take(UInt8(ascii: "\"")) else { return nil }
-            var out: [UInt8] = []
+            // Most strings have no escapes: made from their bytes at once.
+            let start = at
+            while at < bytes.count, bytes[at] != UInt8(ascii: "\""), bytes[at] != UInt8(ascii: "\\") { at += 1 }
+            if at < bytes.count, bytes[at] == UInt8(ascii: "\"") {
+                at += 1
+                return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<at - 1]), as: UTF8.self)
+            }
+            var out = Array(bytes[start..<at])
             while at < bytes.count {
                 let byte = bytes[at]
                 at += 1

@@ -34,8 +34,10 @@ public struct CacheService: Sendable {
         self.observer = observer
     }
 
-    public static func taskStatsKey(_ org: UUIDValue) -> String { "task_stats:\(org)" }
-    public static func dashboardKey(user: UUIDValue, org: UUIDValue) -> String { "dashboard:\(user):\(org)" }
+    public static func taskStatsKey(_ org: UUIDValue) -> String { org.text(after: "task_stats", separator: UInt8(ascii: ":")) }
+    public static func dashboardKey(user: UUIDValue, org: UUIDValue) -> String {
+        user.text(after: "dashboard", separator: UInt8(ascii: ":"), then: org)
+    }
 
     public func taskStats(organizationID: UUIDValue) async throws -> [StatusStat] {
         try await readThrough(family: "task_stats", key: Self.taskStatsKey(organizationID), ttl: settings.taskStatsTTL) {
@@ -52,7 +54,7 @@ public struct CacheService: Sendable {
             // A closure, not `\.title`: a task's fields are dynamic members, and a key path to
             // one passed as a function is projected at run time (2 % of the embedded stack's CPU).
             return Dashboard(activeTasks: active.prefix(20).map { $0.title }, stats: stats,
-                             recentActivity: recent.map { "\($0.action) \($0.resourceID)" })
+                             recentActivity: recent.map { $0.resourceID.text(after: $0.action, separator: UInt8(ascii: " ")) })
         }
     }
 
