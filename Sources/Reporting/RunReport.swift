@@ -1,5 +1,6 @@
 import Foundation
 import Metrics
+import Scenario
 
 /// What a run's report concludes.
 public enum RunVerdict: String, Sendable, Codable {
@@ -381,13 +382,18 @@ public struct HarnessInfo: Codable, Sendable {
     /// reached a store). Absent in reports written before it was measured.
     public var overheadMs: PercentileSummary?
     public var overheadCount: Int?
+    /// Whether the machine's idle CPUs were kept quick to wake during the load (`--cpu-wake-latency`):
+    /// wake-ups, and so the harness's punctuality and CPU per request, depend on it. Absent in
+    /// virtual time and in reports written before it was asked for.
+    public var cpuWakeLatency: WakeLatencyInfo?
 
     public init(processCpuS: Double, coresUsed: Double, clockWaitS: Double? = nil, hostCpuBusy: Double? = nil,
-                overhead: LatencyHistogram? = nil) {
+                overhead: LatencyHistogram? = nil, cpuWakeLatency: WakeLatencyInfo? = nil) {
         self.processCpuS = processCpuS
         self.coresUsed = coresUsed
         self.clockWaitS = clockWaitS
         self.hostCpuBusy = hostCpuBusy
+        self.cpuWakeLatency = cpuWakeLatency
         overheadMs = overhead?.summary
         overheadCount = overhead.map { Int($0.count) }
     }

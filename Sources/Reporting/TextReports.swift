@@ -26,7 +26,7 @@ public enum TextReports {
                 ? "time: virtual — \(Format.seconds(report.load.phases.reduce(0) { $0 + $1.durationS })) simulated in "
                     + "\(Format.seconds(report.durationS)) of wall time (harness \(String(format: "%.2f", report.harness.coresUsed)) cores busy); "
                     + "latencies are the modelled service times and queues"
-                : "harness: \(String(format: "%.2f", report.harness.coresUsed)) cores busy\(clockWaitNote(report.harness))\(overheadNote(report.harness)); "
+                : "harness: \(String(format: "%.2f", report.harness.coresUsed)) cores busy\(clockWaitNote(report.harness))\(overheadNote(report.harness))\(wakeLatencyNote(report.harness)); "
                     + "schedule: \(report.scheduleLag.late) of \(report.scheduleLag.intended) arrivals late (\(report.scheduleLag.lagNote))",
         ]
         if !report.errorClasses.isEmpty {
@@ -172,6 +172,16 @@ public enum TextReports {
         return ", own overhead per request p50 \(us(o.p50)) µs, p99 \(us(o.p99)) µs, max \(us(o.max)) µs"
     }
 
+    /// Whether the machine's idle CPUs were held quick to wake, when it was asked for.
+    static func wakeLatencyNote(_ harness: HarnessInfo) -> String {
+        guard let wake = harness.cpuWakeLatency else { return "" }
+        switch wake.state {
+        case .held: return ", idle CPUs held to wake within \(wake.limitUs ?? 0) µs"
+        case .unavailable: return ", idle CPUs not held quick to wake (\(wake.note ?? "unavailable"))"
+        case .off: return ""
+        }
+    }
+
     /// Requests the graceful stop gave up on: the target fell behind the offered load.
     static func abandonedNote(_ report: RunReport) -> String? {
         let abandoned = report.operations.reduce(0) { $0 + ($1.errorsByClass[OperationSample.abandoned] ?? 0) }
@@ -294,7 +304,7 @@ public enum TextReports {
         if let note = droppedNote(report) { md += "| dropped | \(escape(note)) |\n" }
         md += "| harness | \(String(format: "%.2f", report.harness.coresUsed)) cores busy (\(String(format: "%.1f", report.harness.processCpuS)) CPU s)"
             + "\(clockWaitNote(report.harness))"
-            + "\(overheadNote(report.harness)) |\n"
+            + "\(overheadNote(report.harness))\(escape(wakeLatencyNote(report.harness))) |\n"
         let m = report.machine
         md += "| machine | \(m.cores) cores, \(m.memoryBytes / (1 << 20)) MiB, \(escape(m.os)), kernel \(escape(m.kernel)), Swift \(m.swiftVersion) |\n"
         md += "| started | \(ISO8601DateFormatter().string(from: report.startedAt)), \(Format.number(report.durationS)) s |\n"

@@ -75,6 +75,8 @@ public struct RunOptions: Sendable {
     public var hostCores: Int?
     /// Of each of those times, the share that is CPU on the cores (the rest waits without one).
     public var hostCPUShare = 1.0
+    /// What to ask of the machine's idle CPUs while the load is on (wall time only).
+    public var cpuWakeLatency = CPUWakeLatency.auto
 
     public init() {}
 }
@@ -173,6 +175,8 @@ public struct RunResult: Sendable {
     /// The share of the machine's cores busy (every process, servers on it included) during the
     /// load; nil where the machine cannot say.
     public var hostCPUBusy: Double?
+    /// Whether the machine's CPU wake-up latency was held during the load; nil in virtual time.
+    public var cpuWakeLatency: WakeLatencyInfo?
     /// Set when the run stopped before the end of its last phase.
     public var stopReason: StopReason?
     /// Each store's account of its work from the start of the load until it drained (empty
@@ -268,6 +272,8 @@ public enum SimulationRun {
         let workers = (0..<sync.workers).map { SyncWorker(index: $0, sync: sync, sleeper: load) }
         let workerTasks = workers.map { worker in Task(executorPreference: stackWork) { await worker.run() } }
 
+        // Held from here to the drain's end: the load, not the dataset's loading or the checks after.
+        let (wakeHold, wakeLatency) = virtual == nil ? WakeLatencyHold.acquire(options.cpuWakeLatency, target: options.target) : (nil, nil)
         let startedAt = Date()
         let cpuStart = processCPUSeconds()
         // The machine's busy share: a calibrated model's cores where it has them; else, in wall
@@ -314,6 +320,7 @@ public enum SimulationRun {
             driver.finishRequests()
             return (schedule, loadEnded, hostBusy, syncJobsLost)
         }
+        wakeHold?.release()
         waitSampler?.cancel()
         let waits = await waitSampler?.value ?? [:]
         let hardDeadline = ContinuousClock.now + scenario.stack.pool.callTimeout
@@ -343,6 +350,7 @@ public enum SimulationRun {
                          syncFailures: syncFailures, syncJobsLost: syncJobsLost, relogins: runner.relogins, ledger: ledgerFindings,
                          writesAcknowledged: ledger.acknowledged, writesUnknown: ledger.unknownOutcome,
                          processCPUSeconds: cpuSeconds, clockWaitSeconds: clockWaitSeconds, hostCPUBusy: hostBusy,
+                         cpuWakeLatency: wakeLatency,
                          stopReason: options.stop.requested,
                          evidence: serverEvidence)
     }

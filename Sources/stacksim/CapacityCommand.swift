@@ -50,6 +50,8 @@ struct CapacityCommand: AsyncParsableCommand {
 
     @OptionGroup var projection: ProjectionOptions
 
+    @OptionGroup var machine: MachineOptions
+
     @Flag(help: "No progress lines.")
     var quiet = false
 
@@ -60,6 +62,7 @@ struct CapacityCommand: AsyncParsableCommand {
         try await StackSimCommand.guarded {
             var scenario = try ScenarioFiles.load(self.scenario)
             try applyFlags(to: &scenario)
+            let wakeLatency = try machine.wakeLatency()
             let projected = try projection.apply(to: &scenario, target: live.target)
             try live.validateTarget(for: scenario)
             let plan: CapacityPlan
@@ -94,6 +97,7 @@ struct CapacityCommand: AsyncParsableCommand {
                 options.workloadSalt = salt
                 options.target = target
                 options.serverEvidence = evidence
+                options.cpuWakeLatency = wakeLatency
                 options.stop = stop
                 options.progress = progress
                 projected?.configure(&options, for: probeScenario)

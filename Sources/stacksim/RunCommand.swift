@@ -27,6 +27,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var projection: ProjectionOptions
 
+    @OptionGroup var machine: MachineOptions
+
     @Flag(help: "No progress lines.")
     var quiet = false
 
@@ -46,6 +48,7 @@ struct RunCommand: AsyncParsableCommand {
         try await StackSimCommand.guarded {
             var scenario = try ScenarioFiles.load(self.scenario)
             try overrides.apply(to: &scenario)
+            let wakeLatency = try machine.wakeLatency()
             let projected = try projection.apply(to: &scenario, target: live.target)
             try live.validateTarget(for: scenario)
             if let dryRun {
@@ -63,6 +66,7 @@ struct RunCommand: AsyncParsableCommand {
             var options = RunOptions()
             options.target = live.target
             options.serverEvidence = !noServerEvidence
+            options.cpuWakeLatency = wakeLatency
             projected?.configure(&options, for: scenario)
             if !quiet { options.progress = ProgressPrinter.make(clock: scenario.clock) }
             let stack = live.target == "live" ? try await live.connect(pool: scenario.stack.pool) : nil

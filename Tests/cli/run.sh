@@ -52,6 +52,20 @@ check "--users on an open scenario: exit 64" 64 "--users" -- "$bin" run "$work/s
 check "validate lists the invalid one: exit 64" 64 "1 valid, 1 invalid" -- "$bin" scenarios "$work/scenarios" --validate
 check "shipped scenarios validate" 0 "valid, 0 invalid" -- "$bin" scenarios Scenarios --validate
 check "a short run passes and writes its reports" 0 "short on embedded: PASS" -- "$bin" run "$work/short.yaml" --out "$work/out" --quiet
+# The idle CPUs: auto holds them quick to wake on the embedded target where the process may
+# write the kernel's QoS device (CI runs as root), and says why not where it may not.
+check "the short run held the idle CPUs quick to wake, or says why it could not" 0 "^ok$" -- python3 -c '
+import json, os, sys
+wake = json.load(open(sys.argv[1]))["harness"]["cpu_wake_latency"]
+may = os.access("/dev/cpu_dma_latency", os.W_OK)
+held = wake == {"state": "held", "limit_us": 0}
+refused = wake["state"] == "unavailable" and "/dev/cpu_dma_latency" in wake["note"]
+print("ok" if (held if may else refused) else f"wrong: {wake} (device writable: {may})")
+' "$work/out/report.json"
+check "--cpu-wake-latency off leaves the machine alone and the report says so" 0 "^off$" -- bash -c "
+'$bin' run '$work/short.yaml' --cpu-wake-latency off --out '$work/wake-off' --quiet >/dev/null 2>&1 || exit \$?
+python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[\"harness\"][\"cpu_wake_latency\"][\"state\"])' '$work/wake-off/report.json'"
+check "bad --cpu-wake-latency: exit 64 naming the flag" 64 "^stacksim: --cpu-wake-latency: expected auto, off or a whole number of microseconds such as 0us, got 'soon'" -- "$bin" run "$work/short.yaml" --cpu-wake-latency soon
 
 # Virtual time: a minute of a modelled stack simulated in seconds, the same numbers from every process.
 cat >"$work/virtual.yaml" <<'YAML'

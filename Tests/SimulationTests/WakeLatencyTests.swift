@@ -1,0 +1,42 @@
+import Foundation
+import Scenario
+@testable import Simulation
+import Testing
+
+@Suite("CPU wake-up latency")
+struct WakeLatencyTests {
+    @Test func theFlagTakesAutoOffOrWholeMicroseconds() {
+        #expect(CPUWakeLatency(parsing: "auto") == .auto)
+        #expect(CPUWakeLatency(parsing: "off") == .off)
+        #expect(CPUWakeLatency(parsing: "0us") == .limit(microseconds: 0))
+        #expect(CPUWakeLatency(parsing: "25us") == .limit(microseconds: 25))
+        for bad in ["", "us", "-1us", "5ms", "5", "1.5us", "on"] { #expect(CPUWakeLatency(parsing: bad) == nil, "\(bad)") }
+    }
+
+    @Test func autoHoldsZeroOnTheEmbeddedTargetAndLeavesALiveOneAlone() throws {
+        #expect(try CPUWakeLatency.auto.limit(target: "embedded").get() == 0)
+        #expect(try CPUWakeLatency.limit(microseconds: 10).limit(target: "live").get() == 10)
+        guard case .failure(let live) = CPUWakeLatency.auto.limit(target: "live") else { Issue.record("auto held on live"); return }
+        #expect(live.state == .off && live.note?.contains("--cpu-wake-latency 0us") == true)
+        guard case .failure(let off) = CPUWakeLatency.off.limit(target: "embedded") else { Issue.record("off held"); return }
+        #expect(off.state == .off)
+    }
+
+    /// The kernel reads the limit as a native 32-bit integer written to the device; a regular
+    /// file stands in for it.
+    @Test func aHoldWritesTheLimitAndSaysWhyWhenItCannot() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("wake-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        let (hold, info) = WakeLatencyHold.acquire(.limit(microseconds: 7), target: "live", path: path)
+        #expect(info == WakeLatencyInfo(state: .held, limitUs: 7))
+        hold?.release()
+        let bytes = try #require(FileManager.default.contents(atPath: path))
+        #expect(bytes.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) } == 7 && bytes.count == 4)
+
+        let missing = path + "-missing"
+        let (none, refused) = WakeLatencyHold.acquire(.auto, target: "embedded", path: missing)
+        #expect(none == nil && refused.state == .unavailable && refused.limitUs == 0)
+        #expect(refused.note?.hasPrefix("\(missing): No such file or directory") == true)
+    }
+}
