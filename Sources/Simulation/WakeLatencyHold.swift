@@ -10,8 +10,9 @@ final class WakeLatencyHold {
     init(microseconds: Int32, path: String = CPUWakeLatency.device) throws(WakeLatencyInfo) {
         descriptor = open(path, O_WRONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
+            let denied = errno == EACCES || errno == EPERM
             throw WakeLatencyInfo(state: .unavailable, limitUs: Int(microseconds),
-                                  note: "\(path): \(String(cString: strerror(errno))) (it takes root or write access to the device)")
+                                  note: "\(path): \(String(cString: strerror(errno)))" + (denied ? " (it takes root or write access to the device)" : ""))
         }
         var value = microseconds
         let written = withUnsafeBytes(of: &value) { write(descriptor, $0.baseAddress, $0.count) }
