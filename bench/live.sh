@@ -2,6 +2,9 @@
 # Single store calls through stacksim's live adapters next to pgbench and redis-benchmark, at the
 # same concurrency, in the same run, on the servers of scripts/services.sh: throughput, and the
 # client's CPU (user + system) per call, each as stacksim's figure, the C tool's and their ratio.
+# With CPU_WAKE_LATENCY=<N>us the machine's idle CPUs are held quick to wake for the whole bench,
+# stacksim and the C tools alike (what `stacksim run --cpu-wake-latency` does for a run's load;
+# needs root or write access to /dev/cpu_dma_latency); unset or off, the machine is left alone.
 # Usage: bench/live.sh [SECONDS] [REPEATS] [CONNECTIONS...]   (make bench-live starts the servers)
 set -euo pipefail
 seconds=${1:-5}; shift || true
@@ -15,6 +18,19 @@ while read -r line; do
     [[ -n ${!name:-} ]] || eval "$line"
 done < <(scripts/services.sh env)
 out=$(mktemp -d)
+wake=${CPU_WAKE_LATENCY:-off}
+if [[ $wake != off ]]; then
+    [[ $wake =~ ^[0-9]+us$ ]] || { echo "bench/live.sh: CPU_WAKE_LATENCY: expected off or a whole number of microseconds such as 0us, got '$wake'" >&2; exit 64; }
+    # Holds the limit until killed; the kernel drops it when the file closes.
+    python3 -c 'import os, signal, struct, sys
+fd = os.open("/dev/cpu_dma_latency", os.O_WRONLY)
+os.write(fd, struct.pack("i", int(sys.argv[1])))
+signal.pause()' "${wake%us}" &
+    holder=$!
+    trap 'kill "$holder" 2>/dev/null' EXIT
+    sleep 0.5
+    kill -0 "$holder" 2>/dev/null || { echo "bench/live.sh: CPU_WAKE_LATENCY=$wake: could not hold /dev/cpu_dma_latency (above)" >&2; exit 77; }
+fi
 list=$(IFS=,; echo "${counts[*]}")
 redis_port=${STACKSIM_REDIS_URL##*:}
 # CPU seconds (user + system) of a command, as /usr/bin/time reports them, into $out/cpu.
@@ -54,7 +70,7 @@ SQL
 $ss_get_rate $ss_get_cpu $rb_rate $(echo "$rb_cpu $requests" | awk '{ printf "%.2f", $1 / $2 * 1e6 }') $ss_board_rate" >>"$out/rows"
     done
 done
-python3 - "$out/rows" <<'PY'
+python3 - "$out/rows" "$wake" <<'PY'
 import statistics, sys
 rows = [line.split() for line in open(sys.argv[1]) if line.strip()]
 def spread(values, digits=0):
@@ -62,7 +78,8 @@ def spread(values, digits=0):
     f = f"{{:.{digits}f}}"
     return " / ".join(f.format(v) for v in (values[0], statistics.median(values), values[-1]))
 print(f"{len({r[0] for r in rows})} repetitions; each cell: min / median / max. CPU: user + system µs per call "
-      "(stacksim: its whole process; pgbench per transaction; redis-benchmark per request).\n")
+      "(stacksim: its whole process; pgbench per transaction; redis-benchmark per request). Idle CPUs: "
+      + ("left alone" if sys.argv[2] == "off" else f"held to wake within {sys.argv[2][:-2]} µs for the whole bench") + ".\n")
 print("| connections | check/s stacksim | pgbench tps | ratio | CPU µs stacksim | pgbench | ratio "
       "| GET/s stacksim | redis-benchmark | ratio | CPU µs stacksim | redis-benchmark | ratio | board/s (test server) |")
 print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
