@@ -352,6 +352,12 @@ extension Comparison {
         if base.scenario.name != current.scenario.name || base.scenario.seed != current.scenario.seed {
             result.append("the baseline ran scenario \(base.scenario.name) seed \(base.scenario.seed)")
         }
+        let heldBefore = base.harness.cpuWakeLatency?.heldLimitUs, heldNow = current.harness.cpuWakeLatency?.heldLimitUs
+        if heldBefore != heldNow {
+            func idle(_ limit: Int?) -> String { limit.map { "held to wake within \($0) µs" } ?? "left alone" }
+            result.append("the baseline ran with idle CPUs \(idle(heldBefore)), this run with them \(idle(heldNow)) "
+                          + "(--cpu-wake-latency); wake-ups move latencies, most at low rates")
+        }
         return result
     }
 }

@@ -55,4 +55,7 @@ public struct WakeLatencyInfo: Codable, Sendable, Equatable, Error {
         self.limitUs = limitUs
         self.note = note
     }
+
+    /// The limit idle CPUs were held to, or nil when they were left alone (off, unavailable).
+    public var heldLimitUs: Int? { state == .held ? limitUs ?? 0 : nil }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Metrics
 @testable import Reporting
+import Scenario
 import StackModel
 import Testing
 
@@ -136,6 +137,19 @@ struct ComparisonTests {
     @Test func anotherMachineIsAWarning() {
         let comparison = compare([run(seed: 60, cores: 8)], run(seed: 61))
         #expect(comparison.warnings.contains { $0.contains("another machine") })
+    }
+
+    @Test func idleCPUsHeldInOneRunOnlyIsAWarning() {
+        var held = run(seed: 62), alone = run(seed: 63), unavailable = run(seed: 64)
+        held.harness.cpuWakeLatency = WakeLatencyInfo(state: .held, limitUs: 0)
+        alone.harness.cpuWakeLatency = WakeLatencyInfo(state: .off)
+        unavailable.harness.cpuWakeLatency = WakeLatencyInfo(state: .unavailable, limitUs: 0, note: "no access")
+        #expect(compare([alone], held).warnings.contains {
+            $0.contains("idle CPUs left alone, this run with them held to wake within 0 µs")
+        })
+        #expect(compare([held], unavailable).warnings.contains { $0.contains("held to wake within 0 µs, this run with them left alone") })
+        #expect(!compare([alone], unavailable).warnings.contains { $0.contains("idle CPUs") })
+        #expect(!compare([held], held).warnings.contains { $0.contains("idle CPUs") })
     }
 
     @Test func aBaselineSetKeepsTheLastRunsWithoutTheirPerSecondRows() throws {
