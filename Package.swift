@@ -20,7 +20,7 @@ let package = Package(
     targets: [
         .target(name: "StackModel", swiftSettings: optimized),
         .target(name: "Redaction", swiftSettings: optimized),
-        .target(name: "StackCore", dependencies: ["StackModel"], swiftSettings: optimized),
+        .target(name: "StackCore", dependencies: ["StackModel", "CLinux"], swiftSettings: optimized),
         .target(name: "PortContract", dependencies: ["StackCore"], swiftSettings: optimized),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLibPQ", providers: [.apt(["libpq-dev"])]),

@@ -148,13 +148,11 @@ final class RequestLoop: TaskExecutor, Sleeper, @unchecked Sendable {
         condition.lock()
         state = .running
         condition.unlock()
-        let thread = Thread { [self] in
+        NamedThread.start("stacksim-loop") { [self] in
             // Wake on time: the default 50 µs of slack would make every arrival that late.
             _ = stacksim_set_timer_slack(1)
             run()
         }
-        thread.name = "stacksim-requests"
-        thread.start()
     }
 
     /// From now on, whenever the thread is free it calls `release`: it hands out every arrival

@@ -1,5 +1,6 @@
 import CEpoll
 import Foundation
+import StackCore
 import Synchronization
 
 /// One thread waiting on epoll for every nonblocking connection (libpq, hiredis). Connection
@@ -31,9 +32,7 @@ public final class Reactor: TaskExecutor, Sendable {
         loop = ReactorLoop(epoll: epoll)
         var event = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(fd: wake))
         _ = SystemCall.must("epoll_ctl") { epoll_ctl(epoll, EPOLL_CTL_ADD, wake, &event) }
-        let thread = Thread { [self] in run() }
-        thread.name = "stacksim-reactor"
-        thread.start()
+        NamedThread.start("stacksim-io") { [self] in run() }
     }
 
     /// Runs `job` on the reactor thread (after the current batch, when called from it).

@@ -46,14 +46,12 @@ final class MongoClient: Sendable {
         workers = threads
         let handle = PoolHandle(pool)
         for index in 0..<threads {
-            let thread = Thread { [jobs] in
+            NamedThread.start("stacksim-mdb\(index)") { [jobs] in
                 let client = mongoc_client_pool_pop(handle.pool)!
                 while let job = jobs.next() { job(client) }
                 mongoc_client_pool_push(handle.pool, client)
                 if jobs.finished() { mongoc_client_pool_destroy(handle.pool) }
             }
-            thread.name = "stacksim-mongo-\(index)"
-            thread.start()
         }
         jobs.expect(workers: threads)
     }

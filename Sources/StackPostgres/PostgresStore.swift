@@ -43,7 +43,7 @@ public final class PostgresStore: RelationalPort, EvidenceSource {
 
     private func session<T: Sendable>(_ work: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
         let conninfo = conninfo, timeout = settings.connectTimeout
-        return try await BlockingThread.run("stacksim-postgres-session") { try work(try PostgresSession(conninfo, timeout: timeout)) }
+        return try await BlockingThread.run("stacksim-pgwork") { try work(try PostgresSession(conninfo, timeout: timeout)) }
     }
 
     // MARK: - What stacksim owns
