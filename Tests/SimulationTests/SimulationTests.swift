@@ -246,6 +246,10 @@ struct RunTests {
         s.load.arrivals = .uniform
         s.load.gracefulStop = .zero
         s.load.maxOutstanding = 10
+        // About 49 arrivals are sent, so a single one late would already be over the 1 % allowed:
+        // a stall of this shared machine (10 ms seen in a full test run) must not decide the test.
+        // Counted as late, the ~150 dropped arrivals would still make the run invalid.
+        s.load.scheduleTolerance = .milliseconds(50)
         s.stack.appWorkers = 1
         var knobs = StoreKnobSpec()
         knobs.latency = .fixed(.milliseconds(50))
