@@ -354,8 +354,8 @@ extension Comparison {
         }
         let heldBefore = base.harness.cpuWakeLatency?.heldLimitUs, heldNow = current.harness.cpuWakeLatency?.heldLimitUs
         if heldBefore != heldNow {
-            func idle(_ limit: Int?) -> String { limit.map { "held to wake within \($0) µs" } ?? "left alone" }
-            result.append("the baseline ran with idle CPUs \(idle(heldBefore)), this run with them \(idle(heldNow)) "
+            result.append("the baseline ran with idle CPUs \(TextReports.idleCPUs(heldTo: heldBefore)), "
+                          + "this run with them \(TextReports.idleCPUs(heldTo: heldNow)) "
                           + "(--cpu-wake-latency); wake-ups move latencies, most at low rates")
         }
         return result

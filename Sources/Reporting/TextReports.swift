@@ -176,10 +176,15 @@ public enum TextReports {
     static func wakeLatencyNote(_ harness: HarnessInfo) -> String {
         guard let wake = harness.cpuWakeLatency else { return "" }
         switch wake.state {
-        case .held: return ", idle CPUs held to wake within \(wake.limitUs ?? 0) µs"
+        case .held: return ", idle CPUs \(idleCPUs(heldTo: wake.heldLimitUs))"
         case .unavailable: return ", idle CPUs not held quick to wake (\(wake.note ?? "unavailable"))"
         case .off: return ""
         }
+    }
+
+    /// What a run did with the machine's idle CPUs, given the limit they were held to (nil: none).
+    static func idleCPUs(heldTo limit: Int?) -> String {
+        limit.map { "held to wake within \($0) µs" } ?? "left alone"
     }
 
     /// Requests the graceful stop gave up on: the target fell behind the offered load.
