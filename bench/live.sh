@@ -36,6 +36,9 @@ redis_port=${STACKSIM_REDIS_URL##*:}
 # CPU seconds (user + system) of a command, as /usr/bin/time reports them, into $out/cpu.
 timed() { /usr/bin/time -f "%U %S" -o "$out/cpu" "$@"; }
 cpu() { awk '{ print $1 + $2 }' "$out/cpu"; }
+user() { awk '{ print $1 }' "$out/cpu"; }
+# Seconds per call, in µs: per SECONDS CALLS.
+per() { echo "$1 $2" | awk '{ printf "%.2f", $1 / $2 * 1e6 }'; }
 : >"$out/rows"
 for repeat in $(seq "$repeats"); do
     # Places of the benchmark's own, so it never meets a dataset of the user's runs.
@@ -54,20 +57,22 @@ SELECT EXISTS (
     WHERE m.user_id = '$user' AND m.organization_id = '$organization' AND m.active AND p.resource = 'task' AND p.action = 'read');
 SQL
     for n in "${counts[@]}"; do
-        result() { sed -n "s/^RESULT call=$1 connections=$n calls=[0-9]* rate=\([0-9]*\) cpu_us_per_call=\([0-9.]*\)/\1 \2/p" "$out/stacksim.txt"; }
+        result() { sed -n "s/^RESULT call=$1 connections=$n calls=[0-9]* rate=\([0-9]*\) cpu_us_per_call=\([0-9.]*\) user_us_per_call=\([0-9.]*\)/\1 \2 \3/p" "$out/stacksim.txt"; }
         timed pgbench -n -M prepared -c "$n" -j "$n" -T "$seconds" -f "$out/permission.sql" "$STACKSIM_POSTGRES_URL" >"$out/pgbench.txt" 2>/dev/null
         pg_tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$out/pgbench.txt" | head -1)
         pg_done=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out/pgbench.txt")
-        pg_cpu=$(cpu)
-        requests=$((20000 * n))
+        pg_cpu=$(cpu) pg_user=$(user)
+        read -r ss_pg_rate ss_pg_cpu ss_pg_user < <(result permission-check)
+        read -r ss_get_rate ss_get_cpu ss_get_user < <(result get)
+        read -r ss_board_rate _ _ < <(result board)
+        # As many GETs as stacksim made in its SECONDS (at least 20,000 per connection): a run
+        # of a fraction of a second would be measured mostly in /usr/bin/time's 10 ms steps.
+        requests=$((ss_get_rate * seconds > 20000 * n ? ss_get_rate * seconds : 20000 * n))
         timed redis-benchmark -p "$redis_port" -c "$n" -n "$requests" -q GET "$key" >"$out/redis.txt" 2>/dev/null
         rb_rate=$(tr '\r' '\n' <"$out/redis.txt" | sed -n 's/.*: \([0-9.]*\) requests per second.*/\1/p' | tail -1)
-        rb_cpu=$(cpu)
-        read -r ss_pg_rate ss_pg_cpu < <(result permission-check)
-        read -r ss_get_rate ss_get_cpu < <(result get)
-        read -r ss_board_rate _ < <(result board)
-        echo "$repeat $n $ss_pg_rate $ss_pg_cpu $pg_tps $(echo "$pg_cpu $pg_done" | awk '{ printf "%.2f", $1 / $2 * 1e6 }') \
-$ss_get_rate $ss_get_cpu $rb_rate $(echo "$rb_cpu $requests" | awk '{ printf "%.2f", $1 / $2 * 1e6 }') $ss_board_rate" >>"$out/rows"
+        rb_cpu=$(cpu) rb_user=$(user)
+        echo "$repeat $n $ss_pg_rate $ss_pg_cpu $pg_tps $(per "$pg_cpu" "$pg_done") $ss_get_rate $ss_get_cpu $rb_rate $(per "$rb_cpu" "$requests") \
+$ss_board_rate $ss_pg_user $(per "$pg_user" "$pg_done") $ss_get_user $(per "$rb_user" "$requests")" >>"$out/rows"
     done
 done
 python3 - "$out/rows" "$wake" <<'PY'
@@ -90,4 +95,14 @@ for n in sorted({int(r[1]) for r in rows}):
     print(f"| {n} | {spread(col(0))} | {spread(col(2))} | {spread(ratio(0, 2), 2)} | {spread(col(1), 1)} | {spread(col(3), 1)} "
           f"| {spread(ratio(1, 3), 2)} | {spread(col(4))} | {spread(col(6))} | {spread(ratio(4, 6), 2)} | {spread(col(5), 1)} "
           f"| {spread(col(7), 1)} | {spread(ratio(5, 7), 2)} | {spread(col(8))} |")
+print("\nOf that, user space (the kernel's share is the same round trips for both: the client's own code is the rest):\n")
+print("| connections | check user µs stacksim | pgbench | ratio | GET user µs stacksim | redis-benchmark | ratio |")
+print("|---:|---:|---:|---:|---:|---:|---:|")
+for n in sorted({int(r[1]) for r in rows}):
+    group = [[float(x) for x in r[2:]] for r in rows if int(r[1]) == n]
+    col = lambda i: [g[i] for g in group]
+    # A C tool's user time under /usr/bin/time's 10 ms step reads 0: no ratio then.
+    ratio = lambda a, b: spread([x / y for x, y in zip(col(a), col(b))], 2) if all(col(b)) else "–"
+    print(f"| {n} | {spread(col(9), 1)} | {spread(col(10), 1)} | {ratio(9, 10)} "
+          f"| {spread(col(11), 1)} | {spread(col(12), 1)} | {ratio(11, 12)} |")
 PY

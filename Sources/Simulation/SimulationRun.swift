@@ -483,8 +483,16 @@ public enum SimulationRun {
 
     /// User and system CPU time the process has used so far.
     public static func processCPUSeconds() -> Double {
+        let times = processCPUTimes()
+        return times.user + times.system
+    }
+
+    /// The process's CPU time so far, user and system apart, in seconds.
+    public static func processCPUTimes() -> (user: Double, system: Double) {
         var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        // RUSAGE_SELF and a valid buffer: it cannot fail.
+        precondition(getrusage(RUSAGE_SELF.rawValue, &usage) == 0, "getrusage failed")
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return (seconds(usage.ru_utime), seconds(usage.ru_stime))
     }
 }

@@ -31,14 +31,23 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
     private let callTimeout: Duration
     private lazy var deadlines = DeadlineWatch(on: reactor.thread) { [weak self] now in self?.overdue(now) }
 
-    private struct Request {
-        var statement: Statement
-        var parameters: [String?]
-        var continuation: UnsafeContinuation<Rows, any Error>
-        var preparing: Bool
-        var deadline: ContinuousClock.Instant
+    /// The call in flight. A class: the connection, its reply handlers and `finished` pass it
+    /// around, and as a struct of this size each of those was a copy through value witnesses.
+    private final class Request {
+        let statement: Statement
+        let parameters: [String?]
+        let continuation: UnsafeContinuation<Rows, any Error>
+        var preparing = false
+        let deadline: ContinuousClock.Instant
         var rows: Rows = []
         var failure: StoreError?
+
+        init(statement: Statement, parameters: [String?], continuation: UnsafeContinuation<Rows, any Error>, deadline: ContinuousClock.Instant) {
+            self.statement = statement
+            self.parameters = parameters
+            self.continuation = continuation
+            self.deadline = deadline
+        }
     }
 
     private init(callTimeout: Duration) { self.callTimeout = callTimeout }
@@ -82,7 +91,7 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
     private func send(_ statement: Statement, _ parameters: [String?], _ continuation: UnsafeContinuation<Rows, any Error>) {
         let deadline = ContinuousClock.now + callTimeout
         deadlines.watch(deadline)
-        begin(Request(statement: statement, parameters: parameters, continuation: continuation, preparing: false, deadline: deadline))
+        begin(Request(statement: statement, parameters: parameters, continuation: continuation, deadline: deadline))
     }
 
     /// The one place the libpq handle is freed.
@@ -174,7 +183,6 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
                                                           detail: "the connection is closed"))
             return
         }
-        var next = next
         next.preparing = !prepared.contains(next.statement.name)
         request = next
         let sent: Int32
@@ -218,11 +226,13 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
     }
 
     private func collect(_ result: OpaquePointer) {
+        guard let request else { return }
         switch PQresultStatus(result) {
         case PGRES_TUPLES_OK:
             let rows = Int(PQntuples(result)), columns = Int(PQnfields(result))
+            request.rows.reserveCapacity(request.rows.count + rows)
             for row in 0..<rows {
-                request?.rows.append((0..<columns).map { column in
+                request.rows.append((0..<columns).map { column in
                     PQgetisnull(result, Int32(row), Int32(column)) == 1 ? nil : String(cString: PQgetvalue(result, Int32(row), Int32(column)))
                 })
             }
@@ -232,8 +242,7 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
             let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) } ?? ""
             let code = PostgresErrorCode.code(sqlstate: state)
             if code == .connectionLost { broken.store(true, ordering: .relaxed) }
-            let operation = request?.statement.name ?? ""
-            request?.failure = StoreError(code, store: .relational, operation: operation,
+            request.failure = StoreError(code, store: .relational, operation: request.statement.name,
                                           detail: Self.message(PQresultErrorMessage(result)), serverCode: state.isEmpty ? nil : state)
         }
     }

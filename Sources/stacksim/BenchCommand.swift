@@ -11,13 +11,14 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Throughput of single store calls on the live stack at 1, 4 and 16 connections.",
         discussion: "Seeds the scenario's dataset, then for each connection count runs that many callers in a closed loop: "
             + "permission-check (PostgreSQL), GET (Redis) and board (MongoDB). Prints PARAMS (the values used, for pgbench's "
-            + "script) and one RESULT line per call and count, with the process's CPU time per call (user + system)."
+            + "script) and one RESULT line per call and count, with the process's CPU time per call (user + system, and user alone)."
     )
 
     @Argument(help: "The scenario whose dataset to seed.") var scenario: String
     @OptionGroup var live: LiveOptions
     @Option(help: "Connection counts, comma-separated.") var connections = "1,4,16"
     @Option(help: "Length of each measurement (e.g. 5s).") var duration = "5s"
+    @Option(help: "The calls to measure, comma-separated: permission-check, get, board.") var calls = "permission-check,get,board"
 
     func run() async throws {
         try await StackSimCommand.guarded {
@@ -27,6 +28,11 @@ struct BenchCommand: AsyncParsableCommand {
             }
             guard let length = ScenarioText.duration(duration), length > .zero else {
                 throw CommandFailure(status: .badInput, message: "--duration: expected a duration like 5s, got '\(duration)'")
+            }
+            let names = calls.split(separator: ",").map(String.init)
+            let known = ["permission-check", "get", "board"]
+            guard !names.isEmpty, names.allSatisfy(known.contains) else {
+                throw CommandFailure(status: .badInput, message: "--calls: expected some of \(known.joined(separator: ", ")) (comma-separated), got '\(calls)'")
             }
             let scenario = try ScenarioFiles.load(scenario)
             var pool = scenario.stack.pool
@@ -40,19 +46,22 @@ struct BenchCommand: AsyncParsableCommand {
             let key = "bench:key"
             try await stack.redis.set(key, String(repeating: "x", count: 64), ttl: nil)
             Output.line("PARAMS user=\(user) organization=\(organization) resource=task action=read key=\(stack.redis.prefix)\(key) schema=\(stack.postgres.schema)")
-            let calls: [(String, @Sendable () async throws -> Void)] = [
+            let all: [(String, @Sendable () async throws -> Void)] = [
                 ("permission-check", { _ = try await stack.postgres.hasPermission(userID: user, organizationID: organization,
                                                                                   resource: "task", action: "read") }),
                 ("get", { _ = try await stack.redis.get(key) }),
                 ("board", { _ = try await stack.mongo.board(organizationID: organization, status: .todo, limit: 50) }),
             ]
+            let measured = all.filter { names.contains($0.0) }
             for count in counts {
-                for (name, call) in calls {
-                    let cpuBefore = SimulationRun.processCPUSeconds()
+                for (name, call) in measured {
+                    let before = SimulationRun.processCPUTimes()
                     let (done, seconds) = try await Self.closedLoop(callers: count, for: length, on: stack.stores.executor, call)
-                    let cpuPerCall = (SimulationRun.processCPUSeconds() - cpuBefore) / Double(max(done, 1)) * 1e6
+                    let after = SimulationRun.processCPUTimes()
+                    func perCall(_ seconds: Double) -> String { String(format: "%.2f", seconds / Double(max(done, 1)) * 1e6) }
                     Output.line("RESULT call=\(name) connections=\(count) calls=\(done) rate=" + String(format: "%.0f", Double(done) / seconds)
-                                + " cpu_us_per_call=" + String(format: "%.2f", cpuPerCall))
+                                + " cpu_us_per_call=" + perCall(after.user + after.system - before.user - before.system)
+                                + " user_us_per_call=" + perCall(after.user - before.user))
                 }
             }
             return .ok

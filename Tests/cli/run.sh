@@ -95,6 +95,7 @@ printf 'kind: something-else\n' >"$work/not-a-model.yaml"
 check "--model of a missing file: exit 64 naming it" 64 "^stacksim: --model: .*/none.yaml: cannot read the file" -- "$bin" run "$work/short.yaml" --model "$work/none.yaml"
 check "--model of another kind of file: exit 64 saying what was expected" 64 "kind: expected stacksim-model, got 'something-else'" -- "$bin" run "$work/short.yaml" --model "$work/not-a-model.yaml"
 check "--model with --target live: exit 64 (a projection is virtual time on the embedded stack)" 64 "^stacksim: --model: a projection runs on the embedded stack" -- "$bin" run "$work/short.yaml" --model "$work/not-a-model.yaml" --target live
+check "bench with an unknown --calls: exit 64 naming the flag" 64 "^stacksim: --calls: expected some of permission-check, get, board" -- "$bin" bench "$work/short.yaml" --calls foo
 check "calibrate against the embedded stack: exit 64" 64 "^stacksim: --target: calibrate measures live servers" -- "$bin" calibrate "$work/short.yaml"
 check "calibrate with a loaded rate that is no rate: exit 64 before any server is asked" 64 "^stacksim: --loaded-rate: " -- \
     "$bin" calibrate "$work/short.yaml" --target live --loaded-rate fast --postgres-url postgresql://127.0.0.1:1/none
