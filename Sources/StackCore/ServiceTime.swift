@@ -289,7 +289,9 @@ public struct StoreCall: Sendable {
 /// Collects the store calls an action makes; the action runner binds one per action.
 public final class StoreCallTrace: Sendable {
     @TaskLocal public static var current: StoreCallTrace?
-    private let calls: Mutex<(started: Int64?, calls: [StoreCall])>
+    /// The calls so far, when the first began, and the time they spent waiting (for a
+    /// connection, for a slot) in nanoseconds: what a call that began earlier leaves out.
+    private let calls: Mutex<(started: Int64?, calls: [StoreCall], waited: Int64)>
     /// The time the calls are measured by.
     public let timeline: Timeline
     /// The operation the action serves (`board`): a calibrated model's calls cost what they cost in it.
@@ -302,7 +304,7 @@ public final class StoreCallTrace: Sendable {
         // one allocation, instead of one per doubling as they are appended.
         var calls: [StoreCall] = []
         calls.reserveCapacity(Self.usualCalls)
-        self.calls = Mutex((nil, calls))
+        self.calls = Mutex((nil, calls, 0))
     }
 
     private static let usualCalls = 8
@@ -335,45 +337,54 @@ public final class StoreCallTrace: Sendable {
         try await timed(store, operation, body).result
     }
 
+    /// `measure`, handing `took` the call's whole time, waits inside included, whether it
+    /// succeeded or failed: a live adapter's own count of what it sent, on the same clock reads.
+    public static func measure<T>(_ store: StoreKind, _ operation: String, took: (Duration) -> Void,
+                                  _ body: () async throws -> T) async throws -> T {
+        try await timed(store, operation, took: took, body).result
+    }
+
     /// `measure`, also giving the call's whole time, waits inside included. With
     /// `waitsInside: false` the caller promises `body` records no wait (an embedded store
-    /// without service slots), and the bookkeeping for them is skipped.
+    /// without service slots), and the bookkeeping for them is skipped. The waits inside are
+    /// those the trace recorded while `body` ran: a request's calls run one after another.
     static func timed<T>(_ store: StoreKind, _ operation: String, waitsInside counting: Bool = true,
-                         _ body: () async throws -> T) async throws -> (result: T, elapsed: Duration) {
-        let timeline = current?.timeline ?? .wall, start = timeline.now()
-        let waits = counting ? WaitsInside() : nil
-        do {
-            let result = if let waits { try await $waitsInside.withValue(waits) { try await body() } } else { try await body() }
+                         took: (Duration) -> Void = { _ in }, _ body: () async throws -> T) async throws -> (result: T, elapsed: Duration) {
+        let trace = current
+        let timeline = trace?.timeline ?? .wall, start = timeline.now()
+        let waitedBefore = counting ? trace?.waited : nil
+        func finish(failed: Bool) -> Duration {
             let elapsed = Duration.nanoseconds(timeline.now() - start)
-            record(store, operation, started: start, duration: elapsed - (waits?.total ?? .zero), failed: false)
-            return (result, elapsed)
+            took(elapsed)
+            guard let trace else { return elapsed }
+            let waitsInside = waitedBefore.map { Duration.nanoseconds(trace.waited - $0) } ?? .zero
+            trace.add(store, operation, started: start, duration: elapsed - waitsInside, failed: failed)
+            return elapsed
+        }
+        do {
+            let result = try await body()
+            return (result, finish(failed: false))
         } catch {
-            record(store, operation, started: start, duration: .nanoseconds(timeline.now() - start) - (waits?.total ?? .zero), failed: true)
+            _ = finish(failed: true)
             throw error
         }
     }
 
     /// Records a call timed elsewhere (e.g. on another thread) in the current trace, if any.
     public static func record(_ store: StoreKind, _ operation: String, duration: Duration, failed: Bool) {
-        record(store, operation, started: (current?.timeline ?? .wall).now() - duration.nanoseconds, duration: duration, failed: failed)
+        guard let trace = current else { return }
+        trace.add(store, operation, started: trace.timeline.now() - duration.nanoseconds, duration: duration, failed: failed)
     }
 
-    private static func record(_ store: StoreKind, _ operation: String, started: Int64, duration: Duration,
-                               failed: Bool) {
-        if isWait(operation) { waitsInside?.add(duration) }
-        current?.calls.withLock { trace in
+    private var waited: Int64 { calls.withLock { $0.waited } }
+
+    private func add(_ store: StoreKind, _ operation: String, started: Int64, duration: Duration, failed: Bool) {
+        let wait = Self.isWait(operation)
+        calls.withLock { trace in
             trace.started = min(trace.started ?? started, started)
             trace.calls.append(StoreCall(store: store, operation: operation, duration: duration, failed: failed))
+            if wait { trace.waited += duration.nanoseconds }
         }
-    }
-
-    /// The connection waits inside the store call being measured.
-    @TaskLocal private static var waitsInside: WaitsInside?
-
-    private final class WaitsInside: Sendable {
-        private let nanoseconds = Atomic<Int64>(0)
-        func add(_ wait: Duration) { nanoseconds.add(wait.nanoseconds, ordering: .relaxed) }
-        var total: Duration { .nanoseconds(nanoseconds.load(ordering: .relaxed)) }
     }
 }
 

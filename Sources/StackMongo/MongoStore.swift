@@ -25,10 +25,8 @@ public final class MongoStore: DocumentPort, EvidenceSource {
     private func send<T>(_ call: String, _ command: String, _ collection: String, _ fields: [(String, Any)],
                          reading read: @escaping @Sendable (MongoReply) throws -> T) async throws -> T {
         let json = DocumentCodec.ordered([(command, collection)] + fields)
-        let start = ContinuousClock.now
         var decoding = Duration.zero
-        defer { issued.record(call, first: (command, json), took: ContinuousClock.now - start, decoding: decoding) }
-        return try await StoreCallTrace.measure(.document, call) {
+        return try await StoreCallTrace.measure(.document, call, took: { issued.record(call, first: (command, json), took: $0, decoding: decoding) }) {
             let answer = try await client.command(call, json, reading: read)
             decoding = answer.decoding
             return answer.value

@@ -34,9 +34,7 @@ public final class PostgresStore: RelationalPort, EvidenceSource {
     public func shutdown() { pool.shutdown() }
 
     func query(_ statement: Statement, _ parameters: [String?] = []) async throws -> Rows {
-        let start = ContinuousClock.now
-        defer { issued.record(statement.name, first: parameters, took: ContinuousClock.now - start) }
-        return try await StoreCallTrace.measure(.relational, statement.name) {
+        try await StoreCallTrace.measure(.relational, statement.name, took: { issued.record(statement.name, first: parameters, took: $0) }) {
             try await pool.withConnection { try await $0.query(statement, parameters) }
         }
     }

@@ -38,9 +38,7 @@ public final class RedisStore: CachePort, EvidenceSource {
 
     /// Runs commands on one pooled connection, timed as the call `name`.
     private func run(_ name: String, _ commands: [[String]], extra: Duration = .zero) async throws -> [RedisReply] {
-        let start = ContinuousClock.now
-        defer { count(commands, took: ContinuousClock.now - start) }
-        return try await StoreCallTrace.measure(.cache, name) {
+        try await StoreCallTrace.measure(.cache, name, took: { count(commands, took: $0) }) {
             try await pool.withConnection { try await $0.send(commands, extra: extra) }
         }
     }

@@ -49,9 +49,11 @@ struct LiveStackTests {
     }
 
     /// 16 calls busy on each store at once must not block Swift's cooperative pool: a ticker on
-    /// the pool keeps its 5 ms beat. (A blocking call on the pool would hold it for the 300 ms a
-    /// call takes.) The calls are cheap to decode, so the ticker competes with waiting, not with
-    /// CPU work on the pool.
+    /// the pool keeps its 5 ms beat within 100 ms. (A blocking call on the pool would hold it for
+    /// the 300 ms a call takes.) The calls are cheap to decode, so the ticker competes with
+    /// waiting, not with CPU work on the pool — but it does compete for the machine's two cores
+    /// with the MongoDB test server answering 16 threads: a clean clone's `make test` saw it 29 ms
+    /// late once, over the 15 ms this allowed before.
     @Test func theCooperativePoolStaysResponsiveWhileEveryStoreIsBusy() async throws {
         let stack = try #require(Live.stack)
         try await Live.prepared.value
@@ -77,7 +79,7 @@ struct LiveStackTests {
             }
             return try await group.reduce(.zero, max)
         }
-        #expect(worstLateness < .milliseconds(15), "the ticker was \(worstLateness) late")
+        #expect(worstLateness < .milliseconds(100), "the ticker was \(worstLateness) late")
     }
 
     @Test func aShortenedTutorialRunsCleanAgainstTheLiveStack() async throws {
