@@ -88,21 +88,20 @@ print(f"{len({r[0] for r in rows})} repetitions; each cell: min / median / max. 
 print("| connections | check/s stacksim | pgbench tps | ratio | CPU µs stacksim | pgbench | ratio "
       "| GET/s stacksim | redis-benchmark | ratio | CPU µs stacksim | redis-benchmark | ratio | board/s (test server) |")
 print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-for n in sorted({int(r[1]) for r in rows}):
-    group = [[float(x) for x in r[2:]] for r in rows if int(r[1]) == n]
-    col = lambda i: [g[i] for g in group]
-    ratio = lambda a, b: [x / y for x, y in zip(col(a), col(b))]
-    print(f"| {n} | {spread(col(0))} | {spread(col(2))} | {spread(ratio(0, 2), 2)} | {spread(col(1), 1)} | {spread(col(3), 1)} "
-          f"| {spread(ratio(1, 3), 2)} | {spread(col(4))} | {spread(col(6))} | {spread(ratio(4, 6), 2)} | {spread(col(5), 1)} "
-          f"| {spread(col(7), 1)} | {spread(ratio(5, 7), 2)} | {spread(col(8))} |")
+groups = {n: [[float(x) for x in r[2:]] for r in rows if int(r[1]) == n] for n in sorted({int(r[1]) for r in rows})}
+def cell(group, i, digits=0):
+    return spread([g[i] for g in group], digits)
+def ratio(group, a, b):
+    # A C tool's time under /usr/bin/time's 10 ms step can read 0: no ratio then.
+    pairs = [(g[a], g[b]) for g in group]
+    return spread([x / y for x, y in pairs], 2) if all(y for _, y in pairs) else "–"
+for n, g in groups.items():
+    print(f"| {n} | {cell(g, 0)} | {cell(g, 2)} | {ratio(g, 0, 2)} | {cell(g, 1, 1)} | {cell(g, 3, 1)} "
+          f"| {ratio(g, 1, 3)} | {cell(g, 4)} | {cell(g, 6)} | {ratio(g, 4, 6)} | {cell(g, 5, 1)} "
+          f"| {cell(g, 7, 1)} | {ratio(g, 5, 7)} | {cell(g, 8)} |")
 print("\nOf that, user space (the kernel's share is the same round trips for both: the client's own code is the rest):\n")
 print("| connections | check user µs stacksim | pgbench | ratio | GET user µs stacksim | redis-benchmark | ratio |")
 print("|---:|---:|---:|---:|---:|---:|---:|")
-for n in sorted({int(r[1]) for r in rows}):
-    group = [[float(x) for x in r[2:]] for r in rows if int(r[1]) == n]
-    col = lambda i: [g[i] for g in group]
-    # A C tool's user time under /usr/bin/time's 10 ms step reads 0: no ratio then.
-    ratio = lambda a, b: spread([x / y for x, y in zip(col(a), col(b))], 2) if all(col(b)) else "–"
-    print(f"| {n} | {spread(col(9), 1)} | {spread(col(10), 1)} | {ratio(9, 10)} "
-          f"| {spread(col(11), 1)} | {spread(col(12), 1)} | {ratio(11, 12)} |")
+for n, g in groups.items():
+    print(f"| {n} | {cell(g, 9, 1)} | {cell(g, 10, 1)} | {ratio(g, 9, 10)} | {cell(g, 11, 1)} | {cell(g, 12, 1)} | {ratio(g, 11, 12)} |")
 PY

@@ -18,7 +18,14 @@ struct BenchCommand: AsyncParsableCommand {
     @OptionGroup var live: LiveOptions
     @Option(help: "Connection counts, comma-separated.") var connections = "1,4,16"
     @Option(help: "Length of each measurement (e.g. 5s).") var duration = "5s"
-    @Option(help: "The calls to measure, comma-separated: permission-check, get, board.") var calls = "permission-check,get,board"
+    @Option(help: "The calls to measure, comma-separated: \(Call.names(separator: ", ")).") var calls = Call.names(separator: ",")
+
+    /// The store calls the bench measures, in the order it measures them.
+    enum Call: String, CaseIterable {
+        case permissionCheck = "permission-check", get, board
+
+        static func names(separator: String) -> String { allCases.map(\.rawValue).joined(separator: separator) }
+    }
 
     func run() async throws {
         try await StackSimCommand.guarded {
@@ -29,10 +36,9 @@ struct BenchCommand: AsyncParsableCommand {
             guard let length = ScenarioText.duration(duration), length > .zero else {
                 throw CommandFailure(status: .badInput, message: "--duration: expected a duration like 5s, got '\(duration)'")
             }
-            let names = calls.split(separator: ",").map(String.init)
-            let known = ["permission-check", "get", "board"]
-            guard !names.isEmpty, names.allSatisfy(known.contains) else {
-                throw CommandFailure(status: .badInput, message: "--calls: expected some of \(known.joined(separator: ", ")) (comma-separated), got '\(calls)'")
+            let chosen = calls.split(separator: ",").map { Call(rawValue: String($0)) }
+            guard !chosen.isEmpty, !chosen.contains(nil) else {
+                throw CommandFailure(status: .badInput, message: "--calls: expected some of \(Call.names(separator: ", ")) (comma-separated), got '\(calls)'")
             }
             let scenario = try ScenarioFiles.load(scenario)
             var pool = scenario.stack.pool
@@ -46,20 +52,21 @@ struct BenchCommand: AsyncParsableCommand {
             let key = "bench:key"
             try await stack.redis.set(key, String(repeating: "x", count: 64), ttl: nil)
             Output.line("PARAMS user=\(user) organization=\(organization) resource=task action=read key=\(stack.redis.prefix)\(key) schema=\(stack.postgres.schema)")
-            let all: [(String, @Sendable () async throws -> Void)] = [
-                ("permission-check", { _ = try await stack.postgres.hasPermission(userID: user, organizationID: organization,
-                                                                                  resource: "task", action: "read") }),
-                ("get", { _ = try await stack.redis.get(key) }),
-                ("board", { _ = try await stack.mongo.board(organizationID: organization, status: .todo, limit: 50) }),
-            ]
-            let measured = all.filter { names.contains($0.0) }
+            func body(of call: Call) -> @Sendable () async throws -> Void {
+                switch call {
+                case .permissionCheck:
+                    return { _ = try await stack.postgres.hasPermission(userID: user, organizationID: organization, resource: "task", action: "read") }
+                case .get: return { _ = try await stack.redis.get(key) }
+                case .board: return { _ = try await stack.mongo.board(organizationID: organization, status: .todo, limit: 50) }
+                }
+            }
             for count in counts {
-                for (name, call) in measured {
+                for call in Call.allCases where chosen.contains(call) {
                     let before = SimulationRun.processCPUTimes()
-                    let (done, seconds) = try await Self.closedLoop(callers: count, for: length, on: stack.stores.executor, call)
+                    let (done, seconds) = try await Self.closedLoop(callers: count, for: length, on: stack.stores.executor, body(of: call))
                     let after = SimulationRun.processCPUTimes()
-                    func perCall(_ seconds: Double) -> String { String(format: "%.2f", seconds / Double(max(done, 1)) * 1e6) }
-                    Output.line("RESULT call=\(name) connections=\(count) calls=\(done) rate=" + String(format: "%.0f", Double(done) / seconds)
+                    func perCall(_ cpu: Double) -> String { String(format: "%.2f", cpu / Double(max(done, 1)) * 1e6) }
+                    Output.line("RESULT call=\(call.rawValue) connections=\(count) calls=\(done) rate=" + String(format: "%.0f", Double(done) / seconds)
                                 + " cpu_us_per_call=" + perCall(after.user + after.system - before.user - before.system)
                                 + " user_us_per_call=" + perCall(after.user - before.user))
                 }
