@@ -156,8 +156,8 @@ where PoolClock.Duration == Duration, PoolClock: Sendable {
     }
 }
 
-extension ConnectionPool where PoolClock == ContinuousClock {
+extension ConnectionPool where PoolClock == MonotonicClock {
     public convenience init(store: StoreKind, settings: PoolSettings, open: @escaping @Sendable () async throws -> Connection) {
-        self.init(store: store, settings: settings, clock: ContinuousClock(), open: open)
+        self.init(store: store, settings: settings, clock: MonotonicClock(), open: open)
     }
 }

@@ -95,15 +95,21 @@ public final class Reactor: TaskExecutor, Sendable {
     }
 }
 
+/// Work to run once the reactor's current batch of jobs is done. An object rather than a closure:
+/// a connection passes itself, with no closure allocated per call and none kept by weak reference.
+public protocol AfterJobs: AnyObject {
+    func afterJobs()
+}
+
 /// Readiness handlers and timers, touched only on the reactor thread.
 public final class ReactorLoop: @unchecked Sendable {
     public typealias Handler = (_ readable: Bool, _ writable: Bool) -> Void
     private let epoll: Int32
     private var handlers: [Int32: Handler] = [:]
     private var writing: Set<Int32> = []
-    private var soon: [() -> Void] = []
+    private var soon: [any AfterJobs] = []
     /// The jobs `runSoon` is running, kept to reuse its storage.
-    private var running: [() -> Void] = []
+    private var running: [any AfterJobs] = []
     private var timers = ReactorTimers()
     /// The timer whose job is running: cancelling it from inside (a deadline failing its call) is a no-op.
     private var firing: ReactorTimer?
@@ -145,14 +151,15 @@ public final class ReactorLoop: @unchecked Sendable {
         try SystemCall.check("epoll_ctl") { epoll_ctl(epoll, operation, fd, &event) }
     }
 
-    /// Runs `work` once the current batch of jobs is done: a connection flushes the commands of
-    /// the whole batch in one write instead of waiting for a writability event per command.
-    public func afterJobs(_ work: @escaping () -> Void) { soon.append(work) }
+    /// Runs `work`'s `afterJobs` once the current batch of jobs is done: a connection flushes the
+    /// commands of the whole batch in one write instead of waiting for a writability event per
+    /// command.
+    public func afterJobs(_ work: any AfterJobs) { soon.append(work) }
 
     func runSoon() {
         while !soon.isEmpty {
             swap(&soon, &running)
-            for work in running { work() }
+            for work in running { work.afterJobs() }
             running.removeAll(keepingCapacity: true)
         }
     }
@@ -174,7 +181,7 @@ public final class ReactorLoop: @unchecked Sendable {
 
     func timeoutMilliseconds() -> Int32 {
         guard let first = timers.nextDeadline else { return -1 }
-        let wait = first - ContinuousClock.now
+        let wait = first - MonotonicClock.Instant.now
         return wait <= .zero ? 0 : Int32(min(wait / .milliseconds(1), 60_000).rounded(.up))
     }
 

@@ -1,3 +1,5 @@
+import StackCore
+
 /// A timer armed on the reactor: its length (which queue holds it) and its id (its place there).
 public struct ReactorTimer: Hashable, Sendable {
     let length: Duration
@@ -15,7 +17,7 @@ struct ReactorTimers {
     typealias Job = () -> Void
 
     private struct Timer {
-        let deadline: ContinuousClock.Instant
+        let deadline: MonotonicClock.Instant
         let id: Int
         /// nil once cancelled.
         var job: Job?
@@ -27,7 +29,7 @@ struct ReactorTimers {
         var timers: [Timer] = []
         var first = 0
         var head: Timer? { first < timers.count ? timers[first] : nil }
-        var headDeadline: ContinuousClock.Instant? { first < timers.count ? timers[first].deadline : nil }
+        var headDeadline: MonotonicClock.Instant? { first < timers.count ? timers[first].deadline : nil }
         var drained: Bool { first == timers.count }
 
         /// Drops the job of timer `id`, if it is still pending.
@@ -61,7 +63,7 @@ struct ReactorTimers {
     private var lastID = 0
 
     /// Arms a timer `delay` after `now`.
-    mutating func arm(after delay: Duration, now: ContinuousClock.Instant, _ job: @escaping Job) -> ReactorTimer {
+    mutating func arm(after delay: Duration, now: MonotonicClock.Instant, _ job: @escaping Job) -> ReactorTimer {
         lastID += 1
         let timer = Timer(deadline: now + delay, id: lastID, job: job)
         if let index = queues.firstIndex(where: { $0.length == delay }) {
@@ -77,8 +79,8 @@ struct ReactorTimers {
     }
 
     /// The earliest deadline of a timer still pending.
-    var nextDeadline: ContinuousClock.Instant? {
-        var earliest: ContinuousClock.Instant?
+    var nextDeadline: MonotonicClock.Instant? {
+        var earliest: MonotonicClock.Instant?
         for index in queues.indices {
             if let deadline = queues[index].queue.headDeadline, earliest.map({ deadline < $0 }) ?? true { earliest = deadline }
         }
@@ -86,9 +88,9 @@ struct ReactorTimers {
     }
 
     /// Takes the timers due at `now` out, earliest first, leaving out the cancelled ones.
-    mutating func due(at now: ContinuousClock.Instant) -> [(timer: ReactorTimer, job: Job)] {
+    mutating func due(at now: MonotonicClock.Instant) -> [(timer: ReactorTimer, job: Job)] {
         guard let next = nextDeadline, next <= now else { return [] }
-        var fired: [(deadline: ContinuousClock.Instant, timer: ReactorTimer, job: Job)] = []
+        var fired: [(deadline: MonotonicClock.Instant, timer: ReactorTimer, job: Job)] = []
         for index in queues.indices {
             let length = queues[index].length
             while let timer = queues[index].queue.head, timer.deadline <= now {

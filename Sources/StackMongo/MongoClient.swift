@@ -16,7 +16,7 @@ final class MongoClient: Sendable {
     private let jobs = Jobs()
     private let workers: Int
     private let settings: PoolSettings
-    private let failFast: Mutex<FailFast<ContinuousClock.Instant>>
+    private let failFast: Mutex<FailFast<MonotonicClock.Instant>>
 
     init(url: String, settings: PoolSettings) throws {
         mongoc_init()
@@ -67,7 +67,7 @@ final class MongoClient: Sendable {
     /// is the client's time from the reply's arrival to its value (BSON to JSON, then `read`).
     func command<T>(_ name: String, _ json: String,
                     reading read: @escaping @Sendable (MongoReply) throws -> T) async throws -> (value: T, decoding: Duration) {
-        let enqueued = ContinuousClock.now
+        let enqueued = MonotonicClock.Instant.now
         if failFast.withLock({ $0.admit(now: enqueued) }) != nil {
             throw StoreError(.unavailable, store: .document, operation: name,
                              detail: "the server did not answer a moment ago; failing fast until the next try")
@@ -87,7 +87,7 @@ final class MongoClient: Sendable {
                     }
                 }
                 jobs.submit { client in
-                    let waited = ContinuousClock.now - enqueued
+                    let waited = MonotonicClock.Instant.now - enqueued
                     guard !once.isDone else { return }
                     guard waited <= settings.waitTimeout else {
                         return once.resume(with: .failure(StoreError(.poolTimeout, store: .document, operation: name,
@@ -96,7 +96,7 @@ final class MongoClient: Sendable {
                     once.resume(with: Result {
                         let (reply, answered) = try Self.run(client, database, name, json)
                         let value = Result { try read(reply) }
-                        return (waited, ContinuousClock.now - answered, Handover(value))
+                        return (waited, MonotonicClock.Instant.now - answered, Handover(value))
                     })
                 }
             }
@@ -113,7 +113,7 @@ final class MongoClient: Sendable {
 
     /// The reply, and when it arrived (before libbson turned it into JSON).
     private static func run(_ client: OpaquePointer, _ database: String, _ name: String,
-                            _ json: String) throws -> (MongoReply, answered: ContinuousClock.Instant) {
+                            _ json: String) throws -> (MongoReply, answered: MonotonicClock.Instant) {
         var error = bson_error_t()
         let bytes = Array(json.utf8)
         guard let command = bson_new_from_json(bytes, bytes.count, &error) else {
@@ -125,7 +125,7 @@ final class MongoClient: Sendable {
         defer { reply.deallocate() }
         let replyDocument = OpaquePointer(reply)
         let ok = mongoc_client_command_simple(client, database, command, nil, replyDocument, &error)
-        let answered = ContinuousClock.now
+        let answered = MonotonicClock.Instant.now
         defer { bson_destroy(replyDocument) }
         guard ok else { throw failure(name, &error) }
         var length = 0

@@ -19,7 +19,7 @@ public typealias Rows = [[String?]]
 /// and execute with `PQsendPrepare`/`PQsendQueryPrepared`, read with `PQconsumeInput`/`PQisBusy`.
 /// Its handle is used on the reactor thread only. Every call has a deadline; a call that misses
 /// it, or a connection that breaks, leaves the connection broken for the pool to replace.
-final class PostgresConnection: PooledConnection, @unchecked Sendable {
+final class PostgresConnection: PooledConnection, DeadlineWatched, @unchecked Sendable {
     private var handle: OpaquePointer?
     /// The socket the reactor watches, or -1.
     private var socket: Int32 = -1
@@ -29,7 +29,7 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
     private let broken = Atomic(false)
     private let reactor = Reactor.shared
     private let callTimeout: Duration
-    private lazy var deadlines = DeadlineWatch(on: reactor.thread) { [weak self] now in self?.overdue(now) }
+    var deadlineWatch = DeadlineWatch()
 
     /// The call in flight. A class: the connection, its reply handlers and `finished` pass it
     /// around, and as a struct of this size each of those was a copy through value witnesses.
@@ -38,11 +38,11 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
         let parameters: [String?]
         let continuation: UnsafeContinuation<Rows, any Error>
         var preparing = false
-        let deadline: ContinuousClock.Instant
+        let deadline: MonotonicClock.Instant
         var rows: Rows = []
         var failure: StoreError?
 
-        init(statement: Statement, parameters: [String?], continuation: UnsafeContinuation<Rows, any Error>, deadline: ContinuousClock.Instant) {
+        init(statement: Statement, parameters: [String?], continuation: UnsafeContinuation<Rows, any Error>, deadline: MonotonicClock.Instant) {
             self.statement = statement
             self.parameters = parameters
             self.continuation = continuation
@@ -81,7 +81,7 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
 
     /// Fails the call in flight once past its deadline, breaking the connection; else gives its
     /// deadline to watch for.
-    private func overdue(_ now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+    func overdue(_ now: MonotonicClock.Instant) -> MonotonicClock.Instant? {
         guard let request else { return nil }
         guard request.deadline <= now else { return request.deadline }
         fail(.timeout, "no answer within \(callTimeout)", breaking: true)
@@ -89,8 +89,8 @@ final class PostgresConnection: PooledConnection, @unchecked Sendable {
     }
 
     private func send(_ statement: Statement, _ parameters: [String?], _ continuation: UnsafeContinuation<Rows, any Error>) {
-        let deadline = ContinuousClock.now + callTimeout
-        deadlines.watch(deadline)
+        let deadline = MonotonicClock.Instant.now + callTimeout
+        watch(deadline, on: reactor.thread)
         begin(Request(statement: statement, parameters: parameters, continuation: continuation, deadline: deadline))
     }
 

@@ -11,7 +11,7 @@ import Synchronization
 public final class PostgresStore: RelationalPort, EvidenceSource {
     private let conninfo: PostgresConninfo
     private let settings: PoolSettings
-    private let pool: ConnectionPool<PostgresConnection, ContinuousClock>
+    private let pool: ConnectionPool<PostgresConnection, MonotonicClock>
     /// Statements executed by name, with the parameters of the first, for the plans after the run.
     private let issued = IssuedCalls<[String?]>()
     /// The server's query identifier of each statement, by name (asked once).
@@ -285,20 +285,20 @@ public final class PostgresStore: RelationalPort, EvidenceSource {
     }
 
     public func user(id: UUIDValue) async throws -> User? {
-        try await query(Self.user, ["\(id)"]).first.map(Self.user(from:))
+        try await query(Self.user, [id.description]).first.map(Self.user(from:))
     }
 
     public func updateProfile(userID: UUIDValue, change: ProfileChange, at: Date) async throws -> User? {
-        try await query(Self.updateProfile, ["\(userID)", change.name, change.avatarURL, change.department, change.position,
+        try await query(Self.updateProfile, [userID.description, change.name, change.avatarURL, change.department, change.position,
                                              Self.epoch(at)]).first.map(Self.user(from:))
     }
 
     public func memberIDs(organizationID: UUIDValue, activeOnly: Bool) async throws -> [UUIDValue] {
-        try await query(Self.members, ["\(organizationID)", String(activeOnly)]).compactMap { $0[0].flatMap(UUIDValue.init) }
+        try await query(Self.members, [organizationID.description, String(activeOnly)]).compactMap { $0[0].flatMap(UUIDValue.init) }
     }
 
     public func hasPermission(userID: UUIDValue, organizationID: UUIDValue, resource: String, action: String) async throws -> Bool {
-        try await query(Self.permission, ["\(userID)", "\(organizationID)", resource, action]).first?[0] == "t"
+        try await query(Self.permission, [userID.description, organizationID.description, resource, action]).first?[0] == "t"
     }
 
     public func organizationIDs() async throws -> Set<UUIDValue> {
@@ -306,12 +306,12 @@ public final class PostgresStore: RelationalPort, EvidenceSource {
     }
 
     public func users(after: UUIDValue?, limit: Int) async throws -> [User] {
-        try await query(Self.usersPage, [after.map { "\($0)" }, String(limit)]).map(Self.user(from:))
+        try await query(Self.usersPage, [after?.description, String(limit)]).map(Self.user(from:))
     }
 
     public func appendAudit(_ entry: AuditLogEntry) async throws {
-        _ = try await query(Self.audit, ["\(entry.id)", "\(entry.organizationID)", "\(entry.userID)", entry.action, entry.resourceType,
-                                         entry.resourceID.map { "\($0)" }, Self.json(entry.changes), entry.ipAddress, entry.userAgent,
+        _ = try await query(Self.audit, [entry.id.description, entry.organizationID.description, entry.userID.description, entry.action, entry.resourceType,
+                                         entry.resourceID?.description, Self.json(entry.changes), entry.ipAddress, entry.userAgent,
                                          Self.epoch(entry.createdAt)])
     }
 

@@ -42,7 +42,7 @@ struct RedisServerError: Error {
 
 /// One hiredis async context driven by the reactor: commands are written and replies read on
 /// the reactor thread; callers await them. Pipelining is free — several commands in one call.
-final class RedisConnection: PooledConnection, @unchecked Sendable {
+final class RedisConnection: PooledConnection, DeadlineWatched, AfterJobs, @unchecked Sendable {
     // Touched only on the reactor thread.
     private var context: UnsafeMutablePointer<redisAsyncContext>?
     private var isConnected = false
@@ -56,7 +56,7 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
     /// Batches sent and not yet known to be answered; answered ones are dropped when the
     /// deadline watch checks or the list grows.
     private var waiting: [Batch] = []
-    private lazy var deadlines = DeadlineWatch(on: reactor.thread) { [weak self] now in self?.overdue(now) }
+    var deadlineWatch = DeadlineWatch()
 
     private init(callTimeout: Duration) { self.callTimeout = callTimeout }
 
@@ -98,7 +98,7 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
 
     /// Fails a batch past its deadline with `timeout` and breaks the connection (the others then
     /// fail as the connection closes); else gives the next deadline to watch for.
-    private func overdue(_ now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+    func overdue(_ now: MonotonicClock.Instant) -> MonotonicClock.Instant? {
         waiting.removeAll { !$0.isPending }
         guard let first = waiting.min(by: { $0.deadline < $1.deadline }) else { return nil }
         guard first.deadline <= now else { return first.deadline }
@@ -206,12 +206,11 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
         guard isConnected, !flushing else { return interest(write: true) }
         guard !flushQueued else { return }
         flushQueued = true
-        reactor.thread.afterJobs(flushQueuedOutput)
+        reactor.thread.afterJobs(self)
     }
 
-    /// `wantsWrite`'s job, made once (not a closure per call); weak, as the connection keeps it.
-    private lazy var flushQueuedOutput: () -> Void = { [weak self] in
-        guard let self else { return }
+    /// `wantsWrite`'s job: the output queued in this batch, written.
+    func afterJobs() {
         flushQueued = false
         guard let context else { return }
         flushing = true
@@ -223,7 +222,7 @@ final class RedisConnection: PooledConnection, @unchecked Sendable {
     private func write(_ batch: Batch, _ commands: [[String]]) {
         if waiting.count >= 16 { waiting.removeAll { !$0.isPending } }
         waiting.append(batch)
-        deadlines.watch(batch.deadline)
+        watch(batch.deadline, on: reactor.thread)
         for command in commands { write(command, batch) }
     }
 
@@ -266,7 +265,7 @@ private final class Batch {
     /// The first command's name and the time the batch is given, to name a timeout.
     let operation: String
     let limit: Duration
-    let deadline: ContinuousClock.Instant
+    let deadline: MonotonicClock.Instant
     private var continuation: UnsafeContinuation<[RedisReply], any Error>?
 
     init(_ commands: [[String]], limit: Duration, _ continuation: UnsafeContinuation<[RedisReply], any Error>) {

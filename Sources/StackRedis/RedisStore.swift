@@ -6,7 +6,7 @@ import StackIO
 /// reads or writes carries its prefix (default `stacksim:`), so it shares a server with other
 /// applications without touching their keys.
 public final class RedisStore: CachePort, EvidenceSource {
-    private let pool: ConnectionPool<RedisConnection, ContinuousClock>
+    private let pool: ConnectionPool<RedisConnection, MonotonicClock>
     /// Put before every key: the keys stacksim owns.
     public let prefix: String
     /// Commands sent by name (`GET`, `SET`, …) and the time of the calls that sent them, to set

@@ -78,12 +78,12 @@ struct BenchCommand: AsyncParsableCommand {
     /// `callers` tasks on `executor`, each calling `call` back to back until `length` has passed.
     static func closedLoop(callers: Int, for length: Duration, on executor: (any TaskExecutor)?,
                            _ call: @escaping @Sendable () async throws -> Void) async throws -> (Int, Double) {
-        let start = ContinuousClock.now, end = start + length
+        let start = MonotonicClock.Instant.now, end = start + length
         let done = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<callers {
                 group.addTask(executorPreference: executor) {
                     var n = 0
-                    while ContinuousClock.now < end {
+                    while MonotonicClock.Instant.now < end {
                         try await call()
                         n += 1
                     }
@@ -92,6 +92,6 @@ struct BenchCommand: AsyncParsableCommand {
             }
             return try await group.reduce(0, +)
         }
-        return (done, Double((ContinuousClock.now - start) / .milliseconds(1)) / 1000)
+        return (done, (MonotonicClock.Instant.now - start).seconds)
     }
 }
