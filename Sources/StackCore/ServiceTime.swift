@@ -324,12 +324,6 @@ public final class StoreCallTrace: Sendable {
     /// Whether an operation name is a wait in front of a store rather than a call to it.
     public static func isWait(_ operation: String) -> Bool { operation == connectionWait || operation == slotWait }
 
-    /// Times waiting for one of `store`'s pooled connections; reports show it beside the store's calls.
-    public static func measureConnectionWait<T>(_ store: StoreKind, _ body: () async throws -> T) async throws -> T {
-        // A wait holds no other wait: nothing inside to leave out.
-        try await timed(store, connectionWait, waitsInside: false, body).result
-    }
-
     /// Times `body` as one call to `store` and records it in the current trace, if any. A wait
     /// for a connection or a slot inside `body` is recorded on its own and left out of the call's time.
     public static func measure<T>(_ store: StoreKind, _ operation: String,
@@ -350,22 +344,14 @@ public final class StoreCallTrace: Sendable {
     /// those the trace recorded while `body` ran: a request's calls run one after another.
     static func timed<T>(_ store: StoreKind, _ operation: String, waitsInside counting: Bool = true,
                          took: (Duration) -> Void = { _ in }, _ body: () async throws -> T) async throws -> (result: T, elapsed: Duration) {
-        let trace = current
-        let timeline = trace?.timeline ?? .wall, start = timeline.now()
-        let waitedBefore = counting ? trace?.waited : nil
-        func finish(failed: Bool) -> Duration {
-            let elapsed = Duration.nanoseconds(timeline.now() - start)
-            took(elapsed)
-            guard let trace else { return elapsed }
-            let waitsInside = waitedBefore.map { Duration.nanoseconds(trace.waited - $0) } ?? .zero
-            trace.add(store, operation, started: start, duration: elapsed - waitsInside, failed: failed)
-            return elapsed
-        }
+        let span = StoreCallSpan(store, operation, waitsInside: counting)
         do {
             let result = try await body()
-            return (result, finish(failed: false))
+            let elapsed = span.end(failed: false)
+            took(elapsed)
+            return (result, elapsed)
         } catch {
-            _ = finish(failed: true)
+            took(span.end(failed: true))
             throw error
         }
     }
@@ -376,15 +362,52 @@ public final class StoreCallTrace: Sendable {
         trace.add(store, operation, started: trace.timeline.now() - duration.nanoseconds, duration: duration, failed: failed)
     }
 
-    private var waited: Int64 { calls.withLock { $0.waited } }
+    fileprivate var waited: Int64 { calls.withLock { $0.waited } }
 
-    private func add(_ store: StoreKind, _ operation: String, started: Int64, duration: Duration, failed: Bool) {
+    fileprivate func add(_ store: StoreKind, _ operation: String, started: Int64, duration: Duration, failed: Bool) {
         let wait = Self.isWait(operation)
         calls.withLock { trace in
             trace.started = min(trace.started ?? started, started)
             trace.calls.append(StoreCall(store: store, operation: operation, duration: duration, failed: failed))
             if wait { trace.waited += duration.nanoseconds }
         }
+    }
+}
+
+/// One store call being timed, begun before the call and ended after it: `StoreCallTrace.measure`
+/// without a closure. An awaited closure costs a hop back to the caller's executor when it
+/// returns, so the live adapters' per-call path times its calls with spans.
+public struct StoreCallSpan {
+    private let trace: StoreCallTrace?
+    private let timeline: Timeline
+    private let store: StoreKind
+    private let operation: String
+    private let start: Int64
+    /// The trace's waits when the call began; nil when the caller promises none inside.
+    private let waitedBefore: Int64?
+
+    /// Begins timing a call to `store`. With `waitsInside: false` the caller promises the call
+    /// records no wait (a wait itself, an embedded store without service slots), and the
+    /// bookkeeping for them is skipped. The waits inside are those the trace recorded while the
+    /// call ran: a request's calls run one after another.
+    public init(_ store: StoreKind, _ operation: String, waitsInside counting: Bool = true) {
+        trace = StoreCallTrace.current
+        timeline = trace?.timeline ?? .wall
+        self.store = store
+        self.operation = operation
+        start = timeline.now()
+        waitedBefore = counting ? trace?.waited : nil
+    }
+
+    /// Ends the call: records it in the trace, if any, less the waits recorded inside it, and
+    /// returns its whole time, waits inside included.
+    @discardableResult
+    public func end(failed: Bool) -> Duration {
+        let elapsed = Duration.nanoseconds(timeline.now() - start)
+        guard let trace else { return elapsed }
+        let waitsInside = waitedBefore.map { Duration.nanoseconds(trace.waited - $0) } ?? .zero
+        trace.add(store, operation, started: start, duration: elapsed - waitsInside, failed: failed)
+        return elapsed
     }
 }
 

@@ -38,9 +38,23 @@ where PoolClock.Duration == Duration, PoolClock: Sendable {
 
     /// Runs `body` with a connection of its own, returned to the pool afterwards (closed if broken).
     public func withConnection<T>(_ body: (Connection) async throws -> T) async throws -> T {
-        let connection = try await StoreCallTrace.measureConnectionWait(store) { try await acquire() }
+        let connection = try await lease()
         defer { release(connection) }
         return try await body(connection)
+    }
+
+    /// A connection of the caller's own, to give back with `release`; the wait for it is recorded
+    /// as the store's connection wait. `withConnection` without a closure, for the per-call path.
+    public func lease() async throws -> Connection {
+        let wait = StoreCallSpan(store, StoreCallTrace.connectionWait, waitsInside: false)
+        do {
+            let connection = try await acquire()
+            wait.end(failed: false)
+            return connection
+        } catch {
+            wait.end(failed: true)
+            throw error
+        }
     }
 
     /// Closes every idle connection and fails every waiter; connections in use close when returned.
@@ -114,7 +128,8 @@ where PoolClock.Duration == Duration, PoolClock: Sendable {
         }
     }
 
-    private func release(_ connection: Connection) {
+    /// Gives back a leased connection: to a waiter, to the idle ones, or closed if broken.
+    public func release(_ connection: Connection) {
         let now = clock.now
         let (action, waiter) = state.withLock { s in
             let action = s.machine.release(connection, broken: connection.isBroken, now: now)

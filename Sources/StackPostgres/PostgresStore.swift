@@ -33,9 +33,18 @@ public final class PostgresStore: RelationalPort, EvidenceSource {
 
     public func shutdown() { pool.shutdown() }
 
+    /// Times a statement as one call (a span: no awaited closures on the per-call path).
     func query(_ statement: Statement, _ parameters: [String?] = []) async throws -> Rows {
-        try await StoreCallTrace.measure(.relational, statement.name, took: { issued.record(statement.name, first: parameters, took: $0) }) {
-            try await pool.withConnection { try await $0.query(statement, parameters) }
+        let call = StoreCallSpan(.relational, statement.name)
+        do {
+            let connection = try await pool.lease()
+            defer { pool.release(connection) }
+            let rows = try await connection.query(statement, parameters)
+            issued.record(statement.name, first: parameters, took: call.end(failed: false))
+            return rows
+        } catch {
+            issued.record(statement.name, first: parameters, took: call.end(failed: true))
+            throw error
         }
     }
 

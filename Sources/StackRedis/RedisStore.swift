@@ -36,10 +36,19 @@ public final class RedisStore: CachePort, EvidenceSource {
         }
     }
 
-    /// Runs commands on one pooled connection, timed as the call `name`.
+    /// Runs commands on one pooled connection, timed as the call `name` (a span: no awaited
+    /// closures on the per-call path).
     private func run(_ name: String, _ commands: [[String]], extra: Duration = .zero) async throws -> [RedisReply] {
-        try await StoreCallTrace.measure(.cache, name, took: { count(commands, took: $0) }) {
-            try await pool.withConnection { try await $0.send(commands, extra: extra) }
+        let call = StoreCallSpan(.cache, name)
+        do {
+            let connection = try await pool.lease()
+            defer { pool.release(connection) }
+            let replies = try await connection.send(commands, extra: extra)
+            count(commands, took: call.end(failed: false))
+            return replies
+        } catch {
+            count(commands, took: call.end(failed: true))
+            throw error
         }
     }
 

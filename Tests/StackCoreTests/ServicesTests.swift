@@ -157,10 +157,13 @@ struct ServiceTimeTests {
         let trace = StoreCallTrace()
         let start = ContinuousClock.now
         try await StoreCallTrace.$current.withValue(trace) {
-            try await StoreCallTrace.measure(.relational, "query") {
-                try await StoreCallTrace.measureConnectionWait(.relational) { try await Task.sleep(for: .milliseconds(30)) }
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            // As a live adapter times a call: the call's span, inside it the connection wait's.
+            let call = StoreCallSpan(.relational, "query")
+            let wait = StoreCallSpan(.relational, StoreCallTrace.connectionWait, waitsInside: false)
+            try await Task.sleep(for: .milliseconds(30))
+            wait.end(failed: false)
+            try await Task.sleep(for: .milliseconds(20))
+            call.end(failed: false)
         }
         let elapsed = ContinuousClock.now - start
         let wait = try #require(trace.recorded.first { $0.operation == StoreCallTrace.connectionWait })
