@@ -338,10 +338,8 @@ public final class StoreCallTrace: Sendable {
         try await timed(store, operation, took: took, body).result
     }
 
-    /// `measure`, also giving the call's whole time, waits inside included. With
-    /// `waitsInside: false` the caller promises `body` records no wait (an embedded store
-    /// without service slots), and the bookkeeping for them is skipped. The waits inside are
-    /// those the trace recorded while `body` ran: a request's calls run one after another.
+    /// `measure`, also giving the call's whole time, waits inside included; `waitsInside` as for
+    /// `StoreCallSpan`.
     static func timed<T>(_ store: StoreKind, _ operation: String, waitsInside counting: Bool = true,
                          took: (Duration) -> Void = { _ in }, _ body: () async throws -> T) async throws -> (result: T, elapsed: Duration) {
         let span = StoreCallSpan(store, operation, waitsInside: counting)
