@@ -22,10 +22,12 @@ out=$(mktemp -d)
 # bench ends: the MongoDB test server keeps its data in one file it reloads on a restart, and a
 # bench's dataset left there made the live restart test's recovery slower than it allows.
 places=(--postgres-schema stacksim_bench --redis-prefix stacksim-bench: --mongo-url "${STACKSIM_MONGO_URL%/*}/stacksim_bench")
-holder=
+holder= seeded=
 finish() {
     [[ -z $holder ]] || kill "$holder" 2>/dev/null
-    "$bin" db reset --target live --yes "${places[@]}" >/dev/null || echo "bench/live.sh: could not delete the bench's data (stacksim db reset --target live --yes ${places[*]})" >&2
+    # Only once a bench has run: bad input leaves the servers untouched.
+    [[ -z $seeded ]] || "$bin" db reset --target live --yes "${places[@]}" >/dev/null \
+        || echo "bench/live.sh: could not delete the bench's data (stacksim db reset --target live --yes ${places[*]})" >&2
 }
 trap finish EXIT
 wake=${CPU_WAKE_LATENCY:-off}
@@ -49,6 +51,7 @@ user() { awk '{ print $1 }' "$out/cpu"; }
 # Seconds per call, in µs: per SECONDS CALLS.
 per() { echo "$1 $2" | awk '{ printf "%.2f", $1 / $2 * 1e6 }'; }
 : >"$out/rows"
+seeded=yes
 for repeat in $(seq "$repeats"); do
     "$bin" bench Scenarios/default.yaml --target live --connections "$list" --duration "${seconds}s" "${places[@]}" >"$out/stacksim.txt"
     read -r user organization key schema < <(sed -n 's/^PARAMS user=\([^ ]*\) organization=\([^ ]*\) .* key=\([^ ]*\) schema=\([^ ]*\)/\1 \2 \3 \4/p' "$out/stacksim.txt")
