@@ -18,13 +18,36 @@ public enum Redaction {
 
     /// `text` with every credential replaced by `***`.
     public static func redact(_ text: String) -> String {
-        guard text.contains("@") || text.range(of: "pass", options: .caseInsensitive) != nil
-            || text.range(of: "pwd", options: .caseInsensitive) != nil else { return text }
+        guard mayHoldCredential(text) else { return text }
         var result = text
         for (expression, template) in rules {
             let range = NSRange(result.startIndex..., in: result)
             result = expression.stringByReplacingMatches(in: result, range: range, withTemplate: template)
         }
         return result
+    }
+
+    /// Whether a rule could match: a userinfo's `@`, or `pass` or `pwd` followed (past the rest of
+    /// a keyword such as `password`, and any space) by `=`. Reports say "pass" and "passed" in many
+    /// places; the expressions run only over text that may hold a credential. A byte outside ASCII
+    /// may be any letter or space here, as the expressions fold case and take Unicode's spaces.
+    static func mayHoldCredential(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        func isAny(_ i: Int, _ letter: Character) -> Bool {
+            i < bytes.count && (bytes[i] | 0x20 == letter.asciiValue! || bytes[i] >= 0x80)
+        }
+        func isLetterOrSpace(_ byte: UInt8) -> Bool {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20) || byte == 0x20 || (0x09...0x0D).contains(byte) || byte >= 0x80
+        }
+        for (i, byte) in bytes.enumerated() {
+            if byte == UInt8(ascii: "@") { return true }
+            guard byte | 0x20 == UInt8(ascii: "p"),
+                  isAny(i + 1, "a") && isAny(i + 2, "s") && isAny(i + 3, "s") || isAny(i + 1, "w") && isAny(i + 2, "d")
+            else { continue }
+            var j = i + 1
+            while j < bytes.count, isLetterOrSpace(bytes[j]) { j += 1 }
+            if j < bytes.count, bytes[j] == UInt8(ascii: "=") { return true }
+        }
+        return false
     }
 }

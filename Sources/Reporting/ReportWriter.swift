@@ -8,29 +8,37 @@ public enum ReportWriter {
     /// `latency.hlog`; returns the files written.
     @discardableResult
     public static func write(_ report: RunReport, histogramLog: [String], to directory: URL) throws -> [URL] {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let hlog = HistogramLog.header(startTime: report.startedAt) + histogramLog.map { $0 + "\n" }.joined()
         let files: [(String, String)] = [
             ("report.json", String(decoding: try report.jsonData(), as: UTF8.self)),
             ("report.md", TextReports.markdown(report)),
             ("report.html", HTMLReport.render(report)),
             ("junit.xml", JUnitReport.render(report)),
             ("intervals.csv", intervalsCSV(report.intervals)),
-            ("latency.hlog", hlog),
         ]
-        return try write(files, to: directory)
+        let hlog = HistogramLog.header(startTime: report.startedAt) + histogramLog.map { redactingTag($0) + "\n" }.joined()
+        return try write(files, to: directory) + [try save(hlog, as: "latency.hlog", in: directory)]
     }
 
     /// Writes each (name, text) into `directory`, atomically: whatever path an error message
     /// took into a report, no credential leaves in it.
     @discardableResult
     public static func write(_ files: [(name: String, text: String)], to directory: URL) throws -> [URL] {
+        try files.map { name, text in try save(Redaction.redact(text), as: name, in: directory) }
+    }
+
+    private static func save(_ text: String, as name: String, in directory: URL) throws -> URL {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return try files.map { name, text in
-            let url = directory.appendingPathComponent(name)
-            try Data(Redaction.redact(text).utf8).write(to: url, options: .atomic)
-            return url
-        }
+        let url = directory.appendingPathComponent(name)
+        try Data(text.utf8).write(to: url, options: .atomic)
+        return url
+    }
+
+    /// A histogram log line with its tag redacted and its histogram as it was: base64 is no
+    /// credential but can read like one (`…+pWd==` is `pwd=` to the redaction), and masking it
+    /// would lose that interval's histogram.
+    static func redactingTag(_ line: String) -> String {
+        guard let payload = line.lastIndex(of: ",") else { return Redaction.redact(line) }
+        return Redaction.redact(String(line[..<payload])) + line[payload...]
     }
 
     /// One row per operation per second: completed, successful, failed, and the successful ones' latency.

@@ -162,6 +162,18 @@ struct ReportTests {
         #expect(md.contains("| board | 100 | 0 |"))
     }
 
+    @Test func theHistogramLogKeepsItsHistogramsAndRedactsItsTags() throws {
+        // Base64 that reads like `pwd=` to the redaction, and a tag that holds a credential.
+        let histogram = "1.000,1.000,0.120,HISTFAAAAEx4nJNpmSzMwMDAxwABTFCaEUzOhPGZGZiaGbqd+pWd=="
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hlog-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try ReportWriter.write(report([operation("board", p99: 2)]), histogramLog: ["Tag=board," + histogram, "Tag=redis://S3cr3t@h," + histogram],
+                               to: directory)
+        let lines = try String(contentsOf: directory.appendingPathComponent("latency.hlog"), encoding: .utf8)
+            .split(separator: "\n").filter { $0.hasPrefix("Tag=") }.map(String.init)
+        #expect(lines == ["Tag=board," + histogram, "Tag=redis://***@h," + histogram])
+    }
+
     @Test func theSummaryShowsEveryOperation() {
         let text = TextReports.summary(report([operation("board", p99: 3), operation("search", p99: 9)]))
         #expect(text.contains("board") && text.contains("search") && text.contains("snapshot lag"))

@@ -246,6 +246,9 @@ struct RedactionTests {
         "redis://default:S3cr3t-pw@127.0.0.1:6379/0",
         "mongodb://app:S3cr3t-pw@127.0.0.1:27017/app?authSource=admin",
         "cannot connect to mongodb://app:S3cr3t-pw@127.0.0.1/app: refused",
+        "PASSWORD = S3cr3t-pw",
+        "options: pwd=S3cr3t-pw;",
+        "password\u{2003}=\u{2003}S3cr3t-pw",
     ])
     func everyFormOfConnectionStringLosesItsPassword(_ text: String) {
         let redacted = Redaction.redact(text)
