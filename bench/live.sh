@@ -31,8 +31,10 @@ finish() {
 }
 trap finish EXIT
 wake=${CPU_WAKE_LATENCY:-off}
-if [[ $wake != off ]]; then
-    [[ $wake =~ ^[0-9]+us$ ]] || { echo "bench/live.sh: CPU_WAKE_LATENCY: expected off or a whole number of microseconds such as 0us, got '$wake'" >&2; exit 64; }
+[[ $wake == off || $wake =~ ^[0-9]+us$ ]] || { echo "bench/live.sh: CPU_WAKE_LATENCY: expected off or a whole number of microseconds such as 0us, got '$wake'" >&2; exit 64; }
+# Without a cpuidle driver the limit steers nothing: idle CPUs halt whatever it is.
+[[ $wake == off || $(cat /sys/devices/system/cpu/cpuidle/current_driver 2>/dev/null) != none ]] || wake=no-driver
+if [[ $wake != off && $wake != no-driver ]]; then
     # Holds the limit until killed; the kernel drops it when the file closes.
     python3 -c 'import os, signal, struct, sys
 fd = os.open("/dev/cpu_dma_latency", os.O_WRONLY)
@@ -94,7 +96,8 @@ def spread(values, digits=0):
     return " / ".join(f.format(v) for v in (values[0], statistics.median(values), values[-1]))
 print(f"{len({r[0] for r in rows})} repetitions; each cell: min / median / max. CPU: user + system µs per call "
       "(stacksim: its whole process; pgbench per transaction; redis-benchmark per request). Idle CPUs: "
-      + ("left alone" if sys.argv[2] == "off" else f"held to wake within {sys.argv[2][:-2]} µs for the whole bench") + ".\n")
+      + {"off": "left alone", "no-driver": "left alone (CPU_WAKE_LATENCY asked for a limit, but this machine has no cpuidle driver: "
+         "idle CPUs halt whatever the limit)"}.get(sys.argv[2], f"held to wake within {sys.argv[2][:-2]} µs for the whole bench") + ".\n")
 print("| connections | check/s stacksim | pgbench tps | ratio | CPU µs stacksim | pgbench | ratio "
       "| GET/s stacksim | redis-benchmark | ratio | CPU µs stacksim | redis-benchmark | ratio | board/s (test server) |")
 print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

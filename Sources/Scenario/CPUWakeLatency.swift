@@ -17,6 +17,9 @@ public enum CPUWakeLatency: Sendable, Equatable {
     case limit(microseconds: Int32)
 
     public static let device = "/dev/cpu_dma_latency"
+    /// The cpuidle driver: the limit steers its idle states, and with none (`none`) an idle CPU
+    /// halts whatever the limit.
+    public static let idleDriver = "/sys/devices/system/cpu/cpuidle/current_driver"
 
     /// `auto`, `off` or a limit such as `0us` or `20us`; nil for anything else.
     public init?(parsing text: String) {

@@ -34,12 +34,18 @@ final class WakeLatencyHold {
     deinit { release() }
 
     /// Holds what `request` asks for a run, if anything: the hold (nil when none) and what the
-    /// report says.
-    static func acquire(_ request: CPUWakeLatency, target: String,
-                        path: String = CPUWakeLatency.device) -> (WakeLatencyHold?, WakeLatencyInfo) {
+    /// report says. Without a cpuidle driver (`idleDriver` reads `none`) a limit would change
+    /// nothing, so none is held and the report says why.
+    static func acquire(_ request: CPUWakeLatency, target: String, path: String = CPUWakeLatency.device,
+                        idleDriver: String = CPUWakeLatency.idleDriver) -> (WakeLatencyHold?, WakeLatencyInfo) {
         switch request.limit(target: target) {
         case .failure(let info): return (nil, info)
         case .success(let microseconds):
+            let driver = (try? String(contentsOfFile: idleDriver, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            if driver == "none" {
+                return (nil, WakeLatencyInfo(state: .unavailable, limitUs: Int(microseconds),
+                                             note: "\(idleDriver): none (no cpuidle driver: idle CPUs halt whatever the limit)"))
+            }
             do {
                 return (try WakeLatencyHold(microseconds: microseconds, path: path), WakeLatencyInfo(state: .held, limitUs: Int(microseconds)))
             } catch {

@@ -22,21 +22,44 @@ struct WakeLatencyTests {
         #expect(off.state == .off)
     }
 
-    /// The kernel reads the limit as a native 32-bit integer written to the device; a regular
-    /// file stands in for it.
+    /// The kernel reads the limit as a native 32-bit integer written to the device; regular
+    /// files stand in for it and for the cpuidle driver's name.
     @Test func aHoldWritesTheLimitAndSaysWhyWhenItCannot() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("wake-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        #expect(FileManager.default.createFile(atPath: path, contents: nil))
-        let (hold, info) = WakeLatencyHold.acquire(.limit(microseconds: 7), target: "live", path: path)
+        let (path, driver) = try standIns(driver: "haltpoll")
+        defer { remove(path, driver) }
+        let (hold, info) = WakeLatencyHold.acquire(.limit(microseconds: 7), target: "live", path: path, idleDriver: driver)
         #expect(info == WakeLatencyInfo(state: .held, limitUs: 7))
         hold?.release()
         let bytes = try #require(FileManager.default.contents(atPath: path))
         #expect(bytes.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) } == 7 && bytes.count == 4)
 
         let missing = path + "-missing"
-        let (none, refused) = WakeLatencyHold.acquire(.auto, target: "embedded", path: missing)
+        let (none, refused) = WakeLatencyHold.acquire(.auto, target: "embedded", path: missing, idleDriver: driver)
         #expect(none == nil && refused.state == .unavailable && refused.limitUs == 0)
         #expect(refused.note?.hasPrefix("\(missing): No such file or directory") == true)
+    }
+
+    /// Without a cpuidle driver an idle CPU halts whatever the limit: nothing is held, and the
+    /// report says why rather than claiming a hold that changes nothing.
+    @Test func noCpuidleDriverMeansNoHold() throws {
+        let (path, driver) = try standIns(driver: "none")
+        defer { remove(path, driver) }
+        let (hold, info) = WakeLatencyHold.acquire(.auto, target: "embedded", path: path, idleDriver: driver)
+        #expect(hold == nil && info.state == .unavailable && info.limitUs == 0 && info.heldLimitUs == nil)
+        #expect(info.note?.contains("no cpuidle driver") == true)
+        #expect(FileManager.default.contents(atPath: path)?.isEmpty == true)
+    }
+
+    /// An empty file for the device, and one holding the cpuidle driver's name as sysfs has it.
+    private func standIns(driver name: String) throws -> (device: String, driver: String) {
+        let device = FileManager.default.temporaryDirectory.appendingPathComponent("wake-\(UUID().uuidString)").path
+        guard FileManager.default.createFile(atPath: device, contents: nil),
+              FileManager.default.createFile(atPath: device + "-driver", contents: Data((name + "\n").utf8))
+        else { throw CocoaError(.fileWriteUnknown) }
+        return (device, device + "-driver")
+    }
+
+    private func remove(_ files: String...) {
+        for file in files { try? FileManager.default.removeItem(atPath: file) }
     }
 }
