@@ -44,7 +44,7 @@ final class WakeLatencyHold {
             let driver = (try? String(contentsOfFile: idleDriver, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
             if driver == "none" {
                 return (nil, WakeLatencyInfo(state: .unavailable, limitUs: Int(microseconds),
-                                             note: "\(idleDriver): none (no cpuidle driver: idle CPUs halt whatever the limit)"))
+                                             note: "no cpuidle driver: \(idleDriver) reads none, so idle CPUs halt whatever the limit"))
             }
             do {
                 return (try WakeLatencyHold(microseconds: microseconds, path: path), WakeLatencyInfo(state: .held, limitUs: Int(microseconds)))
