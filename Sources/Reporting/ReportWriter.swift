@@ -16,18 +16,20 @@ public enum ReportWriter {
             ("intervals.csv", intervalsCSV(report.intervals)),
         ]
         let hlog = HistogramLog.header(startTime: report.startedAt) + histogramLog.map { redactingTag($0) + "\n" }.joined()
-        return try write(files, to: directory) + [try save(hlog, as: "latency.hlog", in: directory)]
+        let written = try write(files, to: directory)
+        return written + [try save(hlog, as: "latency.hlog", in: directory)]
     }
 
     /// Writes each (name, text) into `directory`, atomically: whatever path an error message
     /// took into a report, no credential leaves in it.
     @discardableResult
     public static func write(_ files: [(name: String, text: String)], to directory: URL) throws -> [URL] {
-        try files.map { name, text in try save(Redaction.redact(text), as: name, in: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return try files.map { name, text in try save(Redaction.redact(text), as: name, in: directory) }
     }
 
+    /// Writes `text` as it is into `directory`, which exists.
     private static func save(_ text: String, as name: String, in directory: URL) throws -> URL {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let url = directory.appendingPathComponent(name)
         try Data(text.utf8).write(to: url, options: .atomic)
         return url
