@@ -33,6 +33,9 @@ public struct LatencyHistogram: Sendable, Codable, Equatable {
     }
 
     public mutating func add(_ other: LatencyHistogram) {
+        // An empty one adds nothing, and merging walks every bucket: a report merges one per
+        // operation and shard, most failure histograms empty.
+        guard other.count > 0 else { return }
         histogram.add(other.histogram)
         clamped += other.clamped
         sumNanoseconds += other.sumNanoseconds
