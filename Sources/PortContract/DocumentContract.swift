@@ -102,7 +102,7 @@ extension PortContract {
             var changed = try await s.documents.sprint(id: sprint.id)
             try expect(changed?.name == sprint.name, "sprint reads back")
             changed?.status = .closed
-            changed?.metrics = SprintMetrics(tasks: found, burndown: [BurndownPoint(date: Date(), remainingHours: 12)])
+            changed?.metrics = SprintMetrics(tasks: Array(found), burndown: [BurndownPoint(date: Date(), remainingHours: 12)])
             try await s.documents.saveSprint(changed!)
             let read = try await s.documents.sprint(id: sprint.id)
             try expect(read?.status == .closed && read?.metrics.totalTasks == found.count && read?.metrics.burndown.count == 1,
@@ -128,10 +128,11 @@ extension PortContract {
             let task = newTask(data, org: 2, status: .todo, createdAt: Date().addingTimeInterval(3600))
             try await s.documents.insertTask(task)
             try expect(try await s.documents.task(id: task.id)?.title == task.title, "inserted task reads back")
-            try expect(try await s.documents.board(organizationID: task.organizationID, status: .todo, limit: 1).first?.id == task.id,
-                       "the newest todo heads the board")
+            let board = try await s.documents.board(organizationID: task.organizationID, status: .todo, limit: 1)
+            try expect(board.first?.id == task.id, "the newest todo heads the board")
             let before = try await s.documents.updateStatus(taskID: task.id, to: .done, at: Date())
             try expect(before?.status == .todo, "update returns the task as it was")
+            try expect(board.first?.status == .todo && board.count == 1, "a task list read before a write does not change with it")
             try expect(!(try await s.documents.board(organizationID: task.organizationID, status: .todo, limit: 1000).contains { $0.id == task.id }),
                        "it left the todo board")
             try expect(try await s.documents.board(organizationID: task.organizationID, status: .done, limit: 1).first?.id == task.id,

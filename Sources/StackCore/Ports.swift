@@ -36,19 +36,19 @@ public protocol DocumentPort: Sendable {
     func ping() async throws
     func load(_ dataset: Dataset) async throws
     /// `board`: tasks of an organization in a status, newest first.
-    func board(organizationID: UUIDValue, status: TaskStatus, limit: Int) async throws -> [ProjectTask]
+    func board(organizationID: UUIDValue, status: TaskStatus, limit: Int) async throws -> TaskList
     /// `my-tasks`: tasks of an assignee in a status.
-    func tasks(assigneeID: UUIDValue, status: TaskStatus) async throws -> [ProjectTask]
+    func tasks(assigneeID: UUIDValue, status: TaskStatus) async throws -> TaskList
     /// `my-active`: active tasks of an assignee in an organization (the partial index).
-    func activeTasks(organizationID: UUIDValue, assigneeID: UUIDValue) async throws -> [ProjectTask]
+    func activeTasks(organizationID: UUIDValue, assigneeID: UUIDValue) async throws -> TaskList
     /// `due-soon`: tasks of an organization due in [from, to), soonest first.
-    func dueSoon(organizationID: UUIDValue, from: Date, to: Date, limit: Int) async throws -> [ProjectTask]
+    func dueSoon(organizationID: UUIDValue, from: Date, to: Date, limit: Int) async throws -> TaskList
     /// `search`: text search over title, description and tags; any term matches, best score first.
-    func search(organizationID: UUIDValue, text: String, limit: Int) async throws -> [ProjectTask]
+    func search(organizationID: UUIDValue, text: String, limit: Int) async throws -> TaskList
     /// `task-stats`: count and estimated hours per status.
     func taskStats(organizationID: UUIDValue) async throws -> [StatusStat]
     /// Tasks of a sprint (no index in the seed: a collection scan).
-    func sprintTasks(sprintID: UUIDValue) async throws -> [ProjectTask]
+    func sprintTasks(sprintID: UUIDValue) async throws -> TaskList
     func task(id: UUIDValue) async throws -> ProjectTask?
     /// The tasks among these ids that exist, in no particular order (reading a run's writes back).
     func tasks(ids: [UUIDValue]) async throws -> [ProjectTask]

@@ -227,31 +227,32 @@ public final class MongoStore: DocumentPort, EvidenceSource {
         try await insert("load", into: "user_snapshots", dataset.snapshots)
     }
 
-    public func board(organizationID: UUIDValue, status: TaskStatus, limit: Int) async throws -> [ProjectTask] {
-        try await find("board", ProjectTask.self, in: "tasks", ["organization_id": "\(organizationID)", "status": status.rawValue],
-                       sort: [("created_at", -1)], limit: limit)
+    public func board(organizationID: UUIDValue, status: TaskStatus, limit: Int) async throws -> TaskList {
+        TaskList(try await find("board", ProjectTask.self, in: "tasks", ["organization_id": "\(organizationID)", "status": status.rawValue],
+                                sort: [("created_at", -1)], limit: limit))
     }
 
-    public func tasks(assigneeID: UUIDValue, status: TaskStatus) async throws -> [ProjectTask] {
-        try await find("my-tasks", ProjectTask.self, in: "tasks", ["assignee_id": "\(assigneeID)", "status": status.rawValue], sort: Self.byID)
+    public func tasks(assigneeID: UUIDValue, status: TaskStatus) async throws -> TaskList {
+        TaskList(try await find("my-tasks", ProjectTask.self, in: "tasks", ["assignee_id": "\(assigneeID)", "status": status.rawValue],
+                                sort: Self.byID))
     }
 
-    public func activeTasks(organizationID: UUIDValue, assigneeID: UUIDValue) async throws -> [ProjectTask] {
-        try await find("my-active", ProjectTask.self, in: "tasks",
-                       ["organization_id": "\(organizationID)", "assignee_id": "\(assigneeID)",
-                        "status": ["$in": TaskStatus.active.map(\.rawValue)]], sort: Self.byID)
+    public func activeTasks(organizationID: UUIDValue, assigneeID: UUIDValue) async throws -> TaskList {
+        TaskList(try await find("my-active", ProjectTask.self, in: "tasks",
+                                ["organization_id": "\(organizationID)", "assignee_id": "\(assigneeID)",
+                                 "status": ["$in": TaskStatus.active.map(\.rawValue)]], sort: Self.byID))
     }
 
-    public func dueSoon(organizationID: UUIDValue, from: Date, to: Date, limit: Int) async throws -> [ProjectTask] {
-        try await find("due-soon", ProjectTask.self, in: "tasks",
-                       ["organization_id": "\(organizationID)", "due_date": ["$gte": DocumentCodec.date(from), "$lt": DocumentCodec.date(to)]],
-                       sort: [("due_date", 1)], limit: limit)
+    public func dueSoon(organizationID: UUIDValue, from: Date, to: Date, limit: Int) async throws -> TaskList {
+        TaskList(try await find("due-soon", ProjectTask.self, in: "tasks",
+                                ["organization_id": "\(organizationID)", "due_date": ["$gte": DocumentCodec.date(from), "$lt": DocumentCodec.date(to)]],
+                                sort: [("due_date", 1)], limit: limit))
     }
 
     /// Text search; results are not ranked by score (the test server cannot), only limited.
-    public func search(organizationID: UUIDValue, text: String, limit: Int) async throws -> [ProjectTask] {
-        try await find("search", ProjectTask.self, in: "tasks", ["organization_id": "\(organizationID)", "$text": ["$search": text]],
-                       limit: limit)
+    public func search(organizationID: UUIDValue, text: String, limit: Int) async throws -> TaskList {
+        TaskList(try await find("search", ProjectTask.self, in: "tasks", ["organization_id": "\(organizationID)", "$text": ["$search": text]],
+                                limit: limit))
     }
 
     public func taskStats(organizationID: UUIDValue) async throws -> [StatusStat] {
@@ -266,8 +267,8 @@ public final class MongoStore: DocumentPort, EvidenceSource {
         }
     }
 
-    public func sprintTasks(sprintID: UUIDValue) async throws -> [ProjectTask] {
-        try await find("sprint-tasks", ProjectTask.self, in: "tasks", ["sprint_id": "\(sprintID)"], sort: [("position", 1)])
+    public func sprintTasks(sprintID: UUIDValue) async throws -> TaskList {
+        TaskList(try await find("sprint-tasks", ProjectTask.self, in: "tasks", ["sprint_id": "\(sprintID)"], sort: [("position", 1)]))
     }
 
     public func task(id: UUIDValue) async throws -> ProjectTask? {

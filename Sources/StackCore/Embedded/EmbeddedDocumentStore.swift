@@ -138,61 +138,61 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
         }
     }
 
-    public func board(organizationID: UUIDValue, status: TaskStatus, limit: Int) async throws -> [ProjectTask] {
+    public func board(organizationID: UUIDValue, status: TaskStatus, limit: Int) async throws -> TaskList {
         try await behaviour.query("board", .indexScan, on: "org_status_created", returned: \.count) { examined in
             state.withLock { c in
                 guard let index = c.orgStatusCreated[OrgStatus(organization: organizationID, status: status)] else { return [] }
-                let found = index.ascending.prefix(limit).compactMap { c.tasks[$0.id] }
+                let found = index.ascending.prefix(limit).map(\.id)
                 examined += found.count
-                return found
+                return TaskList(c.tasks, ids: found)
             }
         }
     }
 
-    public func tasks(assigneeID: UUIDValue, status: TaskStatus) async throws -> [ProjectTask] {
+    public func tasks(assigneeID: UUIDValue, status: TaskStatus) async throws -> TaskList {
         try await behaviour.query("my-tasks", .indexScan, on: "assignee_status", returned: \.count) { examined in
             state.withLock { c in
                 let ids = c.assigneeStatus[AssigneeStatus(assignee: assigneeID, status: status)] ?? []
                 examined += ids.count
-                return ids.sorted().compactMap { c.tasks[$0] }
+                return TaskList(c.tasks, ids: ids.sorted())
             }
         }
     }
 
-    public func activeTasks(organizationID: UUIDValue, assigneeID: UUIDValue) async throws -> [ProjectTask] {
+    public func activeTasks(organizationID: UUIDValue, assigneeID: UUIDValue) async throws -> TaskList {
         try await behaviour.query("my-active", .indexScan, on: "org_assignee_active", returned: \.count) { examined in
             state.withLock { c in
                 let ids = c.orgAssigneeActive[OrgAssignee(organization: organizationID, assignee: assigneeID)] ?? []
                 examined += ids.count
-                return ids.sorted().compactMap { c.tasks[$0] }
+                return TaskList(c.tasks, ids: ids.sorted())
             }
         }
     }
 
-    public func dueSoon(organizationID: UUIDValue, from: Date, to: Date, limit: Int) async throws -> [ProjectTask] {
+    public func dueSoon(organizationID: UUIDValue, from: Date, to: Date, limit: Int) async throws -> TaskList {
         try await behaviour.query("due-soon", .indexScan, on: "due_date", returned: \.count) { examined in
             state.withLock { c in
                 let start = from.timeIntervalSince1970, end = to.timeIntervalSince1970
-                var found: [ProjectTask] = []
+                var found: [Index.Entry] = []
                 if let index = c.dueDateByOrg[organizationID] {
                     for entry in index.entries(from: start, Self.firstID) {
                         guard entry.sort < end, found.count < limit else { break }
-                        if let task = c.tasks[entry.id] { found.append(task) }
+                        found.append(entry)
                     }
                 }
                 // The seed's plan walks every tenant's due dates from `from` until it has `limit`
                 // of this organization's, or reaches `to`.
                 let first = c.dueDate.rank(start, Self.firstID)
                 let last = limit > 0 && found.count == limit
-                    ? c.dueDate.rank(found[limit - 1].dueDate!.timeIntervalSince1970, found[limit - 1].id) + 1
+                    ? c.dueDate.rank(found[limit - 1].sort, found[limit - 1].id) + 1
                     : limit > 0 ? c.dueDate.rank(end, Self.firstID) : first
                 examined += last - first
-                return found
+                return TaskList(c.tasks, ids: found.map(\.id))
             }
         }
     }
 
-    public func search(organizationID: UUIDValue, text: String, limit: Int) async throws -> [ProjectTask] {
+    public func search(organizationID: UUIDValue, text: String, limit: Int) async throws -> TaskList {
         try await behaviour.query("search", .textIndex, on: "text", returned: \.count) { examined in
             state.withLock { c in
                 var scores: [UUIDValue: Int] = [:]
@@ -200,8 +200,8 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
                     examined += c.postings[term] ?? 0
                     for id in c.text[OrgTerm(organization: organizationID, term: term)] ?? [] { scores[id, default: 0] += 1 }
                 }
-                return scores.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-                    .prefix(limit).compactMap { c.tasks[$0.key] }
+                let ranked = scores.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+                return TaskList(c.tasks, ids: ranked.prefix(limit).map(\.key))
             }
         }
     }
@@ -221,11 +221,11 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
         }
     }
 
-    public func sprintTasks(sprintID: UUIDValue) async throws -> [ProjectTask] {
+    public func sprintTasks(sprintID: UUIDValue) async throws -> TaskList {
         try await behaviour.query("sprint-tasks", .collectionScan, on: "tasks", returned: \.count) { examined in
             state.withLock { c in
                 examined += c.tasks.count
-                return c.bySprint[sprintID]?.ascending.compactMap { c.tasks[$0.id] } ?? []
+                return TaskList(c.tasks, ids: c.bySprint[sprintID]?.ascending.map(\.id) ?? [])
             }
         }
     }

@@ -38,3 +38,5 @@ struct IDTable<Value> {
 
     var values: some Sequence<Value> { parts.lazy.flatMap(\.values) }
 }
+
+extension IDTable: Sendable where Value: Sendable {}

@@ -48,12 +48,14 @@ public struct CacheService: Sendable {
     public func dashboard(userID: UUIDValue, organizationID: UUIDValue) async throws -> Dashboard {
         try await readThrough(family: "dashboard", key: Self.dashboardKey(user: userID, org: organizationID),
                               ttl: settings.dashboardTTL) {
-            let active = try await stores.documents.activeTasks(organizationID: organizationID, assigneeID: userID)
+            // The titles are read at once: a task list kept across the awaits below would keep the
+            // embedded store's table shared while other requests write to it. A closure, not
+            // `\.title`: a task's fields are dynamic members, and a key path to one passed as a
+            // function is projected at run time (2 % of the embedded stack's CPU).
+            let active = try await stores.documents.activeTasks(organizationID: organizationID, assigneeID: userID).prefix(20).map { $0.title }
             let stats = try await taskStats(organizationID: organizationID)
             let recent = try await stores.documents.recentActivity(organizationID: organizationID, limit: 10)
-            // A closure, not `\.title`: a task's fields are dynamic members, and a key path to
-            // one passed as a function is projected at run time (2 % of the embedded stack's CPU).
-            return Dashboard(activeTasks: active.prefix(20).map { $0.title }, stats: stats,
+            return Dashboard(activeTasks: active, stats: stats,
                              recentActivity: recent.map { $0.resourceID.text(after: $0.action, separator: UInt8(ascii: " ")) })
         }
     }

@@ -6,7 +6,9 @@ import StackSim
 let carryOver = ActionDefinition(name: "carry-over", resource: "sprint", permission: "update") { ctx, who, _ in
     guard let active = await who.sprints.activeSprintID, let next = await who.sprints.nextSprintID else { return }
     let now = ctx.time.now()
-    for task in try await ctx.stores.documents.sprintTasks(sprintID: active) where task.status != .done {
+    // Copied out first: each move writes to the store, and a write made while a task list is held
+    // copies the part of the embedded store's table it changes (see `TaskList`).
+    for task in Array(try await ctx.stores.documents.sprintTasks(sprintID: active)) where task.status != .done {
         _ = try await ctx.stores.documents.moveTask(taskID: task.id, toSprint: next, at: now)
     }
     try await ctx.cache.invalidateTasks(organizationID: who.organizationID)
