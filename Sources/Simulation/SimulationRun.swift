@@ -257,7 +257,13 @@ public enum SimulationRun {
         loop.start()
         // In virtual time every task of the simulation runs on the loop that moves the time.
         let background: (any TaskExecutor)? = virtual == nil ? nil : loop
-        load.mark(sleeper: loop, executor: background)
+        // The stack's own work (snapshot sync, sprint roll-over, the stores' own tasks) runs where
+        // the requests do: on the cooperative pool it contended with them for the embedded stores'
+        // locks, and a convoy of futex hand-offs between the two threads stalled requests for 100 ms
+        // at a time; a blocking pop's timeout started on the pool woke one of its threads, at tens
+        // of microseconds a wake-up on a virtual machine, for every job the sync workers took.
+        let stackWork: any TaskExecutor = virtual == nil ? stores.executor ?? loop : loop
+        load.mark(sleeper: loop, executor: stackWork)
         let ledger = WriteLedger(clock: clock)
         let context = ActionContext(stores: stores, cache: CacheService(stores: stores, settings: scenario.cacheSettings, observer: observer),
                                     sync: sync, time: time, ledger: ledger)
@@ -265,10 +271,6 @@ public enum SimulationRun {
                                    recorder: recorder, workers: AppWorkers(limit: scenario.stack.appWorkers), clock: clock,
                                    rateLimitPerMinute: scenario.stack.rateLimitPerMinute, sessionTTL: scenario.stack.sessionTTL,
                                    salt: options.runSalt, observer: observer, appTime: options.appTime, host: host, sleeper: load)
-        // The stack's own work (snapshot sync, sprint roll-over) runs where the requests do: on the
-        // cooperative pool it contended with them for the embedded stores' locks, and a convoy of
-        // futex hand-offs between the two threads stalled requests for 100 ms at a time.
-        let stackWork: any TaskExecutor = virtual == nil ? stores.executor ?? loop : loop
         let workers = (0..<sync.workers).map { SyncWorker(index: $0, sync: sync, sleeper: load) }
         let workerTasks = workers.map { worker in Task(executorPreference: stackWork) { await worker.run() } }
 

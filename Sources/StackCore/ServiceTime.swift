@@ -124,8 +124,9 @@ public struct TaskSleeper: Sleeper {
 /// The run's load as the embedded stores see it: when it started, for knobs timed from it
 /// (unset while the dataset loads), the time they measure by, what times their waits — the
 /// runtime's timer until the run hands its own, so that a service time ends when due, not when
-/// another thread wakes — and, in virtual time, the executor their own tasks must run on (the
-/// one that moves the time, so that it knows of every wait before it moves it).
+/// another thread wakes — and the executor their own tasks run on: the one the stack's work runs
+/// on, so that starting one wakes no other thread (and, in virtual time, the one that moves the
+/// time, so that it knows of every wait before it moves it).
 public final class LoadClock: Sleeper {
     private struct State {
         var start: Int64?
@@ -138,8 +139,8 @@ public final class LoadClock: Sleeper {
 
     public init(timeline: Timeline = .wall) { self.timeline = timeline }
 
-    /// The load starts now; its waits are timed by `sleeper` from here on, and in virtual time
-    /// the stores' tasks run on `executor`.
+    /// The load starts now; its waits are timed by `sleeper` from here on, and the stores' own
+    /// tasks run on `executor`.
     public func mark(sleeper: any Sleeper = TaskSleeper(), executor: (any TaskExecutor)? = nil) {
         let now = timeline.now()
         state.withLock { $0 = State(start: now, sleeper: sleeper, executor: executor) }
@@ -151,7 +152,8 @@ public final class LoadClock: Sleeper {
         return state.withLock { $0.start.map { .nanoseconds(now - $0) } }
     }
 
-    /// Where a task of the stores' own (a blocking pop's timeout) runs: nil, the pool, unless in virtual time.
+    /// Where a task of the stores' own (a blocking pop's timeout, a shared core's wake-up) runs;
+    /// nil (the pool) before the load starts.
     public var executor: (any TaskExecutor)? { state.withLock { $0.executor } }
 
     public func sleep(for duration: Duration) async throws {
