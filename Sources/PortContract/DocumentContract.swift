@@ -102,7 +102,7 @@ extension PortContract {
             var changed = try await s.documents.sprint(id: sprint.id)
             try expect(changed?.name == sprint.name, "sprint reads back")
             changed?.status = .closed
-            changed?.metrics = SprintMetrics(tasks: Array(found), burndown: [BurndownPoint(date: Date(), remainingHours: 12)])
+            changed?.metrics = SprintMetrics(tasks: found, burndown: [BurndownPoint(date: Date(), remainingHours: 12)])
             try await s.documents.saveSprint(changed!)
             let read = try await s.documents.sprint(id: sprint.id)
             try expect(read?.status == .closed && read?.metrics.totalTasks == found.count && read?.metrics.burndown.count == 1,

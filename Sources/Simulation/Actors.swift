@@ -63,13 +63,12 @@ public actor SprintActor {
     /// Recomputes the active sprint's metrics from its tasks and appends a burndown point.
     func recomputeMetrics(stores: StackStores, now: Date) async throws {
         guard let id = activeSprintID, var sprint = try await stores.documents.sprint(id: id) else { return }
-        // Copied out once: the metrics read every task several times, and a list that outlived
-        // the awaits below would keep the store's table shared while other requests write to it.
-        let tasks = Array(try await stores.documents.sprintTasks(sprintID: id))
-        let remaining = tasks.filter { $0.status != .done }.reduce(0) { $0 + $1.remainingHours }
-        let burndown = Array((sprint.metrics.burndown + [BurndownPoint(date: now, remainingHours: remaining)]).suffix(60))
-        sprint.metrics = SprintMetrics(tasks: tasks, burndown: burndown)
-        sprint.capacity.allocatedHours = tasks.reduce(0) { $0 + $1.estimatedHours }
+        // Summed as it is read: a task list kept across the awaits below would keep the store's
+        // table shared while other requests write to it.
+        let tally = SprintTally(try await stores.documents.sprintTasks(sprintID: id))
+        let burndown = Array((sprint.metrics.burndown + [BurndownPoint(date: now, remainingHours: tally.remainingHours)]).suffix(60))
+        sprint.metrics = SprintMetrics(tally, burndown: burndown)
+        sprint.capacity.allocatedHours = tally.estimatedHours
         sprint.updatedAt = now
         try await stores.documents.saveSprint(sprint)
         movedSinceRecompute = 0

@@ -160,15 +160,44 @@ public struct SprintMetrics: Sendable, Codable, Hashable {
     public var completionRate: Double
     public var burndown: [BurndownPoint]
 
-    public static let empty = SprintMetrics(tasks: [], burndown: [])
+    public static let empty = SprintMetrics(SprintTally([]), burndown: [])
 
-    public init(tasks: [ProjectTask], burndown: [BurndownPoint]) {
-        totalTasks = tasks.count
-        completedTasks = tasks.count { $0.status == .done }
-        inProgressTasks = tasks.count { $0.status == .inProgress || $0.status == .review }
-        todoTasks = tasks.count { $0.status == .todo }
+    public init(_ tally: SprintTally, burndown: [BurndownPoint]) {
+        totalTasks = tally.total
+        completedTasks = tally.completed
+        inProgressTasks = tally.inProgress
+        todoTasks = tally.todo
         completionRate = totalTasks == 0 ? 0 : (Double(completedTasks) * 1000 / Double(totalTasks)).rounded() / 10
         self.burndown = burndown
+    }
+
+    public init(tasks: some Sequence<ProjectTask>, burndown: [BurndownPoint]) {
+        self.init(SprintTally(tasks), burndown: burndown)
+    }
+}
+
+/// A sprint's tasks summed in one pass: what its metrics, its burndown point and its allocated
+/// capacity need.
+public struct SprintTally: Sendable {
+    public private(set) var total = 0
+    public private(set) var completed = 0
+    /// In progress or in review.
+    public private(set) var inProgress = 0
+    public private(set) var todo = 0
+    /// Estimated less logged hours of the tasks not done.
+    public private(set) var remainingHours = 0.0
+    public private(set) var estimatedHours = 0.0
+
+    public init(_ tasks: some Sequence<ProjectTask>) {
+        for task in tasks {
+            total += 1
+            switch task.status {
+            case .done: completed += 1
+            case .inProgress, .review: inProgress += 1; remainingHours += task.remainingHours
+            case .todo: todo += 1; remainingHours += task.remainingHours
+            }
+            estimatedHours += task.estimatedHours
+        }
     }
 }
 
