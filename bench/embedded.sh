@@ -14,7 +14,7 @@
 # Usage: bench/embedded.sh [SECONDS] [RATES...]   (ORGANIZATIONS="30 300 3000" TENANT_RATE=1000 by default)
 set -euo pipefail
 seconds=${1:-15}; shift || true
-rates=("${@:-1000 2000 4000 6000 8000 10000 12000}")
+rates=("${@:-1000 2000 4000 6000 8000 10000 12000 14000 16000}")
 sizes=(${ORGANIZATIONS:-30 300 3000})
 tenant_rate=${TENANT_RATE:-1000}
 wake=${CPU_WAKE_LATENCY:-auto}
