@@ -109,6 +109,11 @@ public final class MongoStore: DocumentPort, EvidenceSource {
         try await run(call, "update", collection, [("updates", updates), ("ordered", false)])["n"] as? Int ?? 0
     }
 
+    /// A task query's answer, as the port hands it over.
+    private func findTasks(_ call: String, _ filter: [String: Any], sort: [(String, Any)]? = nil, limit: Int? = nil) async throws -> TaskList {
+        TaskList(try await find(call, ProjectTask.self, in: "tasks", filter, sort: sort, limit: limit))
+    }
+
     private func findAndModify(_ call: String, _ id: UUIDValue, _ update: [String: Any]) async throws -> ProjectTask? {
         let reply = try await run(call, "findAndModify", "tasks", [("query", ["_id": "\(id)"]), ("update", update), ("new", false)])
         guard let value = reply["value"] as? [String: Any] else { return nil }
@@ -228,31 +233,26 @@ public final class MongoStore: DocumentPort, EvidenceSource {
     }
 
     public func board(organizationID: UUIDValue, status: TaskStatus, limit: Int) async throws -> TaskList {
-        TaskList(try await find("board", ProjectTask.self, in: "tasks", ["organization_id": "\(organizationID)", "status": status.rawValue],
-                                sort: [("created_at", -1)], limit: limit))
+        try await findTasks("board", ["organization_id": "\(organizationID)", "status": status.rawValue], sort: [("created_at", -1)], limit: limit)
     }
 
     public func tasks(assigneeID: UUIDValue, status: TaskStatus) async throws -> TaskList {
-        TaskList(try await find("my-tasks", ProjectTask.self, in: "tasks", ["assignee_id": "\(assigneeID)", "status": status.rawValue],
-                                sort: Self.byID))
+        try await findTasks("my-tasks", ["assignee_id": "\(assigneeID)", "status": status.rawValue], sort: Self.byID)
     }
 
     public func activeTasks(organizationID: UUIDValue, assigneeID: UUIDValue) async throws -> TaskList {
-        TaskList(try await find("my-active", ProjectTask.self, in: "tasks",
-                                ["organization_id": "\(organizationID)", "assignee_id": "\(assigneeID)",
-                                 "status": ["$in": TaskStatus.active.map(\.rawValue)]], sort: Self.byID))
+        try await findTasks("my-active", ["organization_id": "\(organizationID)", "assignee_id": "\(assigneeID)",
+                                          "status": ["$in": TaskStatus.active.map(\.rawValue)]], sort: Self.byID)
     }
 
     public func dueSoon(organizationID: UUIDValue, from: Date, to: Date, limit: Int) async throws -> TaskList {
-        TaskList(try await find("due-soon", ProjectTask.self, in: "tasks",
-                                ["organization_id": "\(organizationID)", "due_date": ["$gte": DocumentCodec.date(from), "$lt": DocumentCodec.date(to)]],
-                                sort: [("due_date", 1)], limit: limit))
+        try await findTasks("due-soon", ["organization_id": "\(organizationID)", "due_date": ["$gte": DocumentCodec.date(from), "$lt": DocumentCodec.date(to)]],
+                            sort: [("due_date", 1)], limit: limit)
     }
 
     /// Text search; results are not ranked by score (the test server cannot), only limited.
     public func search(organizationID: UUIDValue, text: String, limit: Int) async throws -> TaskList {
-        TaskList(try await find("search", ProjectTask.self, in: "tasks", ["organization_id": "\(organizationID)", "$text": ["$search": text]],
-                                limit: limit))
+        try await findTasks("search", ["organization_id": "\(organizationID)", "$text": ["$search": text]], limit: limit)
     }
 
     public func taskStats(organizationID: UUIDValue) async throws -> [StatusStat] {
@@ -268,7 +268,7 @@ public final class MongoStore: DocumentPort, EvidenceSource {
     }
 
     public func sprintTasks(sprintID: UUIDValue) async throws -> TaskList {
-        TaskList(try await find("sprint-tasks", ProjectTask.self, in: "tasks", ["sprint_id": "\(sprintID)"], sort: [("position", 1)]))
+        try await findTasks("sprint-tasks", ["sprint_id": "\(sprintID)"], sort: [("position", 1)])
     }
 
     public func task(id: UUIDValue) async throws -> ProjectTask? {
