@@ -352,10 +352,10 @@ extension Comparison {
         if base.scenario.name != current.scenario.name || base.scenario.seed != current.scenario.seed {
             result.append("the baseline ran scenario \(base.scenario.name) seed \(base.scenario.seed)")
         }
-        let heldBefore = base.harness.cpuWakeLatency?.heldLimitUs, heldNow = current.harness.cpuWakeLatency?.heldLimitUs
-        if heldBefore != heldNow {
-            result.append("the baseline ran with idle CPUs \(TextReports.idleCPUs(heldTo: heldBefore)), "
-                          + "this run with them \(TextReports.idleCPUs(heldTo: heldNow)) "
+        let before = base.harness.cpuWakeLatency, now = current.harness.cpuWakeLatency
+        if before?.heldLimitUs != now?.heldLimitUs || before?.loopAwakeUs != now?.loopAwakeUs {
+            result.append("the baseline ran with idle CPUs \(TextReports.idleCPUs(before)), "
+                          + "this run with them \(TextReports.idleCPUs(now)) "
                           + "(--cpu-wake-latency); wake-ups move latencies, most at low rates")
         }
         return result

@@ -1,5 +1,6 @@
 import Foundation
 import Metrics
+import Scenario
 
 /// The terminal summary and `report.md`.
 public enum TextReports {
@@ -176,15 +177,24 @@ public enum TextReports {
     static func wakeLatencyNote(_ harness: HarnessInfo) -> String {
         guard let wake = harness.cpuWakeLatency else { return "" }
         switch wake.state {
-        case .held: return ", idle CPUs \(idleCPUs(heldTo: wake.heldLimitUs))"
-        case .unavailable: return ", idle CPUs not held quick to wake (\(wake.note ?? "unavailable"))"
+        case .held: return ", idle CPUs \(idleCPUs(wake))"
+        case .unavailable:
+            return ", idle CPUs not held quick to wake (\(wake.note ?? "unavailable"))"
+                + (wake.loopAwakeUs.map { "; the request loop kept its core awake instead, \(loopAwake($0))" } ?? "")
         case .off: return ""
         }
     }
 
-    /// What a run did with the machine's idle CPUs, given the limit they were held to (nil: none).
-    static func idleCPUs(heldTo limit: Int?) -> String {
-        limit.map { "held to wake within \($0) µs" } ?? "left alone"
+    /// What a run did with the machine's idle CPUs (nil: reports written before it was asked).
+    static func idleCPUs(_ wake: WakeLatencyInfo?) -> String {
+        if let limit = wake?.heldLimitUs { return "held to wake within \(limit) µs" }
+        if wake?.loopAwakeUs != nil { return "not held but the request loop's core kept awake" }
+        return "left alone"
+    }
+
+    /// How the request loop kept its core awake when idle CPUs could not be held.
+    static func loopAwake(_ microseconds: Int) -> String {
+        "waiting by the clock through the last \(microseconds) µs of each idle stretch (at most a quarter of it)"
     }
 
     /// Requests the graceful stop gave up on: the target fell behind the offered load.

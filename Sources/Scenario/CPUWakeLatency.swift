@@ -52,11 +52,15 @@ public struct WakeLatencyInfo: Codable, Sendable, Equatable, Error {
     public var state: State
     public var limitUs: Int?
     public var note: String?
+    /// Unavailable: the request loop kept its own core awake instead, waiting by the clock
+    /// through the last this many microseconds of each idle stretch (at most a quarter of it).
+    public var loopAwakeUs: Int?
 
-    public init(state: State, limitUs: Int? = nil, note: String? = nil) {
+    public init(state: State, limitUs: Int? = nil, note: String? = nil, loopAwakeUs: Int? = nil) {
         self.state = state
         self.limitUs = limitUs
         self.note = note
+        self.loopAwakeUs = loopAwakeUs
     }
 
     /// The limit idle CPUs were held to, or nil when they were left alone (off, unavailable).

@@ -250,10 +250,13 @@ public enum SimulationRun {
                                                tenantClass: tenantClass, tenant: actor))
             }
         }
+        // Held from here to the drain's end: the load, not the dataset's loading or the checks
+        // after. A hold not had is made up for by the loop keeping its core awake.
+        let (wakeHold, wakeLatency) = virtual == nil ? WakeLatencyHold.acquire(options.cpuWakeLatency, target: options.target) : (nil, nil)
         // The schedule's time 0: after the actors exist, so that building them (70k users at
         // 3,000 organizations) is not counted as lateness of the first arrivals.
         let clock = RunClock(timeline: load.timeline)
-        let loop = RequestLoop(clock: clock)
+        let loop = RequestLoop(clock: clock, keepsAwake: wakeLatency?.loopAwakeUs != nil)
         loop.start()
         // In virtual time every task of the simulation runs on the loop that moves the time.
         let background: (any TaskExecutor)? = virtual == nil ? nil : loop
@@ -274,8 +277,6 @@ public enum SimulationRun {
         let workers = (0..<sync.workers).map { SyncWorker(index: $0, sync: sync, sleeper: load) }
         let workerTasks = workers.map { worker in Task(executorPreference: stackWork) { await worker.run() } }
 
-        // Held from here to the drain's end: the load, not the dataset's loading or the checks after.
-        let (wakeHold, wakeLatency) = virtual == nil ? WakeLatencyHold.acquire(options.cpuWakeLatency, target: options.target) : (nil, nil)
         let startedAt = Date()
         let cpuStart = processCPUSeconds()
         // The machine's busy share: a calibrated model's cores where it has them; else, in wall

@@ -35,21 +35,24 @@ final class WakeLatencyHold {
 
     /// Holds what `request` asks for a run, if anything: the hold (nil when none) and what the
     /// report says. Without a cpuidle driver (`idleDriver` reads `none`) a limit would change
-    /// nothing, so none is held and the report says why.
+    /// nothing, so none is held and the report says why. A hold asked for and not had is made up
+    /// for by the request loop, which then keeps its own core awake (`loopAwakeUs`).
     static func acquire(_ request: CPUWakeLatency, target: String, path: String = CPUWakeLatency.device,
                         idleDriver: String = CPUWakeLatency.idleDriver) -> (WakeLatencyHold?, WakeLatencyInfo) {
         switch request.limit(target: target) {
         case .failure(let info): return (nil, info)
         case .success(let microseconds):
             let driver = (try? String(contentsOfFile: idleDriver, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-            if driver == "none" {
-                return (nil, WakeLatencyInfo(state: .unavailable, limitUs: Int(microseconds),
-                                             note: "no cpuidle driver: \(idleDriver) reads none, so idle CPUs halt whatever the limit"))
-            }
-            do {
+            do throws(WakeLatencyInfo) {
+                if driver == "none" {
+                    throw WakeLatencyInfo(state: .unavailable, limitUs: Int(microseconds),
+                                          note: "no cpuidle driver: \(idleDriver) reads none, so idle CPUs halt whatever the limit")
+                }
                 return (try WakeLatencyHold(microseconds: microseconds, path: path), WakeLatencyInfo(state: .held, limitUs: Int(microseconds)))
             } catch {
-                return (nil, error)
+                var info = error
+                info.loopAwakeUs = Int(RequestLoop.awakeStretch / 1000)
+                return (nil, info)
             }
         }
     }

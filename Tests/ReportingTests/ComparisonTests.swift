@@ -150,6 +150,13 @@ struct ComparisonTests {
         #expect(compare([held], unavailable).warnings.contains { $0.contains("held to wake within 0 µs, this run with them left alone") })
         #expect(!compare([alone], unavailable).warnings.contains { $0.contains("idle CPUs") })
         #expect(!compare([held], held).warnings.contains { $0.contains("idle CPUs") })
+        // The request loop keeping its core awake moves latencies as a hold does.
+        var awake = run(seed: 65)
+        awake.harness.cpuWakeLatency = WakeLatencyInfo(state: .unavailable, limitUs: 0, note: "no cpuidle driver", loopAwakeUs: 400)
+        #expect(compare([unavailable], awake).warnings.contains {
+            $0.contains("idle CPUs left alone, this run with them not held but the request loop's core kept awake")
+        })
+        #expect(!compare([awake], awake).warnings.contains { $0.contains("idle CPUs") })
     }
 
     @Test func aBaselineSetKeepsTheLastRunsWithoutTheirPerSecondRows() throws {

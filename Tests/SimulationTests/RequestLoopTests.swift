@@ -15,9 +15,9 @@ struct RequestLoopTests {
     }
 
     /// Runs `body` on a started loop with no arrivals; finishes the loop after.
-    private func withLoop(_ body: (RequestLoop, RunClock) async throws -> Void) async rethrows {
+    private func withLoop(keepsAwake: Bool = false, _ body: (RequestLoop, RunClock) async throws -> Void) async rethrows {
         let clock = RunClock()
-        let loop = RequestLoop(clock: clock)
+        let loop = RequestLoop(clock: clock, keepsAwake: keepsAwake)
         loop.start()
         defer { loop.finish() }
         try await body(loop, clock)
@@ -50,6 +50,20 @@ struct RequestLoopTests {
             let due = clock.now() + Duration.milliseconds(5).nanoseconds
             try await loop.sleep(for: .milliseconds(5))
             #expect(clock.now() >= due)
+        }
+    }
+
+    /// Kept awake, the loop waits through the end of each idle stretch by the clock instead of
+    /// asleep. Five waits of 5 ms would show 2 ms of it; asking for a fifth of that leaves room
+    /// for wake-ups that come late into the stretch, and all of them would have to.
+    @Test func keptAwakeItWaitsTheEndOfEachIdleStretchByTheClock() async throws {
+        try await withLoop(keepsAwake: true) { loop, clock in
+            for _ in 0..<5 {
+                let due = clock.now() + Duration.milliseconds(5).nanoseconds
+                try await loop.sleep(for: .milliseconds(5))
+                #expect(clock.now() >= due)
+            }
+            #expect(loop.clockWaitNanoseconds >= RequestLoop.awakeStretch)
         }
     }
 

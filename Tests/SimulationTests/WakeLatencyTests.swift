@@ -29,6 +29,7 @@ struct WakeLatencyTests {
         defer { remove(path, driver) }
         let (hold, info) = WakeLatencyHold.acquire(.limit(microseconds: 7), target: "live", path: path, idleDriver: driver)
         #expect(info == WakeLatencyInfo(state: .held, limitUs: 7))
+        #expect(info.loopAwakeUs == nil)
         hold?.release()
         let bytes = try #require(FileManager.default.contents(atPath: path))
         #expect(bytes.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) } == 7 && bytes.count == 4)
@@ -37,6 +38,9 @@ struct WakeLatencyTests {
         let (none, refused) = WakeLatencyHold.acquire(.auto, target: "embedded", path: missing, idleDriver: driver)
         #expect(none == nil && refused.state == .unavailable && refused.limitUs == 0)
         #expect(refused.note?.hasPrefix("\(missing): No such file or directory") == true)
+        #expect(refused.loopAwakeUs == Int(RequestLoop.awakeStretch / 1000))
+        let (_, off) = WakeLatencyHold.acquire(.off, target: "embedded", path: missing, idleDriver: driver)
+        #expect(off.state == .off && off.loopAwakeUs == nil)
     }
 
     /// Without a cpuidle driver an idle CPU halts whatever the limit: nothing is held, and the
@@ -47,6 +51,8 @@ struct WakeLatencyTests {
         let (hold, info) = WakeLatencyHold.acquire(.auto, target: "embedded", path: path, idleDriver: driver)
         #expect(hold == nil && info.state == .unavailable && info.limitUs == 0 && info.heldLimitUs == nil)
         #expect(info.note?.contains("no cpuidle driver") == true)
+        // The request loop makes up for it: it keeps its own core awake.
+        #expect(info.loopAwakeUs == Int(RequestLoop.awakeStretch / 1000))
         #expect(FileManager.default.contents(atPath: path)?.isEmpty == true)
     }
 
