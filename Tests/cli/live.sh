@@ -176,9 +176,10 @@ check "--no-server-evidence: the stores are not asked, the report has no server 
 # 640/s): whether the harness kept its schedule there was chance, and a probe it cannot drive
 # ends a search as a harness limit (exit 12: 2 of 3 full runs of these checks one night). A
 # debug build on this machine also sends 1 % of arrivals over 10 ms late at times even at
-# 180/s, so the search allows 5 % (still invalid beyond that); and as one worker's knee moves
-# from run to run, a search beside other work once took all 10 of its probes to converge: it
-# may take 14.
+# 180/s, so the search allows 5 % (still invalid beyond that). One worker's knee moves from run
+# to run (held 200, 240 and 280/s in five local runs), and where it moves between a probe and its
+# confirmation the search bisects again: a CI run once spent all 14 probes. It may take 20 (about
+# 10 s each), and a failure prints the probes it ran.
 "$bin" db reset --target live --yes >/dev/null 2>&1
 cat >"$work/live-capacity.yaml" <<'YAML'
 name: live-capacity
@@ -193,22 +194,25 @@ capacity: { start: 80/s, max: 4000/s, warmup: 2s, probe: 8s, confirm: 16s, preci
 YAML
 sed -e 's/^stack: {/stack: { app_workers: 1,/' -e 's/^load:/load:\n  max_late_fraction: 5%/' "$work/live-capacity.yaml" >"$work/one-worker.yaml"
 check "capacity against the live servers converges and names the saturated application workers, not the stores" 0 "^named" -- bash -c "
-'$bin' capacity '$work/one-worker.yaml' --target live --start 160/s --max-probes 14 --out '$work/live-capacity' --quiet >'$work/live-capacity.log' 2>&1 || exit \$?
+'$bin' capacity '$work/one-worker.yaml' --target live --start 160/s --max-probes 20 --out '$work/live-capacity' --quiet >'$work/live-capacity.log' 2>&1
+status=\$?
+[ -f '$work/live-capacity/capacity.json' ] || { cat '$work/live-capacity.log'; exit \$status; }
 python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))
 s, probes = r[\"saturation\"], r[\"probes\"]
+tried = \" \".join(\"%g:%s\" % (p[\"load\"], p[\"verdict\"]) for p in probes)
 low = min(probes, key=lambda p: p[\"load\"])
 top = [p for p in probes if p[\"load\"] == r[\"outcome\"].get(\"not_held\")]
-if not top:
-    sys.exit(\"wrong: no load failed to hold: \" + json.dumps(r[\"outcome\"]))
-top = top[-1]
 def own(p, name):
     return next((x.get(\"server_ms_per_call\") for x in p[\"stations\"] if x[\"station\"] == name), None)
-flat = [n for n in (\"postgres\", \"redis\") if own(low, n) is not None and own(top, n) <= 1.2 * own(low, n) + 0.05]
+flat = [n for n in (\"postgres\", \"redis\") if top and own(low, n) is not None and own(top[-1], n) <= 1.2 * own(low, n) + 0.05]
 ok = r[\"outcome\"][\"stop\"] == \"converged\" and s is not None and s[\"station\"] == \"app\" and flat == [\"postgres\", \"redis\"]
-print((\"named \" if ok else \"wrong \") + json.dumps(s) + \" flat: \" + str(flat))
-' '$work/live-capacity/capacity.json'"
+print((\"named \" if ok else \"wrong \") + json.dumps(s) + \" flat: \" + str(flat) + \"; stop: \" + r[\"outcome\"][\"stop\"] + \"; probes: \" + tried)
+sys.exit(0 if ok else 1)
+' '$work/live-capacity/capacity.json'
+verdict=\$?
+exit \$(( status != 0 ? status : verdict ))"
 
 # Calibrate a model from the live servers at a light load, then project from it in virtual time.
 check "calibrate writes a model of the live servers" 0 "^model: " -- "$bin" calibrate "$work/live-capacity.yaml" --target live --duration 5s --out "$work/model.yaml" --quiet
