@@ -8,14 +8,16 @@
 # Redis would.
 # Usage: scripts/services.sh up|down|env|restart-postgres|restart-redis|restart-mongo
 set -euo pipefail
-dir=${STACKSIM_SERVICES_DIR:-/tmp/stacksim-services}
+dir=$(realpath -m "${STACKSIM_SERVICES_DIR:-/tmp/stacksim-services}")
 pg_port=${STACKSIM_PG_PORT:-55432}
 redis_port=${STACKSIM_REDIS_PORT:-56379}
 mongo_port=${STACKSIM_MONGO_PORT:-57017}
 pg_bin=/usr/lib/postgresql/15/bin
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-as_postgres() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
+# From /: the postgres user may not enter the caller's directory (a fresh clone under mktemp -d is
+# private), and psql and pg_ctl complain when they cannot.
+as_postgres() { (cd / && if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi); }
 
 exports() {
     echo "export STACKSIM_POSTGRES_URL=postgresql://stacksim:stacksim@127.0.0.1:$pg_port/stacksim"
