@@ -7,6 +7,7 @@
 # one would; Redis runs without persistence, so `restart-redis` loses every key, as the seed's
 # Redis would.
 # Usage: scripts/services.sh up|down|env|restart-postgres|restart-redis|restart-mongo
+#        scripts/services.sh as-postgres COMMAND... (runs COMMAND as the postgres user)
 set -euo pipefail
 dir=$(realpath -m "${STACKSIM_SERVICES_DIR:-/tmp/stacksim-services}")
 pg_port=${STACKSIM_PG_PORT:-55432}
@@ -120,5 +121,6 @@ case ${1:-} in
     restart-postgres) restart_postgres "${2:-1}" ;;
     restart-redis) restart_redis "${2:-1}" ;;
     restart-mongo) restart_mongo "${2:-1}" ;;
-    *) echo "usage: $0 up|down|env|restart-postgres|restart-redis|restart-mongo [SECONDS]" >&2; exit 64 ;;
+    as-postgres) shift; as_postgres "$@" ;;
+    *) echo "usage: $0 up|down|env|restart-postgres|restart-redis|restart-mongo [SECONDS] | as-postgres COMMAND..." >&2; exit 64 ;;
 esac

@@ -137,7 +137,7 @@ check "…and the report says which MongoDB evidence it could not collect" 0 "mo
 # A PostgreSQL server without pg_stat_statements: the report says what is missing, and what
 # stands in, and the run passes.
 plain=$(mktemp -d) plain_port=55433
-as_pg() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
+as_pg() { "$(dirname "$0")/../../scripts/services.sh" as-postgres "$@"; }
 chown postgres:postgres "$plain" 2>/dev/null || sudo chown postgres:postgres "$plain"
 as_pg /usr/lib/postgresql/15/bin/initdb -D "$plain/data" -U postgres -A trust --no-sync >/dev/null
 as_pg /usr/lib/postgresql/15/bin/pg_ctl -D "$plain/data" -l "$plain/log" -w start \
