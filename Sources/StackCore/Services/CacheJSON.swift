@@ -36,16 +36,9 @@ enum CacheJSON: Equatable {
 
     private func write(into out: inout [UInt8]) {
         switch self {
-        case .string(let s):
+        case .string(var s):
             out.append(UInt8(ascii: "\""))
-            for byte in s.utf8 {
-                switch byte {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), byte]
-                case UInt8(ascii: "\n"): out += Array("\\n".utf8)
-                case 0..<0x20: out += Array("\\u00".utf8) + Self.hex(byte >> 4) + Self.hex(byte & 0xF)
-                default: out.append(byte)
-                }
-            }
+            s.withUTF8 { Self.appendEscaped($0, to: &out) }
             out.append(UInt8(ascii: "\""))
         case .number(let n):
             out.append(contentsOf: (n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : "\(n)").utf8)
@@ -66,6 +59,22 @@ enum CacheJSON: Equatable {
             }
             out.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// Appends a string's bytes escaped, each run that needs no escape in one copy: most strings
+    /// (ids, titles) are a single run.
+    private static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        var runStart = 0
+        for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), byte]
+            case UInt8(ascii: "\n"): out += Array("\\n".utf8)
+            default: out += Array("\\u00".utf8) + hex(byte >> 4) + hex(byte & 0xF)
+            }
+            runStart = index + 1
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
     }
 
     private static func hex(_ nibble: UInt8) -> [UInt8] { [nibble < 10 ? nibble + 48 : nibble + 87] }
