@@ -47,20 +47,46 @@ struct ExaminedTests {
         }
     }
 
+    /// The text index's words, by brute force: lower-cased runs of letters and digits.
+    static func tokens(_ text: String) -> Set<String> {
+        Set(text.lowercased().split { !$0.isLetter && !$0.isNumber }.map(String.init))
+    }
+
+    static func tokens(_ task: ProjectTask) -> Set<String> {
+        tokens(([task.title, task.description] + task.tags).joined(separator: " "))
+    }
+
+    /// The answer is the tenant's tasks ranked by how many of the words they contain, then by id,
+    /// cut at the limit: checked against every task scored and sorted.
+    @Test func searchRanksByWordsMatchedThenID() async throws {
+        let (store, _, dataset) = try await Self.loaded()
+        let words: [String] = Array(DatasetGenerator.searchTerms.prefix(4))
+        let texts: [String] = words + ["\(words[0]) \(words[1])", "\(words[1]) \(words[2]) \(words[3])", "\(words[0]) zebra"]
+        for (index, text) in texts.enumerated() {
+            let org = index % dataset.organizations.count, limit = index == texts.count - 1 ? 1_000 : 7
+            let organization = dataset.organizations[org].id, terms = Self.tokens(text)
+            var scored: [(id: UUIDValue, score: Int)] = []
+            for task in dataset.tasks where task.organizationID == organization {
+                let score = Self.tokens(task).intersection(terms).count
+                if score > 0 { scored.append((task.id, score)) }
+            }
+            scored.sort { a, b in a.score != b.score ? a.score > b.score : a.id < b.id }
+            let expected: [UUIDValue] = scored.prefix(limit).map { $0.id }
+            let found = try await store.search(organizationID: organization, text: text, limit: limit)
+            #expect(found.map(\.id) == expected, "org \(org), \"\(text)\", limit \(limit)")
+        }
+    }
+
     @Test func searchCountsEveryTenantsPostingsAndSprintTasksTheWholeCollection() async throws {
         let (store, behaviour, dataset) = try await Self.loaded()
         let organization = dataset.organizations[1].id
         for term in DatasetGenerator.searchTerms.prefix(6) {
-            let terms = Set(term.lowercased().split { !$0.isLetter && !$0.isNumber }.map(String.init))
-            func tokens(_ task: ProjectTask) -> Set<String> {
-                Set(([task.title, task.description] + task.tags).joined(separator: " ").lowercased()
-                    .split { !$0.isLetter && !$0.isNumber }.map(String.init))
-            }
-            let postings = dataset.tasks.reduce(0) { $0 + tokens($1).intersection(terms).count }
+            let terms = Self.tokens(term)
+            let postings = dataset.tasks.reduce(0) { $0 + Self.tokens($1).intersection(terms).count }
             let before = Self.examined(behaviour, "search")
             let found = try await store.search(organizationID: organization, text: term, limit: 20)
             #expect(Self.examined(behaviour, "search") - before == postings, "\(term)")
-            #expect(found.allSatisfy { $0.organizationID == organization && !tokens($0).isDisjoint(with: terms) })
+            #expect(found.allSatisfy { $0.organizationID == organization && !Self.tokens($0).isDisjoint(with: terms) })
         }
         let sprint = dataset.sprints[0].id
         let tasks = try await store.sprintTasks(sprintID: sprint)

@@ -195,13 +195,15 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
     public func search(organizationID: UUIDValue, text: String, limit: Int) async throws -> TaskList {
         try await behaviour.query("search", .textIndex, on: "text", returned: \.count) { examined in
             state.withLock { c in
+                let terms = TextIndex.tokens(text)
+                for term in terms { examined += c.postings[term] ?? 0 }
+                let matches = terms.map { c.text[OrgTerm(organization: organizationID, term: $0)] ?? [] }
+                // Most searches are one word: every match scores 1, and the first ids are the answer.
+                guard matches.count > 1 else { return TaskList(c.tasks, ids: (matches.first ?? []).smallest(limit, by: <)) }
                 var scores: [UUIDValue: Int] = [:]
-                for term in TextIndex.tokens(text) {
-                    examined += c.postings[term] ?? 0
-                    for id in c.text[OrgTerm(organization: organizationID, term: term)] ?? [] { scores[id, default: 0] += 1 }
-                }
-                let ranked = scores.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-                return TaskList(c.tasks, ids: ranked.prefix(limit).map(\.key))
+                for ids in matches { for id in ids { scores[id, default: 0] += 1 } }
+                let ranked = scores.smallest(limit) { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+                return TaskList(c.tasks, ids: ranked.map(\.key))
             }
         }
     }
@@ -405,6 +407,30 @@ public final class EmbeddedDocumentStore: DocumentPort, EvidenceSource {
 
     public func saveSprint(_ sprint: Sprint) async throws {
         try await behaviour.serve("save-sprint") { state.withLock { $0.sprints[sprint.id] = sprint } }
+    }
+}
+
+extension Sequence {
+    /// The first `count` elements in `areInIncreasingOrder`, in that order: a ranking's top without
+    /// sorting all of it.
+    func smallest(_ count: Int, by areInIncreasingOrder: (Element, Element) -> Bool) -> [Element] {
+        guard count > 0 else { return [] }
+        var kept: [Element] = []
+        kept.reserveCapacity(count)
+        for element in self {
+            if kept.count == count {
+                guard areInIncreasingOrder(element, kept[count - 1]) else { continue }
+                kept.removeLast()
+            }
+            // After the kept elements it does not precede: the order is stable among equals.
+            var low = 0, high = kept.count
+            while low < high {
+                let middle = (low + high) / 2
+                if areInIncreasingOrder(element, kept[middle]) { high = middle } else { low = middle + 1 }
+            }
+            kept.insert(element, at: low)
+        }
+        return kept
     }
 }
 
