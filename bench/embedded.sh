@@ -113,7 +113,7 @@ for rate in "${passed[@]}"; do
 done
 if [ -z "$best" ]; then answer="${answer}No rate passed most of its runs."; fi
 # When the last rate holds too, the capacity lies above the sweep: say so rather than call it the highest.
-if [ "$best" = "${rates[-1]}" ]; then answer="$answer Every rate passed: the capacity is above the sweep's last rate."; fi
+if [ "$best" = "${rates[-1]}" ]; then answer="$answer That is the sweep's last rate: the capacity lies above it."; fi
 printf "\n%s\n" "$answer"
 wake_line "$out/rate-$rate/report.json"
 
