@@ -54,6 +54,10 @@ print(f"| {sys.argv[2]} | {r['totals']['throughput_per_s']:.0f} | {board['p50']:
       f"{s['late']}/{s['intended']} | {r['verdict']}{base} |")
 PY
 }
+# One run of a scenario (file) at a rate (per second) for the sweep's length, its report into a directory.
+run_once() {
+    "$bin" run "$1" --duration "${seconds}s" --rate "$2/s" --cpu-wake-latency "$wake" --out "$3" --quiet >/dev/null 2>&1 || true
+}
 # What a run's report says about the idle CPUs.
 wake_line() {
     python3 - "$1" "$wake" <<'PY'
@@ -72,7 +76,7 @@ printf "Rates, 30 organizations, %s s each:\n\n" "$seconds"
 printf "$header" "target rate/s" ""
 printf "$rule" ""
 for rate in ${rates[*]}; do
-    "$bin" run "$out/default.yaml" --duration "${seconds}s" --rate "${rate}/s" --cpu-wake-latency "$wake" --out "$out/rate-$rate" --quiet >/dev/null 2>&1 || true
+    run_once "$out/default.yaml" "$rate" "$out/rate-$rate"
     row "$out/rate-$rate/report.json" "$rate"
 done
 # What a rate's runs (their .cost files) say together: how many passed and the spread of the CPU
@@ -104,7 +108,7 @@ answer="" best=""
 for rate in "${passed[@]}"; do
     costs=("$out/rate-$rate/report.json.cost")
     for run in $(seq 2 "$repeats"); do
-        "$bin" run "$out/default.yaml" --duration "${seconds}s" --rate "${rate}/s" --cpu-wake-latency "$wake" --out "$out/again-$rate-$run" --quiet >/dev/null 2>&1 || true
+        run_once "$out/default.yaml" "$rate" "$out/again-$rate-$run"
         row "$out/again-$rate-$run/report.json" "$rate again"
         costs+=("$out/again-$rate-$run/report.json.cost")
     done
@@ -123,7 +127,7 @@ printf "$rule" "|---:"
 first=""
 for size in "${sizes[@]}"; do
     sed "s/^  organizations: 30 /  organizations: $size /" "$out/default.yaml" >"$out/orgs-$size.yaml"
-    "$bin" run "$out/orgs-$size.yaml" --duration "${seconds}s" --rate "${tenant_rate}/s" --cpu-wake-latency "$wake" --out "$out/orgs-$size" --quiet >/dev/null 2>&1 || true
+    run_once "$out/orgs-$size.yaml" "$tenant_rate" "$out/orgs-$size"
     row "$out/orgs-$size/report.json" "$size" "${first:-first}"
     first=$(cat "$out/first-cpu")
 done
