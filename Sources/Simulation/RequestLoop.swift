@@ -180,9 +180,11 @@ final class RequestLoop: TaskExecutor, Sleeper, @unchecked Sendable {
         condition.unlock()
     }
 
-    /// How much earlier than due the thread asks to be woken; what is left of the way when it
-    /// wakes early is waited out by looking at the clock.
-    private var lead = WakeLead()
+    /// How much earlier than due the thread asks to be woken: the kernel's lateness in waking
+    /// it (tens of microseconds on a virtual machine), learnt as it goes; the rest of the way is
+    /// waited out by looking at the clock.
+    private var lead: Int64 = 0
+    private static let maxLead: Int64 = 200_000
 
     /// With `keepsAwake`, how long before a due moment the thread waits by the clock at least:
     /// the last `awakeStretch` of each idle stretch, at most a quarter of it. A CPU that halts hands
@@ -193,8 +195,8 @@ final class RequestLoop: TaskExecutor, Sleeper, @unchecked Sendable {
 
     /// How long before `due` to stop sleeping, for an idle stretch that began at `idleSince`.
     private func waitByClock(before due: Int64, idleSince: Int64) -> Int64 {
-        guard keepsAwake else { return lead.nanoseconds }
-        return max(lead.nanoseconds, min(Self.awakeStretch, (due - idleSince) / 4))
+        guard keepsAwake else { return lead }
+        return max(lead, min(Self.awakeStretch, (due - idleSince) / 4))
     }
 
     /// Time the thread spent waiting by the clock, on a core it kept busy: what the lead's
@@ -247,7 +249,12 @@ final class RequestLoop: TaskExecutor, Sleeper, @unchecked Sendable {
                     continue
                 }
                 _ = condition.wait(until: Date(timeIntervalSinceNow: Double(wait) / 1e9))
-                if jobs.isEmpty { lead.learn(late: clock.now() - wake) }
+                if jobs.isEmpty {
+                    let late = clock.now() - wake
+                    // Up quickly, down slowly: the lead follows the later wake-ups, so most
+                    // arrivals and waits end on time at the price of a short wait by the clock.
+                    if late >= 0 { lead = min(Self.maxLead, lead + (late - lead) / (late > lead ? 4 : 32)) }
+                }
             }
             swap(&batch, &jobs)
             condition.unlock()
