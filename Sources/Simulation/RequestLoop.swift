@@ -180,11 +180,14 @@ final class RequestLoop: TaskExecutor, Sleeper, @unchecked Sendable {
         condition.unlock()
     }
 
-    /// How much earlier than due the thread asks to be woken: the kernel's lateness in waking
-    /// it (tens of microseconds on a virtual machine), learnt as it goes; the rest of the way is
-    /// waited out by looking at the clock.
-    private var lead: Int64 = 0
-    private static let maxLead: Int64 = 200_000
+    /// How much earlier than due the thread asks to be woken, for sleeps shorter than
+    /// `shortSleep` and for the others. Short ones come at high arrival rates, where waiting by
+    /// the clock is a share of every request's CPU; long ones end idle stretches, where a late
+    /// wake-up after a deep sleep would release the next arrivals late (the tail of the harness's
+    /// own overhead).
+    private var shortSleeps = WakeLead(.median)
+    private var longSleeps = WakeLead(.lateOnes)
+    static let shortSleep: Int64 = 100_000
 
     /// With `keepsAwake`, how long before a due moment the thread waits by the clock at least:
     /// the last `awakeStretch` of each idle stretch, at most a quarter of it. A CPU that halts hands
@@ -193,8 +196,9 @@ final class RequestLoop: TaskExecutor, Sleeper, @unchecked Sendable {
     /// of a core at 400 arrivals a second, a sixth at 2,000; at 12,000 the stretches are short).
     static let awakeStretch: Int64 = 400_000
 
-    /// How long before `due` to stop sleeping, for an idle stretch that began at `idleSince`.
-    private func waitByClock(before due: Int64, idleSince: Int64) -> Int64 {
+    /// How long before `due` to stop sleeping, from `now`, for an idle stretch that began at `idleSince`.
+    private func waitByClock(before due: Int64, from now: Int64, idleSince: Int64) -> Int64 {
+        let lead = due - now < Self.shortSleep ? shortSleeps.nanoseconds : longSleeps.nanoseconds
         guard keepsAwake else { return lead }
         return max(lead, min(Self.awakeStretch, (due - idleSince) / 4))
     }
@@ -233,27 +237,25 @@ final class RequestLoop: TaskExecutor, Sleeper, @unchecked Sendable {
                     if due == arrival { break }
                     continue
                 }
-                let wake = due - waitByClock(before: due, idleSince: idleSince)
-                let wait = wake - clock.now()
+                let now = clock.now()
+                let wake = due - waitByClock(before: due, from: now, idleSince: idleSince)
+                let wait = wake - now
                 if wait <= 0 {
                     // The rest of the way by the clock, unless a job comes first.
-                    let from = clock.now()
-                    var now = from
-                    while now < due, jobs.isEmpty {
+                    var current = now
+                    while current < due, jobs.isEmpty {
                         condition.unlock()
                         condition.lock()
-                        now = clock.now()
+                        current = clock.now()
                     }
-                    clockWait.add(now - from, ordering: .relaxed)
+                    clockWait.add(current - now, ordering: .relaxed)
                     if due == arrival { break }
                     continue
                 }
                 _ = condition.wait(until: Date(timeIntervalSinceNow: Double(wait) / 1e9))
                 if jobs.isEmpty {
                     let late = clock.now() - wake
-                    // Up quickly, down slowly: the lead follows the later wake-ups, so most
-                    // arrivals and waits end on time at the price of a short wait by the clock.
-                    if late >= 0 { lead = min(Self.maxLead, lead + (late - lead) / (late > lead ? 4 : 32)) }
+                    if due - now < Self.shortSleep { shortSleeps.learn(late: late) } else { longSleeps.learn(late: late) }
                 }
             }
             swap(&batch, &jobs)
