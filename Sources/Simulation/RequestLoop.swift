@@ -187,7 +187,7 @@ final class RequestLoop: TaskExecutor, Sleeper, @unchecked Sendable {
     /// own overhead).
     private var shortSleeps = WakeLead(.median)
     private var longSleeps = WakeLead(.lateOnes)
-    static let shortSleep: Int64 = 100_000
+    private static let shortSleep: Int64 = 100_000
 
     /// With `keepsAwake`, how long before a due moment the thread waits by the clock at least:
     /// the last `awakeStretch` of each idle stretch, at most a quarter of it. A CPU that halts hands
@@ -196,9 +196,8 @@ final class RequestLoop: TaskExecutor, Sleeper, @unchecked Sendable {
     /// of a core at 400 arrivals a second, a sixth at 2,000; at 12,000 the stretches are short).
     static let awakeStretch: Int64 = 400_000
 
-    /// How long before `due` to stop sleeping, from `now`, for an idle stretch that began at `idleSince`.
-    private func waitByClock(before due: Int64, from now: Int64, idleSince: Int64) -> Int64 {
-        let lead = due - now < Self.shortSleep ? shortSleeps.nanoseconds : longSleeps.nanoseconds
+    /// How long before `due` to stop sleeping, with the sleep's `lead`, for an idle stretch that began at `idleSince`.
+    private func waitByClock(before due: Int64, lead: Int64, idleSince: Int64) -> Int64 {
         guard keepsAwake else { return lead }
         return max(lead, min(Self.awakeStretch, (due - idleSince) / 4))
     }
@@ -238,7 +237,9 @@ final class RequestLoop: TaskExecutor, Sleeper, @unchecked Sendable {
                     continue
                 }
                 let now = clock.now()
-                let wake = due - waitByClock(before: due, from: now, idleSince: idleSince)
+                let short = due - now < Self.shortSleep
+                let lead = short ? shortSleeps.nanoseconds : longSleeps.nanoseconds
+                let wake = due - waitByClock(before: due, lead: lead, idleSince: idleSince)
                 let wait = wake - now
                 if wait <= 0 {
                     // The rest of the way by the clock, unless a job comes first.
@@ -255,7 +256,7 @@ final class RequestLoop: TaskExecutor, Sleeper, @unchecked Sendable {
                 _ = condition.wait(until: Date(timeIntervalSinceNow: Double(wait) / 1e9))
                 if jobs.isEmpty {
                     let late = clock.now() - wake
-                    if due - now < Self.shortSleep { shortSleeps.learn(late: late) } else { longSleeps.learn(late: late) }
+                    if short { shortSleeps.learn(late: late) } else { longSleeps.learn(late: late) }
                 }
             }
             swap(&batch, &jobs)
