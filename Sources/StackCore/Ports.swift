@@ -176,6 +176,16 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     }
 }
 
+/// Deleting what stacksim made would take something it did not make with it (an object of
+/// someone else's depends on it or sits among it): nothing was deleted. Bad input, like a place
+/// holding data stacksim did not create.
+public struct ForeignObjectsInTheWay: Error, CustomStringConvertible, Sendable {
+    /// Which store, what was in the way and what to do.
+    public var description: String
+
+    public init(_ description: String) { self.description = description }
+}
+
 /// A live store's address or settings are malformed: bad input, found before anything connects.
 public struct StoreConfigurationError: Error, CustomStringConvertible, Sendable {
     public var store: StoreKind

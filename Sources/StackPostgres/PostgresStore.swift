@@ -80,11 +80,47 @@ public final class PostgresStore: RelationalPort, EvidenceSource {
             if created { try s.execute("CREATE SCHEMA \(schema)") }
             try s.execute(PostgresSchema.createMarker(schema: schema, ownsSchema: created))
             try s.execute("UPDATE \(schema).\(PostgresSchema.markerTable) SET text = \(PostgresSchema.literal(marker))")
-            let trgm = try s.execute("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
-                                     + "WHERE e.extname = 'pg_trgm'").first
-            if trgm == nil { try s.execute("CREATE EXTENSION pg_trgm SCHEMA \(schema)") }
+            var trgm = try Self.trigramSchema(s)
+            if trgm == nil {
+                do {
+                    try s.execute("CREATE EXTENSION pg_trgm SCHEMA \(schema)")
+                } catch let error as StoreError where error.code == .uniqueViolation || error.serverCode == "42710" {
+                    // Another client installed it meanwhile (two stacksim schemas created at once).
+                    trgm = try Self.trigramSchema(s)
+                    if trgm == nil { throw error }
+                }
+            }
             for statement in PostgresSchema.create(schema: schema, trigramSchema: trgm ?? schema, now: now) { try s.execute(statement) }
         }
+    }
+
+    /// Where the `pg_trgm` stacksim installed in `schema` goes when that schema does: into another
+    /// of stacksim's schemas (one with a marker) whose objects use it — when everything outside
+    /// `schema` that uses it is in such schemas. nil when nothing outside uses it (it is dropped)
+    /// or something not stacksim's does (dropping it is refused, with the server's list).
+    private static func trigramHeir(_ s: PostgresSession, leaving schema: String) throws -> String? {
+        let heir = try s.execute("""
+            WITH extension AS (SELECT oid FROM pg_extension WHERE extname = 'pg_trgm'),
+            members AS (SELECT m.classid, m.objid FROM pg_depend m, extension e
+                        WHERE m.refclassid = 'pg_extension'::regclass AND m.refobjid = e.oid AND m.deptype = 'e'),
+            users AS (SELECT DISTINCT (pg_identify_object(d.classid, d.objid, d.objsubid)).schema AS name FROM pg_depend d, extension e
+                      WHERE d.deptype IN ('n', 'a')
+                        AND ((d.refclassid = 'pg_extension'::regclass AND d.refobjid = e.oid)
+                             OR (d.refclassid, d.refobjid) IN (SELECT classid, objid FROM members))
+                        AND (d.classid, d.objid) NOT IN (SELECT classid, objid FROM members)
+                        -- An operator class's own operators and functions are not users of it.
+                        AND d.classid NOT IN ('pg_amop'::regclass, 'pg_amproc'::regclass))
+            SELECT CASE WHEN bool_and(EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                                              WHERE n.nspname = u.name AND c.relname = \(PostgresSchema.literal(PostgresSchema.markerTable))))
+                        THEN min(u.name) END
+            FROM users u WHERE u.name IS DISTINCT FROM \(PostgresSchema.literal(schema))
+            """).first
+        return heir?.isEmpty == false ? heir : nil
+    }
+
+    /// The schema `pg_trgm` is installed in, if it is.
+    private static func trigramSchema(_ s: PostgresSession) throws -> String? {
+        try s.execute("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'").first
     }
 
     /// Replaces the marker's text.
@@ -93,16 +129,36 @@ public final class PostgresStore: RelationalPort, EvidenceSource {
         try await session { _ = try $0.execute("UPDATE \(schema).\(PostgresSchema.markerTable) SET text = \(PostgresSchema.literal(text))") }
     }
 
-    /// Drops what the marker says stacksim made: the whole schema when stacksim created it, else
-    /// its tables and the marker only.
+    /// Drops what the marker says stacksim made: its tables and the marker, and when it created
+    /// the schema, the `pg_trgm` it installed there and the schema. In one transaction and without
+    /// CASCADE, so that nothing stacksim did not make goes with them: an object of someone else's
+    /// that depends on them (a view over a table, an index using the trigram operators) or sits in
+    /// the schema stops the drop, and nothing changes (`ForeignObjectsInTheWay`).
     public func dropOwned() async throws {
         let schema = self.schema
         try await session { s in
             let owns = try s.execute("SELECT owns_schema FROM \(schema).\(PostgresSchema.markerTable)").first == "t"
+            var statements = [PostgresSchema.drop(schema: schema)]
             if owns {
-                try s.execute("DROP SCHEMA \(schema) CASCADE")
-            } else {
-                try s.execute(PostgresSchema.drop(schema: schema))
+                if try Self.trigramSchema(s) == schema {
+                    if let heir = try Self.trigramHeir(s, leaving: schema) {
+                        statements.insert("ALTER EXTENSION pg_trgm SET SCHEMA \(heir)", at: 0)
+                    } else {
+                        statements.append("DROP EXTENSION pg_trgm")
+                    }
+                }
+                statements.append("DROP SCHEMA \(schema)")
+            }
+            do {
+                // Statements sent together run as one transaction.
+                try s.execute(statements.joined(separator: "; "))
+            } catch let error as StoreError where error.serverCode == "2BP01" {
+                // The server's hint (drop with CASCADE) would delete the other objects too.
+                let said = error.detail.split(separator: "\n").filter { !$0.hasPrefix("HINT:") }
+                    .map { $0.replacingOccurrences(of: "ERROR:  ", with: "").replacingOccurrences(of: "DETAIL:  ", with: "") }
+                throw ForeignObjectsInTheWay("postgres: nothing deleted in schema '\(schema)': objects stacksim did not create depend "
+                                             + "on what it made there or sit in that schema (\(said.joined(separator: "; "))). Drop or move "
+                                             + "them, then run db reset again")
             }
         }
     }

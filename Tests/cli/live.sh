@@ -57,6 +57,33 @@ check "stacksim's own places holding another dataset: refused, exit 64, saying w
 psql_app -c "DROP TABLE public.users, public.organizations"
 redis-cli -p "$redis_port" del "session:theirs" "task_stats:org1" "queue:snapshot_sync:0" "app:user:1" >/dev/null
 
+# Another application's objects that lean on what stacksim made in its schema — a view over one of
+# its tables, an index using the operators of the pg_trgm it installs where none was (moved there
+# here, should an earlier schema hold it) — stop db reset before it deletes anything.
+"$bin" db seed "$work/short.yaml" --target live >/dev/null 2>&1
+[[ $(psql_app -Atc "SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'pg_trgm'") == stacksim ]] \
+    || psql_app -c "ALTER EXTENSION pg_trgm SET SCHEMA stacksim"
+psql_app -c "CREATE VIEW public.their_emails AS SELECT email FROM stacksim.users"
+check "db reset refuses, exit 64, when another application's view reads stacksim's table" 64 \
+    "nothing deleted in schema 'stacksim'.*view their_emails depends on table users" -- "$bin" db reset --target live --yes
+psql_app -c "DROP VIEW public.their_emails" -c "CREATE TABLE public.their_names (name text)" \
+    -c "CREATE INDEX their_names_trgm ON public.their_names USING gin (name stacksim.gin_trgm_ops)"
+check "…or another application's index uses the trigram operators stacksim installed" 64 \
+    "nothing deleted in schema 'stacksim'.*their_names_trgm depends on operator class gin_trgm_ops" -- "$bin" db reset --target live --yes
+check "…and leaves stacksim's tables as they were" 0 "^[1-9]" -- psql_app -Atc "SELECT count(*) FROM stacksim.users"
+psql_app -c "DROP TABLE public.their_names"
+# Another schema of stacksim's whose index uses that pg_trgm: it takes the extension over.
+heir=(--postgres-schema stacksim_heir --redis-prefix stacksim_heir: --mongo-url "mongodb://127.0.0.1:$mongo_port/stacksim_heir")
+"$bin" db init --target live "${heir[@]}" >/dev/null 2>&1
+check "without them, db reset deletes stacksim's schema" 0 "deleted stacksim's schema 'stacksim'" -- "$bin" db reset --target live --yes
+check "…handing the pg_trgm it installed to the stacksim schema that uses it" 0 "^stacksim_heir$" -- \
+    psql_app -Atc "SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'pg_trgm'"
+check "…whose trigram index still stands" 0 "^1$" -- \
+    psql_app -Atc "SELECT count(*) FROM pg_indexes WHERE schemaname = 'stacksim_heir' AND indexname = 'users_name_trgm'"
+check "the last of stacksim's schemas to hold it drops it with its own" 0 "^0$" -- bash -c "'$bin' db reset --target live --yes ${heir[*]} >/dev/null && \
+    PGPASSWORD=stacksim psql -X -h 127.0.0.1 -p $pg_port -U stacksim -d stacksim -Atc \"SELECT count(*) FROM pg_extension e
+    JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm' AND n.nspname IN ('stacksim_heir', 'stacksim')\""
+
 # Passwords in every form each store's address takes: never in stdout, stderr or a report.
 secret=S3cretPw0rd
 pg="127.0.0.1:$pg_port"
