@@ -176,10 +176,11 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// Deleting what stacksim made would take something it did not make with it (an object of
-/// someone else's depends on it or sits among it): nothing was deleted. Bad input, like a place
-/// holding data stacksim did not create.
-public struct ForeignObjectsInTheWay: Error, CustomStringConvertible, Sendable {
+/// stacksim would have to touch what is not its own, or another stacksim's work in progress: an
+/// object of someone else's depends on or sits among what it made, or another stacksim held its
+/// places past the wait. Nothing was touched; bad input, like a place holding data stacksim did
+/// not create.
+public struct PlacesRefusal: Error, CustomStringConvertible, Sendable {
     /// Which store, what was in the way and what to do.
     public var description: String
 

@@ -6,6 +6,7 @@ import StackModel
 import StackMongo
 import StackPostgres
 import StackRedis
+import Synchronization
 
 /// Where the live servers are, and the places in them stacksim owns: flags, else
 /// `STACKSIM_POSTGRES_URL`, `STACKSIM_MONGO_URL`, `STACKSIM_REDIS_URL`, else the ports
@@ -29,6 +30,9 @@ public struct LiveURLs: Sendable {
     }
 }
 
+/// Whether a command changes stacksim's places or uses them (`LiveStack.lockPlaces`).
+public typealias PlacesMode = PlacesLock.Mode
+
 /// A live server's identity, for reports.
 public struct LiveServer: Sendable {
     public var store: StoreKind
@@ -45,6 +49,7 @@ public final class LiveStack: Sendable {
     public let postgres: PostgresStore
     public let mongo: MongoStore
     public let redis: RedisStore
+    private let placesLock = Mutex<PlacesLock?>(nil)
 
     /// Checks every address first: a malformed one throws `StoreConfigurationError` (bad input).
     public init(urls: LiveURLs, pool: PoolSettings) throws {
@@ -61,6 +66,25 @@ public final class LiveStack: Sendable {
         [.relational: "schema '\(postgres.schema)' of \(Redaction.redact(urls.postgres))",
          .document: "database '\(mongo.database)' of \(Redaction.redact(urls.mongo))",
          .cache: "keys '\(redis.prefix)*' of \(Redaction.redact(urls.redis))"]
+    }
+
+    /// Takes stacksim's places for this process against other stacksims (`PlacesLock`), until
+    /// `shutdown`: exclusively to change them, shared to use them. Waits at most `wait` for each,
+    /// telling `waiting` who holds it when it must.
+    public func lockPlaces(_ mode: PlacesMode, wait: Duration, waiting: @escaping @Sendable (String) -> Void) async throws {
+        let lock = try await postgres.lockPlaces(["schema \(postgres.schema)", places[.document]!, places[.cache]!], mode,
+                                                 wait: wait, waiting: waiting)
+        placesLock.withLock { $0 = lock }
+    }
+
+    /// From using the places to changing them (`PlacesLock.takeExclusively`).
+    public func takeThePlacesExclusively() async throws {
+        try await placesLock.withLock { $0 }?.takeExclusively()
+    }
+
+    /// From changing the places to using them: other runs of the dataset may go on beside this one.
+    public func shareThePlaces() async throws {
+        try await placesLock.withLock { $0 }?.share()
     }
 
     /// `SELECT 1`, `ping` and `PING`; each failure names the store, its URL (password redacted) and why.
@@ -171,6 +195,7 @@ public final class LiveStack: Sendable {
     }
 
     public func shutdown() {
+        placesLock.withLock { $0?.release() }
         postgres.shutdown()
         mongo.shutdown()
         redis.shutdown()

@@ -55,6 +55,12 @@ public final class PostgresStore: RelationalPort, EvidenceSource {
 
     // MARK: - What stacksim owns
 
+    /// Takes the lock on `places` for this process (`PlacesLock`), on a session of its own.
+    public func lockPlaces(_ places: [String], _ mode: PlacesLock.Mode, wait: Duration,
+                           waiting: @escaping @Sendable (String) -> Void) async throws -> PlacesLock {
+        try await PlacesLock.take(places, mode, conninfo: conninfo, connectTimeout: settings.connectTimeout, wait: wait, waiting: waiting)
+    }
+
     /// Whether stacksim's schema exists, the marker's text if it has one, and the tables in it.
     public func inspect() async throws -> (schemaExists: Bool, marker: String?, tables: [String]) {
         let schema = self.schema
@@ -133,7 +139,7 @@ public final class PostgresStore: RelationalPort, EvidenceSource {
     /// the schema, the `pg_trgm` it installed there and the schema. In one transaction and without
     /// CASCADE, so that nothing stacksim did not make goes with them: an object of someone else's
     /// that depends on them (a view over a table, an index using the trigram operators) or sits in
-    /// the schema stops the drop, and nothing changes (`ForeignObjectsInTheWay`).
+    /// the schema stops the drop, and nothing changes (`PlacesRefusal`).
     public func dropOwned() async throws {
         let schema = self.schema
         try await session { s in
@@ -156,7 +162,7 @@ public final class PostgresStore: RelationalPort, EvidenceSource {
                 // The server's hint (drop with CASCADE) would delete the other objects too.
                 let said = error.detail.split(separator: "\n").filter { !$0.hasPrefix("HINT:") }
                     .map { $0.replacingOccurrences(of: "ERROR:  ", with: "").replacingOccurrences(of: "DETAIL:  ", with: "") }
-                throw ForeignObjectsInTheWay("postgres: nothing deleted in schema '\(schema)': objects stacksim did not create depend "
+                throw PlacesRefusal("postgres: nothing deleted in schema '\(schema)': objects stacksim did not create depend "
                                              + "on what it made there or sit in that schema (\(said.joined(separator: "; "))). Drop or move "
                                              + "them, then run db reset again")
             }

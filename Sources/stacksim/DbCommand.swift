@@ -22,7 +22,7 @@ struct DbCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await StackSimCommand.guarded {
-                let stack = try await live.liveOnly().connect(pool: PoolSpec())
+                let stack = try await live.liveOnly().connect(pool: PoolSpec(), places: .exclusive)
                 defer { stack.shutdown() }
                 let holdings = try await stack.holdings()
                 let empty = Set(StoreKind.allCases.filter { holdings[$0] == .empty })
@@ -45,7 +45,7 @@ struct DbCommand: AsyncParsableCommand {
         func run() async throws {
             try await StackSimCommand.guarded {
                 let scenario = try ScenarioFiles.load(scenario)
-                let stack = try await live.liveOnly().connect(pool: scenario.stack.pool)
+                let stack = try await live.liveOnly().connect(pool: scenario.stack.pool, places: .exclusive)
                 defer { stack.shutdown() }
                 let holdings = try await stack.holdings()
                 try DbCommand.refuseForeign(holdings, stack)
@@ -76,7 +76,7 @@ struct DbCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await StackSimCommand.guarded {
-                let stack = try await live.liveOnly().connect(pool: PoolSpec())
+                let stack = try await live.liveOnly().connect(pool: PoolSpec(), places: .exclusive)
                 defer { stack.shutdown() }
                 let holdings = try await stack.holdings()
                 let places = stack.places

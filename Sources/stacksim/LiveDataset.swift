@@ -25,8 +25,15 @@ enum LiveDataset {
     /// markers before it begins, so no two runs share one (it salts the ids a run creates), even
     /// when a run cannot record its end.
     static func prepare(_ stack: LiveStack, scenario: Scenario) async throws -> DatasetPlan {
-        let holdings = try await stack.holdings()
+        var holdings = try await stack.holdings()
         var plan = DatasetPlan.decide(holdings, want: identity(scenario), places: stack.places, anchor: Date())
+        if plan.refusals.isEmpty, !plan.reuses {
+            // Loading changes the places: wait until no other stacksim uses them, then look again —
+            // one may have loaded this very dataset meanwhile.
+            try await stack.takeThePlacesExclusively()
+            holdings = try await stack.holdings()
+            plan = DatasetPlan.decide(holdings, want: identity(scenario), places: stack.places, anchor: Date())
+        }
         guard plan.refusals.isEmpty else {
             throw CommandFailure(status: .badInput, message: "the live stores were not touched:\n  "
                                  + plan.refusals.joined(separator: "\n  "))
@@ -45,6 +52,8 @@ enum LiveDataset {
         // The stores being loaded get the dataset's marker once it is in (`datasetLoaded`).
         plan.marker.runs += 1
         try await stack.writeMarkers(plan.marker, to: Set(StoreKind.allCases).subtracting(plan.load))
+        // Prepared: other runs of this dataset may use the places beside this one.
+        try await stack.shareThePlaces()
         return plan
     }
 

@@ -26,6 +26,9 @@ struct LiveOptions: ParsableArguments {
     @Option(name: .customLong("redis-prefix"), help: "The prefix of every Redis key stacksim owns (default: $STACKSIM_REDIS_PREFIX, else 'stacksim:').")
     var redisPrefix: String?
 
+    @Option(name: .customLong("wait-for-places"), help: "How long to wait for another stacksim using the same places (seeding, resetting or running on them) before giving up (default: 5m).")
+    var waitForPlaces = "5m"
+
     func validateTarget(for scenario: Scenario) throws {
         guard ["embedded", "live"].contains(target) else {
             throw CommandFailure(status: .badInput, message: "--target: expected embedded or live, got '\(target)'")
@@ -36,9 +39,10 @@ struct LiveOptions: ParsableArguments {
         }
     }
 
-    /// Checks the addresses (exit 64 for a malformed one), connects and checks each server
-    /// answers (exit 69 naming any that does not).
-    func connect(pool spec: PoolSpec) async throws -> LiveStack {
+    /// Checks the addresses (exit 64 for a malformed one), connects, checks each server answers
+    /// (exit 69 naming any that does not) and takes stacksim's places in `mode` against other
+    /// stacksims: exclusively to change them (`db`), shared to run on them.
+    func connect(pool spec: PoolSpec, places mode: PlacesMode = .shared) async throws -> LiveStack {
         let stack: LiveStack
         do {
             let urls = LiveURLs(postgres: postgresURL, mongo: mongoURL, redis: redisURL, postgresSchema: postgresSchema, redisPrefix: redisPrefix)
@@ -57,6 +61,12 @@ struct LiveOptions: ParsableArguments {
             stack.shutdown()
             throw CommandFailure(status: .targetUnreachable, message: problems.joined(separator: "; ")
                                  + " (start throwaway servers with `make services-up`)")
+        }
+        do {
+            try await stack.lockPlaces(mode, wait: ScenarioOverrides.duration(waitForPlaces, flag: "--wait-for-places")) { Output.line($0) }
+        } catch {
+            stack.shutdown()
+            throw error
         }
         return stack
     }

@@ -12,7 +12,7 @@ struct StackSimCommand: AsyncParsableCommand {
         discussion: """
             Exit codes: 0 ok, 1 internal error, 10 thresholds failed, 11 regression, 12 invalid run \
             (the harness fell behind its schedule), 13 a capacity search that did not converge, 64 bad input (including a live target that holds data stacksim did \
-            not create, or another dataset, or objects of others that depend on stacksim's), 69 target unreachable before the run, 130 interrupted (SIGINT or SIGTERM).
+            not create, or another dataset, or objects of others that depend on stacksim's, or places another stacksim kept past --wait-for-places), 69 target unreachable before the run, 130 interrupted (SIGINT or SIGTERM).
             """,
         version: ReportBuilder.version,
         subcommands: [RunCommand.self, CapacityCommand.self, CalibrateCommand.self, CompareCommand.self, BaselineCommand.self, ScenariosCommand.self, NewCommand.self, DbCommand.self, BenchCommand.self]
@@ -26,7 +26,7 @@ struct StackSimCommand: AsyncParsableCommand {
         } catch let failure as CommandFailure {
             Output.error("stacksim: \(failure.message)")
             throw failure.status.exitCode
-        } catch let refusal as ForeignObjectsInTheWay {
+        } catch let refusal as PlacesRefusal {
             Output.error("stacksim: \(refusal)")
             throw ExitStatus.badInput.exitCode
         }

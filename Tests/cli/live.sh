@@ -84,6 +84,33 @@ check "the last of stacksim's schemas to hold it drops it with its own" 0 "^0$" 
     PGPASSWORD=stacksim psql -X -h 127.0.0.1 -p $pg_port -U stacksim -d stacksim -Atc \"SELECT count(*) FROM pg_extension e
     JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm' AND n.nspname IN ('stacksim_heir', 'stacksim')\""
 
+# Two stacksims on the same places take turns (an advisory lock per place, on PostgreSQL): a
+# command waits for whoever holds them, up to --wait-for-places, and touches nothing past it.
+hold_places() { # hold_places SECONDS: another client holds the lock on the default schema that long
+    PGAPPNAME=their_app psql_app -c "SELECT pg_advisory_lock(hashtextextended('stacksim places: schema stacksim', 0)), pg_sleep($1)" \
+        >/dev/null 2>&1 &
+    sleep 0.5
+}
+let_go() { psql_app -Atc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'their_app'" >/dev/null; }
+hold_places 3
+check "db seed waits for another holder of its places, saying who and how long, then loads" 0 \
+    "places: their_app at backend [0-9]+ is using schema stacksim; waiting up to 300 s for it" -- "$bin" db seed "$work/short.yaml" --target live
+hold_places 60
+check "…and past --wait-for-places gives up, exit 64, touching nothing" 64 "kept schema stacksim for more than 2 s; nothing was touched" -- \
+    "$bin" db reset --target live --yes --wait-for-places 2s
+check "…so the dataset is still there" 0 "^[1-9]" -- psql_app -Atc "SELECT count(*) FROM stacksim.users"
+let_go
+"$bin" run "$work/short.yaml" --target live --rate 20/s --out "$work/side1" --quiet >"$work/side1.log" 2>&1 &
+first=$!
+sleep 1.5
+"$bin" run "$work/short.yaml" --target live --rate 20/s --out "$work/side2" --quiet >"$work/side2.log" 2>&1
+second=$?
+wait "$first"
+first=$?
+check "two runs of one dataset go side by side, sharing the places: both pass" 0 "^0 0$" -- echo "$first" "$second"
+check "…the second without waiting for the first" 1 "^" -- grep "waiting up to" "$work/side2.log"
+"$bin" db reset --target live --yes >/dev/null 2>&1
+
 # Passwords in every form each store's address takes: never in stdout, stderr or a report.
 secret=S3cretPw0rd
 pg="127.0.0.1:$pg_port"
