@@ -163,8 +163,8 @@ public final class PostgresStore: RelationalPort, EvidenceSource {
                 let said = error.detail.split(separator: "\n").filter { !$0.hasPrefix("HINT:") }
                     .map { $0.replacingOccurrences(of: "ERROR:  ", with: "").replacingOccurrences(of: "DETAIL:  ", with: "") }
                 throw PlacesRefusal("postgres: nothing deleted in schema '\(schema)': objects stacksim did not create depend "
-                                             + "on what it made there or sit in that schema (\(said.joined(separator: "; "))). Drop or move "
-                                             + "them, then run db reset again")
+                                    + "on what it made there or sit in that schema (\(said.joined(separator: "; "))). Drop or move "
+                                    + "them, then run db reset again")
             }
         }
     }

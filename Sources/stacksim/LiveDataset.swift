@@ -25,14 +25,16 @@ enum LiveDataset {
     /// markers before it begins, so no two runs share one (it salts the ids a run creates), even
     /// when a run cannot record its end.
     static func prepare(_ stack: LiveStack, scenario: Scenario) async throws -> DatasetPlan {
-        var holdings = try await stack.holdings()
-        var plan = DatasetPlan.decide(holdings, want: identity(scenario), places: stack.places, anchor: Date())
+        func look() async throws -> (holdings: [StoreKind: StoreHolding], plan: DatasetPlan) {
+            let holdings = try await stack.holdings()
+            return (holdings, DatasetPlan.decide(holdings, want: identity(scenario), places: stack.places, anchor: Date()))
+        }
+        var (holdings, plan) = try await look()
         if plan.refusals.isEmpty, !plan.reuses {
             // Loading changes the places: wait until no other stacksim uses them, then look again —
             // one may have loaded this very dataset meanwhile.
             try await stack.takeThePlacesExclusively()
-            holdings = try await stack.holdings()
-            plan = DatasetPlan.decide(holdings, want: identity(scenario), places: stack.places, anchor: Date())
+            (holdings, plan) = try await look()
         }
         guard plan.refusals.isEmpty else {
             throw CommandFailure(status: .badInput, message: "the live stores were not touched:\n  "

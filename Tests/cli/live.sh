@@ -80,9 +80,9 @@ check "…handing the pg_trgm it installed to the stacksim schema that uses it" 
     psql_app -Atc "SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'pg_trgm'"
 check "…whose trigram index still stands" 0 "^1$" -- \
     psql_app -Atc "SELECT count(*) FROM pg_indexes WHERE schemaname = 'stacksim_heir' AND indexname = 'users_name_trgm'"
-check "the last of stacksim's schemas to hold it drops it with its own" 0 "^0$" -- bash -c "'$bin' db reset --target live --yes ${heir[*]} >/dev/null && \
-    PGPASSWORD=stacksim psql -X -h 127.0.0.1 -p $pg_port -U stacksim -d stacksim -Atc \"SELECT count(*) FROM pg_extension e
-    JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm' AND n.nspname IN ('stacksim_heir', 'stacksim')\""
+"$bin" db reset --target live --yes "${heir[@]}" >/dev/null 2>&1
+check "the last of stacksim's schemas to hold it drops it with its own" 0 "^0$" -- psql_app -Atc "SELECT count(*) FROM pg_extension e
+    JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm' AND n.nspname IN ('stacksim_heir', 'stacksim')"
 
 # Two stacksims on the same places take turns (an advisory lock per place, on PostgreSQL): a
 # command waits for whoever holds them, up to --wait-for-places, and touches nothing past it.
