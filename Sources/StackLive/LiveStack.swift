@@ -88,6 +88,28 @@ public final class LiveStack: Sendable {
         try await placesLock.withLock { $0 }?.share()
     }
 
+    /// Changes the dataset's markers from what they say now, not from `marker` as this process
+    /// read it: runs sharing the places take turns at it (`PlacesLock.whileHoldingTheMarkers`), so
+    /// none loses another's count. Writes to the stores that hold `marker`'s dataset; where none
+    /// does yet (a run about to load it), changes `marker` alone. Returns the marker changed.
+    public func updateMarkers(_ marker: DatasetMarker, _ change: @escaping @Sendable (inout DatasetMarker) -> Void) async throws -> DatasetMarker {
+        let update: @Sendable () async throws -> DatasetMarker = { [self] in
+            var current = marker
+            var holders = Set<StoreKind>()
+            for (store, holding) in try await holdings() {
+                guard case .stacksim(let found) = holding, found.dataset == marker.dataset, found.layout == marker.layout else { continue }
+                holders.insert(store)
+                current.runs = max(current.runs, found.runs)
+                current.writes = max(current.writes, found.writes)
+            }
+            change(&current)
+            try await writeMarkers(current, to: holders)
+            return current
+        }
+        guard let lock = placesLock.withLock({ $0 }) else { return try await update() }
+        return try await lock.whileHoldingTheMarkers(update)
+    }
+
     /// `SELECT 1`, `ping` and `PING`; each failure names the store, its URL (password redacted) and why.
     public func healthProblems() async -> [String] {
         var problems: [String] = []

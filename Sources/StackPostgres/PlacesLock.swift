@@ -75,6 +75,31 @@ public final class PlacesLock: Sendable {
         }
     }
 
+    /// Runs `body` holding the places' markers alone: a short exclusive lock of its own beside the
+    /// places' lock, so runs sharing the places change their markers (the run count that salts a
+    /// run's ids, the writes) one at a time, each from what the last one wrote.
+    public func whileHoldingTheMarkers<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        guard let held = state.withLock({ $0.session }) else { return try await body() }
+        let keys = places.map { "markers of " + $0 }
+        @Sendable func unlock(_ keys: ArraySlice<String>) throws {
+            for key in keys { try held.connection.execute("SELECT pg_advisory_unlock(\(Self.key(key)))") }
+        }
+        try await BlockingThread.run("stacksim-pglock") { [wait] in
+            for (taken, key) in keys.enumerated() {
+                do {
+                    try held.connection.execute("SELECT pg_advisory_lock(\(Self.key(key)))")
+                } catch let error as StoreError where error.serverCode == "55P03" {
+                    try unlock(keys.prefix(taken))
+                    throw PlacesRefusal("places: another stacksim kept \(key) for more than \(wait); nothing was changed")
+                }
+            }
+        }
+        let result: Result<T, any Error>
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        try await BlockingThread.run("stacksim-pglock") { try unlock(keys[...]) }
+        return try result.get()
+    }
+
     /// Lets go of every lock: the session ends.
     public func release() {
         state.withLock { $0.session = nil }

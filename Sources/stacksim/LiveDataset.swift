@@ -51,9 +51,9 @@ enum LiveDataset {
             Output.line("dataset: loading into " + plan.load.map(\.rawValue).sorted().joined(separator: ", ")
                         + (kept.isEmpty ? "" : "; reusing it in " + kept.map(\.rawValue).sorted().joined(separator: ", ")))
         }
-        // The stores being loaded get the dataset's marker once it is in (`datasetLoaded`).
-        plan.marker.runs += 1
-        try await stack.writeMarkers(plan.marker, to: Set(StoreKind.allCases).subtracting(plan.load))
+        // The run's number, counted on the stores that hold the dataset; the stores being loaded
+        // get the dataset's marker once it is in (`datasetLoaded`).
+        plan.marker = try await stack.updateMarkers(plan.marker) { $0.runs += 1 }
         // Prepared: other runs of this dataset may use the places beside this one.
         try await stack.shareThePlaces()
         return plan
@@ -66,10 +66,8 @@ enum LiveDataset {
 
     /// Records the run's writes on the markers: the dataset now carries them too.
     static func recordRun(_ stack: LiveStack, plan: DatasetPlan, acknowledgedWrites: Int) async {
-        var marker = plan.marker
-        marker.writes += acknowledgedWrites
         do {
-            try await stack.writeMarkers(marker)
+            _ = try await stack.updateMarkers(plan.marker) { $0.writes += acknowledgedWrites }
         } catch {
             Output.error("stacksim: warning: could not record this run on the stores' markers: \(error)")
         }

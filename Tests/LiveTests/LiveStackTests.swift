@@ -82,6 +82,41 @@ struct LiveStackTests {
         #expect(worstLateness < .milliseconds(100), "the ticker was \(worstLateness) late")
     }
 
+    /// Runs sharing places count on the markers one at a time: each gets a run number of its own
+    /// (it salts the ids a run creates) and no run's count or writes are lost. Four stacks (four
+    /// processes' worth of connections and locks) count five runs each at once, in places of
+    /// their own.
+    @Test func runsSharingThePlacesEachCountOnTheMarkers() async throws {
+        let urls = LiveURLs(mongo: Live.mongoURL(database: "stacksim_tests_markers"), postgresSchema: "stacksim_tests_markers",
+                            redisPrefix: "stacksim-tests-markers:")
+        let stacks = try (0..<4).map { _ in try LiveStack(urls: urls, pool: PoolSettings()) }
+        let first = stacks[0]
+        let marker = DatasetMarker(dataset: "markers-test", description: "the markers test's", anchor: nil)
+        try await first.recreate(Set(StoreKind.allCases), marker: marker, holdings: try await first.holdings())
+        try await first.writeMarkers(marker)
+        for stack in stacks { try await stack.lockPlaces(.shared, wait: .seconds(30)) { _ in } }
+        let numbers = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for stack in stacks {
+                group.addTask {
+                    var mine: [Int] = []
+                    for _ in 0..<5 { mine.append(try await stack.updateMarkers(marker) { $0.runs += 1; $0.writes += 2 }.runs) }
+                    return mine
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(numbers.sorted() == Array(1...20))
+        var counted = marker
+        counted.runs = 20
+        counted.writes = 40
+        let holdings = try await first.holdings()
+        #expect(holdings == [.relational: .stacksim(counted), .document: .stacksim(counted), .cache: .stacksim(counted)])
+        for stack in stacks { stack.shutdown() }
+        let cleaner = try LiveStack(urls: urls, pool: PoolSettings())
+        defer { cleaner.shutdown() }
+        _ = try await cleaner.dropOwned(holdings)
+    }
+
     @Test func aShortenedTutorialRunsCleanAgainstTheLiveStack() async throws {
         let stack = try #require(Live.stack)
         try await Live.prepared.value

@@ -109,6 +109,11 @@ wait "$first"
 first=$?
 check "two runs of one dataset go side by side, sharing the places: both pass" 0 "^0 0$" -- echo "$first" "$second"
 check "…the second without waiting for the first" 1 "^" -- grep "waiting up to" "$work/side2.log"
+check "…each with a run number of its own, both counted on the marker" 0 "^runs before 0 1, marker 2$" -- python3 -c '
+import json, sys
+before = sorted(json.load(open(f"{d}/report.json"))["dataset"]["runs_before"] for d in sys.argv[1:3])
+print("runs before", *before, end=", ")
+print("marker", json.loads(sys.argv[3])["runs"])' "$work/side1" "$work/side2" "$(psql_app -Atc "SELECT text FROM stacksim.stacksim_marker")"
 "$bin" db reset --target live --yes >/dev/null 2>&1
 
 # Passwords in every form each store's address takes: never in stdout, stderr or a report.
