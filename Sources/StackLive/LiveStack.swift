@@ -198,12 +198,13 @@ public final class LiveStack: Sendable {
         let places = self.places
         for store in StoreKind.allCases {
             guard case .stacksim = holdings[store] else { continue }
+            var deleted = "deleted stacksim's \(places[store]!)"
             switch store {
-            case .relational: try await postgres.dropOwned()
+            case .relational: if let note = try await postgres.dropOwned() { deleted += "; \(note)" }
             case .document: try await mongo.dropOwned()
             case .cache: try await redis.deleteOwnedKeys()
             }
-            done.append("deleted stacksim's \(places[store]!)")
+            done.append(deleted)
         }
         return done
     }

@@ -8,11 +8,13 @@ enum PostgresSchema {
                          "organizations"]
     static let markerTable = "stacksim_marker"
 
-    /// The marker: one row saying stacksim made this schema's tables (and whether the schema too).
+    /// The marker: one row saying stacksim made this schema's tables, whether the schema too, and
+    /// whether it installed `pg_trgm` there (`owns_trigram`, set once it has).
     static func createMarker(schema: String, ownsSchema: Bool) -> String {
         """
         CREATE TABLE \(schema).\(markerTable) AS
-        SELECT 'stacksim'::text AS created_by, \(ownsSchema)::boolean AS owns_schema, now() AS created_at, ''::text AS text
+        SELECT 'stacksim'::text AS created_by, \(ownsSchema)::boolean AS owns_schema, false AS owns_trigram, now() AS created_at,
+               ''::text AS text
         """
     }
 

@@ -90,6 +90,7 @@ public final class PostgresStore: RelationalPort, EvidenceSource {
             if trgm == nil {
                 do {
                     try s.execute("CREATE EXTENSION pg_trgm SCHEMA \(schema)")
+                    try s.execute("UPDATE \(schema).\(PostgresSchema.markerTable) SET owns_trigram = true")
                 } catch let error as StoreError where error.code == .uniqueViolation || error.serverCode == "42710" {
                     // Another client installed it meanwhile (two stacksim schemas created at once).
                     trgm = try Self.trigramSchema(s)
@@ -135,38 +136,60 @@ public final class PostgresStore: RelationalPort, EvidenceSource {
         try await session { _ = try $0.execute("UPDATE \(schema).\(PostgresSchema.markerTable) SET text = \(PostgresSchema.literal(text))") }
     }
 
-    /// Drops what the marker says stacksim made: its tables and the marker, and when it created
-    /// the schema, the `pg_trgm` it installed there and the schema. In one transaction and without
-    /// CASCADE, so that nothing stacksim did not make goes with them: an object of someone else's
-    /// that depends on them (a view over a table, an index using the trigram operators) or sits in
-    /// the schema stops the drop, and nothing changes (`PlacesRefusal`).
-    public func dropOwned() async throws {
+    /// Drops what the marker says stacksim made: its tables and the marker, the `pg_trgm` it
+    /// installed in the schema (handed to another stacksim schema that uses it, `trigramHeir`), and
+    /// the schema when it created it. In one transaction and without CASCADE, so that nothing
+    /// stacksim did not make goes with them: an object of someone else's that depends on them (a
+    /// view over a table, an index using the trigram operators) or sits in a schema stacksim
+    /// created stops the drop, and nothing changes (`PlacesRefusal`). In a schema it did not
+    /// create, a `pg_trgm` it installed that others' objects have come to use stays, said in the
+    /// returned note.
+    public func dropOwned() async throws -> String? {
         let schema = self.schema
-        try await session { s in
-            let owns = try s.execute("SELECT owns_schema FROM \(schema).\(PostgresSchema.markerTable)").first == "t"
-            var statements = [PostgresSchema.drop(schema: schema)]
-            if owns {
-                if try Self.trigramSchema(s) == schema {
-                    if let heir = try Self.trigramHeir(s, leaving: schema) {
-                        statements.insert("ALTER EXTENSION pg_trgm SET SCHEMA \(heir)", at: 0)
-                    } else {
-                        statements.append("DROP EXTENSION pg_trgm")
+        return try await session { s in
+            // A pg_trgm in a schema stacksim created is its own (as on markers from before `owns_trigram`).
+            let owns = try s.execute("SELECT owns_schema::text || ' ' || (owns_schema OR coalesce((to_jsonb(m) ->> 'owns_trigram')::boolean, false))::text "
+                                     + "FROM \(schema).\(PostgresSchema.markerTable) m").first?.split(separator: " ") ?? []
+            let ownsSchema = owns.first == "true", ownsTrigram = owns.last == "true"
+            let trigram = try ownsTrigram && Self.trigramSchema(s) == schema
+            try s.execute("BEGIN")
+            do {
+                var note: String?
+                try s.execute(PostgresSchema.drop(schema: schema))
+                if trigram, let heir = try Self.trigramHeir(s, leaving: schema) {
+                    try s.execute("ALTER EXTENSION pg_trgm SET SCHEMA \(heir)")
+                } else if trigram && ownsSchema {
+                    try s.execute("DROP EXTENSION pg_trgm")
+                } else if trigram {
+                    try s.execute("SAVEPOINT trigram")
+                    do {
+                        try s.execute("DROP EXTENSION pg_trgm")
+                    } catch let error as StoreError where error.serverCode == "2BP01" {
+                        try s.execute("ROLLBACK TO SAVEPOINT trigram")
+                        note = "kept the pg_trgm it installed in schema '\(schema)', which others' objects use: "
+                            + Self.serverLines(error).joined(separator: "; ")
                     }
                 }
-                statements.append("DROP SCHEMA \(schema)")
-            }
-            do {
-                // Statements sent together run as one transaction.
-                try s.execute(statements.joined(separator: "; "))
+                if ownsSchema { try s.execute("DROP SCHEMA \(schema)") }
+                try s.execute("COMMIT")
+                return note
             } catch let error as StoreError where error.serverCode == "2BP01" {
-                // The server's hint (drop with CASCADE) would delete the other objects too.
-                let said = error.detail.split(separator: "\n").filter { !$0.hasPrefix("HINT:") }
-                    .map { $0.replacingOccurrences(of: "ERROR:  ", with: "").replacingOccurrences(of: "DETAIL:  ", with: "") }
+                try s.execute("ROLLBACK")
                 throw PlacesRefusal("postgres: nothing deleted in schema '\(schema)': objects stacksim did not create depend "
-                                    + "on what it made there or sit in that schema (\(said.joined(separator: "; "))). Drop or move "
-                                    + "them, then run db reset again")
+                                    + "on what it made there or sit in that schema (\(Self.serverLines(error).joined(separator: "; "))). "
+                                    + "Drop or move them, then run db reset again")
+            } catch {
+                _ = try? s.execute("ROLLBACK")
+                throw error
             }
         }
+    }
+
+    /// A server error's lines without its hint: for a failed drop it says to use CASCADE, which
+    /// would delete the other objects too.
+    private static func serverLines(_ error: StoreError) -> [String] {
+        error.detail.split(separator: "\n").filter { !$0.hasPrefix("HINT:") }
+            .map { $0.replacingOccurrences(of: "ERROR:  ", with: "").replacingOccurrences(of: "DETAIL:  ", with: "") }
     }
 
     /// Empties every table, keeping the schema and the marker (the integration tests).

@@ -83,6 +83,30 @@ check "…whose trigram index still stands" 0 "^1$" -- \
 "$bin" db reset --target live --yes "${heir[@]}" >/dev/null 2>&1
 check "the last of stacksim's schemas to hold it drops it with its own" 0 "^0$" -- psql_app -Atc "SELECT count(*) FROM pg_extension e
     JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm' AND n.nspname IN ('stacksim_heir', 'stacksim')"
+# In a schema stacksim did not create, the pg_trgm it installed there goes with its tables, unless
+# others' objects have come to use it. A database of the checks' own, where no schema holds pg_trgm.
+psql_app -c "DROP DATABASE IF EXISTS stacksim_trgm" -c "CREATE DATABASE stacksim_trgm"
+psql_trgm() { PGPASSWORD=stacksim psql -q -X -h 127.0.0.1 -p "$pg_port" -U stacksim -d stacksim_trgm "$@"; }
+theirs=(--postgres-url "postgresql://stacksim:stacksim@127.0.0.1:$pg_port/stacksim_trgm" --postgres-schema their_schema
+        --redis-prefix stacksim_trgm: --mongo-url "mongodb://127.0.0.1:$mongo_port/stacksim_trgm")
+psql_trgm -c "CREATE SCHEMA their_schema"
+"$bin" db init --target live "${theirs[@]}" >/dev/null 2>&1
+check "in a schema stacksim did not create, it installs pg_trgm and says so on its marker" 0 "^their_schema true$" -- \
+    psql_trgm -Atc "SELECT e.extnamespace::regnamespace || ' ' || m.owns_trigram FROM pg_extension e, their_schema.stacksim_marker m
+                    WHERE e.extname = 'pg_trgm'"
+psql_trgm -c "CREATE TABLE their_schema.their_names (name text)" \
+    -c "CREATE INDEX their_names_trgm ON their_schema.their_names USING gin (name their_schema.gin_trgm_ops)"
+check "db reset there keeps the pg_trgm their index has come to use, and says why" 0 \
+    "deleted stacksim's schema 'their_schema'.*kept the pg_trgm it installed.*their_names_trgm" -- "$bin" db reset --target live --yes "${theirs[@]}"
+check "…their index stands, stacksim's tables are gone" 0 "^1[|]0$" -- psql_trgm -Atc "SELECT
+    (SELECT count(*) FROM pg_indexes WHERE schemaname = 'their_schema' AND indexname = 'their_names_trgm'),
+    (SELECT count(*) FROM pg_tables WHERE schemaname = 'their_schema' AND tablename <> 'their_names')"
+psql_trgm -c "DROP TABLE their_schema.their_names" -c "DROP EXTENSION pg_trgm"
+"$bin" db init --target live "${theirs[@]}" >/dev/null 2>&1
+"$bin" db reset --target live --yes "${theirs[@]}" >/dev/null 2>&1
+check "…and when nothing else uses it, db reset drops it, leaving their schema" 0 "^0[|]1$" -- psql_trgm -Atc "SELECT
+    (SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'), (SELECT count(*) FROM pg_namespace WHERE nspname = 'their_schema')"
+psql_app -c "DROP DATABASE stacksim_trgm"
 
 # Two stacksims on the same places take turns (an advisory lock per place, on PostgreSQL): a
 # command waits for whoever holds them, up to --wait-for-places, and touches nothing past it.
