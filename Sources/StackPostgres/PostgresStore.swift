@@ -174,7 +174,8 @@ public final class PostgresStore: RelationalPort, EvidenceSource {
                 try s.execute("COMMIT")
                 return note
             } catch let error as StoreError where error.serverCode == "2BP01" {
-                try s.execute("ROLLBACK")
+                // A failed rollback (a lost connection) ends the transaction too; the refusal is the news.
+                _ = try? s.execute("ROLLBACK")
                 throw PlacesRefusal("postgres: nothing deleted in schema '\(schema)': objects stacksim did not create depend "
                                     + "on what it made there or sit in that schema (\(Self.serverLines(error).joined(separator: "; "))). "
                                     + "Drop or move them, then run db reset again")
