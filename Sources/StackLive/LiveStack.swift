@@ -72,8 +72,7 @@ public final class LiveStack: Sendable {
     /// `shutdown`: exclusively to change them, shared to use them. Waits at most `wait` for each,
     /// telling `waiting` who holds it when it must.
     public func lockPlaces(_ mode: PlacesMode, wait: Duration, waiting: @escaping @Sendable (String) -> Void) async throws {
-        let places = self.places
-        let lock = try await postgres.lockPlaces(["schema \(postgres.schema)", places[.document]!, places[.cache]!], mode,
+        let lock = try await postgres.lockPlaces(["schema \(postgres.schema)", mongo.place, redis.place], mode,
                                                  wait: wait, waiting: waiting)
         placesLock.withLock { $0 = lock }
     }

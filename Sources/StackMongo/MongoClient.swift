@@ -13,6 +13,8 @@ import Synchronization
 final class MongoClient: Sendable {
     /// The database stacksim owns: the URL's, else `stacksim`.
     let database: String
+    /// The servers the URL names, each in one spelling (`ServerAddress`), or its SRV name.
+    let servers: String
     private let jobs = Jobs()
     private let workers: Int
     private let settings: PoolSettings
@@ -37,6 +39,7 @@ final class MongoClient: Sendable {
         }
         defer { mongoc_uri_destroy(uri) }
         database = mongoc_uri_get_database(uri).map { String(cString: $0) } ?? "stacksim"
+        servers = Self.servers(uri)
         guard let pool = mongoc_client_pool_new(uri) else {
             throw StoreError(.unavailable, store: .document, operation: "connect", detail: "cannot create a client pool")
         }
@@ -112,6 +115,18 @@ final class MongoClient: Sendable {
     func shutdown() { jobs.close() }
 
     /// The reply, and when it arrived (before libbson turned it into JSON).
+    private static func servers(_ uri: OpaquePointer) -> String {
+        if let srv = mongoc_uri_get_srv_hostname(uri) { return "srv " + String(cString: srv).lowercased() }
+        var names: [String] = []
+        var node = mongoc_uri_get_hosts(uri)
+        while let host = node {
+            let name = withUnsafeBytes(of: host.pointee.host) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            names.append(ServerAddress.canonical(host: name, port: Int(host.pointee.port)))
+            node = UnsafePointer(host.pointee.next)
+        }
+        return Set(names).sorted().joined(separator: ",")
+    }
+
     private static func run(_ client: OpaquePointer, _ database: String, _ name: String,
                             _ json: String) throws -> (MongoReply, answered: MonotonicClock.Instant) {
         var error = bson_error_t()

@@ -124,6 +124,21 @@ check "…and past --wait-for-places gives up, exit 64, touching nothing" 64 "ke
     "$bin" db reset --target live --yes --wait-for-places 2s
 check "…so the dataset is still there" 0 "^[1-9]" -- psql_app -Atc "SELECT count(*) FROM stacksim.users"
 let_go
+# A server's address spelt another way (a host name, a default database) names the same places.
+hold() { # hold PLACE: another client holds that place's lock for a minute
+    PGAPPNAME=their_app psql_app -c "SELECT pg_advisory_lock(hashtextextended('stacksim places: ' || \$\$$1\$\$, 0)), pg_sleep(60)" >/dev/null 2>&1 &
+    sleep 0.5
+}
+hold "keys 'stacksim:*' in database 0 of redis 127.0.0.1:$redis_port"
+check "the Redis place spelt redis://LocalHost:PORT/0 is the one of 127.0.0.1: db reset waits for its holder" 64 \
+    "kept keys 'stacksim:\*' in database 0 of redis 127.0.0.1:$redis_port for more than 2 s" -- \
+    "$bin" db reset --target live --yes --wait-for-places 2s --redis-url "redis://LocalHost:$redis_port/0"
+let_go
+hold "database 'stacksim' of mongodb 127.0.0.1:$mongo_port"
+check "…and the MongoDB place spelt mongodb://localhost:PORT" 64 \
+    "kept database 'stacksim' of mongodb 127.0.0.1:$mongo_port for more than 2 s" -- \
+    "$bin" db reset --target live --yes --wait-for-places 2s --mongo-url "mongodb://localhost:$mongo_port/stacksim"
+let_go
 "$bin" run "$work/short.yaml" --target live --rate 20/s --out "$work/side1" --quiet >"$work/side1.log" 2>&1 &
 first=$!
 sleep 1.5
