@@ -13,8 +13,8 @@ import Synchronization
 final class MongoClient: Sendable {
     /// The database stacksim owns: the URL's, else `stacksim`.
     let database: String
-    /// The servers the URL names, each in one spelling (`ServerAddress`), or its SRV name.
-    let servers: String
+    /// The servers the URL names.
+    let servers: MongoServers
     private let jobs = Jobs()
     private let workers: Int
     private let settings: PoolSettings
@@ -114,19 +114,19 @@ final class MongoClient: Sendable {
 
     func shutdown() { jobs.close() }
 
-    /// The reply, and when it arrived (before libbson turned it into JSON).
-    private static func servers(_ uri: OpaquePointer) -> String {
-        if let srv = mongoc_uri_get_srv_hostname(uri) { return "srv " + String(cString: srv).lowercased() }
-        var names: [String] = []
+    /// The servers the URL names, as they are written: its SRV name, or each host and port.
+    private static func servers(_ uri: OpaquePointer) -> MongoServers {
+        if let srv = mongoc_uri_get_srv_hostname(uri) { return .srv(String(cString: srv)) }
+        var hosts: [(host: String, port: Int)] = []
         var node = mongoc_uri_get_hosts(uri)
         while let host = node {
-            let name = withUnsafeBytes(of: host.pointee.host) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            names.append(ServerAddress.canonical(host: name, port: Int(host.pointee.port)))
+            hosts.append((withUnsafeBytes(of: host.pointee.host) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }, Int(host.pointee.port)))
             node = UnsafePointer(host.pointee.next)
         }
-        return Set(names).sorted().joined(separator: ",")
+        return .hosts(hosts)
     }
 
+    /// The reply, and when it arrived (before libbson turned it into JSON).
     private static func run(_ client: OpaquePointer, _ database: String, _ name: String,
                             _ json: String) throws -> (MongoReply, answered: MonotonicClock.Instant) {
         var error = bson_error_t()
@@ -274,4 +274,18 @@ private final class Jobs: Sendable {
 
     /// Called by each worker on the way out; true for the last one.
     func finished() -> Bool { state.withLock { s in s.running -= 1; return s.running == 0 } }
+}
+
+/// The servers a MongoDB URL names: an SRV name, or hosts and ports.
+enum MongoServers {
+    case srv(String)
+    case hosts([(host: String, port: Int)])
+
+    /// In one spelling whatever the URL's: host names resolved (`ServerAddress`), sorted.
+    var canonical: String {
+        switch self {
+        case .srv(let name): return "srv " + name.lowercased()
+        case .hosts(let hosts): return Set(hosts.map { ServerAddress.canonical(host: $0.host, port: $0.port) }).sorted().joined(separator: ",")
+        }
+    }
 }

@@ -149,7 +149,7 @@ public final class MongoStore: DocumentPort, EvidenceSource {
     public var database: String { client.database }
     /// stacksim's database on these servers, in one spelling whatever the URL's (`ServerAddress`):
     /// what another stacksim on the same database also calls it.
-    public var place: String { "database '\(client.database)' of mongodb \(client.servers)" }
+    public var place: String { "database '\(client.database)' of mongodb \(client.servers.canonical)" }
 
     /// The collections in stacksim's database, and the marker's text if there is one.
     public func inspect() async throws -> (collections: [String], marker: String?) {

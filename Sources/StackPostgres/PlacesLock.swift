@@ -81,22 +81,19 @@ public final class PlacesLock: Sendable {
     public func whileHoldingTheMarkers<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         guard let held = state.withLock({ $0.session }) else { return try await body() }
         let keys = places.map { "markers of " + $0 }
-        @Sendable func unlock(_ keys: ArraySlice<String>) throws {
-            for key in keys { try held.connection.execute("SELECT pg_advisory_unlock(\(Self.key(key)))") }
-        }
         try await BlockingThread.run("stacksim-pglock") { [wait] in
             for (taken, key) in keys.enumerated() {
                 do {
-                    try held.connection.execute("SELECT pg_advisory_lock(\(Self.key(key)))")
+                    try held.connection.execute("SELECT \(Mode.exclusive.lock)(\(Self.key(key)))")
                 } catch let error as StoreError where error.serverCode == "55P03" {
-                    try unlock(keys.prefix(taken))
-                    throw PlacesRefusal("places: another stacksim kept \(key) for more than \(wait); nothing was changed")
+                    try Self.release(keys.prefix(taken), .exclusive, on: held.connection)
+                    throw PlacesRefusal("places: another stacksim kept \(key) for more than \(Self.seconds(wait)); nothing was changed")
                 }
             }
         }
         let result: Result<T, any Error>
         do { result = .success(try await body()) } catch { result = .failure(error) }
-        try await BlockingThread.run("stacksim-pglock") { try unlock(keys[...]) }
+        try await BlockingThread.run("stacksim-pglock") { try Self.release(keys, .exclusive, on: held.connection) }
         return try result.get()
     }
 
@@ -117,7 +114,7 @@ public final class PlacesLock: Sendable {
 
     private static func acquire(_ places: [String], _ mode: Mode, on connection: PostgresSession, wait: Duration,
                                 waiting: @Sendable (String) -> Void) throws {
-        let seconds = "\(Int((wait / .seconds(1)).rounded(.up))) s"
+        let seconds = seconds(wait)
         for place in places {
             if try connection.execute("SELECT \(mode.tryLock)(\(key(place)))").first == "t" { continue }
             let holders = try connection.execute("""
@@ -139,9 +136,12 @@ public final class PlacesLock: Sendable {
         }
     }
 
-    private static func release(_ places: [String], _ mode: Mode, on connection: PostgresSession) throws {
+    private static func release(_ places: some Sequence<String>, _ mode: Mode, on connection: PostgresSession) throws {
         for place in places { try connection.execute("SELECT \(mode.unlock)(\(key(place)))") }
     }
+
+    /// A wait as messages give it: whole seconds, rounded up.
+    private static func seconds(_ wait: Duration) -> String { "\(Int((wait / .seconds(1)).rounded(.up))) s" }
 
     /// The lock's key: a place's description hashed by the server.
     private static func key(_ place: String) -> String {

@@ -147,27 +147,31 @@ public final class PostgresStore: RelationalPort, EvidenceSource {
     public func dropOwned() async throws -> String? {
         let schema = self.schema
         return try await session { s in
+            func marker(_ field: String) throws -> Bool {
+                try s.execute("SELECT \(field) FROM \(schema).\(PostgresSchema.markerTable) m").first == "t"
+            }
+            let ownsSchema = try marker("owns_schema")
             // A pg_trgm in a schema stacksim created is its own (as on markers from before `owns_trigram`).
-            let owns = try s.execute("SELECT owns_schema::text || ' ' || (owns_schema OR coalesce((to_jsonb(m) ->> 'owns_trigram')::boolean, false))::text "
-                                     + "FROM \(schema).\(PostgresSchema.markerTable) m").first?.split(separator: " ") ?? []
-            let ownsSchema = owns.first == "true", ownsTrigram = owns.last == "true"
+            let ownsTrigram = try ownsSchema || marker("coalesce((to_jsonb(m) ->> 'owns_trigram')::boolean, false)")
             let trigram = try ownsTrigram && Self.trigramSchema(s) == schema
             try s.execute("BEGIN")
             do {
                 var note: String?
                 try s.execute(PostgresSchema.drop(schema: schema))
-                if trigram, let heir = try Self.trigramHeir(s, leaving: schema) {
-                    try s.execute("ALTER EXTENSION pg_trgm SET SCHEMA \(heir)")
-                } else if trigram && ownsSchema {
-                    try s.execute("DROP EXTENSION pg_trgm")
-                } else if trigram {
-                    try s.execute("SAVEPOINT trigram")
-                    do {
+                if trigram {
+                    if let heir = try Self.trigramHeir(s, leaving: schema) {
+                        try s.execute("ALTER EXTENSION pg_trgm SET SCHEMA \(heir)")
+                    } else if ownsSchema {
                         try s.execute("DROP EXTENSION pg_trgm")
-                    } catch let error as StoreError where error.serverCode == "2BP01" {
-                        try s.execute("ROLLBACK TO SAVEPOINT trigram")
-                        note = "kept the pg_trgm it installed in schema '\(schema)', which others' objects use: "
-                            + Self.serverLines(error).joined(separator: "; ")
+                    } else {
+                        try s.execute("SAVEPOINT trigram")
+                        do {
+                            try s.execute("DROP EXTENSION pg_trgm")
+                        } catch let error as StoreError where error.serverCode == "2BP01" {
+                            try s.execute("ROLLBACK TO SAVEPOINT trigram")
+                            note = "kept the pg_trgm it installed in schema '\(schema)', which others' objects use: "
+                                + Self.serverLines(error).joined(separator: "; ")
+                        }
                     }
                 }
                 if ownsSchema { try s.execute("DROP SCHEMA \(schema)") }

@@ -9,9 +9,7 @@ public final class RedisStore: CachePort, EvidenceSource {
     private let pool: ConnectionPool<RedisConnection, MonotonicClock>
     /// Put before every key: the keys stacksim owns.
     public let prefix: String
-    /// The keys stacksim owns on this server, in one spelling whatever the URL's
-    /// (`ServerAddress`): what another stacksim on the same keys also calls them.
-    public let place: String
+    private let address: RedisAddress
     /// Commands sent by name (`GET`, `SET`, …) and the time of the calls that sent them, to set
     /// beside the server's own statistics.
     private let sent = IssuedCalls<Void>()
@@ -23,7 +21,7 @@ public final class RedisStore: CachePort, EvidenceSource {
             throw StoreConfigurationError(store: .cache, message: "key prefix: expected a non-empty prefix such as 'stacksim:'")
         }
         self.prefix = prefix
-        place = "keys '\(prefix)*' in database \(address.database ?? 0) of redis \(ServerAddress.canonical(host: address.host, port: address.port))"
+        self.address = address
         pool = ConnectionPool(store: .cache, settings: settings) {
             let connection = try await RedisConnection.open(host: address.host, port: address.port, timeout: settings.connectTimeout,
                                                             callTimeout: settings.callTimeout)
@@ -38,6 +36,12 @@ public final class RedisStore: CachePort, EvidenceSource {
             }
             return connection
         }
+    }
+
+    /// The keys stacksim owns on this server, in one spelling whatever the URL's
+    /// (`ServerAddress`): what another stacksim on the same keys also calls them.
+    public var place: String {
+        "keys '\(prefix)*' in database \(address.database ?? 0) of redis \(ServerAddress.canonical(host: address.host, port: address.port))"
     }
 
     /// Runs commands on one pooled connection, timed as the call `name` (a span: no awaited

@@ -86,7 +86,7 @@ check "the last of stacksim's schemas to hold it drops it with its own" 0 "^0$" 
 # In a schema stacksim did not create, the pg_trgm it installed there goes with its tables, unless
 # others' objects have come to use it. A database of the checks' own, where no schema holds pg_trgm.
 psql_app -c "DROP DATABASE IF EXISTS stacksim_trgm" -c "CREATE DATABASE stacksim_trgm"
-psql_trgm() { PGPASSWORD=stacksim psql -q -X -h 127.0.0.1 -p "$pg_port" -U stacksim -d stacksim_trgm "$@"; }
+psql_trgm() { psql_app -d stacksim_trgm "$@"; } # the last -d wins
 theirs=(--postgres-url "postgresql://stacksim:stacksim@127.0.0.1:$pg_port/stacksim_trgm" --postgres-schema their_schema
         --redis-prefix stacksim_trgm: --mongo-url "mongodb://127.0.0.1:$mongo_port/stacksim_trgm")
 psql_trgm -c "CREATE SCHEMA their_schema"
@@ -110,8 +110,8 @@ psql_app -c "DROP DATABASE stacksim_trgm"
 
 # Two stacksims on the same places take turns (an advisory lock per place, on PostgreSQL): a
 # command waits for whoever holds them, up to --wait-for-places, and touches nothing past it.
-hold_places() { # hold_places SECONDS: another client holds the lock on the default schema that long
-    PGAPPNAME=their_app psql_app -c "SELECT pg_advisory_lock(hashtextextended('stacksim places: schema stacksim', 0)), pg_sleep($1)" \
+hold_places() { # hold_places SECONDS [PLACE]: another client holds the lock on PLACE (the default schema) that long
+    PGAPPNAME=their_app psql_app -c "SELECT pg_advisory_lock(hashtextextended('stacksim places: ' || \$\$${2:-schema stacksim}\$\$, 0)), pg_sleep($1)" \
         >/dev/null 2>&1 &
     sleep 0.5
 }
@@ -125,16 +125,12 @@ check "…and past --wait-for-places gives up, exit 64, touching nothing" 64 "ke
 check "…so the dataset is still there" 0 "^[1-9]" -- psql_app -Atc "SELECT count(*) FROM stacksim.users"
 let_go
 # A server's address spelt another way (a host name, a default database) names the same places.
-hold() { # hold PLACE: another client holds that place's lock for a minute
-    PGAPPNAME=their_app psql_app -c "SELECT pg_advisory_lock(hashtextextended('stacksim places: ' || \$\$$1\$\$, 0)), pg_sleep(60)" >/dev/null 2>&1 &
-    sleep 0.5
-}
-hold "keys 'stacksim:*' in database 0 of redis 127.0.0.1:$redis_port"
+hold_places 60 "keys 'stacksim:*' in database 0 of redis 127.0.0.1:$redis_port"
 check "the Redis place spelt redis://LocalHost:PORT/0 is the one of 127.0.0.1: db reset waits for its holder" 64 \
     "kept keys 'stacksim:\*' in database 0 of redis 127.0.0.1:$redis_port for more than 2 s" -- \
     "$bin" db reset --target live --yes --wait-for-places 2s --redis-url "redis://LocalHost:$redis_port/0"
 let_go
-hold "database 'stacksim' of mongodb 127.0.0.1:$mongo_port"
+hold_places 60 "database 'stacksim' of mongodb 127.0.0.1:$mongo_port"
 check "…and the MongoDB place spelt mongodb://localhost:PORT" 64 \
     "kept database 'stacksim' of mongodb 127.0.0.1:$mongo_port for more than 2 s" -- \
     "$bin" db reset --target live --yes --wait-for-places 2s --mongo-url "mongodb://localhost:$mongo_port/stacksim"
